@@ -1,0 +1,246 @@
+//! Initialisations of a stack of weight matrices `W_1, …, W_L` with
+//! `W_l ∈ R^{d_l × d_{l−1}}` (SPEC §2.3).
+//!
+//! * **Balanced** (TMC25): draw `A = U S Vᵀ ∈ R^{C×d}` truncated to rank r,
+//!   orthonormal `Q_l ∈ R^{d_l×r}`, and set `W_1 = Q_1 S^{1/L} Vᵀ`,
+//!   `W_l = Q_l S^{1/L} Q_{l−1}ᵀ`, `W_L = U S^{1/L} Q_{L−1}ᵀ`. Then
+//!   `W_{l+1}ᵀW_{l+1} = Q_l S^{2/L} Q_lᵀ = W_l W_lᵀ`, i.e. every imbalance
+//!   `D_l = 0`, and the end-to-end matrix is `W_L⋯W_1 = U S Vᵀ = A`.
+//!   Needs every hidden width `d_l ≥ r`.
+//! * **Gaussian**: i.i.d. `N(0, σ_l²/d_{l−1})` entries, σ per network or per
+//!   layer.
+//! * **Orthogonal**: `W_l = g·Q` with Q having orthonormal columns (or rows,
+//!   whichever is shorter).
+//! * **Small** (ABP22): the Gaussian scheme in the small-initialisation
+//!   regime `0 < σ ≤ 0.1`, where the silent-alignment asymptotics apply.
+//!
+//! Every scheme reports the initial imbalance norms `‖D_l(0)‖_F`.
+#![warn(missing_docs)]
+
+use datasets::gaussian_matrix;
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par};
+use rand_chacha::ChaCha8Rng;
+
+/// An initialisation scheme.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InitScheme {
+    /// Balanced init with end-to-end matrix `A` of rank `rank`, where `A`
+    /// has i.i.d. `N(0, scale²/d)` entries before truncation.
+    Balanced {
+        /// Scale of the end-to-end matrix A.
+        scale: f64,
+        /// Rank r of A (1 ≤ r ≤ min(C, d)); `None` = min(C, d).
+        rank: Option<usize>,
+    },
+    /// Gaussian `N(0, σ_l²/d_{l−1})`.
+    Gaussian {
+        /// One σ per layer (length L), or a single σ for all layers.
+        sigma: Vec<f64>,
+    },
+    /// Scaled semi-orthogonal layers.
+    Orthogonal {
+        /// Gain g.
+        gain: f64,
+    },
+    /// Small Gaussian init (ABP22), `0 < σ ≤ 0.1`.
+    Small {
+        /// σ.
+        sigma: f64,
+    },
+}
+
+/// Errors of the initialisations; the message names the offending field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InitError {
+    /// The widths do not describe a network.
+    #[error("widths: {0}")]
+    Widths(String),
+    /// A hidden width is smaller than the rank the balanced init needs.
+    #[error("widths: hidden width d_{layer} = {width} is smaller than the balanced rank r = {rank}")]
+    WidthBelowRank {
+        /// Hidden layer index l (1-based).
+        layer: usize,
+        /// Its width d_l.
+        width: usize,
+        /// The rank r.
+        rank: usize,
+    },
+    /// A scheme parameter is out of range.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The offending parameter.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// An initialised network with its initial imbalance.
+#[derive(Debug, Clone)]
+pub struct Initialised {
+    /// `W_1, …, W_L`.
+    pub weights: Vec<Mat<f64>>,
+    /// `‖D_l(0)‖_F` for l = 1..L−1.
+    pub imbalance: Vec<f64>,
+}
+
+impl Initialised {
+    /// `max_l ‖D_l(0)‖_F` (0 for a single layer).
+    pub fn max_imbalance(&self) -> f64 {
+        self.imbalance.iter().copied().fold(0.0, f64::max)
+    }
+}
+
+fn invalid(field: &'static str, message: String) -> InitError {
+    InitError::Invalid { field, message }
+}
+
+fn positive(field: &'static str, v: f64) -> Result<(), InitError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(field, format!("must be finite and > 0, got {v}")))
+    }
+}
+
+impl InitScheme {
+    /// Check the scheme's own parameters for a network of `depth` layers.
+    pub fn validate(&self, depth: usize) -> Result<(), InitError> {
+        match self {
+            InitScheme::Balanced { scale, rank } => {
+                positive("init.scale", *scale)?;
+                if *rank == Some(0) {
+                    return Err(invalid("init.rank", "must be at least 1".into()));
+                }
+                Ok(())
+            }
+            InitScheme::Gaussian { sigma } => {
+                if sigma.len() != 1 && sigma.len() != depth {
+                    return Err(invalid(
+                        "init.sigma",
+                        format!("needs 1 or depth = {depth} values, got {}", sigma.len()),
+                    ));
+                }
+                sigma.iter().try_for_each(|&s| positive("init.sigma", s))
+            }
+            InitScheme::Orthogonal { gain } => positive("init.gain", *gain),
+            InitScheme::Small { sigma } => {
+                positive("init.sigma", *sigma)?;
+                if *sigma > 0.1 {
+                    return Err(invalid("init.sigma", format!("small init needs σ ≤ 0.1, got {sigma}")));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Initialise `W_1..W_L` for `widths = [d_0, d_1, …, d_L]` with `rng` (the
+/// caller's seeded init stream).
+pub fn initialise(widths: &[usize], scheme: &InitScheme, rng: &mut ChaCha8Rng) -> Result<Initialised, InitError> {
+    if widths.len() < 2 {
+        return Err(InitError::Widths(format!(
+            "need at least input and output widths (depth ≥ 1), got {} entries",
+            widths.len()
+        )));
+    }
+    if let Some(k) = widths.iter().position(|&w| w == 0) {
+        return Err(InitError::Widths(format!("d_{k} must be at least 1")));
+    }
+    let depth = widths.len() - 1;
+    scheme.validate(depth)?;
+    let weights = match scheme {
+        InitScheme::Balanced { scale, rank } => balanced(widths, *scale, *rank, rng)?,
+        InitScheme::Gaussian { sigma } => (0..depth)
+            .map(|l| {
+                let s = if sigma.len() == 1 { sigma[0] } else { sigma[l] };
+                scaled_gaussian(widths[l + 1], widths[l], s / (widths[l] as f64).sqrt(), rng)
+            })
+            .collect(),
+        InitScheme::Small { sigma } => (0..depth)
+            .map(|l| scaled_gaussian(widths[l + 1], widths[l], sigma / (widths[l] as f64).sqrt(), rng))
+            .collect(),
+        InitScheme::Orthogonal { gain } => (0..depth)
+            .map(|l| {
+                let (rows, cols) = (widths[l + 1], widths[l]);
+                let q = if rows >= cols {
+                    orthonormal_columns(rows, cols, rng)
+                } else {
+                    orthonormal_columns(cols, rows, rng).transpose().to_owned()
+                };
+                scale_mat(q, *gain)
+            })
+            .collect(),
+    };
+    let imbalance = imbalance_norms(&weights);
+    Ok(Initialised { weights, imbalance })
+}
+
+/// `‖D_l‖_F` for l = 1..L−1 of a stack of layers.
+pub fn imbalance_norms(weights: &[Mat<f64>]) -> Vec<f64> {
+    let refs: Vec<MatRef<'_, f64>> = weights.iter().map(|w| w.as_ref()).collect();
+    metrics::imbalances(&refs)
+        .expect("consecutive layers of an initialised network have matching shapes")
+        .iter()
+        .map(|d| d.norm_l2())
+        .collect()
+}
+
+fn scale_mat(mut m: Mat<f64>, s: f64) -> Mat<f64> {
+    for j in 0..m.ncols() {
+        for i in 0..m.nrows() {
+            m[(i, j)] *= s;
+        }
+    }
+    m
+}
+
+fn scaled_gaussian(rows: usize, cols: usize, s: f64, rng: &mut ChaCha8Rng) -> Mat<f64> {
+    scale_mat(gaussian_matrix(rows, cols, rng), s)
+}
+
+/// `rows × cols` matrix with orthonormal columns (`rows ≥ cols`): the thin Q
+/// factor of a Gaussian matrix.
+fn orthonormal_columns(rows: usize, cols: usize, rng: &mut ChaCha8Rng) -> Mat<f64> {
+    debug_assert!(rows >= cols);
+    gaussian_matrix(rows, cols, rng).qr().compute_thin_Q()
+}
+
+fn balanced(widths: &[usize], scale: f64, rank: Option<usize>, rng: &mut ChaCha8Rng) -> Result<Vec<Mat<f64>>, InitError> {
+    let depth = widths.len() - 1;
+    let (d, c) = (widths[0], widths[depth]);
+    let r = rank.unwrap_or(c.min(d));
+    if r > c.min(d) {
+        return Err(invalid(
+            "init.rank",
+            format!("must be at most min(C, d) = {}, got {r}", c.min(d)),
+        ));
+    }
+    for (l, &w) in widths.iter().enumerate().take(depth).skip(1) {
+        if w < r {
+            return Err(InitError::WidthBelowRank { layer: l, width: w, rank: r });
+        }
+    }
+    let a = scaled_gaussian(c, d, scale / (d as f64).sqrt(), rng);
+    let svd = a
+        .thin_svd()
+        .map_err(|_| invalid("init", "SVD of the end-to-end matrix did not converge".into()))?;
+    let (u, s, v) = (svd.U(), svd.S().column_vector(), svd.V());
+    let root: Vec<f64> = (0..r).map(|k| s[k].powf(1.0 / depth as f64)).collect();
+    // M_l = (left factor) · diag(root) · (right factor)ᵀ, with the left factor
+    // Q_l (or U at the top) and the right factor Q_{l−1} (or V at the bottom).
+    let qs: Vec<Mat<f64>> = (1..depth).map(|l| orthonormal_columns(widths[l], r, rng)).collect();
+    let left = |l: usize| -> MatRef<'_, f64> { if l == depth { u.subcols(0, r) } else { qs[l - 1].as_ref() } };
+    let right = |l: usize| -> MatRef<'_, f64> { if l == 1 { v.subcols(0, r) } else { qs[l - 2].as_ref() } };
+    Ok((1..=depth)
+        .map(|l| {
+            let lhs = left(l);
+            let scaled = Mat::from_fn(lhs.nrows(), r, |i, k| lhs[(i, k)] * root[k]);
+            let rhs = right(l);
+            let mut w = Mat::zeros(lhs.nrows(), rhs.nrows());
+            matmul(w.as_mut(), Accum::Replace, scaled.as_ref(), rhs.transpose(), 1.0, Par::Seq);
+            w
+        })
+        .collect())
+}
