@@ -1,0 +1,182 @@
+//! The claim record of the report contract (`report.json`, schema 1).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Outcome of a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The measurement is within tolerance of the prediction.
+    Pass,
+    /// It is not, or the experiment failed; `reason` says why.
+    Fail,
+    /// The quantity is undefined here (e.g. α unidentifiable); `reason` says why.
+    Undefined,
+    /// Reported without a theorem to check against.
+    Info,
+}
+
+impl Verdict {
+    /// Lower-case name used in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Undefined => "undefined",
+            Verdict::Info => "info",
+        }
+    }
+}
+
+/// How `measured` is compared with `predicted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Comparison {
+    /// `|measured − predicted| ≤ tolerance`.
+    Absolute,
+    /// `|measured − predicted| ≤ tolerance·|predicted|`.
+    Relative,
+}
+
+/// One row of the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimResult {
+    /// Unique id, `PAPER.KEY[k=v,…]`.
+    pub id: String,
+    /// Paper key (TMC25, BMA24, ABP22, SB21).
+    pub paper: String,
+    /// Claim key, e.g. `A.identity`.
+    pub key: String,
+    /// Parameters of the experiment.
+    pub params: Map<String, Value>,
+    /// What is claimed.
+    pub statement: String,
+    /// The measurement convention (similarity, exponent, norm).
+    pub convention: String,
+    /// Predicted value.
+    pub predicted: Option<f64>,
+    /// Measured value.
+    pub measured: Option<f64>,
+    /// Tolerance on `|measured − predicted|`.
+    pub tolerance: Option<f64>,
+    /// How the tolerance applies.
+    pub comparison: Comparison,
+    /// Where the tolerance comes from.
+    pub tolerance_reason: String,
+    /// Verdict.
+    pub verdict: Verdict,
+    /// Why the verdict is `fail` or `undefined` (empty otherwise).
+    pub reason: String,
+    /// Supporting data (per-layer values, time series), free-form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+}
+
+/// Builder for [`ClaimResult`]: fixes the identity of a claim, then one of
+/// [`Claim::check`], [`Claim::undefined`] or [`Claim::failed`] gives its
+/// verdict.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    paper: &'static str,
+    key: &'static str,
+    id_params: Vec<(String, Value)>,
+    params: Map<String, Value>,
+    statement: String,
+    convention: String,
+    details: Option<Value>,
+}
+
+impl Claim {
+    /// A claim of `paper` with key `key`.
+    pub fn new(paper: &'static str, key: &'static str, statement: impl Into<String>, convention: impl Into<String>) -> Self {
+        Claim {
+            paper,
+            key,
+            id_params: Vec::new(),
+            params: Map::new(),
+            statement: statement.into(),
+            convention: convention.into(),
+            details: None,
+        }
+    }
+
+    /// A parameter that is part of the claim's id (in insertion order).
+    pub fn id_param(mut self, name: &str, value: impl Into<Value>) -> Self {
+        let value = value.into();
+        self.id_params.push((name.to_owned(), value.clone()));
+        self.params.insert(name.to_owned(), value);
+        self
+    }
+
+    /// A parameter recorded in `params` but not in the id.
+    pub fn param(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.params.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// Attach supporting data.
+    pub fn details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    fn id(&self) -> String {
+        let inner: Vec<String> = self
+            .id_params
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => format!("{k}={s}"),
+                other => format!("{k}={other}"),
+            })
+            .collect();
+        format!("{}.{}[{}]", self.paper, self.key, inner.join(","))
+    }
+
+    fn finish(self, predicted: Option<f64>, measured: Option<f64>, tolerance: Option<f64>, comparison: Comparison, tolerance_reason: String, verdict: Verdict, reason: String) -> ClaimResult {
+        ClaimResult {
+            id: self.id(),
+            paper: self.paper.to_owned(),
+            key: self.key.to_owned(),
+            params: self.params,
+            statement: self.statement,
+            convention: self.convention,
+            predicted,
+            measured: measured.filter(|m| m.is_finite()),
+            tolerance,
+            comparison,
+            tolerance_reason,
+            verdict,
+            reason,
+            details: self.details,
+        }
+    }
+
+    /// Compare `measured` with `predicted` within `tolerance` and give the
+    /// verdict. A non-finite measurement fails.
+    pub fn check(self, predicted: f64, measured: f64, tolerance: f64, comparison: Comparison, tolerance_reason: &str) -> ClaimResult {
+        let bound = match comparison {
+            Comparison::Absolute => tolerance,
+            Comparison::Relative => tolerance * predicted.abs(),
+        };
+        let deviation = (measured - predicted).abs();
+        let (verdict, reason) = if !measured.is_finite() {
+            (Verdict::Fail, "the measurement is not finite".to_owned())
+        } else if deviation <= bound {
+            (Verdict::Pass, String::new())
+        } else {
+            (Verdict::Fail, format!("|measured − predicted| = {deviation:.3e} exceeds {bound:.3e}"))
+        };
+        self.finish(Some(predicted), Some(measured), Some(tolerance), comparison, tolerance_reason.to_owned(), verdict, reason)
+    }
+
+    /// The quantity is undefined; `reason` says why.
+    pub fn undefined(self, predicted: Option<f64>, reason: impl Into<String>) -> ClaimResult {
+        self.finish(predicted, None, None, Comparison::Absolute, String::new(), Verdict::Undefined, reason.into())
+    }
+
+    /// The experiment could not produce a measurement.
+    pub fn failed(self, predicted: Option<f64>, reason: impl Into<String>) -> ClaimResult {
+        self.finish(predicted, None, None, Comparison::Absolute, String::new(), Verdict::Fail, reason.into())
+    }
+}

@@ -1,0 +1,89 @@
+//! Executable claims: each runs experiments configured in `fixtures/` and
+//! returns data — paper key, statement, parameters, prediction, measurement,
+//! tolerance with its reason, verdict.
+//!
+//! The same code runs under `cargo test` (the proof checker: the tests
+//! assert the verdicts) and under `cargo xtask report` (which renders them).
+//! One module per paper; papers are cited by the keys of SPEC (TMC25, BMA24,
+//! ABP22, SB21).
+#![warn(missing_docs)]
+
+pub mod claim;
+pub mod tmc25;
+
+pub use claim::{ClaimResult, Comparison, Verdict};
+
+use rayon::prelude::*;
+
+/// Problem sizes: `Quick` for tests and CI, `Full` for the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Smaller grids.
+    Quick,
+    /// The full grids of the issues and SPEC.
+    Full,
+}
+
+impl Mode {
+    /// `"quick"` or `"full"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Quick => "quick",
+            Mode::Full => "full",
+        }
+    }
+}
+
+/// How to run the claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Problem sizes.
+    pub mode: Mode,
+    /// Replaces every fixture's master seed when set.
+    pub seed: Option<u64>,
+}
+
+/// A family of claims sharing experiments (e.g. all of TMC25 Theorem A).
+pub struct Family {
+    /// Paper key.
+    pub paper: &'static str,
+    /// Claim keys the family produces (e.g. `A.identity`).
+    pub keys: &'static [&'static str],
+    /// Runs the family's experiments and returns its claims.
+    pub run: fn(&RunOptions) -> Vec<ClaimResult>,
+}
+
+impl Family {
+    /// True when some claim of the family can have an id starting with
+    /// `prefix` (ids are `PAPER.KEY[params]`).
+    pub fn may_match(&self, prefix: &str) -> bool {
+        self.keys.iter().any(|k| {
+            let stem = format!("{}.{}", self.paper, k);
+            stem.starts_with(prefix) || prefix.starts_with(&stem)
+        })
+    }
+}
+
+/// Every claim family, in report order.
+pub fn families() -> Vec<Family> {
+    vec![tmc25::theorem_a::FAMILY]
+}
+
+/// Run every claim whose id starts with `only` (all when `None`).
+///
+/// Independent experiments run in parallel with rayon; each is
+/// single-threaded (faer's global parallelism is set to sequential here), so
+/// the results are bitwise identical whatever the number of threads.
+pub fn run_claims(options: &RunOptions, only: Option<&str>) -> Vec<ClaimResult> {
+    faer::set_global_parallelism(faer::Par::Seq);
+    let families: Vec<Family> = families()
+        .into_iter()
+        .filter(|f| only.is_none_or(|p| f.may_match(p)))
+        .collect();
+    families
+        .par_iter()
+        .flat_map_iter(|f| (f.run)(options))
+        .filter(|c| only.is_none_or(|p| c.id.starts_with(p)))
+        .collect()
+}

@@ -1,0 +1,27 @@
+//! Claims of TMC25 (Tansley, Massart, Cartis, *On the Neural Feature Ansatz
+//! for Deep Neural Networks*, AISTATS 2026).
+//!
+//! * [`theorem_a`]: balanced init + gradient flow ⇒ `W_1ᵀW_1 = G_1^{1/L}`
+//!   exactly (SPEC §2.1).
+
+pub mod theorem_a;
+
+use experiment::config::{DataConfig, ExperimentConfig};
+use experiment::{ConfigError, Experiment};
+
+/// A fixture template with the grid point's depth, outputs and seed filled in.
+pub(crate) fn instantiate(
+    template: &ExperimentConfig,
+    depth: usize,
+    outputs: usize,
+    seed: Option<u64>,
+) -> Result<Experiment, ConfigError> {
+    let mut cfg = template.clone();
+    cfg.network.depth = depth;
+    let DataConfig::Teacher { outputs: c, .. } = &mut cfg.data;
+    *c = outputs;
+    if let Some(s) = seed {
+        cfg.seed = s;
+    }
+    cfg.validate()
+}

@@ -1,0 +1,118 @@
+//! Running a validated experiment: data set, initial network, dynamics, and
+//! the trajectory of parameter snapshots taken at the checkpoints.
+
+use datasets::Dataset;
+use deep_linear::{LinearObjective, RegressionStats};
+use faer::Mat;
+use init::Initialised;
+use optim::{DynamicsError, RunStats};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::config::{Dynamics, Experiment};
+
+/// Independent random streams of one master seed (SPEC: one seed per
+/// stream). Adding a stream never changes the numbers of the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
+pub enum Stream {
+    /// Inputs and teacher.
+    Data = 1,
+    /// Label noise.
+    LabelNoise = 2,
+    /// Initial weights.
+    Init = 3,
+}
+
+/// The seeded generator of `stream` under `seed`.
+pub fn rng(seed: u64, stream: Stream) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    r.set_stream(stream as u64);
+    r
+}
+
+/// Why a run failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RunError {
+    /// The data set could not be built.
+    #[error("data: {0}")]
+    Data(#[from] datasets::DataError),
+    /// The initialisation failed.
+    #[error("init: {0}")]
+    Init(#[from] init::InitError),
+    /// Shapes do not match.
+    #[error("{0}")]
+    Shape(#[from] deep_linear::ShapeError),
+    /// The dynamics stopped (divergence, step-size underflow, step limit).
+    #[error("{0}")]
+    Dynamics(#[from] DynamicsError),
+}
+
+/// Everything a run starts from.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The data set.
+    pub data: Dataset,
+    /// The teacher matrix B.
+    pub teacher: Mat<f64>,
+    /// Full-batch sufficient statistics of the data.
+    pub stats: RegressionStats,
+    /// The initial network and its imbalance.
+    pub init: Initialised,
+}
+
+/// Draw the data set and the initial network of `exp` from its seed.
+pub fn prepare(exp: &Experiment) -> Result<Prepared, RunError> {
+    let (data, teacher) = datasets::teacher(&exp.data, &mut rng(exp.seed, Stream::Data), &mut rng(exp.seed, Stream::LabelNoise))?;
+    let stats = RegressionStats::new(data.x.as_ref(), data.y.as_ref())?;
+    let init = init::initialise(&exp.widths, &exp.init, &mut rng(exp.seed, Stream::Init))?;
+    Ok(Prepared { data, teacher, stats, init })
+}
+
+/// The state at one checkpoint: an immutable copy of the parameters.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Time t (GD: kη).
+    pub time: f64,
+    /// Steps taken so far.
+    pub step: usize,
+    /// Data loss at this state.
+    pub loss: f64,
+    /// `W_1, …, W_L`.
+    pub weights: Vec<Mat<f64>>,
+}
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct Trajectory {
+    /// Snapshots at the checkpoints, in time order (the first at t = 0).
+    pub snapshots: Vec<Snapshot>,
+    /// Integrator statistics.
+    pub stats: RunStats,
+}
+
+/// Run the dynamics of `exp` from `prepared` and record the snapshots.
+pub fn run_prepared(exp: &Experiment, prepared: &Prepared) -> Result<Trajectory, RunError> {
+    let mut objective = LinearObjective::new(&prepared.stats, &exp.widths)?;
+    let mut snapshots = Vec::new();
+    let mut record = |c: optim::Checkpoint<'_>| {
+        snapshots.push(Snapshot { time: c.time, step: c.step, loss: c.loss, weights: c.params.to_vec() });
+    };
+    let times = exp.schedule.times();
+    let theta0 = &prepared.init.weights;
+    let (_, stats) = match &exp.dynamics {
+        Dynamics::GradientFlow(g) => optim::run_gradient_flow(g, &mut objective, theta0, &times, &mut record)?,
+        Dynamics::Gd(g) => {
+            let steps = g.checkpoint_steps(&times);
+            optim::run_gradient_descent(g, &mut objective, theta0, &steps, &mut record)?
+        }
+    };
+    Ok(Trajectory { snapshots, stats })
+}
+
+/// [`prepare`] then [`run_prepared`].
+pub fn run(exp: &Experiment) -> Result<(Prepared, Trajectory), RunError> {
+    let prepared = prepare(exp)?;
+    let trajectory = run_prepared(exp, &prepared)?;
+    Ok((prepared, trajectory))
+}
