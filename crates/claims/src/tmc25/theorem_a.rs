@@ -170,9 +170,9 @@ fn balanced_claims(cfg: &Config, depth: usize, outputs: usize, seed: Option<u64>
     let layerwise = base("A.layerwise", LAYERWISE, "relerr(W_lᵀW_l, G_l^{1/(L−l+1)}), max over layers and checkpoints", &exp, depth, outputs);
     let alpha_claim = |est: AlphaEstimator| {
         let convention = match est {
-            AlphaEstimator::Corr => "α̂ = argmax cosine(W_1ᵀW_1, G_1^α); worst over checkpoints",
-            AlphaEstimator::Eig => "α̂ = log-log slope of matched eigenvalues; worst over checkpoints",
-            AlphaEstimator::Fit => "α̂ = argmin relerr_scaled(W_1ᵀW_1, G_1^α); worst over checkpoints",
+            AlphaEstimator::Corr => "corr: argmax_α cosine(W_1ᵀW_1, G_1^α), worst checkpoint",
+            AlphaEstimator::Eig => "eig: log-log slope of matched eigenvalues, worst checkpoint",
+            AlphaEstimator::Fit => "fit: argmin_α relerr_scaled(W_1ᵀW_1, G_1^α), worst checkpoint",
         };
         base("A.alpha", ALPHA, convention, &exp, depth, outputs).id_param("estimator", est.name())
     };

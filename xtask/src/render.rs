@@ -1,0 +1,154 @@
+//! Markdown tables and the JSON report (contract: `schema = 1`).
+
+use std::fmt::Write as _;
+
+use claims::{ClaimResult, Mode, Verdict};
+use serde_json::{Value, json};
+
+/// How numbers are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// Three significant digits (the report).
+    Display,
+    /// Stable across machines (snapshot tests): three significant digits
+    /// from 1e-6 up; below, exact powers of ten as such (tolerances), values
+    /// under 1e-10 as `<1e-10`, and others as their bounding power of ten
+    /// (`≤1e-9`): round-off-level values differ between CPUs.
+    Stable,
+}
+
+/// Below this, a measured value is round-off of a double-precision
+/// computation on these problem sizes and differs between CPUs.
+const ROUND_OFF_FLOOR: f64 = 1e-10;
+
+/// Format a number for a table cell.
+pub fn number(x: f64, precision: Precision) -> String {
+    if x == 0.0 {
+        return "0".to_owned();
+    }
+    let a = x.abs();
+    if precision == Precision::Stable && a < 1e-6 {
+        let sign = if x < 0.0 { "-" } else { "" };
+        let e = a.log10();
+        if (e - e.round()).abs() < 1e-12 {
+            return format!("{sign}1e{}", e.round() as i32);
+        }
+        if a < ROUND_OFF_FLOOR {
+            return format!("{sign}<1e-10");
+        }
+        return format!("{sign}≤1e-{}", (-e).floor() as i32);
+    }
+    if !(1e-3..1e4).contains(&a) {
+        format!("{x:.2e}")
+    } else {
+        let digits = (2 - a.log10().floor() as i32).max(0) as usize;
+        format!("{x:.digits$}")
+    }
+}
+
+fn cell(x: Option<f64>, precision: Precision) -> String {
+    x.map_or_else(|| "—".to_owned(), |v| number(v, precision))
+}
+
+/// Counts of each verdict.
+pub fn tally(results: &[ClaimResult]) -> [(Verdict, usize); 4] {
+    [Verdict::Pass, Verdict::Fail, Verdict::Undefined, Verdict::Info]
+        .map(|v| (v, results.iter().filter(|r| r.verdict == v).count()))
+}
+
+/// The id parameters of a claim as shown in its table row:
+/// `A.alpha[L=3,C=3,estimator=eig]` → `A.alpha L=3 C=3 estimator=eig`.
+fn row_label(r: &ClaimResult) -> String {
+    let stem = format!("{}.", r.paper);
+    let short = r.id.strip_prefix(&stem).unwrap_or(&r.id);
+    short.replacen('[', " ", 1).trim_end_matches(']').replace(',', " ")
+}
+
+/// One markdown table per (paper, claim group), grouped by paper, with the
+/// statement and measurement convention of each key listed above its table.
+pub fn markdown_tables(results: &[ClaimResult], precision: Precision) -> String {
+    let mut out = String::new();
+    let mut papers: Vec<&str> = Vec::new();
+    for r in results {
+        if !papers.contains(&r.paper.as_str()) {
+            papers.push(&r.paper);
+        }
+    }
+    for paper in papers {
+        let _ = writeln!(out, "## {paper} — {}\n", claims::paper_title(paper));
+        let rows: Vec<&ClaimResult> = results.iter().filter(|r| r.paper == paper).collect();
+        let mut groups: Vec<&str> = Vec::new();
+        for r in &rows {
+            let g = r.key.split('.').next().unwrap_or(&r.key);
+            if !groups.contains(&g) {
+                groups.push(g);
+            }
+        }
+        for group in groups {
+            let _ = writeln!(out, "### {}\n", claims::group_title(paper, group));
+            let in_group: Vec<&&ClaimResult> =
+                rows.iter().filter(|r| r.key.split('.').next() == Some(group)).collect();
+            // Statement and convention(s) of each key, once, above the table.
+            let mut keys: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+            for r in &in_group {
+                match keys.iter_mut().find(|(k, s, _)| *k == r.key && *s == r.statement) {
+                    Some((_, _, conventions)) => {
+                        if !conventions.contains(&r.convention.as_str()) {
+                            conventions.push(&r.convention);
+                        }
+                    }
+                    None => keys.push((&r.key, &r.statement, vec![&r.convention])),
+                }
+            }
+            for (k, s, conventions) in keys {
+                let _ = writeln!(out, "- `{k}`: {s}. Measured: {}.", conventions.join("; "));
+            }
+            let with_reason = in_group.iter().any(|r| !r.reason.is_empty());
+            let _ = write!(out, "\n| claim | predicted | measured | tolerance | verdict |");
+            let _ = writeln!(out, "{}", if with_reason { " reason |" } else { "" });
+            let _ = write!(out, "|---|---:|---:|---:|---|");
+            let _ = writeln!(out, "{}", if with_reason { "---|" } else { "" });
+            for r in in_group {
+                let verdict = match r.verdict {
+                    Verdict::Fail => "**FAIL**".to_owned(),
+                    v => v.name().to_owned(),
+                };
+                let _ = write!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    row_label(r),
+                    cell(r.predicted, precision),
+                    cell(r.measured, precision),
+                    cell(r.tolerance, precision),
+                    verdict
+                );
+                let _ = writeln!(out, "{}", if with_reason { format!(" {} |", r.reason) } else { String::new() });
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The whole markdown report: a header with the tally, then the tables.
+pub fn markdown_report(results: &[ClaimResult], mode: Mode, precision: Precision) -> String {
+    let mut out = String::from("# Feature-learning theory: checked claims\n\n");
+    let t = tally(results);
+    let _ = writeln!(
+        out,
+        "mode: {} · claims: {} · pass {} · fail {} · undefined {} · info {}\n",
+        mode.name(),
+        results.len(),
+        t[0].1,
+        t[1].1,
+        t[2].1,
+        t[3].1
+    );
+    out.push_str(&markdown_tables(results, precision));
+    out
+}
+
+/// `report.json`: `{"schema": 1, "mode": …, "claims": [...]}`.
+pub fn json_report(results: &[ClaimResult], mode: Mode) -> Value {
+    json!({ "schema": 1, "mode": mode.name(), "claims": results })
+}

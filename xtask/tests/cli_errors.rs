@@ -1,0 +1,78 @@
+//! Bad configurations give a one-line error naming the field, exit code 2,
+//! and no panic.
+
+use std::process::Command;
+
+const GOOD: &str = include_str!("../../fixtures/experiments/balanced_gradient_flow.toml");
+
+fn run_config(name: &str, text: &str) -> (Option<i32>, String, String) {
+    let dir = std::env::temp_dir().join(format!("xtask-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["run", path.to_str().unwrap(), "--out", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn assert_one_line_error(name: &str, text: &str, needles: &[&str]) {
+    let (code, _, stderr) = run_config(name, text);
+    assert_eq!(code, Some(2), "{name}: exit code {code:?}, stderr: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{name}: not one line: {stderr}");
+    assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "{name}: `{n}` missing from: {stderr}");
+    }
+}
+
+#[test]
+fn unknown_key_is_named() {
+    let text = GOOD.replace("width = 10", "width = 10\nwidht = 3");
+    assert_one_line_error("unknown", &text, &["widht", "unknown field"]);
+}
+
+#[test]
+fn zero_depth_is_named() {
+    assert_one_line_error("depth0", &GOOD.replace("depth = 3", "depth = 0"), &["network.depth"]);
+}
+
+#[test]
+fn width_below_balanced_rank_is_named() {
+    assert_one_line_error("narrow", &GOOD.replace("width = 10", "width = 2"), &["network.width", "rank"]);
+}
+
+#[test]
+fn negative_and_nan_step_sizes_are_named() {
+    let gd = GOOD.replace(
+        "kind = \"gradient_flow\"\nrtol = 1e-12\natol = 1e-14",
+        "kind = \"gd\"\nlearning_rate = -0.1",
+    );
+    assert!(gd.contains("learning_rate = -0.1"));
+    assert_one_line_error("negative", &gd, &["dynamics.learning_rate"]);
+    assert_one_line_error("nan", &gd.replace("-0.1", "nan"), &["dynamics.learning_rate"]);
+    assert_one_line_error("nan_rtol", &GOOD.replace("rtol = 1e-12", "rtol = nan"), &["dynamics.rtol"]);
+}
+
+#[test]
+fn malformed_toml_reports_a_line() {
+    assert_one_line_error("malformed", &GOOD.replace("depth = 3", "depth = = 3"), &["line"]);
+}
+
+#[test]
+fn a_good_config_writes_csv_and_json() {
+    let (code, _, stderr) = run_config("good", GOOD);
+    assert_eq!(code, Some(0), "{stderr}");
+    let dir = std::env::temp_dir().join(format!("xtask-cli-{}-good", std::process::id()));
+    let csv = std::fs::read_to_string(dir.join("balanced_gradient_flow.csv")).unwrap();
+    assert!(csv.starts_with("time,step,loss,max_imbalance,relerr,cosine,alpha_corr,alpha_eig,alpha_fit\n"));
+    assert_eq!(csv.lines().count(), 1 + 21, "header plus t = 0 and 20 checkpoints");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("balanced_gradient_flow.json")).unwrap()).unwrap();
+    assert_eq!(json["checkpoints"].as_array().unwrap().len(), 21);
+}
