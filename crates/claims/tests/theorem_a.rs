@@ -19,7 +19,7 @@ fn theorem_a_claims_hold() {
     }
     // Every key of the family appears for every grid point.
     let cfg = claims::tmc25::theorem_a::config().unwrap();
-    let points = cfg.depths_quick.len() * cfg.outputs.len();
+    let points = cfg.depths_quick.len() * cfg.widths_quick.len() * cfg.outputs.len();
     // identity + layerwise + 3 alpha + conservation + 2 gd_drift per point.
     assert_eq!(results.len(), points * 8);
 }

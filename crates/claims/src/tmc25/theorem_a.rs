@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::instantiate;
+use super::{GridPoint, instantiate};
 use crate::claim::{Claim, Comparison};
 use crate::{ClaimResult, Family, Mode, RunOptions};
 
@@ -47,6 +47,10 @@ pub struct Config {
     pub depths_quick: Vec<usize>,
     /// Depths run in full mode.
     pub depths_full: Vec<usize>,
+    /// Hidden widths run in quick mode.
+    pub widths_quick: Vec<usize>,
+    /// Hidden widths run in full mode.
+    pub widths_full: Vec<usize>,
     /// Output dimensions C.
     pub outputs: Vec<usize>,
     /// Template for identity, layerwise and alpha (balanced init, flow).
@@ -108,30 +112,46 @@ fn run(options: &RunOptions) -> Vec<ClaimResult> {
                 .collect();
         }
     };
-    let depths = match options.mode {
-        Mode::Quick => &cfg.depths_quick,
-        Mode::Full => &cfg.depths_full,
+    let (depths, widths) = match options.mode {
+        Mode::Quick => (&cfg.depths_quick, &cfg.widths_quick),
+        Mode::Full => (&cfg.depths_full, &cfg.widths_full),
     };
-    let grid: Vec<(usize, usize)> = depths.iter().flat_map(|&l| cfg.outputs.iter().map(move |&c| (l, c))).collect();
+    let mut grid = Vec::new();
+    for &depth in depths {
+        for &width in widths {
+            for &outputs in &cfg.outputs {
+                grid.push(GridPoint { depth, width, outputs });
+            }
+        }
+    }
     let mut out: Vec<ClaimResult> = grid
         .par_iter()
-        .flat_map_iter(|&(depth, outputs)| grid_point(&cfg, depth, outputs, options.seed))
+        .flat_map_iter(|&point| grid_point(&cfg, point, options.seed))
         .collect();
     out.sort_by_key(|c| KEYS.iter().position(|k| *k == c.key));
     out
 }
 
-fn grid_point(cfg: &Config, depth: usize, outputs: usize, seed: Option<u64>) -> Vec<ClaimResult> {
-    let mut out = balanced_claims(cfg, depth, outputs, seed);
-    out.push(conservation(cfg, depth, outputs, seed));
-    out.extend(gd_drift(cfg, depth, outputs, seed));
+fn grid_point(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<ClaimResult> {
+    let mut out = balanced_claims(cfg, point, seed);
+    out.push(conservation(cfg, point, seed));
+    out.extend(gd_drift(cfg, point, seed));
     out
 }
 
-fn base(key: &'static str, statement: &str, convention: &str, exp: &Experiment, depth: usize, outputs: usize) -> Claim {
+/// A claim of this family at `point`, before the experiment could be built.
+fn bare(key: &'static str, statement: &str, point: GridPoint) -> Claim {
+    Claim::new("TMC25", key, statement, "")
+        .id_param("L", point.depth)
+        .id_param("width", point.width)
+        .id_param("C", point.outputs)
+}
+
+fn base(key: &'static str, statement: &str, convention: &str, exp: &Experiment, point: GridPoint) -> Claim {
     Claim::new("TMC25", key, statement, convention)
-        .id_param("L", depth)
-        .id_param("C", outputs)
+        .id_param("L", point.depth)
+        .id_param("width", point.width)
+        .id_param("C", point.outputs)
         .param("d", exp.data.input_dim)
         .param("n", exp.data.samples)
         .param("widths", exp.widths.clone())
@@ -161,20 +181,21 @@ const IDENTITY: &str = "Balanced init + gradient flow: W_1ᵀW_1 = G_1^{1/L} at 
 const LAYERWISE: &str = "Balanced init + gradient flow: W_lᵀW_l = G_l^{1/(L−l+1)} for every layer l at every time";
 const ALPHA: &str = "The NFA exponent of a balanced deep linear network is α = 1/L";
 
-fn balanced_claims(cfg: &Config, depth: usize, outputs: usize, seed: Option<u64>) -> Vec<ClaimResult> {
-    let exp = match instantiate(&cfg.balanced, depth, outputs, seed) {
+fn balanced_claims(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<ClaimResult> {
+    let depth = point.depth;
+    let exp = match instantiate(&cfg.balanced, point, seed) {
         Ok(e) => e,
-        Err(e) => return vec![Claim::new("TMC25", "A.identity", IDENTITY, "").id_param("L", depth).id_param("C", outputs).failed(None, format!("config: {e}"))],
+        Err(e) => return vec![bare("A.identity", IDENTITY, point).failed(None, format!("config: {e}"))],
     };
-    let identity = base("A.identity", IDENTITY, "relerr(W_1ᵀW_1, G_1^{1/L}), max over checkpoints", &exp, depth, outputs);
-    let layerwise = base("A.layerwise", LAYERWISE, "relerr(W_lᵀW_l, G_l^{1/(L−l+1)}), max over layers and checkpoints", &exp, depth, outputs);
+    let identity = base("A.identity", IDENTITY, "relerr(W_1ᵀW_1, G_1^{1/L}), max over checkpoints", &exp, point);
+    let layerwise = base("A.layerwise", LAYERWISE, "relerr(W_lᵀW_l, G_l^{1/(L−l+1)}), max over layers and checkpoints", &exp, point);
     let alpha_claim = |est: AlphaEstimator| {
         let convention = match est {
             AlphaEstimator::Corr => "corr: argmax_α cosine(W_1ᵀW_1, G_1^α), worst checkpoint",
             AlphaEstimator::Eig => "eig: log-log slope of matched eigenvalues, worst checkpoint",
             AlphaEstimator::Fit => "fit: argmin_α relerr_scaled(W_1ᵀW_1, G_1^α), worst checkpoint",
         };
-        base("A.alpha", ALPHA, convention, &exp, depth, outputs).id_param("estimator", est.name())
+        base("A.alpha", ALPHA, convention, &exp, point).id_param("estimator", est.name())
     };
     let predicted_alpha = 1.0 / depth as f64;
     let (_, traj) = match experiment::run(&exp) {
@@ -261,14 +282,14 @@ fn frob_diff(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
     (a - b).norm_l2()
 }
 
-fn conservation(cfg: &Config, depth: usize, outputs: usize, seed: Option<u64>) -> ClaimResult {
+fn conservation(cfg: &Config, point: GridPoint, seed: Option<u64>) -> ClaimResult {
     const STATEMENT: &str = "Gradient flow without weight decay conserves every imbalance D_l, from any init";
     const CONVENTION: &str = "max over l, t of ‖D_l(t) − D_l(0)‖_F / (1 + ‖D_l(0)‖_F)";
-    let exp = match instantiate(&cfg.unbalanced, depth, outputs, seed) {
+    let exp = match instantiate(&cfg.unbalanced, point, seed) {
         Ok(e) => e,
-        Err(e) => return Claim::new("TMC25", "A.conservation", STATEMENT, CONVENTION).id_param("L", depth).id_param("C", outputs).failed(Some(0.0), format!("config: {e}")),
+        Err(e) => return bare("A.conservation", STATEMENT, point).failed(Some(0.0), format!("config: {e}")),
     };
-    let claim = base("A.conservation", STATEMENT, CONVENTION, &exp, depth, outputs);
+    let claim = base("A.conservation", STATEMENT, CONVENTION, &exp, point);
     let (prepared, traj) = match experiment::run(&exp) {
         Ok(r) => r,
         Err(e) => return claim.failed(Some(0.0), e.to_string()),
@@ -295,24 +316,25 @@ fn gd_weights(exp: &Experiment, prepared: &Prepared, eta: f64, steps: usize) -> 
         .map_err(|e| e.to_string())
 }
 
-fn gd_drift(cfg: &Config, depth: usize, outputs: usize, seed: Option<u64>) -> Vec<ClaimResult> {
+fn gd_drift(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<ClaimResult> {
+    let depth = point.depth;
     const ONE_STEP: &str = "One GD step (λ = 0) changes D_l by exactly η²(∇_{l+1}ᵀ∇_{l+1} − ∇_l∇_lᵀ)";
     const RATIO: &str = "GD leaves the balanced manifold at first order in η: drift(η)/drift(η/2) = 2 over a fixed horizon";
     let g = &cfg.gd_drift;
-    let exp = match instantiate(&cfg.balanced, depth, outputs, seed) {
+    let exp = match instantiate(&cfg.balanced, point, seed) {
         Ok(e) => e,
-        Err(e) => return vec![Claim::new("TMC25", "A.gd_drift", ONE_STEP, "").id_param("L", depth).id_param("C", outputs).failed(None, format!("config: {e}"))],
+        Err(e) => return vec![bare("A.gd_drift", ONE_STEP, point).failed(None, format!("config: {e}"))],
     };
     let prepared = match experiment::prepare(&exp) {
         Ok(p) => p,
-        Err(e) => return vec![Claim::new("TMC25", "A.gd_drift", ONE_STEP, "").id_param("L", depth).id_param("C", outputs).failed(None, e.to_string())],
+        Err(e) => return vec![bare("A.gd_drift", ONE_STEP, point).failed(None, e.to_string())],
     };
     let theta0 = &prepared.init.weights;
     let d0 = imbalance_mats(theta0);
 
     // One step: ΔD_l against η²(∇_{l+1}ᵀ∇_{l+1} − ∇_l∇_lᵀ), gradients at θ_0.
     let eta = g.one_step_learning_rate;
-    let one = base("A.gd_drift", ONE_STEP, "max_l ‖ΔD_l − η²(∇_{l+1}ᵀ∇_{l+1} − ∇_l∇_lᵀ)‖_F / (η²(‖∇_{l+1}ᵀ∇_{l+1}‖_F + ‖∇_l∇_lᵀ‖_F))", &exp, depth, outputs)
+    let one = base("A.gd_drift", ONE_STEP, "max_l ‖ΔD_l − η²(∇_{l+1}ᵀ∇_{l+1} − ∇_l∇_lᵀ)‖_F / (η²(‖∇_{l+1}ᵀ∇_{l+1}‖_F + ‖∇_l∇_lᵀ‖_F))", &exp, point)
         .id_param("check", "one_step")
         .param("learning_rate", eta);
     let one = match gd_weights(&exp, &prepared, eta, 1) {
@@ -340,7 +362,7 @@ fn gd_drift(cfg: &Config, depth: usize, outputs: usize, seed: Option<u64>) -> Ve
 
     // Drift ratio over the horizon at η and η/2.
     let eta = g.learning_rate;
-    let ratio = base("A.gd_drift", RATIO, "max_l ‖D_l(T) − D_l(0)‖_F at η over the same at η/2", &exp, depth, outputs)
+    let ratio = base("A.gd_drift", RATIO, "max_l ‖D_l(T) − D_l(0)‖_F at η over the same at η/2", &exp, point)
         .id_param("check", "ratio")
         .param("learning_rate", eta)
         .param("horizon", g.horizon);
