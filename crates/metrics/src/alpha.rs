@@ -277,6 +277,18 @@ impl AlphaScan {
         }
     }
 
+    /// Chordal distance `‖F/‖F‖ − G^α/‖G^α‖‖_F` in the eigenbasis.
+    fn chordal(&self, alpha: f64) -> f64 {
+        let nb = self.w.iter().map(|w| w.powf(2.0 * alpha)).sum::<f64>().sqrt();
+        let nf = self.f_sq.sqrt();
+        let mut r = self.rest_sq / self.f_sq;
+        for k in 0..self.w.len() {
+            let d = self.f_diag[k] / nf - self.w[k].powf(alpha) / nb;
+            r += d * d;
+        }
+        r.sqrt()
+    }
+
     /// `‖cF − G^α‖_F` in the eigenbasis.
     fn residual(&self, c: f64, alpha: f64) -> f64 {
         let mut r = c * c * self.rest_sq;
@@ -324,8 +336,15 @@ impl AlphaScan {
         let k = grid.iter().position(|&a| a == a0).unwrap_or(0);
         let (mut a, mut b) = (grid[k.saturating_sub(1)], grid[(k + 1).min(m - 1)]);
         // Golden-section search for the optimum of the (signed) objective.
+        // Cosine is maximised through the chordal distance
+        // ‖F/‖F‖ − G^α/‖G^α‖‖ = √(2 − 2cos), evaluated without the
+        // cancellation in 1 − cos: near a flat maximum, cos itself cannot
+        // resolve α below ~√(ε_mach / curvature).
         let sign = if kind.higher_is_better() { 1.0 } else { -1.0 };
-        let objective = |x: f64| self.similarity(kind, x).map(|s| sign * s);
+        let objective = |x: f64| match kind {
+            Similarity::Cosine => Ok(-self.chordal(x)),
+            _ => self.similarity(kind, x).map(|s| sign * s),
+        };
         let invphi = (5f64.sqrt() - 1.0) / 2.0;
         let mut c = b - invphi * (b - a);
         let mut d = a + invphi * (b - a);
@@ -346,9 +365,8 @@ impl AlphaScan {
             }
         }
         let x = 0.5 * (a + b);
-        let fx = objective(x)?;
-        let (alpha, value) = if fx >= sign * v0 { (x, sign * fx) } else { (a0, v0) };
-        Ok(AlphaEstimate::Identified { alpha, objective: value })
+        let alpha = if objective(x)? >= objective(a0)? { x } else { a0 };
+        Ok(AlphaEstimate::Identified { alpha, objective: self.similarity(kind, alpha)? })
     }
 }
 

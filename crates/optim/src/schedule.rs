@@ -60,7 +60,8 @@ impl Schedule {
                 } else {
                     let (a, b) = (t_min.ln(), t_end.ln());
                     out.extend((0..count).map(|k| (a + (b - a) * k as f64 / (count - 1) as f64).exp()));
-                    // Land exactly on t_end despite exp∘ln round-off.
+                    // Land exactly on t_min and t_end despite exp∘ln round-off.
+                    out[1] = t_min;
                     *out.last_mut().expect("count ≥ 1") = t_end;
                 }
             }
