@@ -50,6 +50,19 @@ fn cell(x: Option<f64>, precision: Precision) -> String {
     x.map_or_else(|| "—".to_owned(), |v| number(v, precision))
 }
 
+/// A predicted or measured value printed finely enough to see its deviation
+/// against an absolute tolerance `tol < 1`: two decimals beyond the
+/// tolerance's (`1e-4` → six decimals), when the value itself is O(1).
+fn resolved_cell(x: Option<f64>, r: &ClaimResult, precision: Precision) -> String {
+    match (x, r.tolerance, r.comparison) {
+        (Some(v), Some(tol), claims::Comparison::Absolute) if tol > 0.0 && tol < 1.0 && (1e-3..1e4).contains(&v.abs()) => {
+            let decimals = ((-tol.log10()).ceil() as usize + 2).min(12);
+            format!("{v:.decimals$}")
+        }
+        _ => cell(x, precision),
+    }
+}
+
 /// Counts of each verdict.
 pub fn tally(results: &[ClaimResult]) -> [(Verdict, usize); 4] {
     [Verdict::Pass, Verdict::Fail, Verdict::Undefined, Verdict::Info]
@@ -117,8 +130,8 @@ pub fn markdown_tables(results: &[ClaimResult], precision: Precision) -> String 
                     out,
                     "| {} | {} | {} | {} | {} |",
                     row_label(r),
-                    cell(r.predicted, precision),
-                    cell(r.measured, precision),
+                    resolved_cell(r.predicted, r, precision),
+                    resolved_cell(r.measured, r, precision),
                     cell(r.tolerance, precision),
                     verdict
                 );
