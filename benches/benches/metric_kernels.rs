@@ -29,7 +29,9 @@ fn psd_power(c: &mut Criterion) {
     for d in SIZES {
         let (_, g) = nfm_agop(d);
         group.bench_function(BenchmarkId::from_parameter(d), |b| {
-            b.iter(|| metrics::psd_power(black_box(g.as_ref()), 1.0 / 3.0, Cutoff::for_dim(d)).unwrap())
+            b.iter(|| {
+                metrics::psd_power(black_box(g.as_ref()), 1.0 / 3.0, Cutoff::for_dim(d)).unwrap()
+            })
         });
     }
     group.finish();
@@ -42,7 +44,9 @@ fn similarities(c: &mut Criterion) {
         let (f, g) = nfm_agop(d);
         for kind in Similarity::ALL {
             group.bench_function(BenchmarkId::new(kind.name(), d), |b| {
-                b.iter(|| metrics::similarity(kind, black_box(f.as_ref()), black_box(g.as_ref())).unwrap())
+                b.iter(|| {
+                    metrics::similarity(kind, black_box(f.as_ref()), black_box(g.as_ref())).unwrap()
+                })
             });
         }
     }
@@ -58,7 +62,15 @@ fn alpha_estimators(c: &mut Criterion) {
         let (f, g) = nfm_agop(d);
         for est in AlphaEstimator::ALL {
             group.bench_function(BenchmarkId::new(est.name(), d), |b| {
-                b.iter(|| metrics::estimate_alpha(black_box(f.as_ref()), black_box(g.as_ref()), est, &options).unwrap())
+                b.iter(|| {
+                    metrics::estimate_alpha(
+                        black_box(f.as_ref()),
+                        black_box(g.as_ref()),
+                        est,
+                        &options,
+                    )
+                    .unwrap()
+                })
             });
         }
     }
@@ -90,19 +102,44 @@ fn alpha_scan(c: &mut Criterion) {
     let alphas: Vec<f64> = (0..50).map(|k| 0.02 + 1.98 * k as f64 / 49.0).collect();
     group.bench_function("d256_k50", |b| {
         b.iter(|| {
-            let scan = AlphaScan::new(black_box(f.as_ref()), black_box(g.as_ref()), Cutoff::for_dim(d)).unwrap();
+            let scan = AlphaScan::new(
+                black_box(f.as_ref()),
+                black_box(g.as_ref()),
+                Cutoff::for_dim(d),
+            )
+            .unwrap();
             scan.best_of(Similarity::Cosine, &alphas).unwrap()
         })
     });
     group.bench_function("baseline_eigh256", |b| {
-        b.iter(|| black_box(g.as_ref()).self_adjoint_eigen(Side::Lower).unwrap())
+        b.iter(|| {
+            black_box(g.as_ref())
+                .self_adjoint_eigen(Side::Lower)
+                .unwrap()
+        })
     });
     let mut out = Mat::<f64>::zeros(d, d);
     group.bench_function("baseline_matmul256", |b| {
-        b.iter(|| matmul(out.as_mut(), Accum::Replace, black_box(f.as_ref()), black_box(g.as_ref()), 1.0, Par::Seq))
+        b.iter(|| {
+            matmul(
+                out.as_mut(),
+                Accum::Replace,
+                black_box(f.as_ref()),
+                black_box(g.as_ref()),
+                1.0,
+                Par::Seq,
+            )
+        })
     });
     group.finish();
 }
 
-criterion_group!(benches, alpha_scan, psd_power, similarities, alpha_estimators, agop_linear);
+criterion_group!(
+    benches,
+    alpha_scan,
+    psd_power,
+    similarities,
+    alpha_estimators,
+    agop_linear
+);
 criterion_main!(benches);

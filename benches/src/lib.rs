@@ -23,7 +23,8 @@ pub fn psd(d: usize, seed: u64) -> Mat<f64> {
 /// perturbation, so that no estimator hits an exact answer by luck.
 pub fn nfm_agop(d: usize) -> (Mat<f64>, Mat<f64>) {
     let g = psd(d, 1);
-    let f = metrics::psd_power(g.as_ref(), 1.0 / 3.0, metrics::Cutoff::for_dim(d)).expect("PSD input")
+    let f = metrics::psd_power(g.as_ref(), 1.0 / 3.0, metrics::Cutoff::for_dim(d))
+        .expect("PSD input")
         + psd(d, 2) * faer::Scale(1e-2);
     (f, g)
 }

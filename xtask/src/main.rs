@@ -4,12 +4,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand};
 use claims::{Mode, RunOptions, Verdict};
+use clap::{Parser, Subcommand};
 use xtask::render::{self, Precision};
 
 #[derive(Parser)]
-#[command(name = "xtask", about = "Numerical checks of feature-learning theory (TMC25, BMA24, ABP22, SB21)")]
+#[command(
+    name = "xtask",
+    about = "Numerical checks of feature-learning theory (TMC25, BMA24, ABP22, SB21)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -53,14 +56,22 @@ fn usage(message: String) -> Failure {
 }
 
 fn io(path: &Path, e: std::io::Error) -> Failure {
-    Failure { code: 1, message: format!("{}: {e}", path.display()) }
+    Failure {
+        code: 1,
+        message: format!("{}: {e}", path.display()),
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     faer::set_global_parallelism(faer::Par::Seq);
     let result = match cli.command {
-        Command::Report { quick, only, seed, out } => report(quick, only.as_deref(), seed, &out),
+        Command::Report {
+            quick,
+            only,
+            seed,
+            out,
+        } => report(quick, only.as_deref(), seed, &out),
         Command::Run { file, out } => run(&file, &out),
     };
     match result {
@@ -76,20 +87,32 @@ fn write(path: &Path, contents: &str) -> Result<(), Failure> {
     std::fs::write(path, contents).map_err(|e| io(path, e))
 }
 
-fn report(quick: bool, only: Option<&str>, seed: Option<u64>, out: &Path) -> Result<ExitCode, Failure> {
+fn report(
+    quick: bool,
+    only: Option<&str>,
+    seed: Option<u64>,
+    out: &Path,
+) -> Result<ExitCode, Failure> {
     let mode = if quick { Mode::Quick } else { Mode::Full };
     let start = Instant::now();
     let results = claims::run_claims(&RunOptions { mode, seed }, only);
     if results.is_empty() {
-        return Err(usage(format!("no claim id starts with `{}`", only.unwrap_or(""))));
+        return Err(usage(format!(
+            "no claim id starts with `{}`",
+            only.unwrap_or("")
+        )));
     }
     let markdown = render::markdown_report(&results, mode, Precision::Display);
     print!("{markdown}");
     std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
     write(&out.join("report.md"), &markdown)?;
-    let json = serde_json::to_string_pretty(&render::json_report(&results, mode)).expect("claims serialise");
+    let json = serde_json::to_string_pretty(&render::json_report(&results, mode))
+        .expect("claims serialise");
     write(&out.join("report.json"), &json)?;
-    let failed = results.iter().filter(|r| r.verdict == Verdict::Fail).count();
+    let failed = results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Fail)
+        .count();
     eprintln!(
         "{} claims in {:.1} s; {} failed; wrote {} and {}",
         results.len(),
@@ -98,20 +121,36 @@ fn report(quick: bool, only: Option<&str>, seed: Option<u64>, out: &Path) -> Res
         out.join("report.md").display(),
         out.join("report.json").display()
     );
-    Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn run(file: &Path, out: &Path) -> Result<ExitCode, Failure> {
-    let text = std::fs::read_to_string(file).map_err(|e| usage(format!("{}: {e}", file.display())))?;
-    let exp = experiment::Experiment::from_toml(&text).map_err(|e| usage(format!("{}: {e}", file.display())))?;
-    let (_, trajectory) = experiment::run(&exp).map_err(|e| Failure { code: 1, message: format!("{}: {e}", file.display()) })?;
-    let rows: Vec<_> = trajectory.snapshots.iter().map(experiment::measure).collect();
+    let text =
+        std::fs::read_to_string(file).map_err(|e| usage(format!("{}: {e}", file.display())))?;
+    let exp = experiment::Experiment::from_toml(&text)
+        .map_err(|e| usage(format!("{}: {e}", file.display())))?;
+    let (_, trajectory) = experiment::run(&exp).map_err(|e| Failure {
+        code: 1,
+        message: format!("{}: {e}", file.display()),
+    })?;
+    let rows: Vec<_> = trajectory
+        .snapshots
+        .iter()
+        .map(experiment::measure)
+        .collect();
     std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
     let csv_path = out.join(format!("{}.csv", exp.name));
     let json_path = out.join(format!("{}.json", exp.name));
     write(&csv_path, &xtask::trajectory::csv(&rows))?;
     let json = xtask::trajectory::json(&exp.name, &exp.widths, &rows);
-    write(&json_path, &serde_json::to_string_pretty(&json).expect("trajectory serialises"))?;
+    write(
+        &json_path,
+        &serde_json::to_string_pretty(&json).expect("trajectory serialises"),
+    )?;
     eprintln!(
         "{}: {} checkpoints, {} steps; wrote {} and {}",
         exp.name,

@@ -55,7 +55,9 @@ fn cell(x: Option<f64>, precision: Precision) -> String {
 /// tolerance's (`1e-4` → six decimals), when the value itself is O(1).
 fn resolved_cell(x: Option<f64>, r: &ClaimResult, precision: Precision) -> String {
     match (x, r.tolerance, r.comparison) {
-        (Some(v), Some(tol), claims::Comparison::Absolute) if tol > 0.0 && tol < 1.0 && (1e-3..1e4).contains(&v.abs()) => {
+        (Some(v), Some(tol), claims::Comparison::Absolute)
+            if tol > 0.0 && tol < 1.0 && (1e-3..1e4).contains(&v.abs()) =>
+        {
             let decimals = ((-tol.log10()).ceil() as usize + 2).min(12);
             format!("{v:.decimals$}")
         }
@@ -65,8 +67,13 @@ fn resolved_cell(x: Option<f64>, r: &ClaimResult, precision: Precision) -> Strin
 
 /// Counts of each verdict.
 pub fn tally(results: &[ClaimResult]) -> [(Verdict, usize); 4] {
-    [Verdict::Pass, Verdict::Fail, Verdict::Undefined, Verdict::Info]
-        .map(|v| (v, results.iter().filter(|r| r.verdict == v).count()))
+    [
+        Verdict::Pass,
+        Verdict::Fail,
+        Verdict::Undefined,
+        Verdict::Info,
+    ]
+    .map(|v| (v, results.iter().filter(|r| r.verdict == v).count()))
 }
 
 /// The id parameters of a claim as shown in its table row:
@@ -74,7 +81,10 @@ pub fn tally(results: &[ClaimResult]) -> [(Verdict, usize); 4] {
 fn row_label(r: &ClaimResult) -> String {
     let stem = format!("{}.", r.paper);
     let short = r.id.strip_prefix(&stem).unwrap_or(&r.id);
-    short.replacen('[', " ", 1).trim_end_matches(']').replace(',', " ")
+    short
+        .replacen('[', " ", 1)
+        .trim_end_matches(']')
+        .replace(',', " ")
 }
 
 /// One markdown table per (paper, claim group), grouped by paper, with the
@@ -99,12 +109,17 @@ pub fn markdown_tables(results: &[ClaimResult], precision: Precision) -> String 
         }
         for group in groups {
             let _ = writeln!(out, "### {}\n", claims::group_title(paper, group));
-            let in_group: Vec<&&ClaimResult> =
-                rows.iter().filter(|r| r.key.split('.').next() == Some(group)).collect();
+            let in_group: Vec<&&ClaimResult> = rows
+                .iter()
+                .filter(|r| r.key.split('.').next() == Some(group))
+                .collect();
             // Statement and convention(s) of each key, once, above the table.
             let mut keys: Vec<(&str, &str, Vec<&str>)> = Vec::new();
             for r in &in_group {
-                match keys.iter_mut().find(|(k, s, _)| *k == r.key && *s == r.statement) {
+                match keys
+                    .iter_mut()
+                    .find(|(k, s, _)| *k == r.key && *s == r.statement)
+                {
                     Some((_, _, conventions)) => {
                         if !conventions.contains(&r.convention.as_str()) {
                             conventions.push(&r.convention);
@@ -117,7 +132,10 @@ pub fn markdown_tables(results: &[ClaimResult], precision: Precision) -> String 
                 let _ = writeln!(out, "- `{k}`: {s}. Measured: {}.", conventions.join("; "));
             }
             let with_reason = in_group.iter().any(|r| !r.reason.is_empty());
-            let _ = write!(out, "\n| claim | predicted | measured | tolerance | verdict |");
+            let _ = write!(
+                out,
+                "\n| claim | predicted | measured | tolerance | verdict |"
+            );
             let _ = writeln!(out, "{}", if with_reason { " reason |" } else { "" });
             let _ = write!(out, "|---|---:|---:|---:|---|");
             let _ = writeln!(out, "{}", if with_reason { "---|" } else { "" });
@@ -135,7 +153,15 @@ pub fn markdown_tables(results: &[ClaimResult], precision: Precision) -> String 
                     cell(r.tolerance, precision),
                     verdict
                 );
-                let _ = writeln!(out, "{}", if with_reason { format!(" {} |", r.reason) } else { String::new() });
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    if with_reason {
+                        format!(" {} |", r.reason)
+                    } else {
+                        String::new()
+                    }
+                );
             }
             out.push('\n');
         }

@@ -31,7 +31,16 @@ pub fn csv(rows: &[CheckpointMeasurement]) -> String {
     let mut out = String::from(HEADER);
     out.push('\n');
     for m in rows {
-        let _ = write!(out, "{:e},{},{:e},{:e},{},{}", m.time, m.step, m.loss, m.max_imbalance, csv_value(&m.relerr), csv_value(&m.cosine));
+        let _ = write!(
+            out,
+            "{:e},{},{:e},{:e},{},{}",
+            m.time,
+            m.step,
+            m.loss,
+            m.max_imbalance,
+            csv_value(&m.relerr),
+            csv_value(&m.cosine)
+        );
         for (_, a) in &m.alpha {
             let _ = write!(out, ",{}", csv_value(a));
         }

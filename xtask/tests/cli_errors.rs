@@ -11,7 +11,12 @@ fn run_config(name: &str, text: &str) -> (Option<i32>, String, String) {
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["run", path.to_str().unwrap(), "--out", dir.to_str().unwrap()])
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            dir.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     (
@@ -23,8 +28,16 @@ fn run_config(name: &str, text: &str) -> (Option<i32>, String, String) {
 
 fn assert_one_line_error(name: &str, text: &str, needles: &[&str]) {
     let (code, _, stderr) = run_config(name, text);
-    assert_eq!(code, Some(2), "{name}: exit code {code:?}, stderr: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{name}: not one line: {stderr}");
+    assert_eq!(
+        code,
+        Some(2),
+        "{name}: exit code {code:?}, stderr: {stderr}"
+    );
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "{name}: not one line: {stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{name}: {stderr}");
     for n in needles {
         assert!(stderr.contains(n), "{name}: `{n}` missing from: {stderr}");
@@ -39,12 +52,20 @@ fn unknown_key_is_named() {
 
 #[test]
 fn zero_depth_is_named() {
-    assert_one_line_error("depth0", &GOOD.replace("depth = 3", "depth = 0"), &["network.depth"]);
+    assert_one_line_error(
+        "depth0",
+        &GOOD.replace("depth = 3", "depth = 0"),
+        &["network.depth"],
+    );
 }
 
 #[test]
 fn width_below_balanced_rank_is_named() {
-    assert_one_line_error("narrow", &GOOD.replace("width = 10", "width = 2"), &["network.width", "rank"]);
+    assert_one_line_error(
+        "narrow",
+        &GOOD.replace("width = 10", "width = 2"),
+        &["network.width", "rank"],
+    );
 }
 
 #[test]
@@ -55,13 +76,25 @@ fn negative_and_nan_step_sizes_are_named() {
     );
     assert!(gd.contains("learning_rate = -0.1"));
     assert_one_line_error("negative", &gd, &["dynamics.learning_rate"]);
-    assert_one_line_error("nan", &gd.replace("-0.1", "nan"), &["dynamics.learning_rate"]);
-    assert_one_line_error("nan_rtol", &GOOD.replace("rtol = 1e-12", "rtol = nan"), &["dynamics.rtol"]);
+    assert_one_line_error(
+        "nan",
+        &gd.replace("-0.1", "nan"),
+        &["dynamics.learning_rate"],
+    );
+    assert_one_line_error(
+        "nan_rtol",
+        &GOOD.replace("rtol = 1e-12", "rtol = nan"),
+        &["dynamics.rtol"],
+    );
 }
 
 #[test]
 fn malformed_toml_reports_a_line() {
-    assert_one_line_error("malformed", &GOOD.replace("depth = 3", "depth = = 3"), &["line"]);
+    assert_one_line_error(
+        "malformed",
+        &GOOD.replace("depth = 3", "depth = = 3"),
+        &["line"],
+    );
 }
 
 #[test]
@@ -70,9 +103,17 @@ fn a_good_config_writes_csv_and_json() {
     assert_eq!(code, Some(0), "{stderr}");
     let dir = std::env::temp_dir().join(format!("xtask-cli-{}-good", std::process::id()));
     let csv = std::fs::read_to_string(dir.join("balanced_gradient_flow.csv")).unwrap();
-    assert!(csv.starts_with("time,step,loss,max_imbalance,relerr,cosine,alpha_corr,alpha_eig,alpha_fit\n"));
-    assert_eq!(csv.lines().count(), 1 + 21, "header plus t = 0 and 20 checkpoints");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("balanced_gradient_flow.json")).unwrap()).unwrap();
+    assert!(csv.starts_with(
+        "time,step,loss,max_imbalance,relerr,cosine,alpha_corr,alpha_eig,alpha_fit\n"
+    ));
+    assert_eq!(
+        csv.lines().count(),
+        1 + 21,
+        "header plus t = 0 and 20 checkpoints"
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("balanced_gradient_flow.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(json["checkpoints"].as_array().unwrap().len(), 21);
 }

@@ -8,13 +8,25 @@ use xtask::render::{Precision, json_report, markdown_report};
 
 #[test]
 fn quick_report_tables() {
-    let results = run_claims(&RunOptions { mode: Mode::Quick, seed: None }, None);
+    let results = run_claims(
+        &RunOptions {
+            mode: Mode::Quick,
+            seed: None,
+        },
+        None,
+    );
     insta::assert_snapshot!(markdown_report(&results, Mode::Quick, Precision::Stable));
 }
 
 #[test]
 fn json_report_follows_the_contract() {
-    let results = run_claims(&RunOptions { mode: Mode::Quick, seed: None }, Some("TMC25.A.alpha"));
+    let results = run_claims(
+        &RunOptions {
+            mode: Mode::Quick,
+            seed: None,
+        },
+        Some("TMC25.A.alpha"),
+    );
     let json = json_report(&results, Mode::Quick);
     assert_eq!(json["schema"], 1);
     assert_eq!(json["mode"], "quick");
@@ -22,10 +34,26 @@ fn json_report_follows_the_contract() {
     assert!(!claims.is_empty());
     let mut ids = std::collections::HashSet::new();
     for c in claims {
-        for field in ["id", "paper", "key", "params", "statement", "convention", "predicted", "measured", "tolerance", "verdict", "reason"] {
+        for field in [
+            "id",
+            "paper",
+            "key",
+            "params",
+            "statement",
+            "convention",
+            "predicted",
+            "measured",
+            "tolerance",
+            "verdict",
+            "reason",
+        ] {
             assert!(c.get(field).is_some(), "claim {} lacks `{field}`", c["id"]);
         }
-        assert!(ids.insert(c["id"].as_str().unwrap().to_owned()), "duplicate id {}", c["id"]);
+        assert!(
+            ids.insert(c["id"].as_str().unwrap().to_owned()),
+            "duplicate id {}",
+            c["id"]
+        );
         assert!(c["params"].get("estimator").is_some());
         let verdict = c["verdict"].as_str().unwrap();
         assert!(["pass", "fail", "undefined", "info"].contains(&verdict));

@@ -89,7 +89,12 @@ pub struct Claim {
 
 impl Claim {
     /// A claim of `paper` with key `key`.
-    pub fn new(paper: &'static str, key: &'static str, statement: impl Into<String>, convention: impl Into<String>) -> Self {
+    pub fn new(
+        paper: &'static str,
+        key: &'static str,
+        statement: impl Into<String>,
+        convention: impl Into<String>,
+    ) -> Self {
         Claim {
             paper,
             key,
@@ -133,7 +138,9 @@ impl Claim {
         format!("{}.{}[{}]", self.paper, self.key, inner.join(","))
     }
 
-    fn finish(self, predicted: Option<f64>, measured: Option<f64>, tolerance: Option<f64>, comparison: Comparison, tolerance_reason: String, verdict: Verdict, reason: String) -> ClaimResult {
+    /// The record with a verdict and no measurement; `check` fills in the
+    /// measurement and tolerance.
+    fn finish(self, predicted: Option<f64>, verdict: Verdict, reason: String) -> ClaimResult {
         ClaimResult {
             id: self.id(),
             paper: self.paper.to_owned(),
@@ -142,10 +149,10 @@ impl Claim {
             statement: self.statement,
             convention: self.convention,
             predicted,
-            measured: measured.filter(|m| m.is_finite()),
-            tolerance,
-            comparison,
-            tolerance_reason,
+            measured: None,
+            tolerance: None,
+            comparison: Comparison::Absolute,
+            tolerance_reason: String::new(),
             verdict,
             reason,
             details: self.details,
@@ -154,7 +161,14 @@ impl Claim {
 
     /// Compare `measured` with `predicted` within `tolerance` and give the
     /// verdict. A non-finite measurement fails.
-    pub fn check(self, predicted: f64, measured: f64, tolerance: f64, comparison: Comparison, tolerance_reason: &str) -> ClaimResult {
+    pub fn check(
+        self,
+        predicted: f64,
+        measured: f64,
+        tolerance: f64,
+        comparison: Comparison,
+        tolerance_reason: &str,
+    ) -> ClaimResult {
         let bound = match comparison {
             Comparison::Absolute => tolerance,
             Comparison::Relative => tolerance * predicted.abs(),
@@ -165,18 +179,27 @@ impl Claim {
         } else if deviation <= bound {
             (Verdict::Pass, String::new())
         } else {
-            (Verdict::Fail, format!("|measured − predicted| = {deviation:.3e} exceeds {bound:.3e}"))
+            (
+                Verdict::Fail,
+                format!("|measured − predicted| = {deviation:.3e} exceeds {bound:.3e}"),
+            )
         };
-        self.finish(Some(predicted), Some(measured), Some(tolerance), comparison, tolerance_reason.to_owned(), verdict, reason)
+        ClaimResult {
+            measured: measured.is_finite().then_some(measured),
+            tolerance: Some(tolerance),
+            comparison,
+            tolerance_reason: tolerance_reason.to_owned(),
+            ..self.finish(Some(predicted), verdict, reason)
+        }
     }
 
     /// The quantity is undefined; `reason` says why.
     pub fn undefined(self, predicted: Option<f64>, reason: impl Into<String>) -> ClaimResult {
-        self.finish(predicted, None, None, Comparison::Absolute, String::new(), Verdict::Undefined, reason.into())
+        self.finish(predicted, Verdict::Undefined, reason.into())
     }
 
     /// The experiment could not produce a measurement.
     pub fn failed(self, predicted: Option<f64>, reason: impl Into<String>) -> ClaimResult {
-        self.finish(predicted, None, None, Comparison::Absolute, String::new(), Verdict::Fail, reason.into())
+        self.finish(predicted, Verdict::Fail, reason.into())
     }
 }

@@ -91,10 +91,16 @@ pub fn run_claims(options: &RunOptions, only: Option<&str>) -> Vec<ClaimResult> 
 /// Full citation of a paper key of SPEC.
 pub fn paper_title(key: &str) -> &'static str {
     match key {
-        "TMC25" => "Tansley, Massart, Cartis — On the Neural Feature Ansatz for Deep Neural Networks (AISTATS 2026)",
+        "TMC25" => {
+            "Tansley, Massart, Cartis — On the Neural Feature Ansatz for Deep Neural Networks (AISTATS 2026)"
+        }
         "BMA24" => "Beaglehole, Mitliagkas, Agarwala — Feature learning as alignment (TMLR 2024)",
-        "ABP22" => "Atanasov, Bordelon, Pehlevan — Neural Networks as Kernel Learners: The Silent Alignment Effect (ICLR 2022)",
-        "SB21" => "Shan, Bordelon — A Theory of Neural Tangent Kernel Alignment and Its Influence on Training",
+        "ABP22" => {
+            "Atanasov, Bordelon, Pehlevan — Neural Networks as Kernel Learners: The Silent Alignment Effect (ICLR 2022)"
+        }
+        "SB21" => {
+            "Shan, Bordelon — A Theory of Neural Tangent Kernel Alignment and Its Influence on Training"
+        }
         _ => "",
     }
 }
@@ -103,8 +109,12 @@ pub fn paper_title(key: &str) -> &'static str {
 /// (`A.identity` → `A`).
 pub fn group_title(paper: &str, group: &str) -> String {
     match (paper, group) {
-        ("TMC25", "A") => "Theorem A — balanced init, gradient flow: W_1ᵀW_1 = G_1^{1/L}".to_owned(),
-        ("TMC25", "B") => "Theorem B — weight decay restores the NFA from unbalanced init".to_owned(),
+        ("TMC25", "A") => {
+            "Theorem A — balanced init, gradient flow: W_1ᵀW_1 = G_1^{1/L}".to_owned()
+        }
+        ("TMC25", "B") => {
+            "Theorem B — weight decay restores the NFA from unbalanced init".to_owned()
+        }
         (_, g) => g.to_owned(),
     }
 }

@@ -5,16 +5,34 @@ use claims::{Mode, RunOptions, Verdict, run_claims};
 
 #[test]
 fn theorem_a_claims_hold() {
-    let results = run_claims(&RunOptions { mode: Mode::Quick, seed: None }, Some("TMC25.A."));
+    let results = run_claims(
+        &RunOptions {
+            mode: Mode::Quick,
+            seed: None,
+        },
+        Some("TMC25.A."),
+    );
     assert!(!results.is_empty());
     for r in &results {
         let scalar_alpha = r.key == "A.alpha" && r.params["C"] == 1;
         if scalar_alpha {
             assert_eq!(r.verdict, Verdict::Undefined, "{}: {}", r.id, r.reason);
-            assert!(r.reason.contains("unidentifiable"), "{}: {}", r.id, r.reason);
+            assert!(
+                r.reason.contains("unidentifiable"),
+                "{}: {}",
+                r.id,
+                r.reason
+            );
             assert!(r.measured.is_none());
         } else {
-            assert_eq!(r.verdict, Verdict::Pass, "{}: measured {:?}, {}", r.id, r.measured, r.reason);
+            assert_eq!(
+                r.verdict,
+                Verdict::Pass,
+                "{}: measured {:?}, {}",
+                r.id,
+                r.measured,
+                r.reason
+            );
         }
     }
     // Every key of the family appears for every grid point.

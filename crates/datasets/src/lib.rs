@@ -89,13 +89,25 @@ impl TeacherSpec {
         }
         let max_rank = self.outputs.min(self.input_dim);
         if self.rank == 0 || self.rank > max_rank {
-            return bad("teacher_rank", format!("must be in 1..={max_rank} (min(outputs, input_dim)), got {}", self.rank));
+            return bad(
+                "teacher_rank",
+                format!(
+                    "must be in 1..={max_rank} (min(outputs, input_dim)), got {}",
+                    self.rank
+                ),
+            );
         }
         if !(self.noise.is_finite() && self.noise >= 0.0) {
-            return bad("noise", format!("must be finite and ≥ 0, got {}", self.noise));
+            return bad(
+                "noise",
+                format!("must be finite and ≥ 0, got {}", self.noise),
+            );
         }
         if !(self.anisotropy.is_finite() && self.anisotropy >= 0.0) {
-            return bad("anisotropy", format!("must be finite and ≥ 0, got {}", self.anisotropy));
+            return bad(
+                "anisotropy",
+                format!("must be finite and ≥ 0, got {}", self.anisotropy),
+            );
         }
         Ok(())
     }
@@ -129,9 +141,23 @@ pub fn teacher(
     let u = gaussian_matrix(c, r, rng);
     let v = gaussian_matrix(d, r, rng);
     let mut b = Mat::zeros(c, d);
-    matmul(b.as_mut(), Accum::Replace, u.as_ref(), v.transpose(), 1.0 / ((r * d) as f64).sqrt(), Par::Seq);
+    matmul(
+        b.as_mut(),
+        Accum::Replace,
+        u.as_ref(),
+        v.transpose(),
+        1.0 / ((r * d) as f64).sqrt(),
+        Par::Seq,
+    );
     let mut y = Mat::zeros(n, c);
-    matmul(y.as_mut(), Accum::Replace, x.as_ref(), b.transpose(), 1.0, Par::Seq);
+    matmul(
+        y.as_mut(),
+        Accum::Replace,
+        x.as_ref(),
+        b.transpose(),
+        1.0,
+        Par::Seq,
+    );
     if spec.noise > 0.0 {
         for j in 0..c {
             for i in 0..n {

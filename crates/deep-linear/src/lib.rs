@@ -79,7 +79,14 @@ pub fn forward(layers: &[Mat<f64>], x: MatRef<'_, f64>) -> Result<Mat<f64>, Metr
         });
     }
     let mut out = Mat::zeros(x.nrows(), p.nrows());
-    matmul(out.as_mut(), Accum::Replace, x, p.transpose(), 1.0, Par::Seq);
+    matmul(
+        out.as_mut(),
+        Accum::Replace,
+        x,
+        p.transpose(),
+        1.0,
+        Par::Seq,
+    );
     Ok(out)
 }
 
@@ -120,10 +127,29 @@ impl RegressionStats {
         }
         let inv_n = 1.0 / n as f64;
         let mut xx = Mat::zeros(x.ncols(), x.ncols());
-        matmul(xx.as_mut(), Accum::Replace, x.transpose(), x, inv_n, Par::Seq);
+        matmul(
+            xx.as_mut(),
+            Accum::Replace,
+            x.transpose(),
+            x,
+            inv_n,
+            Par::Seq,
+        );
         let mut yx = Mat::zeros(y.ncols(), x.ncols());
-        matmul(yx.as_mut(), Accum::Replace, y.transpose(), x, inv_n, Par::Seq);
-        Ok(RegressionStats { xx, yx, half_yy: 0.5 * y.squared_norm_l2() * inv_n, samples: n })
+        matmul(
+            yx.as_mut(),
+            Accum::Replace,
+            y.transpose(),
+            x,
+            inv_n,
+            Par::Seq,
+        );
+        Ok(RegressionStats {
+            xx,
+            yx,
+            half_yy: 0.5 * y.squared_norm_l2() * inv_n,
+            samples: n,
+        })
     }
 
     /// Input dimension d.
@@ -139,7 +165,11 @@ impl RegressionStats {
 
 /// Direct MSE `1/(2n) ‖X Pᵀ − Y‖_F²` from the samples (an independent
 /// computation used to check [`LinearObjective`]).
-pub fn mse_direct(layers: &[Mat<f64>], x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<f64, MetricError> {
+pub fn mse_direct(
+    layers: &[Mat<f64>],
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+) -> Result<f64, MetricError> {
     let mut out = forward(layers, x)?;
     for j in 0..out.ncols() {
         for i in 0..out.nrows() {
@@ -167,7 +197,11 @@ pub struct LinearObjective<'a> {
 impl<'a> LinearObjective<'a> {
     /// An objective for networks with the given `widths = [d_0, …, d_L]`.
     pub fn new(stats: &'a RegressionStats, widths: &[usize]) -> Result<Self, ShapeError> {
-        let depth = widths.len().checked_sub(1).filter(|&l| l > 0).ok_or(ShapeError::Empty)?;
+        let depth = widths
+            .len()
+            .checked_sub(1)
+            .filter(|&l| l > 0)
+            .ok_or(ShapeError::Empty)?;
         let (d, c) = (widths[0], widths[depth]);
         if d != stats.input_dim() || c != stats.output_dim() {
             return Err(ShapeError::Data(format!(
@@ -193,19 +227,40 @@ impl optim::Objective for LinearObjective<'_> {
         self.prefix[0].copy_from(&params[0]);
         for l in 1..depth {
             let (done, rest) = self.prefix.split_at_mut(l);
-            matmul(rest[0].as_mut(), Accum::Replace, params[l].as_ref(), done[l - 1].as_ref(), 1.0, Par::Seq);
+            matmul(
+                rest[0].as_mut(),
+                Accum::Replace,
+                params[l].as_ref(),
+                done[l - 1].as_ref(),
+                1.0,
+                Par::Seq,
+            );
         }
         // Suffix products W_L⋯W_{l+1}.
         if depth > 1 {
             self.suffix[depth - 2].copy_from(&params[depth - 1]);
             for l in (1..depth - 1).rev() {
                 let (head, tail) = self.suffix.split_at_mut(l);
-                matmul(head[l - 1].as_mut(), Accum::Replace, tail[0].as_ref(), params[l].as_ref(), 1.0, Par::Seq);
+                matmul(
+                    head[l - 1].as_mut(),
+                    Accum::Replace,
+                    tail[0].as_ref(),
+                    params[l].as_ref(),
+                    1.0,
+                    Par::Seq,
+                );
             }
         }
         let p = self.prefix[depth - 1].as_ref();
         // ∇_P = P Σ_xx − Σ_yx; loss = ½⟨∇_P − Σ_yx, P⟩ + ‖Y‖²/(2n).
-        matmul(self.grad_p.as_mut(), Accum::Replace, p, self.stats.xx.as_ref(), 1.0, Par::Seq);
+        matmul(
+            self.grad_p.as_mut(),
+            Accum::Replace,
+            p,
+            self.stats.xx.as_ref(),
+            1.0,
+            Par::Seq,
+        );
         let mut loss = self.stats.half_yy;
         for j in 0..p.ncols() {
             for i in 0..p.nrows() {
@@ -232,7 +287,14 @@ impl optim::Objective for LinearObjective<'_> {
             if l == depth - 1 {
                 grad[l].copy_from(&*left);
             } else {
-                matmul(grad[l].as_mut(), Accum::Replace, self.suffix[l].transpose(), left.as_ref(), 1.0, Par::Seq);
+                matmul(
+                    grad[l].as_mut(),
+                    Accum::Replace,
+                    self.suffix[l].transpose(),
+                    left.as_ref(),
+                    1.0,
+                    Par::Seq,
+                );
             }
         }
         loss

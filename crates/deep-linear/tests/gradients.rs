@@ -11,9 +11,13 @@ use rand_chacha::ChaCha8Rng;
 
 fn random_problem(seed: u64, widths: &[usize], n: usize) -> (Vec<Mat<f64>>, Mat<f64>, Mat<f64>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let layers = init::initialise(widths, &init::InitScheme::Gaussian { sigma: vec![1.0] }, &mut rng)
-        .unwrap()
-        .weights;
+    let layers = init::initialise(
+        widths,
+        &init::InitScheme::Gaussian { sigma: vec![1.0] },
+        &mut rng,
+    )
+    .unwrap()
+    .weights;
     let x = datasets::gaussian_matrix(n, widths[0], &mut rng);
     let y = datasets::gaussian_matrix(n, *widths.last().unwrap(), &mut rng);
     (layers, x, y)

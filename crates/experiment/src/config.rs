@@ -64,7 +64,10 @@ pub enum ConfigError {
 }
 
 fn invalid(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { field: field.into(), message: message.into() }
+    ConfigError::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
 }
 
 /// Raw experiment configuration, as written in TOML.
@@ -283,7 +286,10 @@ pub fn parse_error(text: &str, err: &toml::de::Error) -> ConfigError {
         .span()
         .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
         .unwrap_or(0);
-    ConfigError::Parse { line, message: err.message().replace('\n', " ").trim().to_owned() }
+    ConfigError::Parse {
+        line,
+        message: err.message().replace('\n', " ").trim().to_owned(),
+    }
 }
 
 fn finite_nonneg(field: &str, v: f64) -> Result<(), ConfigError> {
@@ -310,7 +316,14 @@ impl ExperimentConfig {
 
     /// Check every field and build the [`Experiment`].
     pub fn validate(&self) -> Result<Experiment, ConfigError> {
-        let DataConfig::Teacher { samples, input_dim, outputs, teacher_rank, noise, anisotropy } = self.data.clone();
+        let DataConfig::Teacher {
+            samples,
+            input_dim,
+            outputs,
+            teacher_rank,
+            noise,
+            anisotropy,
+        } = self.data.clone();
         let data = TeacherSpec {
             samples,
             input_dim,
@@ -319,23 +332,37 @@ impl ExperimentConfig {
             noise,
             anisotropy,
         };
-        data.validate().map_err(|datasets::DataError::Invalid { field, message }| {
-            let field = if field == "teacher_rank" { "data.teacher_rank".to_owned() } else { format!("data.{field}") };
-            invalid(field, message)
-        })?;
+        data.validate()
+            .map_err(|datasets::DataError::Invalid { field, message }| {
+                let field = if field == "teacher_rank" {
+                    "data.teacher_rank".to_owned()
+                } else {
+                    format!("data.{field}")
+                };
+                invalid(field, message)
+            })?;
 
         let net = &self.network;
         if net.depth == 0 {
             return Err(invalid("network.depth", "must be at least 1, got 0"));
         }
         let hidden: Vec<usize> = match (&net.width, &net.hidden) {
-            (Some(_), Some(_)) => return Err(invalid("network", "give either `width` or `hidden`, not both")),
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "network",
+                    "give either `width` or `hidden`, not both",
+                ));
+            }
             (Some(w), None) => vec![*w; net.depth - 1],
             (None, Some(h)) => {
                 if h.len() != net.depth - 1 {
                     return Err(invalid(
                         "network.hidden",
-                        format!("needs depth − 1 = {} widths, got {}", net.depth - 1, h.len()),
+                        format!(
+                            "needs depth − 1 = {} widths, got {}",
+                            net.depth - 1,
+                            h.len()
+                        ),
                     ));
                 }
                 h.clone()
@@ -343,7 +370,11 @@ impl ExperimentConfig {
             (None, None) if net.depth == 1 => vec![],
             (None, None) => return Err(invalid("network.width", "is required when depth > 1")),
         };
-        let width_field = if net.hidden.is_some() { "network.hidden" } else { "network.width" };
+        let width_field = if net.hidden.is_some() {
+            "network.hidden"
+        } else {
+            "network.width"
+        };
         if let Some(w) = hidden.iter().find(|&&w| w == 0) {
             return Err(invalid(width_field, format!("must be at least 1, got {w}")));
         }
@@ -357,22 +388,32 @@ impl ExperimentConfig {
                 let max_rank = outputs.min(input_dim);
                 let r = rank.unwrap_or(max_rank);
                 if r == 0 || r > max_rank {
-                    return Err(invalid("init.rank", format!("must be in 1..={max_rank} (min(outputs, input_dim)), got {r}")));
+                    return Err(invalid(
+                        "init.rank",
+                        format!("must be in 1..={max_rank} (min(outputs, input_dim)), got {r}"),
+                    ));
                 }
                 if let Some(w) = hidden.iter().find(|&&w| w < r) {
                     return Err(invalid(
                         width_field,
-                        format!("hidden width {w} is smaller than the rank r = {r} a balanced init needs"),
+                        format!(
+                            "hidden width {w} is smaller than the rank r = {r} a balanced init needs"
+                        ),
                     ));
                 }
-                InitScheme::Balanced { scale: *scale, rank: Some(r) }
+                InitScheme::Balanced {
+                    scale: *scale,
+                    rank: Some(r),
+                }
             }
             InitConfig::Gaussian { sigma, sigmas } => {
                 let sigma = match (sigma, sigmas) {
                     (Some(s), None) => vec![*s],
                     (None, Some(v)) => v.clone(),
                     (None, None) => vec![1.0],
-                    (Some(_), Some(_)) => return Err(invalid("init", "give either `sigma` or `sigmas`, not both")),
+                    (Some(_), Some(_)) => {
+                        return Err(invalid("init", "give either `sigma` or `sigmas`, not both"));
+                    }
                 };
                 InitScheme::Gaussian { sigma }
             }
@@ -385,12 +426,26 @@ impl ExperimentConfig {
         })?;
 
         let dynamics = match &self.dynamics {
-            DynamicsConfig::GradientFlow { rtol, atol, weight_decay, max_steps } => {
-                Dynamics::GradientFlow(GradientFlow { rtol: *rtol, atol: *atol, weight_decay: *weight_decay, max_steps: *max_steps })
-            }
-            DynamicsConfig::Gd { learning_rate, weight_decay } => {
+            DynamicsConfig::GradientFlow {
+                rtol,
+                atol,
+                weight_decay,
+                max_steps,
+            } => Dynamics::GradientFlow(GradientFlow {
+                rtol: *rtol,
+                atol: *atol,
+                weight_decay: *weight_decay,
+                max_steps: *max_steps,
+            }),
+            DynamicsConfig::Gd {
+                learning_rate,
+                weight_decay,
+            } => {
                 finite_pos("dynamics.learning_rate", *learning_rate)?;
-                Dynamics::Gd(GradientDescent { learning_rate: *learning_rate, weight_decay: *weight_decay })
+                Dynamics::Gd(GradientDescent {
+                    learning_rate: *learning_rate,
+                    weight_decay: *weight_decay,
+                })
             }
         };
         finite_nonneg("dynamics.weight_decay", dynamics.weight_decay())?;
@@ -401,7 +456,15 @@ impl ExperimentConfig {
         checked.map_err(dynamics_field)?;
 
         let schedule = match self.checkpoints {
-            CheckpointConfig::Log { t_min, t_end, count } => Schedule::Log { t_min, t_end, count },
+            CheckpointConfig::Log {
+                t_min,
+                t_end,
+                count,
+            } => Schedule::Log {
+                t_min,
+                t_end,
+                count,
+            },
             CheckpointConfig::Linear { t_end, count } => Schedule::Linear { t_end, count },
         };
         schedule.validate().map_err(dynamics_field)?;

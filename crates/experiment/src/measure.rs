@@ -57,7 +57,8 @@ pub fn measure(snapshot: &Snapshot) -> CheckpointMeasurement {
     let f = deep_linear::nfm(w, 1);
     let g = deep_linear::agop(w, 1);
     let cosine = g.as_ref().map_err(Clone::clone).and_then(|g| {
-        let root = PsdEigen::new(g.as_ref(), Cutoff::for_dim(g.nrows()), "AGOP")?.power(1.0 / depth as f64)?;
+        let root = PsdEigen::new(g.as_ref(), Cutoff::for_dim(g.nrows()), "AGOP")?
+            .power(1.0 / depth as f64)?;
         metrics::similarity(Similarity::Cosine, f.as_ref(), root.as_ref())
     });
     let options = metrics::alpha::AlphaOptions::default();

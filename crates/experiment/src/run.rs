@@ -63,10 +63,19 @@ pub struct Prepared {
 
 /// Draw the data set and the initial network of `exp` from its seed.
 pub fn prepare(exp: &Experiment) -> Result<Prepared, RunError> {
-    let (data, teacher) = datasets::teacher(&exp.data, &mut rng(exp.seed, Stream::Data), &mut rng(exp.seed, Stream::LabelNoise))?;
+    let (data, teacher) = datasets::teacher(
+        &exp.data,
+        &mut rng(exp.seed, Stream::Data),
+        &mut rng(exp.seed, Stream::LabelNoise),
+    )?;
     let stats = RegressionStats::new(data.x.as_ref(), data.y.as_ref())?;
     let init = init::initialise(&exp.widths, &exp.init, &mut rng(exp.seed, Stream::Init))?;
-    Ok(Prepared { data, teacher, stats, init })
+    Ok(Prepared {
+        data,
+        teacher,
+        stats,
+        init,
+    })
 }
 
 /// The state at one checkpoint: an immutable copy of the parameters.
@@ -96,12 +105,19 @@ pub fn run_prepared(exp: &Experiment, prepared: &Prepared) -> Result<Trajectory,
     let mut objective = LinearObjective::new(&prepared.stats, &exp.widths)?;
     let mut snapshots = Vec::new();
     let mut record = |c: optim::Checkpoint<'_>| {
-        snapshots.push(Snapshot { time: c.time, step: c.step, loss: c.loss, weights: c.params.to_vec() });
+        snapshots.push(Snapshot {
+            time: c.time,
+            step: c.step,
+            loss: c.loss,
+            weights: c.params.to_vec(),
+        });
     };
     let times = exp.schedule.times();
     let theta0 = &prepared.init.weights;
     let (_, stats) = match &exp.dynamics {
-        Dynamics::GradientFlow(g) => optim::run_gradient_flow(g, &mut objective, theta0, &times, &mut record)?,
+        Dynamics::GradientFlow(g) => {
+            optim::run_gradient_flow(g, &mut objective, theta0, &times, &mut record)?
+        }
         Dynamics::Gd(g) => {
             let steps = g.checkpoint_steps(&times);
             optim::run_gradient_descent(g, &mut objective, theta0, &steps, &mut record)?

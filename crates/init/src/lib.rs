@@ -57,7 +57,9 @@ pub enum InitError {
     #[error("widths: {0}")]
     Widths(String),
     /// A hidden width is smaller than the rank the balanced init needs.
-    #[error("widths: hidden width d_{layer} = {width} is smaller than the balanced rank r = {rank}")]
+    #[error(
+        "widths: hidden width d_{layer} = {width} is smaller than the balanced rank r = {rank}"
+    )]
     WidthBelowRank {
         /// Hidden layer index l (1-based).
         layer: usize,
@@ -128,7 +130,10 @@ impl InitScheme {
             InitScheme::Small { sigma } => {
                 positive("init.sigma", *sigma)?;
                 if *sigma > 0.1 {
-                    return Err(invalid("init.sigma", format!("small init needs σ ≤ 0.1, got {sigma}")));
+                    return Err(invalid(
+                        "init.sigma",
+                        format!("small init needs σ ≤ 0.1, got {sigma}"),
+                    ));
                 }
                 Ok(())
             }
@@ -138,7 +143,11 @@ impl InitScheme {
 
 /// Initialise `W_1..W_L` for `widths = [d_0, d_1, …, d_L]` with `rng` (the
 /// caller's seeded init stream).
-pub fn initialise(widths: &[usize], scheme: &InitScheme, rng: &mut ChaCha8Rng) -> Result<Initialised, InitError> {
+pub fn initialise(
+    widths: &[usize],
+    scheme: &InitScheme,
+    rng: &mut ChaCha8Rng,
+) -> Result<Initialised, InitError> {
     if widths.len() < 2 {
         return Err(InitError::Widths(format!(
             "need at least input and output widths (depth ≥ 1), got {} entries",
@@ -159,7 +168,14 @@ pub fn initialise(widths: &[usize], scheme: &InitScheme, rng: &mut ChaCha8Rng) -
             })
             .collect(),
         InitScheme::Small { sigma } => (0..depth)
-            .map(|l| scaled_gaussian(widths[l + 1], widths[l], sigma / (widths[l] as f64).sqrt(), rng))
+            .map(|l| {
+                scaled_gaussian(
+                    widths[l + 1],
+                    widths[l],
+                    sigma / (widths[l] as f64).sqrt(),
+                    rng,
+                )
+            })
             .collect(),
         InitScheme::Orthogonal { gain } => (0..depth)
             .map(|l| {
@@ -207,7 +223,12 @@ fn orthonormal_columns(rows: usize, cols: usize, rng: &mut ChaCha8Rng) -> Mat<f6
     gaussian_matrix(rows, cols, rng).qr().compute_thin_Q()
 }
 
-fn balanced(widths: &[usize], scale: f64, rank: Option<usize>, rng: &mut ChaCha8Rng) -> Result<Vec<Mat<f64>>, InitError> {
+fn balanced(
+    widths: &[usize],
+    scale: f64,
+    rank: Option<usize>,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<Mat<f64>>, InitError> {
     let depth = widths.len() - 1;
     let (d, c) = (widths[0], widths[depth]);
     let r = rank.unwrap_or(c.min(d));
@@ -219,27 +240,55 @@ fn balanced(widths: &[usize], scale: f64, rank: Option<usize>, rng: &mut ChaCha8
     }
     for (l, &w) in widths.iter().enumerate().take(depth).skip(1) {
         if w < r {
-            return Err(InitError::WidthBelowRank { layer: l, width: w, rank: r });
+            return Err(InitError::WidthBelowRank {
+                layer: l,
+                width: w,
+                rank: r,
+            });
         }
     }
     let a = scaled_gaussian(c, d, scale / (d as f64).sqrt(), rng);
-    let svd = a
-        .thin_svd()
-        .map_err(|_| invalid("init", "SVD of the end-to-end matrix did not converge".into()))?;
+    let svd = a.thin_svd().map_err(|_| {
+        invalid(
+            "init",
+            "SVD of the end-to-end matrix did not converge".into(),
+        )
+    })?;
     let (u, s, v) = (svd.U(), svd.S().column_vector(), svd.V());
     let root: Vec<f64> = (0..r).map(|k| s[k].powf(1.0 / depth as f64)).collect();
     // M_l = (left factor) · diag(root) · (right factor)ᵀ, with the left factor
     // Q_l (or U at the top) and the right factor Q_{l−1} (or V at the bottom).
-    let qs: Vec<Mat<f64>> = (1..depth).map(|l| orthonormal_columns(widths[l], r, rng)).collect();
-    let left = |l: usize| -> MatRef<'_, f64> { if l == depth { u.subcols(0, r) } else { qs[l - 1].as_ref() } };
-    let right = |l: usize| -> MatRef<'_, f64> { if l == 1 { v.subcols(0, r) } else { qs[l - 2].as_ref() } };
+    let qs: Vec<Mat<f64>> = (1..depth)
+        .map(|l| orthonormal_columns(widths[l], r, rng))
+        .collect();
+    let left = |l: usize| -> MatRef<'_, f64> {
+        if l == depth {
+            u.subcols(0, r)
+        } else {
+            qs[l - 1].as_ref()
+        }
+    };
+    let right = |l: usize| -> MatRef<'_, f64> {
+        if l == 1 {
+            v.subcols(0, r)
+        } else {
+            qs[l - 2].as_ref()
+        }
+    };
     Ok((1..=depth)
         .map(|l| {
             let lhs = left(l);
             let scaled = Mat::from_fn(lhs.nrows(), r, |i, k| lhs[(i, k)] * root[k]);
             let rhs = right(l);
             let mut w = Mat::zeros(lhs.nrows(), rhs.nrows());
-            matmul(w.as_mut(), Accum::Replace, scaled.as_ref(), rhs.transpose(), 1.0, Par::Seq);
+            matmul(
+                w.as_mut(),
+                Accum::Replace,
+                scaled.as_ref(),
+                rhs.transpose(),
+                1.0,
+                Par::Seq,
+            );
             w
         })
         .collect())

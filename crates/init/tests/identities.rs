@@ -90,14 +90,42 @@ proptest! {
 #[test]
 fn bad_schemes_are_named_errors() {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let narrow = initialise(&[5, 2, 3], &InitScheme::Balanced { scale: 1.0, rank: None }, &mut rng);
-    assert_eq!(narrow.unwrap_err(), InitError::WidthBelowRank { layer: 1, width: 2, rank: 3 });
+    let narrow = initialise(
+        &[5, 2, 3],
+        &InitScheme::Balanced {
+            scale: 1.0,
+            rank: None,
+        },
+        &mut rng,
+    );
+    assert_eq!(
+        narrow.unwrap_err(),
+        InitError::WidthBelowRank {
+            layer: 1,
+            width: 2,
+            rank: 3
+        }
+    );
     let e = initialise(&[5], &InitScheme::Orthogonal { gain: 1.0 }, &mut rng).unwrap_err();
     assert!(e.to_string().starts_with("widths"));
     let e = initialise(&[5, 3], &InitScheme::Small { sigma: 0.5 }, &mut rng).unwrap_err();
     assert!(e.to_string().contains("init.sigma"), "{e}");
-    let e = initialise(&[5, 3, 2], &InitScheme::Gaussian { sigma: vec![1.0, 2.0, 3.0] }, &mut rng).unwrap_err();
+    let e = initialise(
+        &[5, 3, 2],
+        &InitScheme::Gaussian {
+            sigma: vec![1.0, 2.0, 3.0],
+        },
+        &mut rng,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("init.sigma"), "{e}");
-    let e = initialise(&[5, 3], &InitScheme::Gaussian { sigma: vec![f64::NAN] }, &mut rng).unwrap_err();
+    let e = initialise(
+        &[5, 3],
+        &InitScheme::Gaussian {
+            sigma: vec![f64::NAN],
+        },
+        &mut rng,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("init.sigma"), "{e}");
 }

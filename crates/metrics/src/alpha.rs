@@ -27,6 +27,7 @@ use std::fmt;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 
+use crate::frobenius::zip_columns;
 use crate::psd::{Cutoff, PsdEigen};
 use crate::similarity::{ABSOLUTE_ZERO, Similarity, pearson_from_sums};
 use crate::{MetricError, Undefined};
@@ -93,7 +94,11 @@ pub enum AlphaEstimator {
 
 impl AlphaEstimator {
     /// All estimators, in report order.
-    pub const ALL: [AlphaEstimator; 3] = [AlphaEstimator::Corr, AlphaEstimator::Eig, AlphaEstimator::Fit];
+    pub const ALL: [AlphaEstimator; 3] = [
+        AlphaEstimator::Corr,
+        AlphaEstimator::Eig,
+        AlphaEstimator::Fit,
+    ];
 
     /// Name used in reports and configs.
     pub fn name(self) -> &'static str {
@@ -160,7 +165,11 @@ pub struct AlphaScan {
 impl AlphaScan {
     /// One eigendecomposition of `g` (the AGOP) and one rotation of `f` (the
     /// NFM) into its eigenbasis. Neither input is modified.
-    pub fn new(f: MatRef<'_, f64>, g: MatRef<'_, f64>, cutoff: Cutoff) -> Result<Self, MetricError> {
+    pub fn new(
+        f: MatRef<'_, f64>,
+        g: MatRef<'_, f64>,
+        cutoff: Cutoff,
+    ) -> Result<Self, MetricError> {
         crate::frobenius::same_shape("alpha scan (NFM vs AGOP)", f, g)?;
         crate::frobenius::check_finite("NFM", f)?;
         let eig = PsdEigen::new(g, cutoff, "AGOP")?;
@@ -169,33 +178,39 @@ impl AlphaScan {
         let mut fv = Mat::zeros(d, d);
         matmul(fv.as_mut(), Accum::Replace, f, v, 1.0, Par::Seq);
         let mut ft = Mat::zeros(d, d);
-        matmul(ft.as_mut(), Accum::Replace, v.transpose(), fv.as_ref(), 1.0, Par::Seq);
+        matmul(
+            ft.as_mut(),
+            Accum::Replace,
+            v.transpose(),
+            fv.as_ref(),
+            1.0,
+            Par::Seq,
+        );
 
         let support: Vec<usize> = eig.support().collect();
+        // Σ F̃_ij² over all entries but the support diagonal, summed without
+        // subtracting (so it stays accurate when F̃ is nearly diagonal).
+        let sq = |x: &[f64]| x.iter().map(|v| v * v).sum::<f64>();
         let mut rest_sq = 0.0;
         for j in 0..d {
-            for i in 0..d {
-                if i != j || eig.values[i] == 0.0 {
-                    rest_sq += ft[(i, j)] * ft[(i, j)];
-                }
-            }
+            let col = ft.col_as_slice(j);
+            rest_sq += if eig.values[j] > 0.0 {
+                sq(&col[..j]) + sq(&col[j + 1..])
+            } else {
+                sq(col)
+            };
         }
         let (mut f_sq, mut f_sum) = (0.0, 0.0);
-        for j in 0..d {
-            for i in 0..d {
-                f_sq += f[(i, j)] * f[(i, j)];
-                f_sum += f[(i, j)];
-            }
-        }
+        zip_columns(f, f, |x, _| {
+            f_sq += x.iter().map(|v| v * v).sum::<f64>();
+            f_sum += x.iter().sum::<f64>();
+        });
         let count = (d * d) as f64;
         let f_mean = f_sum / count;
         let mut f_centred_sq = 0.0;
-        for j in 0..d {
-            for i in 0..d {
-                let x = f[(i, j)] - f_mean;
-                f_centred_sq += x * x;
-            }
-        }
+        zip_columns(f, f, |x, _| {
+            f_centred_sq += x.iter().map(|v| (v - f_mean) * (v - f_mean)).sum::<f64>()
+        });
         let w: Vec<f64> = support.iter().map(|&i| eig.values[i]).collect();
         let ones_sq = support
             .iter()
@@ -231,7 +246,8 @@ impl AlphaScan {
     /// eigenvalue on the support (relative spread below `1e-12`, where
     /// `w_i^α` differ by round-off only).
     pub fn unidentifiable(&self) -> Option<Unidentifiable> {
-        (self.rank == 1 || (self.rank > 1 && self.log_spread < 1e-12)).then_some(Unidentifiable { rank: self.rank })
+        (self.rank == 1 || (self.rank > 1 && self.log_spread < 1e-12))
+            .then_some(Unidentifiable { rank: self.rank })
     }
 
     /// `sim(F, G^α)` in O(d).
@@ -279,7 +295,12 @@ impl AlphaScan {
 
     /// Chordal distance `‖F/‖F‖ − G^α/‖G^α‖‖_F` in the eigenbasis.
     fn chordal(&self, alpha: f64) -> f64 {
-        let nb = self.w.iter().map(|w| w.powf(2.0 * alpha)).sum::<f64>().sqrt();
+        let nb = self
+            .w
+            .iter()
+            .map(|w| w.powf(2.0 * alpha))
+            .sum::<f64>()
+            .sqrt();
         let nf = self.f_sq.sqrt();
         let mut r = self.rest_sq / self.f_sq;
         for k in 0..self.w.len() {
@@ -301,13 +322,19 @@ impl AlphaScan {
 
     /// The best exponent of a list (max for correlations, min for errors),
     /// with its value.
-    pub fn best_of(&self, kind: Similarity, alphas: &[f64]) -> Result<Option<(f64, f64)>, MetricError> {
+    pub fn best_of(
+        &self,
+        kind: Similarity,
+        alphas: &[f64],
+    ) -> Result<Option<(f64, f64)>, MetricError> {
         let mut best: Option<(f64, f64)> = None;
         for &a in alphas {
             let s = self.similarity(kind, a)?;
             let better = match best {
                 None => true,
-                Some((_, b)) => (kind.higher_is_better() && s > b) || (!kind.higher_is_better() && s < b),
+                Some((_, b)) => {
+                    (kind.higher_is_better() && s > b) || (!kind.higher_is_better() && s < b)
+                }
             };
             if better {
                 best = Some((a, s));
@@ -318,7 +345,11 @@ impl AlphaScan {
 
     /// Grid bracketing then golden-section search for the best α of `kind`
     /// on `options.range`, refined to `options.tolerance`.
-    pub fn optimise(&self, kind: Similarity, options: &AlphaOptions) -> Result<AlphaEstimate, MetricError> {
+    pub fn optimise(
+        &self,
+        kind: Similarity,
+        options: &AlphaOptions,
+    ) -> Result<AlphaEstimate, MetricError> {
         if let Some(u) = self.unidentifiable() {
             return Ok(AlphaEstimate::Unidentifiable(u));
         }
@@ -330,14 +361,8 @@ impl AlphaScan {
                 expected: "0 ≤ lo < hi, both finite",
             });
         }
-        let m = options.grid.max(3);
-        let grid: Vec<f64> = (0..m).map(|k| lo + (hi - lo) * k as f64 / (m - 1) as f64).collect();
-        let (a0, v0) = self.best_of(kind, &grid)?.expect("grid is not empty");
-        let k = grid.iter().position(|&a| a == a0).unwrap_or(0);
-        let (mut a, mut b) = (grid[k.saturating_sub(1)], grid[(k + 1).min(m - 1)]);
-        // Golden-section search for the optimum of the (signed) objective.
-        // Cosine is maximised through the chordal distance
-        // ‖F/‖F‖ − G^α/‖G^α‖‖ = √(2 − 2cos), evaluated without the
+        // The objective to maximise. Cosine is maximised through the chordal
+        // distance ‖F/‖F‖ − G^α/‖G^α‖‖ = √(2 − 2cos), evaluated without the
         // cancellation in 1 − cos: near a flat maximum, cos itself cannot
         // resolve α below ~√(ε_mach / curvature).
         let sign = if kind.higher_is_better() { 1.0 } else { -1.0 };
@@ -345,6 +370,22 @@ impl AlphaScan {
             Similarity::Cosine => Ok(-self.chordal(x)),
             _ => self.similarity(kind, x).map(|s| sign * s),
         };
+        // Bracket the optimum on a grid, then refine by golden section.
+        let m = options.grid.max(3);
+        let grid: Vec<f64> = (0..m)
+            .map(|k| lo + (hi - lo) * k as f64 / (m - 1) as f64)
+            .collect();
+        let mut k = 0;
+        let mut best = f64::NEG_INFINITY;
+        for (i, &x) in grid.iter().enumerate() {
+            let v = objective(x)?;
+            if v > best {
+                best = v;
+                k = i;
+            }
+        }
+        let a0 = grid[k];
+        let (mut a, mut b) = (grid[k.saturating_sub(1)], grid[(k + 1).min(m - 1)]);
         let invphi = (5f64.sqrt() - 1.0) / 2.0;
         let mut c = b - invphi * (b - a);
         let mut d = a + invphi * (b - a);
@@ -365,8 +406,15 @@ impl AlphaScan {
             }
         }
         let x = 0.5 * (a + b);
-        let alpha = if objective(x)? >= objective(a0)? { x } else { a0 };
-        Ok(AlphaEstimate::Identified { alpha, objective: self.similarity(kind, alpha)? })
+        let alpha = if objective(x)? >= objective(a0)? {
+            x
+        } else {
+            a0
+        };
+        Ok(AlphaEstimate::Identified {
+            alpha,
+            objective: self.similarity(kind, alpha)?,
+        })
     }
 }
 
@@ -399,10 +447,14 @@ pub fn estimate_alpha(
 
 fn check_nonzero(scan: &AlphaScan) -> Result<(), MetricError> {
     if scan.rank == 0 {
-        return Err(MetricError::Undefined(Undefined::ZeroMatrix { which: "AGOP" }));
+        return Err(MetricError::Undefined(Undefined::ZeroMatrix {
+            which: "AGOP",
+        }));
     }
     if scan.f_sq.sqrt() < ABSOLUTE_ZERO {
-        return Err(MetricError::Undefined(Undefined::ZeroMatrix { which: "NFM" }));
+        return Err(MetricError::Undefined(Undefined::ZeroMatrix {
+            which: "NFM",
+        }));
     }
     Ok(())
 }
@@ -410,20 +462,33 @@ fn check_nonzero(scan: &AlphaScan) -> Result<(), MetricError> {
 /// `eig` estimator: match each eigenvector of G on its support to the
 /// eigenvector of F with the largest overlap `|u_jᵀ v_i|`, then fit
 /// `ln μ_j = α ln w_i + c` by least squares.
-fn alpha_eig(f: MatRef<'_, f64>, g: MatRef<'_, f64>, cutoff: Cutoff) -> Result<AlphaEstimate, MetricError> {
+fn alpha_eig(
+    f: MatRef<'_, f64>,
+    g: MatRef<'_, f64>,
+    cutoff: Cutoff,
+) -> Result<AlphaEstimate, MetricError> {
     crate::frobenius::same_shape("alpha eig (NFM vs AGOP)", f, g)?;
     let eg = PsdEigen::new(g, cutoff, "AGOP")?;
     let ef = PsdEigen::new(f, cutoff, "NFM")?;
     if eg.rank == 0 {
-        return Err(MetricError::Undefined(Undefined::ZeroMatrix { which: "AGOP" }));
+        return Err(MetricError::Undefined(Undefined::ZeroMatrix {
+            which: "AGOP",
+        }));
     }
     if ef.rank == 0 {
-        return Err(MetricError::Undefined(Undefined::ZeroMatrix { which: "NFM" }));
+        return Err(MetricError::Undefined(Undefined::ZeroMatrix {
+            which: "NFM",
+        }));
     }
     let support: Vec<usize> = eg.support().collect();
-    let (lo, hi) = (eg.values[support[0]], eg.values[*support.last().expect("rank > 0")]);
+    let (lo, hi) = (
+        eg.values[support[0]],
+        eg.values[*support.last().expect("rank > 0")],
+    );
     if eg.rank == 1 || hi.ln() - lo.ln() < 1e-12 {
-        return Ok(AlphaEstimate::Unidentifiable(Unidentifiable { rank: eg.rank }));
+        return Ok(AlphaEstimate::Unidentifiable(Unidentifiable {
+            rank: eg.rank,
+        }));
     }
     let d = f.nrows();
     let mut overlap = Mat::zeros(d, d);
@@ -449,7 +514,9 @@ fn alpha_eig(f: MatRef<'_, f64>, g: MatRef<'_, f64>, cutoff: Cutoff) -> Result<A
     let my = points.iter().map(|p| p.1).sum::<f64>() / n;
     let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
     if points.len() < 2 || sxx.sqrt() < 1e-12 {
-        return Ok(AlphaEstimate::Unidentifiable(Unidentifiable { rank: eg.rank }));
+        return Ok(AlphaEstimate::Unidentifiable(Unidentifiable {
+            rank: eg.rank,
+        }));
     }
     let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
     let alpha = sxy / sxx;
@@ -459,5 +526,8 @@ fn alpha_eig(f: MatRef<'_, f64>, g: MatRef<'_, f64>, cutoff: Cutoff) -> Result<A
         .sum::<f64>()
         / n)
         .sqrt();
-    Ok(AlphaEstimate::Identified { alpha, objective: rms })
+    Ok(AlphaEstimate::Identified {
+        alpha,
+        objective: rms,
+    })
 }

@@ -61,7 +61,9 @@ pub enum MetricError {
     },
     /// A matrix that must be positive semi-definite has a clearly negative
     /// eigenvalue.
-    #[error("{what} is not positive semi-definite: eigenvalue {min_eigenvalue:.3e} with λ_max = {max_eigenvalue:.3e}")]
+    #[error(
+        "{what} is not positive semi-definite: eigenvalue {min_eigenvalue:.3e} with λ_max = {max_eigenvalue:.3e}"
+    )]
     NotPsd {
         /// Which operand.
         what: &'static str,

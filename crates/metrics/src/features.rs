@@ -20,7 +20,14 @@ pub fn nfm(w: MatRef<'_, f64>) -> Mat<f64> {
 /// `WᵀW`, written into a fresh matrix with one product.
 fn gram(w: MatRef<'_, f64>) -> Mat<f64> {
     let mut out = Mat::zeros(w.ncols(), w.ncols());
-    matmul(out.as_mut(), Accum::Replace, w.transpose(), w, 1.0, Par::Seq);
+    matmul(
+        out.as_mut(),
+        Accum::Replace,
+        w.transpose(),
+        w,
+        1.0,
+        Par::Seq,
+    );
     out
 }
 

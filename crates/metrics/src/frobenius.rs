@@ -8,11 +8,37 @@ use crate::MetricError;
 pub fn frobenius_inner(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Result<f64, MetricError> {
     same_shape("frobenius_inner", a, b)?;
     let mut acc = 0.0;
-    for j in 0..a.ncols() {
-        let s: f64 = a.col(j).transpose() * b.col(j);
-        acc += s;
-    }
+    zip_columns(a, b, |x, y| {
+        acc += x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>()
+    });
     Ok(acc)
+}
+
+/// Call `f` on each pair of columns `(A_{:,j}, B_{:,j})` as slices, copying
+/// a column into scratch only when it is not contiguous (a transposed or
+/// strided view). Shapes must match.
+pub(crate) fn zip_columns(
+    a: MatRef<'_, f64>,
+    b: MatRef<'_, f64>,
+    mut f: impl FnMut(&[f64], &[f64]),
+) {
+    let (mut sa, mut sb) = (Vec::new(), Vec::new());
+    for j in 0..a.ncols() {
+        let x = column(a, j, &mut sa);
+        let y = column(b, j, &mut sb);
+        f(x, y);
+    }
+}
+
+fn column<'a>(m: MatRef<'a, f64>, j: usize, scratch: &'a mut Vec<f64>) -> &'a [f64] {
+    match m.col(j).try_as_col_major() {
+        Some(c) => c.as_slice(),
+        None => {
+            scratch.clear();
+            scratch.extend(m.col(j).iter().copied());
+            scratch
+        }
+    }
 }
 
 /// `‖A‖_F`, computed by faer with scaling against overflow.
@@ -36,14 +62,13 @@ pub(crate) fn same_shape(
 }
 
 pub(crate) fn check_finite(what: &'static str, a: MatRef<'_, f64>) -> Result<(), MetricError> {
-    for j in 0..a.ncols() {
-        for i in 0..a.nrows() {
-            if !a[(i, j)].is_finite() {
-                return Err(MetricError::NonFinite { what });
-            }
-        }
+    let mut finite = true;
+    zip_columns(a, a, |x, _| finite &= x.iter().all(|v| v.is_finite()));
+    if finite {
+        Ok(())
+    } else {
+        Err(MetricError::NonFinite { what })
     }
-    Ok(())
 }
 
 pub(crate) fn check_square(what: &'static str, a: MatRef<'_, f64>) -> Result<(), MetricError> {

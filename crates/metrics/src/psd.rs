@@ -51,7 +51,11 @@ impl PsdEigen {
     ///
     /// Reads the whole matrix (rejecting asymmetric or non-finite input);
     /// never modifies it.
-    pub fn new(a: MatRef<'_, f64>, cutoff: Cutoff, what: &'static str) -> Result<Self, MetricError> {
+    pub fn new(
+        a: MatRef<'_, f64>,
+        cutoff: Cutoff,
+        what: &'static str,
+    ) -> Result<Self, MetricError> {
         check_square(what, a)?;
         check_finite(what, a)?;
         if !(cutoff.0.is_finite() && cutoff.0 >= 0.0 && cutoff.0 < 1.0) {
@@ -131,7 +135,14 @@ impl PsdEigen {
             self.vectors[(i, s)] * self.values[s].powf(0.5 * alpha)
         });
         let mut out = Mat::zeros(n, n);
-        matmul(out.as_mut(), Accum::Replace, m.as_ref(), m.transpose(), 1.0, Par::Seq);
+        matmul(
+            out.as_mut(),
+            Accum::Replace,
+            m.as_ref(),
+            m.transpose(),
+            1.0,
+            Par::Seq,
+        );
         Ok(out)
     }
 }

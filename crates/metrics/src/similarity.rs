@@ -13,7 +13,7 @@ use std::str::FromStr;
 
 use faer::MatRef;
 
-use crate::frobenius::{check_finite, same_shape};
+use crate::frobenius::{check_finite, same_shape, zip_columns};
 use crate::{MetricError, Undefined};
 
 /// A denominator below this absolute value makes a similarity undefined.
@@ -95,12 +95,10 @@ struct PairStats {
 fn pair_stats(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> PairStats {
     let count = (a.nrows() * a.ncols()) as f64;
     let (mut sa, mut sb) = (0.0, 0.0);
-    for j in 0..a.ncols() {
-        for i in 0..a.nrows() {
-            sa += a[(i, j)];
-            sb += b[(i, j)];
-        }
-    }
+    zip_columns(a, b, |x, y| {
+        sa += x.iter().sum::<f64>();
+        sb += y.iter().sum::<f64>();
+    });
     let (ma, mb) = (sa / count, sb / count);
     let mut s = PairStats {
         ab: 0.0,
@@ -110,19 +108,39 @@ fn pair_stats(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> PairStats {
         aa_c: 0.0,
         bb_c: 0.0,
     };
-    for j in 0..a.ncols() {
-        for i in 0..a.nrows() {
-            let (x, y) = (a[(i, j)], b[(i, j)]);
-            s.ab += x * y;
-            s.aa += x * x;
-            s.bb += y * y;
+    zip_columns(a, b, |xs, ys| {
+        // Column-local accumulators stay in registers.
+        let mut c = [0.0f64; 6];
+        for (&x, &y) in xs.iter().zip(ys) {
             let (xc, yc) = (x - ma, y - mb);
-            s.ab_c += xc * yc;
-            s.aa_c += xc * xc;
-            s.bb_c += yc * yc;
+            c[0] += x * y;
+            c[1] += x * x;
+            c[2] += y * y;
+            c[3] += xc * yc;
+            c[4] += xc * xc;
+            c[5] += yc * yc;
         }
-    }
+        s.ab += c[0];
+        s.aa += c[1];
+        s.bb += c[2];
+        s.ab_c += c[3];
+        s.aa_c += c[4];
+        s.bb_c += c[5];
+    });
     s
+}
+
+/// `‖cA − B‖_F²`.
+fn scaled_residual_sq(c: f64, a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> f64 {
+    let mut acc = 0.0;
+    zip_columns(a, b, |xs, ys| {
+        acc += xs
+            .iter()
+            .zip(ys)
+            .map(|(x, y)| (c * x - y) * (c * x - y))
+            .sum::<f64>();
+    });
+    acc
 }
 
 /// `sim(A, B)` in the given convention. `B` is the reference (the AGOP power
@@ -131,7 +149,11 @@ fn pair_stats(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> PairStats {
 /// Undefined (typed, never NaN) when a denominator vanishes: `‖A‖·‖B‖` or
 /// `‖B‖` below `1e-300`, or a centred norm below `1e-14` of its uncentred
 /// norm for Pearson.
-pub fn similarity(kind: Similarity, a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Result<f64, MetricError> {
+pub fn similarity(
+    kind: Similarity,
+    a: MatRef<'_, f64>,
+    b: MatRef<'_, f64>,
+) -> Result<f64, MetricError> {
     same_shape("similarity", a, b)?;
     check_finite("similarity operand A", a)?;
     check_finite("similarity operand B", b)?;
@@ -148,20 +170,12 @@ pub fn similarity(kind: Similarity, a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> R
             }
             Ok((s.ab / na / nb).clamp(-1.0, 1.0))
         }
-        Similarity::Pearson => {
-            pearson_from_sums(s.ab_c, s.aa_c.sqrt(), s.bb_c.sqrt(), na, nb)
-        }
+        Similarity::Pearson => pearson_from_sums(s.ab_c, s.aa_c.sqrt(), s.bb_c.sqrt(), na, nb),
         Similarity::RelErr => {
             if nb < ABSOLUTE_ZERO {
                 return Err(zero("B"));
             }
-            let mut diff = 0.0;
-            for j in 0..a.ncols() {
-                for i in 0..a.nrows() {
-                    let d = a[(i, j)] - b[(i, j)];
-                    diff += d * d;
-                }
-            }
+            let diff = scaled_residual_sq(1.0, a, b);
             Ok(diff.sqrt() / nb)
         }
         Similarity::RelErrScaled => {
@@ -172,13 +186,7 @@ pub fn similarity(kind: Similarity, a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> R
             // where the value is ‖B‖/‖B‖ = 1). Evaluate the residual directly
             // rather than as √(1 − cos²), which cancels near 1.
             let c = if s.aa > 0.0 { s.ab / s.aa } else { 0.0 };
-            let mut res = 0.0;
-            for j in 0..a.ncols() {
-                for i in 0..a.nrows() {
-                    let d = c * a[(i, j)] - b[(i, j)];
-                    res += d * d;
-                }
-            }
+            let res = scaled_residual_sq(c, a, b);
             Ok(res.sqrt() / nb)
         }
     }

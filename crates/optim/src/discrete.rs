@@ -25,10 +25,16 @@ impl GradientDescent {
     pub fn validate(&self) -> Result<(), DynamicsError> {
         let bad = |field, message: String| Err(DynamicsError::Invalid { field, message });
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return bad("dynamics.learning_rate", format!("must be finite and > 0, got {}", self.learning_rate));
+            return bad(
+                "dynamics.learning_rate",
+                format!("must be finite and > 0, got {}", self.learning_rate),
+            );
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return bad("dynamics.weight_decay", format!("must be finite and ≥ 0, got {}", self.weight_decay));
+            return bad(
+                "dynamics.weight_decay",
+                format!("must be finite and ≥ 0, got {}", self.weight_decay),
+            );
         }
         Ok(())
     }
@@ -71,14 +77,21 @@ pub fn run_gradient_descent<O: Objective>(
     }
     let mut theta = theta0.to_vec();
     let mut grad = zeros_like(theta0);
-    let mut stats = RunStats { steps: 0, rejected: 0, evaluations: 0 };
+    let mut stats = RunStats {
+        steps: 0,
+        rejected: 0,
+        evaluations: 0,
+    };
     let last = steps.last().copied().unwrap_or(0);
     let mut next = 0;
     for k in 0..=last {
         let loss = objective.loss_and_gradient(&theta, &mut grad);
         stats.evaluations += 1;
         if !loss.is_finite() || !all_finite(&theta) || !all_finite(&grad) {
-            return Err(DynamicsError::Diverged { step: k, time: k as f64 * settings.learning_rate });
+            return Err(DynamicsError::Diverged {
+                step: k,
+                time: k as f64 * settings.learning_rate,
+            });
         }
         if steps.get(next) == Some(&k) {
             observe(Checkpoint {

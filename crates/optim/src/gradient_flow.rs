@@ -48,13 +48,22 @@ impl GradientFlow {
     pub fn validate(&self) -> Result<(), DynamicsError> {
         let bad = |field, message: String| Err(DynamicsError::Invalid { field, message });
         if !(self.rtol.is_finite() && self.rtol > 0.0 && self.rtol < 1.0) {
-            return bad("dynamics.rtol", format!("must be in (0, 1), got {}", self.rtol));
+            return bad(
+                "dynamics.rtol",
+                format!("must be in (0, 1), got {}", self.rtol),
+            );
         }
         if !(self.atol.is_finite() && self.atol > 0.0) {
-            return bad("dynamics.atol", format!("must be finite and > 0, got {}", self.atol));
+            return bad(
+                "dynamics.atol",
+                format!("must be finite and > 0, got {}", self.atol),
+            );
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return bad("dynamics.weight_decay", format!("must be finite and ≥ 0, got {}", self.weight_decay));
+            return bad(
+                "dynamics.weight_decay",
+                format!("must be finite and ≥ 0, got {}", self.weight_decay),
+            );
         }
         if self.max_steps == 0 {
             return bad("dynamics.max_steps", "must be at least 1".into());
@@ -70,12 +79,41 @@ const A: [[f64; 6]; 7] = [
     [1.0 / 5.0, 0.0, 0.0, 0.0, 0.0, 0.0],
     [3.0 / 40.0, 9.0 / 40.0, 0.0, 0.0, 0.0, 0.0],
     [44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0, 0.0, 0.0, 0.0],
-    [19372.0 / 6561.0, -25360.0 / 2187.0, 64448.0 / 6561.0, -212.0 / 729.0, 0.0, 0.0],
-    [9017.0 / 3168.0, -355.0 / 33.0, 46732.0 / 5247.0, 49.0 / 176.0, -5103.0 / 18656.0, 0.0],
-    [35.0 / 384.0, 0.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, 11.0 / 84.0],
+    [
+        19372.0 / 6561.0,
+        -25360.0 / 2187.0,
+        64448.0 / 6561.0,
+        -212.0 / 729.0,
+        0.0,
+        0.0,
+    ],
+    [
+        9017.0 / 3168.0,
+        -355.0 / 33.0,
+        46732.0 / 5247.0,
+        49.0 / 176.0,
+        -5103.0 / 18656.0,
+        0.0,
+    ],
+    [
+        35.0 / 384.0,
+        0.0,
+        500.0 / 1113.0,
+        125.0 / 192.0,
+        -2187.0 / 6784.0,
+        11.0 / 84.0,
+    ],
 ];
 /// Fifth-order weights (equal to the last row of A: first same as last).
-const B5: [f64; 7] = [35.0 / 384.0, 0.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, 11.0 / 84.0, 0.0];
+const B5: [f64; 7] = [
+    35.0 / 384.0,
+    0.0,
+    500.0 / 1113.0,
+    125.0 / 192.0,
+    -2187.0 / 6784.0,
+    11.0 / 84.0,
+    0.0,
+];
 /// Embedded fourth-order weights.
 const B4: [f64; 7] = [
     5179.0 / 57600.0,
@@ -110,7 +148,10 @@ pub fn run_gradient_flow<O: Objective>(
     mut observe: impl FnMut(Checkpoint<'_>),
 ) -> Result<(Vec<Mat<f64>>, RunStats), DynamicsError> {
     settings.validate()?;
-    if times.windows(2).any(|w| !(w[1] > w[0])) || times.first().is_some_and(|t| !(*t >= 0.0)) {
+    let increasing = times
+        .windows(2)
+        .all(|w| w[1].partial_cmp(&w[0]) == Some(std::cmp::Ordering::Greater));
+    if !increasing || times.first().is_some_and(|t| t.is_nan() || *t < 0.0) {
         return Err(DynamicsError::Invalid {
             field: "checkpoints",
             message: "times must be ≥ 0 and strictly increasing".into(),
@@ -122,7 +163,11 @@ pub fn run_gradient_flow<O: Objective>(
     let mut stage = zeros_like(theta0);
     let mut y_new = zeros_like(theta0);
     let mut err = zeros_like(theta0);
-    let mut stats = RunStats { steps: 0, rejected: 0, evaluations: 1 };
+    let mut stats = RunStats {
+        steps: 0,
+        rejected: 0,
+        evaluations: 1,
+    };
 
     let mut t = 0.0;
     let mut loss = field(objective, lambda, &y, &mut k[0]);
@@ -134,12 +179,22 @@ pub fn run_gradient_flow<O: Objective>(
     for (index, &target) in times.iter().enumerate() {
         while t < target {
             if stats.steps + stats.rejected >= settings.max_steps {
-                return Err(DynamicsError::StepLimit { limit: settings.max_steps, time: t });
+                return Err(DynamicsError::StepLimit {
+                    limit: settings.max_steps,
+                    time: t,
+                });
             }
             let remaining = target - t;
-            let (step, lands) = if h >= remaining { (remaining, true) } else { (h, false) };
+            let (step, lands) = if h >= remaining {
+                (remaining, true)
+            } else {
+                (h, false)
+            };
             if step < 1e-14 * t.max(1.0) && !lands {
-                return Err(DynamicsError::StepSizeUnderflow { time: t, step_size: step });
+                return Err(DynamicsError::StepSizeUnderflow {
+                    time: t,
+                    step_size: step,
+                });
             }
             // Stages 2..7; stage 7 is evaluated at the fifth-order solution,
             // and becomes stage 1 of the next step (first same as last).
@@ -169,7 +224,10 @@ pub fn run_gradient_flow<O: Objective>(
                 }
             }
             if !loss_new.is_finite() || !all_finite(&y_new) || !all_finite(&k[6]) {
-                return Err(DynamicsError::Diverged { step: stats.steps + 1, time: t + step });
+                return Err(DynamicsError::Diverged {
+                    step: stats.steps + 1,
+                    time: t + step,
+                });
             }
             let e = error_norm(settings, &y, &y_new, &err);
             if e <= 1.0 {
@@ -178,15 +236,29 @@ pub fn run_gradient_flow<O: Objective>(
                 loss = loss_new;
                 k.swap(0, 6);
                 stats.steps += 1;
-                let factor = if e == 0.0 { 5.0 } else { (0.9 * e.powf(-0.2)).clamp(0.2, 5.0) };
+                let factor = if e == 0.0 {
+                    5.0
+                } else {
+                    (0.9 * e.powf(-0.2)).clamp(0.2, 5.0)
+                };
                 // A step shortened to land on a checkpoint does not shrink h.
-                h = if lands { h.max(step * factor) } else { step * factor };
+                h = if lands {
+                    h.max(step * factor)
+                } else {
+                    step * factor
+                };
             } else {
                 stats.rejected += 1;
                 h = step * (0.9 * e.powf(-0.2)).clamp(0.2, 1.0);
             }
         }
-        observe(Checkpoint { index, time: t, step: stats.steps, loss, params: &y });
+        observe(Checkpoint {
+            index,
+            time: t,
+            step: stats.steps,
+            loss,
+            params: &y,
+        });
     }
     Ok((y, stats))
 }
@@ -207,15 +279,28 @@ fn initial_step(settings: &GradientFlow, y: &[Mat<f64>], f0: &[Mat<f64>]) -> f64
     }
     let n = count.max(1) as f64;
     let (d0, d1) = ((d0 / n).sqrt(), (d1 / n).sqrt());
-    if d0 < 1e-5 || d1 < 1e-5 { 1e-6 } else { 0.01 * d0 / d1 }
+    if d0 < 1e-5 || d1 < 1e-5 {
+        1e-6
+    } else {
+        0.01 * d0 / d1
+    }
 }
 
 /// `rms_i( e_i / (atol + rtol·max(|y_i|, |y'_i|)) )`.
-fn error_norm(settings: &GradientFlow, y: &[Mat<f64>], y_new: &[Mat<f64>], err: &[Mat<f64>]) -> f64 {
+fn error_norm(
+    settings: &GradientFlow,
+    y: &[Mat<f64>],
+    y_new: &[Mat<f64>],
+    err: &[Mat<f64>],
+) -> f64 {
     let (mut acc, mut count) = (0.0, 0usize);
     for ((ym, nm), em) in y.iter().zip(y_new).zip(err) {
         for j in 0..ym.ncols() {
-            let cols = ym.col_as_slice(j).iter().zip(nm.col_as_slice(j)).zip(em.col_as_slice(j));
+            let cols = ym
+                .col_as_slice(j)
+                .iter()
+                .zip(nm.col_as_slice(j))
+                .zip(em.col_as_slice(j));
             for ((a, b), e) in cols {
                 let sc = settings.atol + settings.rtol * a.abs().max(b.abs());
                 acc += (e / sc).powi(2);

@@ -4,7 +4,9 @@ use faer::Mat;
 
 /// Zero matrices with the shapes of `like`.
 pub fn zeros_like(like: &[Mat<f64>]) -> Vec<Mat<f64>> {
-    like.iter().map(|m| Mat::zeros(m.nrows(), m.ncols())).collect()
+    like.iter()
+        .map(|m| Mat::zeros(m.nrows(), m.ncols()))
+        .collect()
 }
 
 /// `y ← y + a·x`.

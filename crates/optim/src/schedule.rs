@@ -34,14 +34,22 @@ impl Schedule {
         let bad = |field, message: String| Err(crate::DynamicsError::Invalid { field, message });
         let t_end = self.t_end();
         if !(t_end.is_finite() && t_end > 0.0) {
-            return bad("checkpoints.t_end", format!("must be finite and > 0, got {t_end}"));
+            return bad(
+                "checkpoints.t_end",
+                format!("must be finite and > 0, got {t_end}"),
+            );
         }
         match *self {
             Schedule::Linear { count, .. } | Schedule::Log { count, .. } if count == 0 => {
                 bad("checkpoints.count", "must be at least 1".into())
             }
-            Schedule::Log { t_min, t_end, .. } if !(t_min.is_finite() && t_min > 0.0 && t_min < t_end) => {
-                bad("checkpoints.t_min", format!("must be finite with 0 < t_min < t_end, got {t_min}"))
+            Schedule::Log { t_min, t_end, .. }
+                if !(t_min.is_finite() && t_min > 0.0 && t_min < t_end) =>
+            {
+                bad(
+                    "checkpoints.t_min",
+                    format!("must be finite with 0 < t_min < t_end, got {t_min}"),
+                )
             }
             _ => Ok(()),
         }
@@ -54,12 +62,18 @@ impl Schedule {
             Schedule::Linear { t_end, count } => {
                 out.extend((1..=count).map(|k| t_end * k as f64 / count as f64));
             }
-            Schedule::Log { t_min, t_end, count } => {
+            Schedule::Log {
+                t_min,
+                t_end,
+                count,
+            } => {
                 if count == 1 {
                     out.push(t_end);
                 } else {
                     let (a, b) = (t_min.ln(), t_end.ln());
-                    out.extend((0..count).map(|k| (a + (b - a) * k as f64 / (count - 1) as f64).exp()));
+                    out.extend(
+                        (0..count).map(|k| (a + (b - a) * k as f64 / (count - 1) as f64).exp()),
+                    );
                     // Land exactly on t_min and t_end despite exp∘ln round-off.
                     out[1] = t_min;
                     *out.last_mut().expect("count ≥ 1") = t_end;

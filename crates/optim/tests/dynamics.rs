@@ -1,7 +1,10 @@
 //! The integrators against closed-form solutions.
 
 use faer::Mat;
-use optim::{DynamicsError, GradientDescent, GradientFlow, Objective, Schedule, run_gradient_descent, run_gradient_flow};
+use optim::{
+    DynamicsError, GradientDescent, GradientFlow, Objective, Schedule, run_gradient_descent,
+    run_gradient_flow,
+};
 use proptest::prelude::*;
 
 /// `ℒ(W) = ½ Σ_l ‖W_l − T_l‖_F²`: gradient flow with weight decay λ solves
@@ -27,7 +30,11 @@ fn mats(shapes: &[(usize, usize)], seed: u64) -> Vec<Mat<f64>> {
     shapes
         .iter()
         .enumerate()
-        .map(|(k, &(r, c))| Mat::from_fn(r, c, |i, j| (((seed + 7 * k as u64 + 3 * i as u64 + 5 * j as u64) % 11) as f64 - 5.0) / 3.0))
+        .map(|(k, &(r, c))| {
+            Mat::from_fn(r, c, |i, j| {
+                (((seed + 7 * k as u64 + 3 * i as u64 + 5 * j as u64) % 11) as f64 - 5.0) / 3.0
+            })
+        })
         .collect()
 }
 
@@ -91,12 +98,23 @@ impl Objective for Exploding {
 #[test]
 fn divergence_is_a_typed_error_naming_the_step() {
     let w0 = vec![Mat::from_fn(2, 2, |_, _| 1.0)];
-    let gd = GradientDescent { learning_rate: 0.1, weight_decay: 0.0 };
-    let err = run_gradient_descent(&gd, &mut Exploding { calls: 0 }, &w0, &[0, 10], |_| {}).unwrap_err();
-    assert_eq!(err, DynamicsError::Diverged { step: 3, time: 3.0 * 0.1 });
+    let gd = GradientDescent {
+        learning_rate: 0.1,
+        weight_decay: 0.0,
+    };
+    let err =
+        run_gradient_descent(&gd, &mut Exploding { calls: 0 }, &w0, &[0, 10], |_| {}).unwrap_err();
+    assert_eq!(
+        err,
+        DynamicsError::Diverged {
+            step: 3,
+            time: 3.0 * 0.1
+        }
+    );
     assert!(err.to_string().contains("step 3"));
     let flow = GradientFlow::default();
-    let err = run_gradient_flow(&flow, &mut Exploding { calls: 0 }, &w0, &[0.0, 1.0], |_| {}).unwrap_err();
+    let err = run_gradient_flow(&flow, &mut Exploding { calls: 0 }, &w0, &[0.0, 1.0], |_| {})
+        .unwrap_err();
     assert!(matches!(err, DynamicsError::Diverged { .. }), "{err}");
 }
 
@@ -105,30 +123,76 @@ fn invalid_hyperparameters_are_named() {
     let w0 = vec![Mat::<f64>::zeros(1, 1)];
     let mut obj = Quadratic { target: w0.clone() };
     for (gd, field) in [
-        (GradientDescent { learning_rate: -1.0, weight_decay: 0.0 }, "dynamics.learning_rate"),
-        (GradientDescent { learning_rate: f64::NAN, weight_decay: 0.0 }, "dynamics.learning_rate"),
-        (GradientDescent { learning_rate: 0.1, weight_decay: -1.0 }, "dynamics.weight_decay"),
+        (
+            GradientDescent {
+                learning_rate: -1.0,
+                weight_decay: 0.0,
+            },
+            "dynamics.learning_rate",
+        ),
+        (
+            GradientDescent {
+                learning_rate: f64::NAN,
+                weight_decay: 0.0,
+            },
+            "dynamics.learning_rate",
+        ),
+        (
+            GradientDescent {
+                learning_rate: 0.1,
+                weight_decay: -1.0,
+            },
+            "dynamics.weight_decay",
+        ),
     ] {
         let e = run_gradient_descent(&gd, &mut obj, &w0, &[0, 1], |_| {}).unwrap_err();
         assert!(e.to_string().starts_with(field), "{e}");
     }
-    let flow = GradientFlow { rtol: 0.0, ..GradientFlow::default() };
+    let flow = GradientFlow {
+        rtol: 0.0,
+        ..GradientFlow::default()
+    };
     let e = run_gradient_flow(&flow, &mut obj, &w0, &[0.0, 1.0], |_| {}).unwrap_err();
     assert!(e.to_string().starts_with("dynamics.rtol"), "{e}");
-    let e = run_gradient_flow(&GradientFlow::default(), &mut obj, &w0, &[1.0, 0.5], |_| {}).unwrap_err();
+    let e = run_gradient_flow(&GradientFlow::default(), &mut obj, &w0, &[1.0, 0.5], |_| {})
+        .unwrap_err();
     assert!(e.to_string().starts_with("checkpoints"), "{e}");
 }
 
 #[test]
 fn schedules_start_at_zero_and_end_at_t_end() {
-    let log = Schedule::Log { t_min: 0.01, t_end: 50.0, count: 20 }.times();
+    let log = Schedule::Log {
+        t_min: 0.01,
+        t_end: 50.0,
+        count: 20,
+    }
+    .times();
     assert_eq!(log.len(), 21);
     assert_eq!(log[0], 0.0);
     assert_eq!(log[1], 0.01);
     assert_eq!(*log.last().unwrap(), 50.0);
     assert!(log.windows(2).all(|w| w[1] > w[0]));
-    let lin = Schedule::Linear { t_end: 2.0, count: 4 }.times();
+    let lin = Schedule::Linear {
+        t_end: 2.0,
+        count: 4,
+    }
+    .times();
     assert_eq!(lin, vec![0.0, 0.5, 1.0, 1.5, 2.0]);
-    assert!(Schedule::Log { t_min: 5.0, t_end: 1.0, count: 3 }.validate().is_err());
-    assert!(Schedule::Linear { t_end: f64::NAN, count: 3 }.validate().is_err());
+    assert!(
+        Schedule::Log {
+            t_min: 5.0,
+            t_end: 1.0,
+            count: 3
+        }
+        .validate()
+        .is_err()
+    );
+    assert!(
+        Schedule::Linear {
+            t_end: f64::NAN,
+            count: 3
+        }
+        .validate()
+        .is_err()
+    );
 }

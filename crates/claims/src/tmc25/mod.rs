@@ -19,8 +19,16 @@ pub(crate) struct GridPoint {
 
 /// A fixture template with the grid point's depth, hidden width, outputs and
 /// seed filled in.
-pub(crate) fn instantiate(template: &ExperimentConfig, point: GridPoint, seed: Option<u64>) -> Result<Experiment, ConfigError> {
-    let GridPoint { depth, width, outputs } = point;
+pub(crate) fn instantiate(
+    template: &ExperimentConfig,
+    point: GridPoint,
+    seed: Option<u64>,
+) -> Result<Experiment, ConfigError> {
+    let GridPoint {
+        depth,
+        width,
+        outputs,
+    } = point;
     let mut cfg = template.clone();
     cfg.network.depth = depth;
     cfg.network.width = Some(width);

@@ -34,10 +34,20 @@ use crate::{ClaimResult, Family, Mode, RunOptions};
 /// The fixture that configures this family.
 pub const FIXTURE: &str = include_str!("../../../../fixtures/claims/tmc25_theorem_a.toml");
 
-const KEYS: &[&str] = &["A.identity", "A.layerwise", "A.alpha", "A.conservation", "A.gd_drift"];
+const KEYS: &[&str] = &[
+    "A.identity",
+    "A.layerwise",
+    "A.alpha",
+    "A.conservation",
+    "A.gd_drift",
+];
 
 /// The Theorem A family.
-pub const FAMILY: Family = Family { paper: "TMC25", keys: KEYS, run };
+pub const FAMILY: Family = Family {
+    paper: "TMC25",
+    keys: KEYS,
+    run,
+};
 
 /// `fixtures/claims/tmc25_theorem_a.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -108,7 +118,10 @@ fn run(options: &RunOptions) -> Vec<ClaimResult> {
         Err(e) => {
             return KEYS
                 .iter()
-                .map(|k| Claim::new("TMC25", k, "fixture", "").failed(None, format!("fixture tmc25_theorem_a.toml: {e}")))
+                .map(|k| {
+                    Claim::new("TMC25", k, "fixture", "")
+                        .failed(None, format!("fixture tmc25_theorem_a.toml: {e}"))
+                })
                 .collect();
         }
     };
@@ -120,7 +133,11 @@ fn run(options: &RunOptions) -> Vec<ClaimResult> {
     for &depth in depths {
         for &width in widths {
             for &outputs in &cfg.outputs {
-                grid.push(GridPoint { depth, width, outputs });
+                grid.push(GridPoint {
+                    depth,
+                    width,
+                    outputs,
+                });
             }
         }
     }
@@ -147,7 +164,13 @@ fn bare(key: &'static str, statement: &str, point: GridPoint) -> Claim {
         .id_param("C", point.outputs)
 }
 
-fn base(key: &'static str, statement: &str, convention: &str, exp: &Experiment, point: GridPoint) -> Claim {
+fn base(
+    key: &'static str,
+    statement: &str,
+    convention: &str,
+    exp: &Experiment,
+    point: GridPoint,
+) -> Claim {
     Claim::new("TMC25", key, statement, convention)
         .id_param("L", point.depth)
         .id_param("width", point.width)
@@ -177,18 +200,34 @@ fn exact_tolerance(exp: &Experiment, traj: &Trajectory) -> (f64, String) {
     )
 }
 
-const IDENTITY: &str = "Balanced init + gradient flow: W_1ᵀW_1 = G_1^{1/L} at every time, constant exactly 1";
-const LAYERWISE: &str = "Balanced init + gradient flow: W_lᵀW_l = G_l^{1/(L−l+1)} for every layer l at every time";
+const IDENTITY: &str =
+    "Balanced init + gradient flow: W_1ᵀW_1 = G_1^{1/L} at every time, constant exactly 1";
+const LAYERWISE: &str =
+    "Balanced init + gradient flow: W_lᵀW_l = G_l^{1/(L−l+1)} for every layer l at every time";
 const ALPHA: &str = "The NFA exponent of a balanced deep linear network is α = 1/L";
 
 fn balanced_claims(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<ClaimResult> {
     let depth = point.depth;
     let exp = match instantiate(&cfg.balanced, point, seed) {
         Ok(e) => e,
-        Err(e) => return vec![bare("A.identity", IDENTITY, point).failed(None, format!("config: {e}"))],
+        Err(e) => {
+            return vec![bare("A.identity", IDENTITY, point).failed(None, format!("config: {e}"))];
+        }
     };
-    let identity = base("A.identity", IDENTITY, "relerr(W_1ᵀW_1, G_1^{1/L}), max over checkpoints", &exp, point);
-    let layerwise = base("A.layerwise", LAYERWISE, "relerr(W_lᵀW_l, G_l^{1/(L−l+1)}), max over layers and checkpoints", &exp, point);
+    let identity = base(
+        "A.identity",
+        IDENTITY,
+        "relerr(W_1ᵀW_1, G_1^{1/L}), max over checkpoints",
+        &exp,
+        point,
+    );
+    let layerwise = base(
+        "A.layerwise",
+        LAYERWISE,
+        "relerr(W_lᵀW_l, G_l^{1/(L−l+1)}), max over layers and checkpoints",
+        &exp,
+        point,
+    );
     let alpha_claim = |est: AlphaEstimator| {
         let convention = match est {
             AlphaEstimator::Corr => "corr: argmax_α cosine(W_1ᵀW_1, G_1^α), worst checkpoint",
@@ -201,8 +240,14 @@ fn balanced_claims(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<Cla
     let (_, traj) = match experiment::run(&exp) {
         Ok(r) => r,
         Err(e) => {
-            let mut v = vec![identity.failed(Some(0.0), e.to_string()), layerwise.failed(Some(0.0), e.to_string())];
-            v.extend(AlphaEstimator::ALL.map(|est| alpha_claim(est).failed(Some(predicted_alpha), e.to_string())));
+            let mut v = vec![
+                identity.failed(Some(0.0), e.to_string()),
+                layerwise.failed(Some(0.0), e.to_string()),
+            ];
+            v.extend(
+                AlphaEstimator::ALL
+                    .map(|est| alpha_claim(est).failed(Some(predicted_alpha), e.to_string())),
+            );
             return v;
         }
     };
@@ -211,7 +256,12 @@ fn balanced_claims(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<Cla
 
     // A.identity and A.layerwise.
     let per_layer: Result<Vec<Vec<f64>>, metrics::MetricError> = (1..=depth)
-        .map(|l| traj.snapshots.iter().map(|s| layer_relerr(&s.weights, l)).collect())
+        .map(|l| {
+            traj.snapshots
+                .iter()
+                .map(|s| layer_relerr(&s.weights, l))
+                .collect()
+        })
         .collect();
     match per_layer {
         Ok(per_layer) => {
@@ -248,7 +298,9 @@ fn balanced_claims(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<Cla
                 .and_then(|g| metrics::estimate_alpha(f.as_ref(), g.as_ref(), est, &options));
             match estimate {
                 Ok(AlphaEstimate::Identified { alpha, .. }) => {
-                    if worst.is_none_or(|w| (alpha - predicted_alpha).abs() > (w - predicted_alpha).abs()) {
+                    if worst.is_none_or(|w| {
+                        (alpha - predicted_alpha).abs() > (w - predicted_alpha).abs()
+                    }) {
                         worst = Some(alpha);
                     }
                 }
@@ -262,11 +314,18 @@ fn balanced_claims(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<Cla
                 }
             }
         }
-        let tol_reason = "golden-section bracket 1e-6; identity error ≤ 1e-9 shifts the optimum by ≪ 1e-4";
+        let tol_reason =
+            "golden-section bracket 1e-6; identity error ≤ 1e-9 shifts the optimum by ≪ 1e-4";
         out.push(match (problem, worst) {
             (Some((true, why)), _) => claim.undefined(Some(predicted_alpha), why),
             (Some((false, why)), _) => claim.failed(Some(predicted_alpha), why),
-            (None, Some(w)) => claim.check(predicted_alpha, w, ALPHA_TOL, Comparison::Absolute, tol_reason),
+            (None, Some(w)) => claim.check(
+                predicted_alpha,
+                w,
+                ALPHA_TOL,
+                Comparison::Absolute,
+                tol_reason,
+            ),
             (None, None) => claim.failed(Some(predicted_alpha), "no checkpoints"),
         });
     }
@@ -283,11 +342,15 @@ fn frob_diff(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
 }
 
 fn conservation(cfg: &Config, point: GridPoint, seed: Option<u64>) -> ClaimResult {
-    const STATEMENT: &str = "Gradient flow without weight decay conserves every imbalance D_l, from any init";
+    const STATEMENT: &str =
+        "Gradient flow without weight decay conserves every imbalance D_l, from any init";
     const CONVENTION: &str = "max over l, t of ‖D_l(t) − D_l(0)‖_F / (1 + ‖D_l(0)‖_F)";
     let exp = match instantiate(&cfg.unbalanced, point, seed) {
         Ok(e) => e,
-        Err(e) => return bare("A.conservation", STATEMENT, point).failed(Some(0.0), format!("config: {e}")),
+        Err(e) => {
+            return bare("A.conservation", STATEMENT, point)
+                .failed(Some(0.0), format!("config: {e}"));
+        }
     };
     let claim = base("A.conservation", STATEMENT, CONVENTION, &exp, point);
     let (prepared, traj) = match experiment::run(&exp) {
@@ -308,22 +371,40 @@ fn conservation(cfg: &Config, point: GridPoint, seed: Option<u64>) -> ClaimResul
 }
 
 /// Run GD from the prepared init for `steps` steps and return the weights.
-fn gd_weights(exp: &Experiment, prepared: &Prepared, eta: f64, steps: usize) -> Result<Vec<Mat<f64>>, String> {
-    let mut objective = LinearObjective::new(&prepared.stats, &exp.widths).map_err(|e| e.to_string())?;
-    let gd = GradientDescent { learning_rate: eta, weight_decay: 0.0 };
-    optim::run_gradient_descent(&gd, &mut objective, &prepared.init.weights, &[0, steps], |_| {})
-        .map(|(w, _)| w)
-        .map_err(|e| e.to_string())
+fn gd_weights(
+    exp: &Experiment,
+    prepared: &Prepared,
+    eta: f64,
+    steps: usize,
+) -> Result<Vec<Mat<f64>>, String> {
+    let mut objective =
+        LinearObjective::new(&prepared.stats, &exp.widths).map_err(|e| e.to_string())?;
+    let gd = GradientDescent {
+        learning_rate: eta,
+        weight_decay: 0.0,
+    };
+    optim::run_gradient_descent(
+        &gd,
+        &mut objective,
+        &prepared.init.weights,
+        &[0, steps],
+        |_| {},
+    )
+    .map(|(w, _)| w)
+    .map_err(|e| e.to_string())
 }
 
 fn gd_drift(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<ClaimResult> {
     let depth = point.depth;
-    const ONE_STEP: &str = "One GD step (λ = 0) changes D_l by exactly η²(∇_{l+1}ᵀ∇_{l+1} − ∇_l∇_lᵀ)";
+    const ONE_STEP: &str =
+        "One GD step (λ = 0) changes D_l by exactly η²(∇_{l+1}ᵀ∇_{l+1} − ∇_l∇_lᵀ)";
     const RATIO: &str = "GD leaves the balanced manifold at first order in η: drift(η)/drift(η/2) = 2 over a fixed horizon";
     let g = &cfg.gd_drift;
     let exp = match instantiate(&cfg.balanced, point, seed) {
         Ok(e) => e,
-        Err(e) => return vec![bare("A.gd_drift", ONE_STEP, point).failed(None, format!("config: {e}"))],
+        Err(e) => {
+            return vec![bare("A.gd_drift", ONE_STEP, point).failed(None, format!("config: {e}"))];
+        }
     };
     let prepared = match experiment::prepare(&exp) {
         Ok(p) => p,
@@ -334,13 +415,20 @@ fn gd_drift(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<ClaimResul
 
     // One step: ΔD_l against η²(∇_{l+1}ᵀ∇_{l+1} − ∇_l∇_lᵀ), gradients at θ_0.
     let eta = g.one_step_learning_rate;
-    let one = base("A.gd_drift", ONE_STEP, "max_l ‖ΔD_l − η²(∇_{l+1}ᵀ∇_{l+1} − ∇_l∇_lᵀ)‖_F / (η²(‖∇_{l+1}ᵀ∇_{l+1}‖_F + ‖∇_l∇_lᵀ‖_F))", &exp, point)
-        .id_param("check", "one_step")
-        .param("learning_rate", eta);
+    let one = base(
+        "A.gd_drift",
+        ONE_STEP,
+        "max_l ‖ΔD_l − η²(∇_{l+1}ᵀ∇_{l+1} − ∇_l∇_lᵀ)‖_F / (η²(‖∇_{l+1}ᵀ∇_{l+1}‖_F + ‖∇_l∇_lᵀ‖_F))",
+        &exp,
+        point,
+    )
+    .id_param("check", "one_step")
+    .param("learning_rate", eta);
     let one = match gd_weights(&exp, &prepared, eta, 1) {
         Err(e) => one.failed(Some(0.0), e),
         Ok(theta1) => {
-            let mut objective = LinearObjective::new(&prepared.stats, &exp.widths).expect("shapes checked by the run");
+            let mut objective = LinearObjective::new(&prepared.stats, &exp.widths)
+                .expect("shapes checked by the run");
             let mut grad = optim::params::zeros_like(theta0);
             objective.loss_and_gradient(theta0, &mut grad);
             let d1 = imbalance_mats(&theta1);
@@ -356,25 +444,47 @@ fn gd_drift(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<ClaimResul
                 let delta = &d1[l] - &d0[l];
                 worst = worst.max(frob_diff(&delta, &predicted) / scale);
             }
-            one.check(0.0, worst, ONE_STEP_TOL, Comparison::Absolute, "round-off of O(‖W‖²) products against an η² term ~1e-2‖W‖²: floor ~1e-13")
+            one.check(
+                0.0,
+                worst,
+                ONE_STEP_TOL,
+                Comparison::Absolute,
+                "round-off of O(‖W‖²) products against an η² term ~1e-2‖W‖²: floor ~1e-13",
+            )
         }
     };
 
     // Drift ratio over the horizon at η and η/2.
     let eta = g.learning_rate;
-    let ratio = base("A.gd_drift", RATIO, "max_l ‖D_l(T) − D_l(0)‖_F at η over the same at η/2", &exp, point)
-        .id_param("check", "ratio")
-        .param("learning_rate", eta)
-        .param("horizon", g.horizon);
+    let ratio = base(
+        "A.gd_drift",
+        RATIO,
+        "max_l ‖D_l(T) − D_l(0)‖_F at η over the same at η/2",
+        &exp,
+        point,
+    )
+    .id_param("check", "ratio")
+    .param("learning_rate", eta)
+    .param("horizon", g.horizon);
     let drift = |eta: f64| -> Result<f64, String> {
         let steps = (g.horizon / eta).round() as usize;
         let w = gd_weights(&exp, &prepared, eta, steps)?;
-        Ok(imbalance_mats(&w).iter().zip(&d0).map(|(d, d0)| frob_diff(d, d0)).fold(0.0, f64::max))
+        Ok(imbalance_mats(&w)
+            .iter()
+            .zip(&d0)
+            .map(|(d, d0)| frob_diff(d, d0))
+            .fold(0.0, f64::max))
     };
     let ratio = match (drift(eta), drift(eta / 2.0)) {
         (Ok(a), Ok(b)) if b > 0.0 => ratio
             .details(json!({"drift_eta": a, "drift_half_eta": b}))
-            .check(2.0, a / b, RATIO_TOL, Comparison::Absolute, "drift = η∫(…)dt + O(η²): ratio 2 up to an O(η) relative correction"),
+            .check(
+                2.0,
+                a / b,
+                RATIO_TOL,
+                Comparison::Absolute,
+                "drift = η∫(…)dt + O(η²): ratio 2 up to an O(η) relative correction",
+            ),
         (Ok(_), Ok(_)) => ratio.undefined(Some(2.0), "zero drift at η/2"),
         (Err(e), _) | (_, Err(e)) => ratio.failed(Some(2.0), e),
     };
