@@ -181,9 +181,31 @@ pub fn mse_direct(
 
 /// The MSE objective of a deep linear network, evaluated from
 /// [`RegressionStats`] with preallocated scratch (no allocation per call).
+///
+/// With [`LinearObjective::with_samples`] it also evaluates minibatches: the
+/// statistics of the batch rows are formed into preallocated buffers
+/// (`O(b·d²)`), then the same closed-form gradient applies.
 #[derive(Debug)]
 pub struct LinearObjective<'a> {
     stats: &'a RegressionStats,
+    /// The samples, for minibatches.
+    samples: Option<(MatRef<'a, f64>, MatRef<'a, f64>)>,
+    /// Statistics and gathered rows of the current minibatch.
+    batch: BatchScratch,
+    scratch: Scratch,
+}
+
+/// Buffers for minibatch statistics.
+#[derive(Debug)]
+struct BatchScratch {
+    stats: RegressionStats,
+    x: Mat<f64>,
+    y: Mat<f64>,
+}
+
+/// Buffers of one loss-and-gradient evaluation.
+#[derive(Debug)]
+struct Scratch {
     /// `prefix[l] = W_l ⋯ W_1` (d_l × d), l = 1..L (index l − 1).
     prefix: Vec<Mat<f64>>,
     /// `suffix[l] = W_L ⋯ W_{l+1}` (C × d_l), l = 1..L−1 (index l − 1).
@@ -212,16 +234,62 @@ impl<'a> LinearObjective<'a> {
         }
         Ok(LinearObjective {
             stats,
-            prefix: (1..=depth).map(|l| Mat::zeros(widths[l], d)).collect(),
-            suffix: (1..depth).map(|l| Mat::zeros(c, widths[l])).collect(),
-            grad_p: Mat::zeros(c, d),
-            left: (1..=depth).map(|l| Mat::zeros(c, widths[l - 1])).collect(),
+            samples: None,
+            batch: BatchScratch {
+                stats: RegressionStats {
+                    xx: Mat::zeros(d, d),
+                    yx: Mat::zeros(c, d),
+                    half_yy: 0.0,
+                    samples: 0,
+                },
+                x: Mat::zeros(0, d),
+                y: Mat::zeros(0, c),
+            },
+            scratch: Scratch {
+                prefix: (1..=depth).map(|l| Mat::zeros(widths[l], d)).collect(),
+                suffix: (1..depth).map(|l| Mat::zeros(c, widths[l])).collect(),
+                grad_p: Mat::zeros(c, d),
+                left: (1..=depth).map(|l| Mat::zeros(c, widths[l - 1])).collect(),
+            },
         })
+    }
+
+    /// Give access to the samples `x` (n × d), `y` (n × C) the statistics
+    /// were formed from, enabling minibatches.
+    pub fn with_samples(
+        mut self,
+        x: MatRef<'a, f64>,
+        y: MatRef<'a, f64>,
+    ) -> Result<Self, ShapeError> {
+        if x.nrows() != self.stats.samples
+            || y.nrows() != x.nrows()
+            || x.ncols() != self.stats.input_dim()
+            || y.ncols() != self.stats.output_dim()
+        {
+            return Err(ShapeError::Data(format!(
+                "samples are {}×{} and {}×{}, statistics are of {} samples {} → {}",
+                x.nrows(),
+                x.ncols(),
+                y.nrows(),
+                y.ncols(),
+                self.stats.samples,
+                self.stats.input_dim(),
+                self.stats.output_dim()
+            )));
+        }
+        self.samples = Some((x, y));
+        Ok(self)
     }
 }
 
-impl optim::Objective for LinearObjective<'_> {
-    fn loss_and_gradient(&mut self, params: &[Mat<f64>], grad: &mut [Mat<f64>]) -> f64 {
+impl Scratch {
+    /// Loss and gradient from statistics `stats` (see the crate docs).
+    fn evaluate(
+        &mut self,
+        stats: &RegressionStats,
+        params: &[Mat<f64>],
+        grad: &mut [Mat<f64>],
+    ) -> f64 {
         let depth = params.len();
         // Prefix products W_l⋯W_1.
         self.prefix[0].copy_from(&params[0]);
@@ -257,15 +325,15 @@ impl optim::Objective for LinearObjective<'_> {
             self.grad_p.as_mut(),
             Accum::Replace,
             p,
-            self.stats.xx.as_ref(),
+            stats.xx.as_ref(),
             1.0,
             Par::Seq,
         );
-        let mut loss = self.stats.half_yy;
+        let mut loss = stats.half_yy;
         for j in 0..p.ncols() {
             for i in 0..p.nrows() {
-                let g = self.grad_p[(i, j)] - self.stats.yx[(i, j)];
-                loss += 0.5 * (g - self.stats.yx[(i, j)]) * p[(i, j)];
+                let g = self.grad_p[(i, j)] - stats.yx[(i, j)];
+                loss += 0.5 * (g - stats.yx[(i, j)]) * p[(i, j)];
                 self.grad_p[(i, j)] = g;
             }
         }
@@ -298,5 +366,59 @@ impl optim::Objective for LinearObjective<'_> {
             }
         }
         loss
+    }
+}
+
+impl optim::Objective for LinearObjective<'_> {
+    fn loss_and_gradient(&mut self, params: &[Mat<f64>], grad: &mut [Mat<f64>]) -> f64 {
+        self.scratch.evaluate(self.stats, params, grad)
+    }
+
+    fn samples(&self) -> usize {
+        self.samples.map_or(0, |(x, _)| x.nrows())
+    }
+
+    fn batch_loss_and_gradient(
+        &mut self,
+        params: &[Mat<f64>],
+        batch: &[usize],
+        grad: &mut [Mat<f64>],
+    ) -> f64 {
+        let Some((x, y)) = self.samples else {
+            return self.loss_and_gradient(params, grad);
+        };
+        let b = &mut self.batch;
+        if b.x.nrows() != batch.len() {
+            b.x = Mat::zeros(batch.len(), x.ncols());
+            b.y = Mat::zeros(batch.len(), y.ncols());
+        }
+        for (r, &i) in batch.iter().enumerate() {
+            for j in 0..x.ncols() {
+                b.x[(r, j)] = x[(i, j)];
+            }
+            for j in 0..y.ncols() {
+                b.y[(r, j)] = y[(i, j)];
+            }
+        }
+        let inv = 1.0 / batch.len() as f64;
+        matmul(
+            b.stats.xx.as_mut(),
+            Accum::Replace,
+            b.x.transpose(),
+            b.x.as_ref(),
+            inv,
+            Par::Seq,
+        );
+        matmul(
+            b.stats.yx.as_mut(),
+            Accum::Replace,
+            b.y.transpose(),
+            b.x.as_ref(),
+            inv,
+            Par::Seq,
+        );
+        b.stats.half_yy = 0.5 * b.y.squared_norm_l2() * inv;
+        b.stats.samples = batch.len();
+        self.scratch.evaluate(&b.stats, params, grad)
     }
 }

@@ -21,7 +21,7 @@
 //! scale = 1.0
 //!
 //! [dynamics]
-//! kind = "gradient_flow" # gradient_flow | gd
+//! kind = "gradient_flow" # gradient_flow | gd | sgd | momentum | nesterov | adam_l2 | adamw
 //! rtol = 1e-12
 //! atol = 1e-14
 //! weight_decay = 0.0
@@ -37,9 +37,9 @@
 //! configuration into an [`Experiment`]; its errors name the field, e.g.
 //! `network.depth: must be at least 1, got 0`.
 
-use datasets::TeacherSpec;
+use datasets::{DigitsSpec, TeacherSpec};
 use init::InitScheme;
-use optim::{GradientDescent, GradientFlow, Schedule};
+use optim::{Decay, GradientFlow, Method, Optimizer, OptimizerParams, Schedule};
 use serde::{Deserialize, Serialize};
 
 /// A configuration error, printed on one line.
@@ -114,6 +114,56 @@ pub enum DataConfig {
         #[serde(default)]
         anisotropy: f64,
     },
+    /// The digits data set (d = 64, C = 10), standardised pixels,
+    /// one-hot − 1/C labels.
+    Digits {
+        /// Seeded subset size; all 1797 rows when absent.
+        #[serde(default)]
+        samples: Option<usize>,
+        /// σ_ε.
+        #[serde(default)]
+        noise: f64,
+    },
+}
+
+/// The data set of a validated experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataSpec {
+    /// Synthetic linear teacher.
+    Teacher(TeacherSpec),
+    /// Digits.
+    Digits(DigitsSpec),
+}
+
+impl DataSpec {
+    /// Input dimension d.
+    pub fn input_dim(&self) -> usize {
+        match self {
+            DataSpec::Teacher(t) => t.input_dim,
+            DataSpec::Digits(_) => datasets::DIGITS_PIXELS,
+        }
+    }
+    /// Output dimension C.
+    pub fn outputs(&self) -> usize {
+        match self {
+            DataSpec::Teacher(t) => t.outputs,
+            DataSpec::Digits(_) => datasets::DIGITS_CLASSES,
+        }
+    }
+    /// Number of samples n.
+    pub fn samples(&self) -> usize {
+        match self {
+            DataSpec::Teacher(t) => t.samples,
+            DataSpec::Digits(d) => d.samples,
+        }
+    }
+    /// Label-noise σ_ε.
+    pub fn noise(&self) -> f64 {
+        match self {
+            DataSpec::Teacher(t) => t.noise,
+            DataSpec::Digits(d) => d.noise,
+        }
+    }
 }
 
 /// `[network]`: a deep linear network of `depth` layers.
@@ -188,14 +238,199 @@ pub enum DynamicsConfig {
         #[serde(default = "default_max_steps")]
         max_steps: usize,
     },
-    /// Gradient descent.
+    /// Full-batch gradient descent.
     Gd {
+        /// η.
+        learning_rate: f64,
+        /// Weight decay λ (coupled L2).
+        #[serde(default)]
+        weight_decay: f64,
+    },
+    /// Minibatch SGD (seeded batch order).
+    Sgd {
+        /// η.
+        learning_rate: f64,
+        /// Weight decay λ (coupled L2).
+        #[serde(default)]
+        weight_decay: f64,
+        /// Minibatch size.
+        batch_size: usize,
+    },
+    /// SGD with heavy-ball momentum.
+    Momentum {
+        /// η.
+        learning_rate: f64,
+        /// Weight decay λ (coupled L2).
+        #[serde(default)]
+        weight_decay: f64,
+        /// μ.
+        #[serde(default = "default_momentum")]
+        momentum: f64,
+        /// Minibatch size; full batch when absent.
+        #[serde(default)]
+        batch_size: Option<usize>,
+    },
+    /// SGD with Nesterov momentum.
+    Nesterov {
+        /// η.
+        learning_rate: f64,
+        /// Weight decay λ (coupled L2).
+        #[serde(default)]
+        weight_decay: f64,
+        /// μ.
+        #[serde(default = "default_momentum")]
+        momentum: f64,
+        /// Minibatch size; full batch when absent.
+        #[serde(default)]
+        batch_size: Option<usize>,
+    },
+    /// Adam with L2-coupled weight decay (plain Adam when λ = 0).
+    AdamL2 {
         /// η.
         learning_rate: f64,
         /// Weight decay λ.
         #[serde(default)]
         weight_decay: f64,
+        /// β₁.
+        #[serde(default = "default_beta1")]
+        beta1: f64,
+        /// β₂.
+        #[serde(default = "default_beta2")]
+        beta2: f64,
+        /// ε.
+        #[serde(default = "default_epsilon")]
+        epsilon: f64,
+        /// Minibatch size; full batch when absent.
+        #[serde(default)]
+        batch_size: Option<usize>,
     },
+    /// AdamW: Adam with decoupled weight decay.
+    Adamw {
+        /// η.
+        learning_rate: f64,
+        /// Weight decay λ.
+        #[serde(default)]
+        weight_decay: f64,
+        /// β₁.
+        #[serde(default = "default_beta1")]
+        beta1: f64,
+        /// β₂.
+        #[serde(default = "default_beta2")]
+        beta2: f64,
+        /// ε.
+        #[serde(default = "default_epsilon")]
+        epsilon: f64,
+        /// Minibatch size; full batch when absent.
+        #[serde(default)]
+        batch_size: Option<usize>,
+    },
+}
+
+fn default_momentum() -> f64 {
+    0.9
+}
+fn default_beta1() -> f64 {
+    0.9
+}
+fn default_beta2() -> f64 {
+    0.999
+}
+fn default_epsilon() -> f64 {
+    1e-8
+}
+
+impl DynamicsConfig {
+    /// The discrete optimiser's unchecked hyperparameters (`None` for
+    /// gradient flow); `batch_seed` seeds the batch order.
+    pub fn optimizer_params(&self, batch_seed: u64) -> Option<OptimizerParams> {
+        let p =
+            |method, learning_rate: f64, weight_decay: f64, decay, batch_size| OptimizerParams {
+                method,
+                learning_rate,
+                weight_decay,
+                decay,
+                batch_size,
+                batch_seed,
+            };
+        Some(match *self {
+            DynamicsConfig::GradientFlow { .. } => return None,
+            DynamicsConfig::Gd {
+                learning_rate,
+                weight_decay,
+            } => p(Method::Gd, learning_rate, weight_decay, Decay::L2, None),
+            DynamicsConfig::Sgd {
+                learning_rate,
+                weight_decay,
+                batch_size,
+            } => p(
+                Method::Gd,
+                learning_rate,
+                weight_decay,
+                Decay::L2,
+                Some(batch_size),
+            ),
+            DynamicsConfig::Momentum {
+                learning_rate,
+                weight_decay,
+                momentum,
+                batch_size,
+            } => p(
+                Method::HeavyBall { momentum },
+                learning_rate,
+                weight_decay,
+                Decay::L2,
+                batch_size,
+            ),
+            DynamicsConfig::Nesterov {
+                learning_rate,
+                weight_decay,
+                momentum,
+                batch_size,
+            } => p(
+                Method::Nesterov { momentum },
+                learning_rate,
+                weight_decay,
+                Decay::L2,
+                batch_size,
+            ),
+            DynamicsConfig::AdamL2 {
+                learning_rate,
+                weight_decay,
+                beta1,
+                beta2,
+                epsilon,
+                batch_size,
+            } => p(
+                Method::Adam {
+                    beta1,
+                    beta2,
+                    epsilon,
+                },
+                learning_rate,
+                weight_decay,
+                Decay::L2,
+                batch_size,
+            ),
+            DynamicsConfig::Adamw {
+                learning_rate,
+                weight_decay,
+                beta1,
+                beta2,
+                epsilon,
+                batch_size,
+            } => p(
+                Method::Adam {
+                    beta1,
+                    beta2,
+                    epsilon,
+                },
+                learning_rate,
+                weight_decay,
+                Decay::Decoupled,
+                batch_size,
+            ),
+        })
+    }
 }
 
 fn default_rtol() -> f64 {
@@ -235,8 +470,8 @@ pub enum CheckpointConfig {
 pub enum Dynamics {
     /// Gradient flow.
     GradientFlow(GradientFlow),
-    /// Gradient descent.
-    Gd(GradientDescent),
+    /// A discrete optimiser (GD, SGD, momentum, Adam, AdamW).
+    Discrete(Optimizer),
 }
 
 impl Dynamics {
@@ -244,7 +479,7 @@ impl Dynamics {
     pub fn weight_decay(&self) -> f64 {
         match self {
             Dynamics::GradientFlow(g) => g.weight_decay,
-            Dynamics::Gd(g) => g.weight_decay,
+            Dynamics::Discrete(o) => o.params().weight_decay,
         }
     }
 }
@@ -256,8 +491,8 @@ pub struct Experiment {
     pub name: String,
     /// Master seed.
     pub seed: u64,
-    /// Teacher task.
-    pub data: TeacherSpec,
+    /// Data set.
+    pub data: DataSpec,
     /// `[d_0, …, d_L]`.
     pub widths: Vec<usize>,
     /// Initialisation.
@@ -292,14 +527,6 @@ pub fn parse_error(text: &str, err: &toml::de::Error) -> ConfigError {
     }
 }
 
-fn finite_nonneg(field: &str, v: f64) -> Result<(), ConfigError> {
-    if v.is_finite() && v >= 0.0 {
-        Ok(())
-    } else {
-        Err(invalid(field, format!("must be finite and ≥ 0, got {v}")))
-    }
-}
-
 fn finite_pos(field: &str, v: f64) -> Result<(), ConfigError> {
     if v.is_finite() && v > 0.0 {
         Ok(())
@@ -316,31 +543,36 @@ impl ExperimentConfig {
 
     /// Check every field and build the [`Experiment`].
     pub fn validate(&self) -> Result<Experiment, ConfigError> {
-        let DataConfig::Teacher {
-            samples,
-            input_dim,
-            outputs,
-            teacher_rank,
-            noise,
-            anisotropy,
-        } = self.data.clone();
-        let data = TeacherSpec {
-            samples,
-            input_dim,
-            outputs,
-            rank: teacher_rank.unwrap_or(outputs.min(input_dim)),
-            noise,
-            anisotropy,
-        };
-        data.validate()
-            .map_err(|datasets::DataError::Invalid { field, message }| {
-                let field = if field == "teacher_rank" {
-                    "data.teacher_rank".to_owned()
-                } else {
-                    format!("data.{field}")
+        let data = match self.data.clone() {
+            DataConfig::Teacher {
+                samples,
+                input_dim,
+                outputs,
+                teacher_rank,
+                noise,
+                anisotropy,
+            } => {
+                let spec = TeacherSpec {
+                    samples,
+                    input_dim,
+                    outputs,
+                    rank: teacher_rank.unwrap_or(outputs.min(input_dim)),
+                    noise,
+                    anisotropy,
                 };
-                invalid(field, message)
-            })?;
+                spec.validate().map_err(data_field)?;
+                DataSpec::Teacher(spec)
+            }
+            DataConfig::Digits { samples, noise } => {
+                let spec = DigitsSpec {
+                    samples: samples.unwrap_or(datasets::DIGITS_ROWS),
+                    noise,
+                };
+                spec.validate().map_err(data_field)?;
+                DataSpec::Digits(spec)
+            }
+        };
+        let (input_dim, outputs) = (data.input_dim(), data.outputs());
 
         let net = &self.network;
         if net.depth == 0 {
@@ -437,23 +669,17 @@ impl ExperimentConfig {
                 weight_decay: *weight_decay,
                 max_steps: *max_steps,
             }),
-            DynamicsConfig::Gd {
-                learning_rate,
-                weight_decay,
-            } => {
-                finite_pos("dynamics.learning_rate", *learning_rate)?;
-                Dynamics::Gd(GradientDescent {
-                    learning_rate: *learning_rate,
-                    weight_decay: *weight_decay,
-                })
-            }
+            other => Dynamics::Discrete(
+                other
+                    .optimizer_params(crate::run::batch_seed(self.seed))
+                    .expect("every other kind is discrete")
+                    .validate()
+                    .map_err(dynamics_field)?,
+            ),
         };
-        finite_nonneg("dynamics.weight_decay", dynamics.weight_decay())?;
-        let checked = match &dynamics {
-            Dynamics::GradientFlow(g) => g.validate(),
-            Dynamics::Gd(g) => g.validate(),
-        };
-        checked.map_err(dynamics_field)?;
+        if let Dynamics::GradientFlow(g) = &dynamics {
+            g.validate().map_err(dynamics_field)?;
+        }
 
         let schedule = match self.checkpoints {
             CheckpointConfig::Log {
@@ -479,6 +705,16 @@ impl ExperimentConfig {
             schedule,
         })
     }
+}
+
+fn data_field(e: datasets::DataError) -> ConfigError {
+    let datasets::DataError::Invalid { field, message } = e;
+    let field = if field == "rank" {
+        "teacher_rank"
+    } else {
+        field
+    };
+    invalid(format!("data.{field}"), message)
 }
 
 fn dynamics_field(e: optim::DynamicsError) -> ConfigError {

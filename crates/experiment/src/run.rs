@@ -9,7 +9,7 @@ use optim::{DynamicsError, RunStats};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::config::{Dynamics, Experiment};
+use crate::config::{DataSpec, Dynamics, Experiment};
 
 /// Independent random streams of one master seed (SPEC: one seed per
 /// stream). Adding a stream never changes the numbers of the others.
@@ -22,6 +22,15 @@ pub enum Stream {
     LabelNoise = 2,
     /// Initial weights.
     Init = 3,
+    /// Minibatch order.
+    Batches = 4,
+}
+
+/// Seed of the minibatch order of experiments with master seed `seed`: the
+/// first word of its [`Stream::Batches`] stream.
+pub fn batch_seed(seed: u64) -> u64 {
+    use rand::Rng;
+    rng(seed, Stream::Batches).next_u64()
 }
 
 /// The seeded generator of `stream` under `seed`.
@@ -53,8 +62,8 @@ pub enum RunError {
 pub struct Prepared {
     /// The data set.
     pub data: Dataset,
-    /// The teacher matrix B.
-    pub teacher: Mat<f64>,
+    /// The teacher matrix B (synthetic tasks only).
+    pub teacher: Option<Mat<f64>>,
     /// Full-batch sufficient statistics of the data.
     pub stats: RegressionStats,
     /// The initial network and its imbalance.
@@ -63,11 +72,17 @@ pub struct Prepared {
 
 /// Draw the data set and the initial network of `exp` from its seed.
 pub fn prepare(exp: &Experiment) -> Result<Prepared, RunError> {
-    let (data, teacher) = datasets::teacher(
-        &exp.data,
-        &mut rng(exp.seed, Stream::Data),
-        &mut rng(exp.seed, Stream::LabelNoise),
-    )?;
+    let (mut data_rng, mut noise_rng) = (
+        rng(exp.seed, Stream::Data),
+        rng(exp.seed, Stream::LabelNoise),
+    );
+    let (data, teacher) = match &exp.data {
+        DataSpec::Teacher(spec) => {
+            let (data, b) = datasets::teacher(spec, &mut data_rng, &mut noise_rng)?;
+            (data, Some(b))
+        }
+        DataSpec::Digits(spec) => (datasets::digits(spec, &mut data_rng, &mut noise_rng)?, None),
+    };
     let stats = RegressionStats::new(data.x.as_ref(), data.y.as_ref())?;
     let init = init::initialise(&exp.widths, &exp.init, &mut rng(exp.seed, Stream::Init))?;
     Ok(Prepared {
@@ -102,7 +117,8 @@ pub struct Trajectory {
 
 /// Run the dynamics of `exp` from `prepared` and record the snapshots.
 pub fn run_prepared(exp: &Experiment, prepared: &Prepared) -> Result<Trajectory, RunError> {
-    let mut objective = LinearObjective::new(&prepared.stats, &exp.widths)?;
+    let mut objective = LinearObjective::new(&prepared.stats, &exp.widths)?
+        .with_samples(prepared.data.x.as_ref(), prepared.data.y.as_ref())?;
     let mut snapshots = Vec::new();
     let mut record = |c: optim::Checkpoint<'_>| {
         snapshots.push(Snapshot {
@@ -118,9 +134,9 @@ pub fn run_prepared(exp: &Experiment, prepared: &Prepared) -> Result<Trajectory,
         Dynamics::GradientFlow(g) => {
             optim::run_gradient_flow(g, &mut objective, theta0, &times, &mut record)?
         }
-        Dynamics::Gd(g) => {
-            let steps = g.checkpoint_steps(&times);
-            optim::run_gradient_descent(g, &mut objective, theta0, &steps, &mut record)?
+        Dynamics::Discrete(o) => {
+            let steps = exp.schedule.steps(o.params().learning_rate);
+            optim::run_optimizer(o, &mut objective, theta0, &steps, &mut record)?
         }
     };
     Ok(Trajectory { snapshots, stats })

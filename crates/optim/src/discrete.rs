@@ -8,7 +8,7 @@
 
 use faer::Mat;
 
-use crate::params::{all_finite, axpy, scale, zeros_like};
+use crate::optimizers::{OptimizerParams, run_optimizer};
 use crate::{Checkpoint, DynamicsError, Objective, RunStats};
 
 /// Settings of gradient descent.
@@ -38,25 +38,6 @@ impl GradientDescent {
         }
         Ok(())
     }
-
-    /// Step indices nearest to the checkpoint `times` (`k = round(t/η)`),
-    /// with duplicates removed.
-    pub fn checkpoint_steps(&self, times: &[f64]) -> Vec<usize> {
-        let mut steps: Vec<usize> = times
-            .iter()
-            .map(|t| (t / self.learning_rate).round() as usize)
-            .collect();
-        steps.dedup();
-        steps
-    }
-
-    /// One update `θ ← (1 − ηλ)θ − η·grad` in place.
-    pub fn update(&self, theta: &mut [Mat<f64>], grad: &[Mat<f64>]) {
-        if self.weight_decay != 0.0 {
-            scale(theta, 1.0 - self.learning_rate * self.weight_decay);
-        }
-        axpy(theta, -self.learning_rate, grad);
-    }
 }
 
 /// Run GD from `theta0` through the increasing checkpoint `steps` (the first
@@ -66,47 +47,10 @@ pub fn run_gradient_descent<O: Objective>(
     objective: &mut O,
     theta0: &[Mat<f64>],
     steps: &[usize],
-    mut observe: impl FnMut(Checkpoint<'_>),
+    observe: impl FnMut(Checkpoint<'_>),
 ) -> Result<(Vec<Mat<f64>>, RunStats), DynamicsError> {
     settings.validate()?;
-    if steps.windows(2).any(|w| w[1] <= w[0]) {
-        return Err(DynamicsError::Invalid {
-            field: "checkpoints",
-            message: "steps must be strictly increasing".into(),
-        });
-    }
-    let mut theta = theta0.to_vec();
-    let mut grad = zeros_like(theta0);
-    let mut stats = RunStats {
-        steps: 0,
-        rejected: 0,
-        evaluations: 0,
-    };
-    let last = steps.last().copied().unwrap_or(0);
-    let mut next = 0;
-    for k in 0..=last {
-        let loss = objective.loss_and_gradient(&theta, &mut grad);
-        stats.evaluations += 1;
-        if !loss.is_finite() || !all_finite(&theta) || !all_finite(&grad) {
-            return Err(DynamicsError::Diverged {
-                step: k,
-                time: k as f64 * settings.learning_rate,
-            });
-        }
-        if steps.get(next) == Some(&k) {
-            observe(Checkpoint {
-                index: next,
-                time: k as f64 * settings.learning_rate,
-                step: k,
-                loss,
-                params: &theta,
-            });
-            next += 1;
-        }
-        if k < last {
-            settings.update(&mut theta, &grad);
-            stats.steps += 1;
-        }
-    }
-    Ok((theta, stats))
+    let optimizer =
+        OptimizerParams::gd(settings.learning_rate, settings.weight_decay).validate()?;
+    run_optimizer(&optimizer, objective, theta0, steps, observe)
 }

@@ -5,6 +5,8 @@
 //!   Dormand–Prince 5(4) Runge–Kutta pair with error control (never plain
 //!   small-step GD called "gradient flow").
 //! * [`discrete`]: gradient descent `θ ← (1 − ηλ)θ − η∇ℒ(θ)`.
+//! * [`optimizers`]: GD, minibatch SGD, heavy-ball and Nesterov momentum,
+//!   Adam (L2-coupled decay) and AdamW (decoupled decay), one interface.
 //! * [`schedule`]: checkpoint times, log-spaced or linear.
 //!
 //! The model is seen only through [`Objective`]: a data loss and its
@@ -16,6 +18,7 @@
 
 pub mod discrete;
 pub mod gradient_flow;
+pub mod optimizers;
 pub mod params;
 pub mod schedule;
 
@@ -23,6 +26,7 @@ use faer::Mat;
 
 pub use discrete::{GradientDescent, run_gradient_descent};
 pub use gradient_flow::{GradientFlow, run_gradient_flow};
+pub use optimizers::{Decay, Method, Optimizer, OptimizerParams, run_optimizer};
 pub use schedule::Schedule;
 
 /// A differentiable training loss of a list of matrices.
@@ -31,6 +35,25 @@ pub trait Objective {
     /// `grad` (same shapes as `params`). Implementations may keep scratch
     /// space in `self`; they must not retain `params`.
     fn loss_and_gradient(&mut self, params: &[Mat<f64>], grad: &mut [Mat<f64>]) -> f64;
+
+    /// Number of samples that minibatches index (0: full batch only, and a
+    /// minibatch optimiser refuses to run).
+    fn samples(&self) -> usize {
+        0
+    }
+
+    /// Loss and gradient on the samples `batch` (indices below
+    /// [`Objective::samples`]). Only called when `samples() > 0`; the
+    /// default is the full-batch value.
+    fn batch_loss_and_gradient(
+        &mut self,
+        params: &[Mat<f64>],
+        batch: &[usize],
+        grad: &mut [Mat<f64>],
+    ) -> f64 {
+        let _ = batch;
+        self.loss_and_gradient(params, grad)
+    }
 }
 
 /// What the observer sees at a checkpoint.

@@ -55,6 +55,18 @@ impl Schedule {
         }
     }
 
+    /// Step indices of a discrete optimiser with step size η nearest to the
+    /// checkpoint times (`k = round(t/η)`), duplicates removed.
+    pub fn steps(&self, step_size: f64) -> Vec<usize> {
+        let mut steps: Vec<usize> = self
+            .times()
+            .iter()
+            .map(|t| (t / step_size).round() as usize)
+            .collect();
+        steps.dedup();
+        steps
+    }
+
     /// The checkpoint times, starting with 0 and strictly increasing.
     pub fn times(&self) -> Vec<f64> {
         let mut out = vec![0.0];

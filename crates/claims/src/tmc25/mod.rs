@@ -33,8 +33,9 @@ pub(crate) fn instantiate(
     cfg.network.depth = depth;
     cfg.network.width = Some(width);
     cfg.network.hidden = None;
-    let DataConfig::Teacher { outputs: c, .. } = &mut cfg.data;
-    *c = outputs;
+    if let DataConfig::Teacher { outputs: c, .. } = &mut cfg.data {
+        *c = outputs;
+    }
     if let Some(s) = seed {
         cfg.seed = s;
     }

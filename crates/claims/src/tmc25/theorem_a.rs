@@ -175,8 +175,8 @@ fn base(
         .id_param("L", point.depth)
         .id_param("width", point.width)
         .id_param("C", point.outputs)
-        .param("d", exp.data.input_dim)
-        .param("n", exp.data.samples)
+        .param("d", exp.data.input_dim())
+        .param("n", exp.data.samples())
         .param("widths", exp.widths.clone())
         .param("seed", exp.seed)
 }
@@ -184,7 +184,7 @@ fn base(
 fn rtol(exp: &Experiment) -> f64 {
     match exp.dynamics {
         experiment::config::Dynamics::GradientFlow(g) => g.rtol,
-        experiment::config::Dynamics::Gd(_) => 0.0,
+        experiment::config::Dynamics::Discrete(_) => 0.0,
     }
 }
 
