@@ -3,6 +3,9 @@
 //! * [`teacher`]: synthetic linear teacher tasks `Y = X Bᵀ + σ_ε·ξ` (SPEC §2,
 //!   §2.4), with a teacher `B ∈ R^{C×d}` of any rank and optionally
 //!   anisotropic inputs.
+//! * [`digits`]: the UCI optical digits (1797 × 64, 10 classes; E. Alpaydin,
+//!   C. Kaynak 1998, CC BY 4.0), embedded from `fixtures/data/`, with
+//!   standardised pixels and one-hot − 1/C labels.
 //!
 //! All randomness comes from the caller's seeded `ChaCha8Rng` streams: one
 //! stream for the inputs and teacher, one for label noise (SPEC preamble).

@@ -104,3 +104,33 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// A minibatch gradient equals the full gradient of the objective built
+    /// from the batch rows alone (same formula, independent statistics);
+    /// agreement to rounding of the two Gram products (1e-12 relative).
+    #[test]
+    fn minibatch_gradient_is_the_gradient_of_the_batch(seed in 0u64..1000, widths in widths_strategy(), n in 2usize..16, frac in 0.0f64..1.0) {
+        let (layers, x, y) = random_problem(seed, &widths, n);
+        let b = 1 + ((n - 1) as f64 * frac) as usize;
+        let batch: Vec<usize> = (0..b).map(|k| (k * 7 + seed as usize) % n).collect();
+        let stats = RegressionStats::new(x.as_ref(), y.as_ref()).unwrap();
+        let mut obj = LinearObjective::new(&stats, &widths).unwrap().with_samples(x.as_ref(), y.as_ref()).unwrap();
+        prop_assert_eq!(obj.samples(), n);
+        let mut grad = optim::params::zeros_like(&layers);
+        let loss = obj.batch_loss_and_gradient(&layers, &batch, &mut grad);
+        let xb = Mat::from_fn(b, x.ncols(), |i, j| x[(batch[i], j)]);
+        let yb = Mat::from_fn(b, y.ncols(), |i, j| y[(batch[i], j)]);
+        let direct = mse_direct(&layers, xb.as_ref(), yb.as_ref()).unwrap();
+        prop_assert!((loss - direct).abs() <= 1e-12 * (1.0 + direct));
+        let bstats = RegressionStats::new(xb.as_ref(), yb.as_ref()).unwrap();
+        let mut bobj = LinearObjective::new(&bstats, &widths).unwrap();
+        let mut expected = optim::params::zeros_like(&layers);
+        bobj.loss_and_gradient(&layers, &mut expected);
+        for (g, e) in grad.iter().zip(&expected) {
+            prop_assert!((g - e).norm_l2() <= 1e-12 * (1.0 + e.norm_l2()));
+        }
+    }
+}
