@@ -51,8 +51,9 @@ fn cell(x: Option<f64>, precision: Precision) -> String {
 }
 
 /// A predicted or measured value printed finely enough to see its deviation
-/// against an absolute tolerance `tol < 1`: two decimals beyond the
-/// tolerance's (`1e-4` → six decimals), when the value itself is O(1).
+/// against a tolerance `tol < 1`: for an absolute tolerance two decimals
+/// beyond the tolerance's (`1e-4` → six decimals) when the value is O(1);
+/// for a relative one, two significant digits beyond it.
 fn resolved_cell(x: Option<f64>, r: &ClaimResult, precision: Precision) -> String {
     match (x, r.tolerance, r.comparison) {
         (Some(v), Some(tol), claims::Comparison::Absolute)
@@ -60,6 +61,17 @@ fn resolved_cell(x: Option<f64>, r: &ClaimResult, precision: Precision) -> Strin
         {
             let decimals = ((-tol.log10()).ceil() as usize + 2).min(12);
             format!("{v:.decimals$}")
+        }
+        (Some(v), Some(tol), claims::Comparison::Relative)
+            if tol > 0.0 && tol < 1.0 && v != 0.0 =>
+        {
+            let digits = ((-tol.log10()).ceil() as i32 + 2).min(12);
+            let decimals = (digits - 1 - v.abs().log10().floor() as i32).max(0) as usize;
+            if (1e-3..1e4).contains(&v.abs()) {
+                format!("{v:.decimals$}")
+            } else {
+                format!("{v:.prec$e}", prec = (digits - 1) as usize)
+            }
         }
         _ => cell(x, precision),
     }

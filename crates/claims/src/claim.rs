@@ -37,6 +37,8 @@ pub enum Comparison {
     Absolute,
     /// `|measured − predicted| ≤ tolerance·|predicted|`.
     Relative,
+    /// `measured ≥ predicted`: the prediction is a lower bound (no tolerance).
+    AtLeast,
 }
 
 /// One row of the report.
@@ -169,24 +171,36 @@ impl Claim {
         comparison: Comparison,
         tolerance_reason: &str,
     ) -> ClaimResult {
-        let bound = match comparison {
-            Comparison::Absolute => tolerance,
-            Comparison::Relative => tolerance * predicted.abs(),
-        };
         let deviation = (measured - predicted).abs();
         let (verdict, reason) = if !measured.is_finite() {
             (Verdict::Fail, "the measurement is not finite".to_owned())
-        } else if deviation <= bound {
-            (Verdict::Pass, String::new())
         } else {
-            (
-                Verdict::Fail,
-                format!("|measured − predicted| = {deviation:.3e} exceeds {bound:.3e}"),
-            )
+            match comparison {
+                Comparison::AtLeast if measured >= predicted => (Verdict::Pass, String::new()),
+                Comparison::AtLeast => (
+                    Verdict::Fail,
+                    format!("measured {measured:.3e} is below the lower bound {predicted:.3e}"),
+                ),
+                Comparison::Absolute | Comparison::Relative => {
+                    let bound = if comparison == Comparison::Absolute {
+                        tolerance
+                    } else {
+                        tolerance * predicted.abs()
+                    };
+                    if deviation <= bound {
+                        (Verdict::Pass, String::new())
+                    } else {
+                        (
+                            Verdict::Fail,
+                            format!("|measured − predicted| = {deviation:.3e} exceeds {bound:.3e}"),
+                        )
+                    }
+                }
+            }
         };
         ClaimResult {
             measured: measured.is_finite().then_some(measured),
-            tolerance: Some(tolerance),
+            tolerance: (comparison != Comparison::AtLeast).then_some(tolerance),
             comparison,
             tolerance_reason: tolerance_reason.to_owned(),
             ..self.finish(Some(predicted), verdict, reason)

@@ -67,7 +67,7 @@ impl Family {
 
 /// Every claim family, in report order.
 pub fn families() -> Vec<Family> {
-    vec![tmc25::theorem_a::FAMILY]
+    vec![tmc25::theorem_a::FAMILY, tmc25::theorem_b::FAMILY]
 }
 
 /// Run every claim whose id starts with `only` (all when `None`).

@@ -3,11 +3,15 @@
 //!
 //! * [`theorem_a`]: balanced init + gradient flow ⇒ `W_1ᵀW_1 = G_1^{1/L}`
 //!   exactly (SPEC §2.1).
+//! * [`theorem_b`]: unbalanced init + weight decay ⇒ `D_l(t) = e^{−2λt}D_l(0)`
+//!   and the NFA holds asymptotically; without decay it fails (SPEC §2.2).
 
 pub mod theorem_a;
+pub mod theorem_b;
 
 use experiment::config::{DataConfig, ExperimentConfig};
 use experiment::{ConfigError, Experiment};
+use faer::{Mat, MatRef};
 
 /// A grid point of a claim family: depth L, hidden width, outputs C.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,4 +44,15 @@ pub(crate) fn instantiate(
         cfg.seed = s;
     }
     cfg.validate()
+}
+
+/// The imbalances `D_1, …, D_{L−1}` of a stack of layers.
+pub(crate) fn imbalance_mats(weights: &[Mat<f64>]) -> Vec<Mat<f64>> {
+    let refs: Vec<MatRef<'_, f64>> = weights.iter().map(|w| w.as_ref()).collect();
+    metrics::imbalances(&refs).expect("layers of a run chain")
+}
+
+/// `‖A − B‖_F`.
+pub(crate) fn frob_diff(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
+    (a - b).norm_l2()
 }

@@ -20,14 +20,14 @@
 use deep_linear::LinearObjective;
 use experiment::measure::layer_relerr;
 use experiment::{Experiment, ExperimentConfig, Prepared, Trajectory};
-use faer::{Mat, MatRef};
+use faer::Mat;
 use metrics::{AlphaEstimate, AlphaEstimator};
 use optim::{GradientDescent, Objective};
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{GridPoint, instantiate};
+use super::{GridPoint, frob_diff, imbalance_mats, instantiate};
 use crate::claim::{Claim, Comparison};
 use crate::{ClaimResult, Family, Mode, RunOptions};
 
@@ -330,15 +330,6 @@ fn balanced_claims(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<Cla
         });
     }
     out
-}
-
-fn imbalance_mats(weights: &[Mat<f64>]) -> Vec<Mat<f64>> {
-    let refs: Vec<MatRef<'_, f64>> = weights.iter().map(|w| w.as_ref()).collect();
-    metrics::imbalances(&refs).expect("layers of a run chain")
-}
-
-fn frob_diff(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
-    (a - b).norm_l2()
 }
 
 fn conservation(cfg: &Config, point: GridPoint, seed: Option<u64>) -> ClaimResult {

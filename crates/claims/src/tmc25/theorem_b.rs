@@ -1,0 +1,458 @@
+//! TMC25 Theorem B (SPEC §2.2): weight decay restores the NFA from an
+//! unbalanced initialisation.
+//!
+//! *Proof sketch* (derived). With the penalised loss
+//! `ℒ + (λ/2)Σ‖W_l‖²`, gradient flow gives
+//! `dD_l/dt = (data terms, which cancel as in Theorem A) − 2λD_l`, so
+//! `D_l(t) = e^{−2λt}D_l(0)`: the network becomes balanced exponentially
+//! fast and `W_1ᵀW_1 − G_1^{1/L} → 0`. Without decay `D_l(t) = D_l(0)` and
+//! the NFA generally fails. Gradient descent `W ← (1−ηλ)W − η∇` satisfies
+//! exactly `D_l' = (1−ηλ)²D_l + η²E_l` with
+//! `E_l = ∇_{l+1}ᵀ∇_{l+1} − ∇_l∇_lᵀ` (the first-order terms cancel), so
+//! after k steps `‖D_l(k) − (1−ηλ)^{2k}D_l(0)‖ ≤ η²Σ_j (1−ηλ)^{2(k−1−j)}‖E_l(j)‖`.
+//!
+//! *Lower bound without decay* (derived). Let `F = W_1ᵀW_1`, `R = G_1^{1/L}`,
+//! `M = max(‖F‖₂, ‖R‖₂)`. From `F^L − R^L = Σ_k F^k(F − R)R^{L−1−k}`,
+//! `‖F^L − G_1‖_F ≤ L·M^{L−1}‖F − R‖_F`, hence
+//! `relerr(F, R) ≥ ‖F^L − G_1‖_F / (L·M^{L−1}‖R‖_F)`. Balancedness makes
+//! `F^L = G_1` (Theorem A); the conserved imbalance keeps it apart (for
+//! L = 2, `G_1 − F² = W_1ᵀD_1W_1` exactly), so the bound stays positive.
+//!
+//! Claims: `B.decay_rate`, `B.gd_contraction`, `B.asymptotic_nfa`,
+//! `B.no_decay_persists`.
+
+use deep_linear::LinearObjective;
+use experiment::config::{CheckpointConfig, DynamicsConfig};
+use experiment::measure::layer_relerr;
+use experiment::{ConfigError, Experiment, ExperimentConfig};
+use faer::Mat;
+use metrics::{Cutoff, MetricError, PsdEigen};
+use optim::{Objective, OptimizerParams};
+use rayon::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{frob_diff, imbalance_mats};
+use crate::claim::{Claim, Comparison};
+use crate::{ClaimResult, Family, RunOptions};
+
+/// The fixture that configures this family.
+pub const FIXTURE: &str = include_str!("../../../../fixtures/claims/tmc25_theorem_b.toml");
+
+const KEYS: &[&str] = &[
+    "B.decay_rate",
+    "B.gd_contraction",
+    "B.asymptotic_nfa",
+    "B.no_decay_persists",
+];
+
+/// The Theorem B family.
+pub const FAMILY: Family = Family {
+    paper: "TMC25",
+    keys: KEYS,
+    run,
+};
+
+/// `fixtures/claims/tmc25_theorem_b.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Depths L.
+    pub depths: Vec<usize>,
+    /// Template of every run.
+    pub unbalanced: ExperimentConfig,
+    /// `[decay_rate]`.
+    pub decay_rate: DecayRate,
+    /// `[gd_contraction]`.
+    pub gd_contraction: GdContraction,
+    /// `[asymptotic]`.
+    pub asymptotic: Asymptotic,
+}
+
+/// `[decay_rate]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecayRate {
+    /// λ values.
+    pub weight_decays: Vec<f64>,
+    /// Fit window `[0, horizon/λ]`.
+    pub horizon: f64,
+    /// Checkpoints in the window.
+    pub checkpoints: usize,
+}
+
+/// `[gd_contraction]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GdContraction {
+    /// η (and η/2).
+    pub learning_rate: f64,
+    /// λ.
+    pub weight_decay: f64,
+    /// Steps at η (twice as many at η/2).
+    pub steps: usize,
+}
+
+/// `[asymptotic]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Asymptotic {
+    /// λ of the decaying run.
+    pub weight_decay: f64,
+    /// End time (≥ 5/λ).
+    pub t_end: f64,
+    /// Log-spaced checkpoints.
+    pub checkpoints: usize,
+}
+
+/// Parse the fixture.
+pub fn config() -> Result<Config, ConfigError> {
+    toml::from_str(FIXTURE).map_err(|e| experiment::config::parse_error(FIXTURE, &e))
+}
+
+/// The fitted rate is checked to 1e-4 relative. Reason: the integrator
+/// keeps ‖D_l(t)‖ within ~N·rtol ≈ 1e-9 relative of e^{−2λt}‖D_l(0)‖; over a
+/// fit window where 2λt spans [0, 2] that moves the least-squares slope by
+/// ≲ 1e-9 relative to 2λ, far inside 1e-4.
+const RATE_TOL: f64 = 1e-4;
+
+/// `relerr(F_1, G_1^{1/L})` must fall below 1e-3 by t ≥ 5/λ (SPEC §2.2):
+/// the imbalance is then e^{−2λt} ≤ e^{−10} ≈ 5e-5 of its initial value.
+const ASYMPTOTIC_TOL: f64 = 1e-3;
+
+/// Without decay the NFA must stay visibly broken: relerr above 0.05 (SPEC
+/// §2.2) at every checkpoint, besides respecting the derived lower bound.
+const PERSIST_FLOOR: f64 = 0.05;
+
+fn run(options: &RunOptions) -> Vec<ClaimResult> {
+    let cfg = match config() {
+        Ok(c) => c,
+        Err(e) => {
+            return KEYS
+                .iter()
+                .map(|k| {
+                    Claim::new("TMC25", k, "fixture", "")
+                        .failed(None, format!("fixture tmc25_theorem_b.toml: {e}"))
+                })
+                .collect();
+        }
+    };
+    let mut jobs: Vec<Box<dyn Fn() -> Vec<ClaimResult> + Send + Sync>> = Vec::new();
+    for &depth in &cfg.depths {
+        for &lambda in &cfg.decay_rate.weight_decays {
+            let cfg = cfg.clone();
+            jobs.push(Box::new(move || {
+                vec![decay_rate(&cfg, depth, lambda, options.seed)]
+            }));
+        }
+        let c = cfg.clone();
+        jobs.push(Box::new(move || gd_contraction(&c, depth, options.seed)));
+        let c = cfg.clone();
+        jobs.push(Box::new(move || asymptotic(&c, depth, options.seed)));
+    }
+    let mut out: Vec<ClaimResult> = jobs.par_iter().flat_map_iter(|job| job()).collect();
+    out.sort_by_key(|c| KEYS.iter().position(|k| *k == c.key));
+    out
+}
+
+/// The template with depth, weight decay and checkpoints replaced.
+fn experiment(
+    cfg: &Config,
+    depth: usize,
+    lambda: f64,
+    checkpoints: CheckpointConfig,
+    seed: Option<u64>,
+) -> Result<Experiment, ConfigError> {
+    let mut c = cfg.unbalanced.clone();
+    c.network.depth = depth;
+    if let DynamicsConfig::GradientFlow { weight_decay, .. } = &mut c.dynamics {
+        *weight_decay = lambda;
+    }
+    c.checkpoints = checkpoints;
+    if let Some(s) = seed {
+        c.seed = s;
+    }
+    c.validate()
+}
+
+fn claim(key: &'static str, statement: &str, convention: &str, depth: usize) -> Claim {
+    Claim::new("TMC25", key, statement, convention).id_param("L", depth)
+}
+
+fn with_setup(c: Claim, exp: &Experiment) -> Claim {
+    c.param("d", exp.data.input_dim())
+        .param("n", exp.data.samples())
+        .param("widths", exp.widths.clone())
+        .param("init", "gaussian, σ = 1")
+        .param("seed", exp.seed)
+}
+
+/// Least-squares slope of y against x.
+fn slope(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = x.iter().map(|a| (a - mx) * (a - mx)).sum();
+    sxy / sxx
+}
+
+fn decay_rate(cfg: &Config, depth: usize, lambda: f64, seed: Option<u64>) -> ClaimResult {
+    const STATEMENT: &str =
+        "Gradient flow with weight decay λ shrinks every imbalance as ‖D_l(t)‖ = e^{−2λt}‖D_l(0)‖";
+    const CONVENTION: &str = "−slope of ln‖D_l(t)‖_F vs t (least squares), worst layer";
+    let c = claim("B.decay_rate", STATEMENT, CONVENTION, depth).id_param("lambda", lambda);
+    let d = &cfg.decay_rate;
+    let schedule = CheckpointConfig::Linear {
+        t_end: d.horizon / lambda,
+        count: d.checkpoints,
+    };
+    let exp = match experiment(cfg, depth, lambda, schedule, seed) {
+        Ok(e) => e,
+        Err(e) => return c.failed(Some(2.0 * lambda), format!("config: {e}")),
+    };
+    let c = with_setup(c, &exp);
+    let (_, traj) = match experiment::run(&exp) {
+        Ok(r) => r,
+        Err(e) => return c.failed(Some(2.0 * lambda), e.to_string()),
+    };
+    let times: Vec<f64> = traj.snapshots.iter().map(|s| s.time).collect();
+    let norms: Vec<Vec<f64>> = traj
+        .snapshots
+        .iter()
+        .map(|s| {
+            imbalance_mats(&s.weights)
+                .iter()
+                .map(|m| m.norm_l2())
+                .collect()
+        })
+        .collect();
+    let predicted = 2.0 * lambda;
+    let rates: Vec<f64> = (0..depth - 1)
+        .map(|l| -slope(&times, &norms.iter().map(|n| n[l].ln()).collect::<Vec<_>>()))
+        .collect();
+    let worst = rates
+        .iter()
+        .copied()
+        .max_by(|a, b| (a - predicted).abs().total_cmp(&(b - predicted).abs()))
+        .unwrap_or(f64::NAN);
+    c.details(json!({"t": times, "imbalance_layer1": norms.iter().map(|n| n[0]).collect::<Vec<_>>(), "rates": rates, "steps": traj.stats.steps}))
+        .check(predicted, worst, RATE_TOL, Comparison::Relative, "integrator error N·rtol ≈ 1e-9 on ln‖D‖ over 2λt ∈ [0, 2] moves the slope ≪ 1e-4")
+}
+
+/// One GD run of `steps` steps at `eta` with per-step bookkeeping of the
+/// exact bound. Returns per layer (contraction per step, tolerance).
+fn gd_run(
+    exp: &Experiment,
+    prepared: &experiment::Prepared,
+    eta: f64,
+    lambda: f64,
+    steps: usize,
+) -> Result<Vec<(f64, f64)>, String> {
+    let opt = OptimizerParams::gd(eta, lambda)
+        .validate()
+        .map_err(|e| e.to_string())?;
+    let mut objective =
+        LinearObjective::new(&prepared.stats, &exp.widths).map_err(|e| e.to_string())?;
+    let mut probe =
+        LinearObjective::new(&prepared.stats, &exp.widths).map_err(|e| e.to_string())?;
+    let layers = exp.depth() - 1;
+    let a2 = (1.0 - eta * lambda).powi(2);
+    let mut bound = vec![0.0; layers];
+    let mut first: Vec<f64> = Vec::new();
+    let mut last: Vec<f64> = Vec::new();
+    let mut grad = optim::params::zeros_like(&prepared.init.weights);
+    let all: Vec<usize> = (0..=steps).collect();
+    optim::run_optimizer(&opt, &mut objective, &prepared.init.weights, &all, |c| {
+        let d: Vec<f64> = imbalance_mats(c.params)
+            .iter()
+            .map(|m| m.norm_l2())
+            .collect();
+        if c.step == 0 {
+            first = d.clone();
+        }
+        last = d;
+        if c.step < steps {
+            // η²‖E_l(j)‖ with the data gradient at θ_j, accumulated with the
+            // contraction of the later steps.
+            probe.loss_and_gradient(c.params, &mut grad);
+            for l in 0..layers {
+                let upper = metrics::nfm(grad[l + 1].as_ref());
+                let lower = metrics::nfm(grad[l].transpose());
+                bound[l] = a2 * bound[l] + eta * eta * frob_diff(&upper, &lower);
+            }
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    let k = steps as f64;
+    Ok((0..layers)
+        .map(|l| {
+            let measured = (last[l] / first[l]).powf(1.0 / k);
+            let r = bound[l] / first[l];
+            let a2k = a2.powf(k);
+            let hi = (a2k + r).powf(1.0 / k) - a2;
+            let lo = a2 - (a2k - r).max(0.0).powf(1.0 / k);
+            (measured, hi.max(lo))
+        })
+        .collect())
+}
+
+fn gd_contraction(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult> {
+    const STATEMENT: &str = "GD with L2 decay contracts D_l by (1−ηλ)² per step, up to the exact η²(∇_{l+1}ᵀ∇_{l+1} − ∇_l∇_lᵀ) term";
+    const CONVENTION: &str = "(‖D_l(k)‖_F/‖D_l(0)‖_F)^{1/k}, worst layer relative to its bound";
+    let g = &cfg.gd_contraction;
+    let schedule = CheckpointConfig::Linear {
+        t_end: 1.0,
+        count: 1,
+    };
+    let exp = match experiment(cfg, depth, g.weight_decay, schedule, seed) {
+        Ok(e) => e,
+        Err(e) => {
+            return vec![
+                claim("B.gd_contraction", STATEMENT, CONVENTION, depth)
+                    .failed(None, format!("config: {e}")),
+            ];
+        }
+    };
+    let prepared = match experiment::prepare(&exp) {
+        Ok(p) => p,
+        Err(e) => {
+            return vec![
+                claim("B.gd_contraction", STATEMENT, CONVENTION, depth).failed(None, e.to_string()),
+            ];
+        }
+    };
+    [(g.learning_rate, g.steps), (g.learning_rate / 2.0, 2 * g.steps)]
+        .into_iter()
+        .map(|(eta, steps)| {
+            let predicted = (1.0 - eta * g.weight_decay).powi(2);
+            let c = with_setup(claim("B.gd_contraction", STATEMENT, CONVENTION, depth).id_param("eta", eta), &exp)
+                .param("lambda", g.weight_decay)
+                .param("steps", steps);
+            match gd_run(&exp, &prepared, eta, g.weight_decay, steps) {
+                Err(e) => c.failed(Some(predicted), e),
+                Ok(per_layer) => {
+                    let (measured, tol) = per_layer
+                        .iter()
+                        .copied()
+                        .max_by(|a, b| ((a.0 - predicted).abs() / a.1).total_cmp(&((b.0 - predicted).abs() / b.1)))
+                        .unwrap_or((f64::NAN, 0.0));
+                    let deviations: Vec<f64> = per_layer.iter().map(|p| p.0 - predicted).collect();
+                    c.details(json!({"per_layer_deviation": deviations, "per_layer_tolerance": per_layer.iter().map(|p| p.1).collect::<Vec<_>>()}))
+                        .check(predicted, measured, tol, Comparison::Absolute, "exact η² remainder: ‖D(k) − (1−ηλ)^{2k}D(0)‖ ≤ η²Σ_j(1−ηλ)^{2(k−1−j)}‖E(j)‖, accumulated along the run")
+                }
+            }
+        })
+        .collect()
+}
+
+/// The lower bound `‖F^L − G‖_F / (L·M^{L−1}‖R‖_F)` on `relerr(F, R)`,
+/// `R = G^{1/L}` (module docs).
+fn no_decay_bound(weights: &[Mat<f64>]) -> Result<f64, MetricError> {
+    let depth = weights.len();
+    let f = deep_linear::nfm(weights, 1);
+    let g = deep_linear::agop(weights, 1)?;
+    let eig = PsdEigen::new(g.as_ref(), Cutoff::for_dim(g.nrows()), "AGOP")?;
+    let root = eig.power(1.0 / depth as f64)?;
+    let g_clipped = eig.power(1.0)?;
+    let mut f_power = f.clone();
+    for _ in 1..depth {
+        f_power = &f_power * &f;
+    }
+    let spectral = |m: &Mat<f64>| -> Result<f64, MetricError> {
+        let e = PsdEigen::new(m.as_ref(), Cutoff(0.0), "spectral norm operand")?;
+        Ok(e.lambda_max)
+    };
+    let m = spectral(&f)?.max(spectral(&root)?);
+    Ok(
+        frob_diff(&f_power, &g_clipped)
+            / (depth as f64 * m.powi(depth as i32 - 1) * root.norm_l2()),
+    )
+}
+
+fn asymptotic(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult> {
+    const WITH: &str = "From an unbalanced init, gradient flow with weight decay makes W_1ᵀW_1 = G_1^{1/L} hold asymptotically";
+    const WITHOUT: &str = "Without weight decay the conserved imbalance keeps the NFA broken";
+    const CONVENTION: &str = "relerr(W_1ᵀW_1, G_1^{1/L}) at t_end";
+    let a = &cfg.asymptotic;
+    let schedule = CheckpointConfig::Log {
+        t_min: 0.1,
+        t_end: a.t_end,
+        count: a.checkpoints,
+    };
+    let series = |lambda: f64| -> Result<(Experiment, Vec<f64>, Vec<f64>, Vec<Mat<f64>>), String> {
+        let exp = experiment(cfg, depth, lambda, schedule.clone(), seed)
+            .map_err(|e| format!("config: {e}"))?;
+        let (_, traj) = experiment::run(&exp).map_err(|e| e.to_string())?;
+        let times = traj.snapshots.iter().map(|s| s.time).collect();
+        let relerr = traj
+            .snapshots
+            .iter()
+            .map(|s| layer_relerr(&s.weights, 1))
+            .collect::<Result<Vec<f64>, _>>()
+            .map_err(|e| e.to_string())?;
+        let last = traj
+            .snapshots
+            .last()
+            .map(|s| s.weights.clone())
+            .unwrap_or_default();
+        Ok((exp, times, relerr, last))
+    };
+    let with = claim("B.asymptotic_nfa", WITH, CONVENTION, depth)
+        .id_param("lambda", a.weight_decay)
+        .param("t_end", a.t_end);
+    let with = match series(a.weight_decay) {
+        Err(e) => with.failed(Some(0.0), e),
+        Ok((exp, times, relerr, _)) => {
+            let (first, last) = (relerr[0], *relerr.last().expect("checkpoints"));
+            let c = with_setup(with, &exp).details(json!({"t": times, "relerr": relerr}));
+            if last >= first {
+                c.failed(
+                    Some(0.0),
+                    format!("relerr did not decrease: {first:.3e} at t = 0, {last:.3e} at t_end"),
+                )
+            } else {
+                c.check(
+                    0.0,
+                    last,
+                    ASYMPTOTIC_TOL,
+                    Comparison::Absolute,
+                    "imbalance e^{−2λt} ≤ e^{−10} of its initial value at t ≥ 5/λ",
+                )
+            }
+        }
+    };
+    let without = claim(
+        "B.no_decay_persists",
+        WITHOUT,
+        "relerr(W_1ᵀW_1, G_1^{1/L}) at t_end vs the lower bound ‖F^L − G_1‖/(L·M^{L−1}‖G_1^{1/L}‖)",
+        depth,
+    )
+    .id_param("lambda", 0.0)
+    .param("t_end", a.t_end);
+    let without = match series(0.0) {
+        Err(e) => without.failed(None, e),
+        Ok((exp, times, relerr, last_weights)) => {
+            let c = with_setup(without, &exp);
+            match no_decay_bound(&last_weights) {
+                Err(e) => c.undefined(None, e.to_string()),
+                Ok(bound) => {
+                    let min = relerr[1..].iter().copied().fold(f64::INFINITY, f64::min);
+                    let c = c.details(json!({"t": times, "relerr": relerr, "min_relerr": min}));
+                    let last = *relerr.last().expect("checkpoints");
+                    if min < PERSIST_FLOOR {
+                        c.failed(Some(bound), format!("relerr fell to {min:.3e} < {PERSIST_FLOOR}: the NFA did not stay broken"))
+                    } else {
+                        c.check(
+                            bound,
+                            last,
+                            0.0,
+                            Comparison::AtLeast,
+                            "a derived lower bound: no tolerance",
+                        )
+                    }
+                }
+            }
+        }
+    };
+    vec![with, without]
+}
