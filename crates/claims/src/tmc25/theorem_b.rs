@@ -369,6 +369,14 @@ fn no_decay_bound(weights: &[Mat<f64>]) -> Result<f64, MetricError> {
     )
 }
 
+/// A run's relerr series and its final weights.
+struct Series {
+    exp: Experiment,
+    times: Vec<f64>,
+    relerr: Vec<f64>,
+    last: Vec<Mat<f64>>,
+}
+
 fn asymptotic(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult> {
     const WITH: &str = "From an unbalanced init, gradient flow with weight decay makes W_1ᵀW_1 = G_1^{1/L} hold asymptotically";
     const WITHOUT: &str = "Without weight decay the conserved imbalance keeps the NFA broken";
@@ -379,7 +387,7 @@ fn asymptotic(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult>
         t_end: a.t_end,
         count: a.checkpoints,
     };
-    let series = |lambda: f64| -> Result<(Experiment, Vec<f64>, Vec<f64>, Vec<Mat<f64>>), String> {
+    let series = |lambda: f64| -> Result<Series, String> {
         let exp = experiment(cfg, depth, lambda, schedule.clone(), seed)
             .map_err(|e| format!("config: {e}"))?;
         let (_, traj) = experiment::run(&exp).map_err(|e| e.to_string())?;
@@ -395,14 +403,14 @@ fn asymptotic(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult>
             .last()
             .map(|s| s.weights.clone())
             .unwrap_or_default();
-        Ok((exp, times, relerr, last))
+        Ok(Series { exp, times, relerr, last })
     };
     let with = claim("B.asymptotic_nfa", WITH, CONVENTION, depth)
         .id_param("lambda", a.weight_decay)
         .param("t_end", a.t_end);
     let with = match series(a.weight_decay) {
         Err(e) => with.failed(Some(0.0), e),
-        Ok((exp, times, relerr, _)) => {
+        Ok(Series { exp, times, relerr, .. }) => {
             let (first, last) = (relerr[0], *relerr.last().expect("checkpoints"));
             let c = with_setup(with, &exp).details(json!({"t": times, "relerr": relerr}));
             if last >= first {
@@ -431,7 +439,7 @@ fn asymptotic(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult>
     .param("t_end", a.t_end);
     let without = match series(0.0) {
         Err(e) => without.failed(None, e),
-        Ok((exp, times, relerr, last_weights)) => {
+        Ok(Series { exp, times, relerr, last: last_weights }) => {
             let c = with_setup(without, &exp);
             match no_decay_bound(&last_weights) {
                 Err(e) => c.undefined(None, e.to_string()),
