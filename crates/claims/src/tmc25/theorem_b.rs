@@ -239,41 +239,43 @@ fn decay_rate(cfg: &Config, depth: usize, lambda: f64, seed: Option<u64>) -> Cla
         .check(predicted, worst, RATE_TOL, Comparison::Relative, "integrator error N·rtol ≈ 1e-9 on ln‖D‖ over 2λt ∈ [0, 2] moves the slope ≪ 1e-4")
 }
 
-/// One GD run of `steps` steps at `eta` with per-step bookkeeping of the
-/// exact bound. Returns per layer (contraction per step, tolerance).
-fn gd_run(
-    exp: &Experiment,
-    prepared: &experiment::Prepared,
-    eta: f64,
-    lambda: f64,
-    steps: usize,
-) -> Result<Vec<(f64, f64)>, String> {
-    let opt = OptimizerParams::gd(eta, lambda)
-        .validate()
-        .map_err(|e| e.to_string())?;
-    let mut objective =
-        LinearObjective::new(&prepared.stats, &exp.widths).map_err(|e| e.to_string())?;
-    let mut probe =
-        LinearObjective::new(&prepared.stats, &exp.widths).map_err(|e| e.to_string())?;
+/// A GD run with the exact bookkeeping of the imbalance recursion
+/// `D_l' = a²D_l + η²E_l`, `a = 1 − ηλ` (module docs).
+pub(crate) struct GdTrace {
+    /// `‖D_l(0)‖_F` per layer pair.
+    pub initial: Vec<f64>,
+    /// `‖D_l(k)‖_F`.
+    pub last: Vec<f64>,
+    /// `‖D_l(k) − a^{2k}D_l(0)‖_F`.
+    pub deviation: Vec<f64>,
+    /// `η²Σ_j a^{2(k−1−j)}‖E_l(j)‖_F`, which bounds `deviation`.
+    pub bound: Vec<f64>,
+    /// Round-off scale of the imbalances, `~1e-13·(1 + Σ_l‖W_l‖_F²)`.
+    pub rounding: f64,
+    /// Final weights.
+    pub weights: Vec<Mat<f64>>,
+    /// Final data loss.
+    pub loss: f64,
+}
+
+/// Run full-batch GD for `steps` steps at `eta` with decay `lambda` from the
+/// prepared init, accumulating the exact bound of [`GdTrace`].
+pub(crate) fn gd_trace(exp: &Experiment, prepared: &experiment::Prepared, eta: f64, lambda: f64, steps: usize) -> Result<GdTrace, String> {
+    let opt = OptimizerParams::gd(eta, lambda).validate().map_err(|e| e.to_string())?;
+    let mut objective = LinearObjective::new(&prepared.stats, &exp.widths).map_err(|e| e.to_string())?;
+    let mut probe = LinearObjective::new(&prepared.stats, &exp.widths).map_err(|e| e.to_string())?;
     let layers = exp.depth() - 1;
     let a2 = (1.0 - eta * lambda).powi(2);
+    let d0 = imbalance_mats(&prepared.init.weights);
     let mut bound = vec![0.0; layers];
-    let mut first: Vec<f64> = Vec::new();
-    let mut last: Vec<f64> = Vec::new();
     let mut grad = optim::params::zeros_like(&prepared.init.weights);
+    let mut loss = f64::NAN;
     let all: Vec<usize> = (0..=steps).collect();
-    optim::run_optimizer(&opt, &mut objective, &prepared.init.weights, &all, |c| {
-        let d: Vec<f64> = imbalance_mats(c.params)
-            .iter()
-            .map(|m| m.norm_l2())
-            .collect();
-        if c.step == 0 {
-            first = d.clone();
-        }
-        last = d;
+    let (weights, _) = optim::run_optimizer(&opt, &mut objective, &prepared.init.weights, &all, |c| {
+        loss = c.loss;
         if c.step < steps {
-            // η²‖E_l(j)‖ with the data gradient at θ_j, accumulated with the
-            // contraction of the later steps.
+            // η²‖E_l(j)‖ with the data gradient at θ_j, contracted by the
+            // later steps.
             probe.loss_and_gradient(c.params, &mut grad);
             for l in 0..layers {
                 let upper = metrics::nfm(grad[l + 1].as_ref());
@@ -283,17 +285,33 @@ fn gd_run(
         }
     })
     .map_err(|e| e.to_string())?;
+    let dk = imbalance_mats(&weights);
+    let a2k = a2.powf(steps as f64);
+    Ok(GdTrace {
+        initial: d0.iter().map(|m| m.norm_l2()).collect(),
+        last: dk.iter().map(|m| m.norm_l2()).collect(),
+        deviation: dk.iter().zip(&d0).map(|(k, z)| (k - z * faer::Scale(a2k)).norm_l2()).collect(),
+        bound,
+        rounding: 1e-13 * (1.0 + optim::params::squared_norm(&weights)),
+        weights,
+        loss,
+    })
+}
+
+/// Per layer: (contraction per step `(‖D_l(k)‖/‖D_l(0)‖)^{1/k}`, its
+/// tolerance around `a²` implied by the bound of [`GdTrace`]).
+fn contraction(trace: &GdTrace, a2: f64, steps: usize) -> Vec<(f64, f64)> {
     let k = steps as f64;
-    Ok((0..layers)
+    (0..trace.initial.len())
         .map(|l| {
-            let measured = (last[l] / first[l]).powf(1.0 / k);
-            let r = bound[l] / first[l];
+            let measured = (trace.last[l] / trace.initial[l]).powf(1.0 / k);
+            let r = (trace.bound[l] + trace.rounding) / trace.initial[l];
             let a2k = a2.powf(k);
             let hi = (a2k + r).powf(1.0 / k) - a2;
             let lo = a2 - (a2k - r).max(0.0).powf(1.0 / k);
             (measured, hi.max(lo))
         })
-        .collect())
+        .collect()
 }
 
 fn gd_contraction(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult> {
@@ -328,9 +346,10 @@ fn gd_contraction(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimRes
             let c = with_setup(claim("B.gd_contraction", STATEMENT, CONVENTION, depth).id_param("eta", eta), &exp)
                 .param("lambda", g.weight_decay)
                 .param("steps", steps);
-            match gd_run(&exp, &prepared, eta, g.weight_decay, steps) {
+            match gd_trace(&exp, &prepared, eta, g.weight_decay, steps) {
                 Err(e) => c.failed(Some(predicted), e),
-                Ok(per_layer) => {
+                Ok(trace) => {
+                    let per_layer = contraction(&trace, predicted, steps);
                     let (measured, tol) = per_layer
                         .iter()
                         .copied()
