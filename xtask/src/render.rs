@@ -143,42 +143,118 @@ pub fn markdown_tables(results: &[ClaimResult], precision: Precision) -> String 
             for (k, s, conventions) in keys {
                 let _ = writeln!(out, "- `{k}`: {s}. Measured: {}.", conventions.join("; "));
             }
-            let with_reason = in_group.iter().any(|r| !r.reason.is_empty());
-            let _ = write!(
-                out,
-                "\n| claim | predicted | measured | tolerance | verdict |"
-            );
-            let _ = writeln!(out, "{}", if with_reason { " reason |" } else { "" });
-            let _ = write!(out, "|---|---:|---:|---:|---|");
-            let _ = writeln!(out, "{}", if with_reason { "---|" } else { "" });
-            for r in in_group {
-                let verdict = match r.verdict {
-                    Verdict::Fail => "**FAIL**".to_owned(),
-                    v => v.name().to_owned(),
-                };
-                let _ = write!(
-                    out,
-                    "| {} | {} | {} | {} | {} |",
-                    row_label(r),
-                    resolved_cell(r.predicted, r, precision),
-                    resolved_cell(r.measured, r, precision),
-                    cell(r.tolerance, precision),
-                    verdict
-                );
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    if with_reason {
-                        format!(" {} |", r.reason)
-                    } else {
-                        String::new()
-                    }
-                );
+            let (wide, plain): (Vec<&ClaimResult>, Vec<&ClaimResult>) = in_group
+                .iter()
+                .map(|r| **r)
+                .partition(|r| summary(r).is_some());
+            if !plain.is_empty() {
+                plain_table(&mut out, &plain, precision);
             }
+            wide_tables(&mut out, &wide, precision);
             out.push('\n');
         }
     }
     out
+}
+
+fn verdict_cell(r: &ClaimResult) -> String {
+    match r.verdict {
+        Verdict::Fail => "**FAIL**".to_owned(),
+        v => v.name().to_owned(),
+    }
+}
+
+/// predicted | measured | tolerance | verdict [| reason].
+fn plain_table(out: &mut String, rows: &[&ClaimResult], precision: Precision) {
+    let with_reason = rows.iter().any(|r| !r.reason.is_empty());
+    let _ = write!(
+        out,
+        "\n| claim | predicted | measured | tolerance | verdict |"
+    );
+    let _ = writeln!(out, "{}", if with_reason { " reason |" } else { "" });
+    let _ = write!(out, "|---|---:|---:|---:|---|");
+    let _ = writeln!(out, "{}", if with_reason { "---|" } else { "" });
+    for r in rows {
+        let _ = write!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            row_label(r),
+            resolved_cell(r.predicted, r, precision),
+            resolved_cell(r.measured, r, precision),
+            cell(r.tolerance, precision),
+            verdict_cell(r)
+        );
+        let _ = writeln!(
+            out,
+            "{}",
+            if with_reason {
+                format!(" {} |", r.reason)
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
+/// The `details.summary` columns of a claim: `[{name, mean, spread}]`.
+fn summary(r: &ClaimResult) -> Option<&Vec<serde_json::Value>> {
+    r.details.as_ref()?.get("summary")?.as_array()
+}
+
+/// Claims with summary columns (studies over seeds): one wide table per set
+/// of column names, each cell `mean ± spread`, then the theorem check.
+fn wide_tables(out: &mut String, rows: &[&ClaimResult], precision: Precision) {
+    let names = |r: &ClaimResult| -> Vec<String> {
+        summary(r).map_or_else(Vec::new, |s| {
+            s.iter()
+                .map(|c| c["name"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+    };
+    let mut done = vec![false; rows.len()];
+    for i in 0..rows.len() {
+        if done[i] {
+            continue;
+        }
+        let columns = names(rows[i]);
+        let _ = write!(out, "\n| claim |");
+        for c in &columns {
+            let _ = write!(out, " {c} |");
+        }
+        let _ = writeln!(out, " measured | tolerance | verdict | note |");
+        let _ = writeln!(
+            out,
+            "|---|{}---:|---:|---|---|",
+            "---:|".repeat(columns.len())
+        );
+        for j in i..rows.len() {
+            if done[j] || names(rows[j]) != columns {
+                continue;
+            }
+            done[j] = true;
+            let r = rows[j];
+            let _ = write!(out, "| {} |", row_label(r));
+            for c in summary(r).into_iter().flatten() {
+                let mean = cell(c["mean"].as_f64(), precision);
+                match c["spread"].as_f64() {
+                    Some(sd) => {
+                        let _ = write!(out, " {mean} ± {} |", number(sd, precision));
+                    }
+                    None => {
+                        let _ = write!(out, " {mean} |");
+                    }
+                }
+            }
+            let _ = writeln!(
+                out,
+                " {} | {} | {} | {} |",
+                cell(r.measured, precision),
+                cell(r.tolerance, precision),
+                verdict_cell(r),
+                r.reason
+            );
+        }
+    }
 }
 
 /// The whole markdown report: a header with the tally, then the tables.

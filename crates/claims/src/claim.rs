@@ -68,7 +68,8 @@ pub struct ClaimResult {
     pub tolerance_reason: String,
     /// Verdict.
     pub verdict: Verdict,
-    /// Why the verdict is `fail` or `undefined` (empty otherwise).
+    /// Why the verdict is `fail` or `undefined`; for `info`, the note that
+    /// there is no theorem (empty for `pass`).
     pub reason: String,
     /// Supporting data (per-layer values, time series), free-form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -210,6 +211,14 @@ impl Claim {
     /// The quantity is undefined; `reason` says why.
     pub fn undefined(self, predicted: Option<f64>, reason: impl Into<String>) -> ClaimResult {
         self.finish(predicted, Verdict::Undefined, reason.into())
+    }
+
+    /// Reported without a theorem to check against; `note` says so.
+    pub fn info(self, measured: Option<f64>, note: impl Into<String>) -> ClaimResult {
+        ClaimResult {
+            measured: measured.filter(|m| m.is_finite()),
+            ..self.finish(None, Verdict::Info, note.into())
+        }
     }
 
     /// The experiment could not produce a measurement.

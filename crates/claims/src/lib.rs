@@ -67,7 +67,11 @@ impl Family {
 
 /// Every claim family, in report order.
 pub fn families() -> Vec<Family> {
-    vec![tmc25::theorem_a::FAMILY, tmc25::theorem_b::FAMILY]
+    vec![
+        tmc25::theorem_a::FAMILY,
+        tmc25::theorem_b::FAMILY,
+        tmc25::optimizers::FAMILY,
+    ]
 }
 
 /// Run every claim whose id starts with `only` (all when `None`).

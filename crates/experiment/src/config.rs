@@ -340,6 +340,46 @@ fn default_epsilon() -> f64 {
 }
 
 impl DynamicsConfig {
+    /// The `kind` name (`gradient_flow`, `gd`, `sgd`, `momentum`, `nesterov`,
+    /// `adam_l2`, `adamw`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            DynamicsConfig::GradientFlow { .. } => "gradient_flow",
+            DynamicsConfig::Gd { .. } => "gd",
+            DynamicsConfig::Sgd { .. } => "sgd",
+            DynamicsConfig::Momentum { .. } => "momentum",
+            DynamicsConfig::Nesterov { .. } => "nesterov",
+            DynamicsConfig::AdamL2 { .. } => "adam_l2",
+            DynamicsConfig::Adamw { .. } => "adamw",
+        }
+    }
+
+    /// Replace the weight decay λ.
+    pub fn set_weight_decay(&mut self, lambda: f64) {
+        match self {
+            DynamicsConfig::GradientFlow { weight_decay, .. }
+            | DynamicsConfig::Gd { weight_decay, .. }
+            | DynamicsConfig::Sgd { weight_decay, .. }
+            | DynamicsConfig::Momentum { weight_decay, .. }
+            | DynamicsConfig::Nesterov { weight_decay, .. }
+            | DynamicsConfig::AdamL2 { weight_decay, .. }
+            | DynamicsConfig::Adamw { weight_decay, .. } => *weight_decay = lambda,
+        }
+    }
+
+    /// The step size η of a discrete optimiser (`None` for gradient flow).
+    pub fn learning_rate(&self) -> Option<f64> {
+        match *self {
+            DynamicsConfig::GradientFlow { .. } => None,
+            DynamicsConfig::Gd { learning_rate, .. }
+            | DynamicsConfig::Sgd { learning_rate, .. }
+            | DynamicsConfig::Momentum { learning_rate, .. }
+            | DynamicsConfig::Nesterov { learning_rate, .. }
+            | DynamicsConfig::AdamL2 { learning_rate, .. }
+            | DynamicsConfig::Adamw { learning_rate, .. } => Some(learning_rate),
+        }
+    }
+
     /// The discrete optimiser's unchecked hyperparameters (`None` for
     /// gradient flow); `batch_seed` seeds the batch order.
     pub fn optimizer_params(&self, batch_seed: u64) -> Option<OptimizerParams> {

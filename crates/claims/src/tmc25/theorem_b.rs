@@ -260,10 +260,20 @@ pub(crate) struct GdTrace {
 
 /// Run full-batch GD for `steps` steps at `eta` with decay `lambda` from the
 /// prepared init, accumulating the exact bound of [`GdTrace`].
-pub(crate) fn gd_trace(exp: &Experiment, prepared: &experiment::Prepared, eta: f64, lambda: f64, steps: usize) -> Result<GdTrace, String> {
-    let opt = OptimizerParams::gd(eta, lambda).validate().map_err(|e| e.to_string())?;
-    let mut objective = LinearObjective::new(&prepared.stats, &exp.widths).map_err(|e| e.to_string())?;
-    let mut probe = LinearObjective::new(&prepared.stats, &exp.widths).map_err(|e| e.to_string())?;
+pub(crate) fn gd_trace(
+    exp: &Experiment,
+    prepared: &experiment::Prepared,
+    eta: f64,
+    lambda: f64,
+    steps: usize,
+) -> Result<GdTrace, String> {
+    let opt = OptimizerParams::gd(eta, lambda)
+        .validate()
+        .map_err(|e| e.to_string())?;
+    let mut objective =
+        LinearObjective::new(&prepared.stats, &exp.widths).map_err(|e| e.to_string())?;
+    let mut probe =
+        LinearObjective::new(&prepared.stats, &exp.widths).map_err(|e| e.to_string())?;
     let layers = exp.depth() - 1;
     let a2 = (1.0 - eta * lambda).powi(2);
     let d0 = imbalance_mats(&prepared.init.weights);
@@ -271,26 +281,31 @@ pub(crate) fn gd_trace(exp: &Experiment, prepared: &experiment::Prepared, eta: f
     let mut grad = optim::params::zeros_like(&prepared.init.weights);
     let mut loss = f64::NAN;
     let all: Vec<usize> = (0..=steps).collect();
-    let (weights, _) = optim::run_optimizer(&opt, &mut objective, &prepared.init.weights, &all, |c| {
-        loss = c.loss;
-        if c.step < steps {
-            // η²‖E_l(j)‖ with the data gradient at θ_j, contracted by the
-            // later steps.
-            probe.loss_and_gradient(c.params, &mut grad);
-            for l in 0..layers {
-                let upper = metrics::nfm(grad[l + 1].as_ref());
-                let lower = metrics::nfm(grad[l].transpose());
-                bound[l] = a2 * bound[l] + eta * eta * frob_diff(&upper, &lower);
+    let (weights, _) =
+        optim::run_optimizer(&opt, &mut objective, &prepared.init.weights, &all, |c| {
+            loss = c.loss;
+            if c.step < steps {
+                // η²‖E_l(j)‖ with the data gradient at θ_j, contracted by the
+                // later steps.
+                probe.loss_and_gradient(c.params, &mut grad);
+                for l in 0..layers {
+                    let upper = metrics::nfm(grad[l + 1].as_ref());
+                    let lower = metrics::nfm(grad[l].transpose());
+                    bound[l] = a2 * bound[l] + eta * eta * frob_diff(&upper, &lower);
+                }
             }
-        }
-    })
-    .map_err(|e| e.to_string())?;
+        })
+        .map_err(|e| e.to_string())?;
     let dk = imbalance_mats(&weights);
     let a2k = a2.powf(steps as f64);
     Ok(GdTrace {
         initial: d0.iter().map(|m| m.norm_l2()).collect(),
         last: dk.iter().map(|m| m.norm_l2()).collect(),
-        deviation: dk.iter().zip(&d0).map(|(k, z)| (k - z * faer::Scale(a2k)).norm_l2()).collect(),
+        deviation: dk
+            .iter()
+            .zip(&d0)
+            .map(|(k, z)| (k - z * faer::Scale(a2k)).norm_l2())
+            .collect(),
         bound,
         rounding: 1e-13 * (1.0 + optim::params::squared_norm(&weights)),
         weights,
@@ -422,14 +437,21 @@ fn asymptotic(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult>
             .last()
             .map(|s| s.weights.clone())
             .unwrap_or_default();
-        Ok(Series { exp, times, relerr, last })
+        Ok(Series {
+            exp,
+            times,
+            relerr,
+            last,
+        })
     };
     let with = claim("B.asymptotic_nfa", WITH, CONVENTION, depth)
         .id_param("lambda", a.weight_decay)
         .param("t_end", a.t_end);
     let with = match series(a.weight_decay) {
         Err(e) => with.failed(Some(0.0), e),
-        Ok(Series { exp, times, relerr, .. }) => {
+        Ok(Series {
+            exp, times, relerr, ..
+        }) => {
             let (first, last) = (relerr[0], *relerr.last().expect("checkpoints"));
             let c = with_setup(with, &exp).details(json!({"t": times, "relerr": relerr}));
             if last >= first {
@@ -458,7 +480,12 @@ fn asymptotic(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult>
     .param("t_end", a.t_end);
     let without = match series(0.0) {
         Err(e) => without.failed(None, e),
-        Ok(Series { exp, times, relerr, last: last_weights }) => {
+        Ok(Series {
+            exp,
+            times,
+            relerr,
+            last: last_weights,
+        }) => {
             let c = with_setup(without, &exp);
             match no_decay_bound(&last_weights) {
                 Err(e) => c.undefined(None, e.to_string()),
