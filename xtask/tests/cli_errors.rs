@@ -117,3 +117,38 @@ fn a_good_config_writes_csv_and_json() {
     .unwrap();
     assert_eq!(json["checkpoints"].as_array().unwrap().len(), 21);
 }
+
+const ADAMW: &str = include_str!("../../fixtures/experiments/adamw_digits.toml");
+
+#[test]
+fn optimizer_hyperparameters_are_named() {
+    let momentum = ADAMW
+        .replace("kind = \"adamw\"", "kind = \"momentum\"")
+        .replace("weight_decay = 0.01", "weight_decay = 0.01\nmomentum = 1.5");
+    assert_one_line_error("momentum", &momentum, &["dynamics.momentum"]);
+    assert_one_line_error(
+        "beta",
+        &ADAMW.replace("batch_size = 32", "batch_size = 32\nbeta2 = 2.0"),
+        &["dynamics.beta2"],
+    );
+    assert_one_line_error(
+        "batch0",
+        &ADAMW.replace("batch_size = 32", "batch_size = 0"),
+        &["dynamics.batch_size"],
+    );
+    assert_one_line_error(
+        "digits",
+        &ADAMW.replace("noise = 0.0", "noise = 0.0\nsamples = 5000"),
+        &["data.samples"],
+    );
+}
+
+#[test]
+fn a_digits_adamw_config_runs() {
+    let (code, _, stderr) = run_config("adamw", ADAMW);
+    assert_eq!(code, Some(0), "{stderr}");
+    let dir = std::env::temp_dir().join(format!("xtask-cli-{}-adamw", std::process::id()));
+    let csv = std::fs::read_to_string(dir.join("adamw_digits.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 21);
+    assert!(!csv.contains("NaN"));
+}
