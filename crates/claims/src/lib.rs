@@ -65,6 +65,29 @@ impl Family {
     }
 }
 
+/// Parse a claim family's fixture (`deny_unknown_fields` schemas); errors
+/// carry the line.
+pub fn parse_fixture<T: serde::de::DeserializeOwned>(
+    text: &str,
+) -> Result<T, experiment::ConfigError> {
+    toml::from_str(text).map_err(|e| experiment::config::parse_error(text, &e))
+}
+
+/// One failed claim per key of a family whose fixture does not parse.
+pub(crate) fn fixture_failure(
+    paper: &'static str,
+    keys: &[&'static str],
+    file: &str,
+    err: &experiment::ConfigError,
+) -> Vec<ClaimResult> {
+    keys.iter()
+        .map(|k| {
+            claim::Claim::new(paper, k, "fixture", "")
+                .failed(None, format!("fixture {file}: {err}"))
+        })
+        .collect()
+}
+
 /// Every claim family, in report order.
 pub fn families() -> Vec<Family> {
     vec![

@@ -96,7 +96,7 @@ pub struct Config {
 
 /// Parse the fixture.
 pub fn config() -> Result<Config, experiment::ConfigError> {
-    toml::from_str(FIXTURE).map_err(|e| experiment::config::parse_error(FIXTURE, &e))
+    crate::parse_fixture(FIXTURE)
 }
 
 /// One cell of the grid (all but the seed).
@@ -307,12 +307,7 @@ fn noise_drop(
 fn run(options: &RunOptions) -> Vec<ClaimResult> {
     let cfg = match config() {
         Ok(c) => c,
-        Err(e) => {
-            return vec![
-                Claim::new("TMC25", "B.optimizers", STATEMENT, "")
-                    .failed(None, format!("fixture tmc25_optimizers.toml: {e}")),
-            ];
-        }
+        Err(e) => return crate::fixture_failure("TMC25", FAMILY.keys, "tmc25_optimizers.toml", &e),
     };
     let (seeds, data_sets) = match options.mode {
         Mode::Quick => (cfg.seeds_quick.clone(), &cfg.data_sets_quick),

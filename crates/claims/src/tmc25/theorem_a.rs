@@ -85,7 +85,7 @@ pub struct GdDrift {
 
 /// Parse the fixture.
 pub fn config() -> Result<Config, experiment::ConfigError> {
-    toml::from_str(FIXTURE).map_err(|e| experiment::config::parse_error(FIXTURE, &e))
+    crate::parse_fixture(FIXTURE)
 }
 
 /// The exact identities are checked to 1e-9 at most. Reason: Dormand–Prince
@@ -115,15 +115,7 @@ const RATIO_TOL: f64 = 0.4;
 fn run(options: &RunOptions) -> Vec<ClaimResult> {
     let cfg = match config() {
         Ok(c) => c,
-        Err(e) => {
-            return KEYS
-                .iter()
-                .map(|k| {
-                    Claim::new("TMC25", k, "fixture", "")
-                        .failed(None, format!("fixture tmc25_theorem_a.toml: {e}"))
-                })
-                .collect();
-        }
+        Err(e) => return crate::fixture_failure("TMC25", KEYS, "tmc25_theorem_a.toml", &e),
     };
     let (depths, widths) = match options.mode {
         Mode::Quick => (&cfg.depths_quick, &cfg.widths_quick),

@@ -106,8 +106,8 @@ pub struct Asymptotic {
 }
 
 /// Parse the fixture.
-pub fn config() -> Result<Config, ConfigError> {
-    toml::from_str(FIXTURE).map_err(|e| experiment::config::parse_error(FIXTURE, &e))
+pub fn config() -> Result<Config, experiment::ConfigError> {
+    crate::parse_fixture(FIXTURE)
 }
 
 /// The fitted rate is checked to 1e-4 relative. Reason: the integrator
@@ -127,15 +127,7 @@ const PERSIST_FLOOR: f64 = 0.05;
 fn run(options: &RunOptions) -> Vec<ClaimResult> {
     let cfg = match config() {
         Ok(c) => c,
-        Err(e) => {
-            return KEYS
-                .iter()
-                .map(|k| {
-                    Claim::new("TMC25", k, "fixture", "")
-                        .failed(None, format!("fixture tmc25_theorem_b.toml: {e}"))
-                })
-                .collect();
-        }
+        Err(e) => return crate::fixture_failure("TMC25", KEYS, "tmc25_theorem_b.toml", &e),
     };
     let mut jobs: Vec<Box<dyn Fn() -> Vec<ClaimResult> + Send + Sync>> = Vec::new();
     for &depth in &cfg.depths {
