@@ -39,6 +39,8 @@ pub enum Comparison {
     Relative,
     /// `measured ≥ predicted`: the prediction is a lower bound (no tolerance).
     AtLeast,
+    /// `measured ≤ predicted + tolerance`: the prediction is an upper bound.
+    AtMost,
 }
 
 /// One row of the report.
@@ -181,6 +183,15 @@ impl Claim {
                 Comparison::AtLeast => (
                     Verdict::Fail,
                     format!("measured {measured:.3e} is below the lower bound {predicted:.3e}"),
+                ),
+                Comparison::AtMost if measured <= predicted + tolerance => {
+                    (Verdict::Pass, String::new())
+                }
+                Comparison::AtMost => (
+                    Verdict::Fail,
+                    format!(
+                        "measured {measured:.3e} exceeds the upper bound {predicted:.3e} + {tolerance:.1e}"
+                    ),
                 ),
                 Comparison::Absolute | Comparison::Relative => {
                     let bound = if comparison == Comparison::Absolute {

@@ -94,6 +94,7 @@ pub fn families() -> Vec<Family> {
         tmc25::theorem_a::FAMILY,
         tmc25::theorem_b::FAMILY,
         tmc25::optimizers::FAMILY,
+        tmc25::counterexamples::FAMILY,
     ]
 }
 

@@ -5,9 +5,12 @@
 //!   exactly (SPEC §2.1).
 //! * [`theorem_b`]: unbalanced init + weight decay ⇒ `D_l(t) = e^{−2λt}D_l(0)`
 //!   and the NFA holds asymptotically; without decay it fails (SPEC §2.2).
+//! * [`counterexamples`]: nonlinear networks that fit their data and break
+//!   the NFA (SPEC §3).
 //! * [`optimizers`]: the NFA across optimisers, decay, init, label noise
 //!   and data sets (SPEC §2.4).
 
+pub mod counterexamples;
 pub mod optimizers;
 pub mod theorem_a;
 pub mod theorem_b;
