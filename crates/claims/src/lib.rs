@@ -8,6 +8,7 @@
 //! ABP22, SB21).
 #![warn(missing_docs)]
 
+pub mod bma24;
 pub mod claim;
 pub mod tmc25;
 
@@ -95,6 +96,7 @@ pub fn families() -> Vec<Family> {
         tmc25::theorem_b::FAMILY,
         tmc25::optimizers::FAMILY,
         tmc25::counterexamples::FAMILY,
+        bma24::FAMILY,
     ]
 }
 

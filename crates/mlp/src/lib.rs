@@ -11,10 +11,13 @@
 //!   (summed, as BMA24's code) and the per-layer AGOP computed two
 //!   independent ways: from per-sample input gradients, and as
 //!   `G_l = W_lᵀ K_l W_l / n`.
+//! * [`ptk_nfa`]: BMA24's UC-NFA and C-NFA and the singular alignment of
+//!   `K_l` with the weights.
 #![warn(missing_docs)]
 
 pub mod activation;
 pub mod network;
+pub mod ptk_nfa;
 pub mod tangents;
 
 pub use activation::Activation;

@@ -1,0 +1,399 @@
+//! Claims of BMA24 (Beaglehole, Mitliagkas, Agarwala, *Feature learning as
+//! alignment*, TMLR 2024), SPEC §4.
+//!
+//! * `ptk.consistency`: the AGOP of every layer computed from per-sample
+//!   input gradients equals `W_lᵀK_lW_l/n` (chain rule), to 1e-12 relative.
+//! * `nfa.uc_vs_c`: UC-NFA and C-NFA (Pearson, α = 1, BMA24's code; cosine
+//!   as an extra column) per hidden layer of a bias-free ReLU MLP trained by
+//!   minibatch SGD on digits and on a synthetic task, mean ± spread over
+//!   seeds, with `‖ΔW_l‖/‖W_l‖`; `info` beside the paper's claim.
+//! * `nfa.singular_alignment`: `cosine(U_rᵀK_lU_r, I_r)` for the left
+//!   singular vectors of `W_l`, reported next to the NFA values.
+
+use datasets::{DigitsSpec, TeacherSpec};
+use experiment::run::{Stream, rng};
+use faer::Mat;
+use metrics::Similarity;
+use mlp::ptk_nfa::{c_nfa, singular_alignment, uc_nfa};
+use mlp::{Activation, Architecture, MlpObjective, agop_from_ptk, tangents};
+use optim::{Decay, Method, OptimizerParams};
+use rayon::prelude::*;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::claim::{Claim, Comparison};
+use crate::{ClaimResult, Family, Mode, RunOptions};
+
+/// The fixture that configures this family.
+pub const FIXTURE: &str = include_str!("../../../fixtures/claims/bma24.toml");
+
+const KEYS: &[&str] = &["ptk.consistency", "nfa.uc_vs_c", "nfa.singular_alignment"];
+
+/// The BMA24 family.
+pub const FAMILY: Family = Family {
+    paper: "BMA24",
+    keys: KEYS,
+    run,
+};
+
+/// `fixtures/claims/bma24.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[consistency]`.
+    pub consistency: Consistency,
+    /// `[training]`.
+    pub training: Training,
+}
+
+/// `[consistency]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consistency {
+    /// Seed.
+    pub seed: u64,
+    /// n.
+    pub samples: usize,
+    /// Widths d_0..d_L.
+    pub widths: Vec<usize>,
+}
+
+/// `[training]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Training {
+    /// Depth L.
+    pub depth: usize,
+    /// Hidden width (full mode).
+    pub width_full: usize,
+    /// Hidden width (quick mode).
+    pub width_quick: usize,
+    /// Seeds.
+    pub seeds: Vec<u64>,
+    /// SGD step size (quick mode).
+    pub learning_rate_quick: f64,
+    /// SGD step size (full mode).
+    pub learning_rate_full: f64,
+    /// Minibatch size.
+    pub batch_size: usize,
+    /// Checkpoint epochs (full).
+    pub epochs_full: Vec<usize>,
+    /// Checkpoint epochs (quick).
+    pub epochs_quick: Vec<usize>,
+    /// Digits samples (full).
+    pub digits_samples_full: usize,
+    /// Digits samples (quick).
+    pub digits_samples_quick: usize,
+    /// Synthetic samples (full).
+    pub synthetic_samples_full: usize,
+    /// Synthetic samples (quick).
+    pub synthetic_samples_quick: usize,
+    /// Synthetic input dimension.
+    pub synthetic_input_dim: usize,
+    /// Synthetic outputs.
+    pub synthetic_outputs: usize,
+}
+
+/// Parse the fixture.
+pub fn config() -> Result<Config, experiment::ConfigError> {
+    crate::parse_fixture(FIXTURE)
+}
+
+/// The two AGOP computations differ only in the association of the same
+/// products: agreement to 1e-12 relative (~d·ε_mach per product).
+const CONSISTENCY_TOL: f64 = 1e-12;
+
+const ACTIVATIONS: [Activation; 6] = [
+    Activation::Identity,
+    Activation::Relu,
+    Activation::LeakyRelu { slope: 0.01 },
+    Activation::Tanh,
+    Activation::Gelu,
+    Activation::Quadratic,
+];
+
+fn run(options: &RunOptions) -> Vec<ClaimResult> {
+    let cfg = match config() {
+        Ok(c) => c,
+        Err(e) => return crate::fixture_failure("BMA24", KEYS, "bma24.toml", &e),
+    };
+    let mut out: Vec<ClaimResult> = ACTIVATIONS
+        .iter()
+        .map(|&a| consistency(&cfg.consistency, a, options.seed))
+        .collect();
+    out.extend(training_claims(&cfg.training, options));
+    out
+}
+
+fn consistency(c: &Consistency, act: Activation, seed: Option<u64>) -> ClaimResult {
+    let seed = seed.unwrap_or(c.seed);
+    let claim = Claim::new(
+        "BMA24",
+        "ptk.consistency",
+        "The AGOP of layer l equals W_lᵀK_lW_l/n (chain rule through the pre-activation tangent kernel)",
+        "max over layers of ‖G_l(input gradients) − W_lᵀK_lW_l/n‖_F / ‖G_l‖_F",
+    )
+    .id_param("activation", act.name())
+    .param("widths", c.widths.clone())
+    .param("n", c.samples)
+    .param("seed", seed);
+    let arch = Architecture::new(c.widths.clone(), act);
+    let params = match init::initialise(
+        &c.widths,
+        &init::InitScheme::Gaussian { sigma: vec![1.0] },
+        &mut rng(seed, Stream::Init),
+    ) {
+        Ok(i) => i.weights,
+        Err(e) => return claim.failed(Some(0.0), e.to_string()),
+    };
+    let x = datasets::gaussian_matrix(c.samples, c.widths[0], &mut rng(seed, Stream::Data));
+    match tangents(&arch, &params, x.as_ref(), 16) {
+        Err(e) => claim.failed(Some(0.0), e.to_string()),
+        Ok(t) => {
+            let per_layer: Vec<f64> = (0..arch.depth())
+                .map(|l| {
+                    let second = agop_from_ptk(params[l].as_ref(), t.ptk[l].as_ref(), t.samples);
+                    (&second - &t.agop[l]).norm_l2() / t.agop[l].norm_l2()
+                })
+                .collect();
+            let worst = per_layer.iter().copied().fold(0.0, f64::max);
+            claim.details(json!({"per_layer": per_layer})).check(
+                0.0,
+                worst,
+                CONSISTENCY_TOL,
+                Comparison::Absolute,
+                "two associations of the same products: ~d·ε_mach",
+            )
+        }
+    }
+}
+
+/// Per checkpoint and hidden layer: UC (pearson), C (pearson), C (cosine),
+/// ‖ΔW‖/‖W‖, singular alignment.
+type LayerSeries = Vec<[Option<f64>; 5]>;
+
+fn train_and_measure(
+    t: &Training,
+    data: &str,
+    (width, learning_rate): (usize, f64),
+    epochs: &[usize],
+    samples: usize,
+    seed: u64,
+) -> Result<(Vec<usize>, Vec<LayerSeries>), String> {
+    let (mut data_rng, mut noise_rng) = (rng(seed, Stream::Data), rng(seed, Stream::LabelNoise));
+    let set = match data {
+        "digits" => datasets::digits(
+            &DigitsSpec {
+                samples,
+                noise: 0.0,
+            },
+            &mut data_rng,
+            &mut noise_rng,
+        )
+        .map_err(|e| e.to_string())?,
+        _ => {
+            // One-hot − 1/C labels of the arg-max of a linear teacher's outputs.
+            let spec = TeacherSpec {
+                samples,
+                input_dim: t.synthetic_input_dim,
+                outputs: t.synthetic_outputs,
+                rank: t.synthetic_outputs.min(t.synthetic_input_dim),
+                noise: 0.0,
+                anisotropy: 0.0,
+            };
+            let (mut d, _) = datasets::teacher(&spec, &mut data_rng, &mut noise_rng)
+                .map_err(|e| e.to_string())?;
+            let c = spec.outputs;
+            let y = Mat::from_fn(samples, c, |i, k| {
+                let best = (0..c)
+                    .max_by(|&a, &b| d.y[(i, a)].total_cmp(&d.y[(i, b)]))
+                    .unwrap_or(0);
+                if best == k {
+                    1.0 - 1.0 / c as f64
+                } else {
+                    -1.0 / c as f64
+                }
+            });
+            d.y = y;
+            d
+        }
+    };
+    let mut widths = vec![set.input_dim()];
+    widths.extend(std::iter::repeat_n(width, t.depth - 1));
+    widths.push(set.output_dim());
+    let arch = Architecture::new(widths.clone(), Activation::Relu);
+    let init = init::initialise(
+        &widths,
+        &init::InitScheme::Gaussian {
+            sigma: vec![2f64.sqrt()],
+        },
+        &mut rng(seed, Stream::Init),
+    )
+    .map_err(|e| e.to_string())?
+    .weights;
+    let steps_per_epoch = samples.div_ceil(t.batch_size);
+    let steps: Vec<usize> = epochs.iter().map(|e| e * steps_per_epoch).collect();
+    let opt = OptimizerParams {
+        method: Method::Gd,
+        learning_rate,
+        weight_decay: 0.0,
+        decay: Decay::L2,
+        batch_size: Some(t.batch_size),
+        batch_seed: experiment::run::batch_seed(seed),
+    }
+    .validate()
+    .map_err(|e| e.to_string())?;
+    let mut objective = MlpObjective::new(arch.clone(), set.x.as_ref(), set.y.as_ref())
+        .map_err(|e| e.to_string())?;
+    let mut snapshots = Vec::new();
+    optim::run_optimizer(&opt, &mut objective, &init, &steps, |c| {
+        snapshots.push(c.params.to_vec())
+    })
+    .map_err(|e| e.to_string())?;
+    let series = snapshots
+        .iter()
+        .map(|p| -> Result<LayerSeries, String> {
+            let tan = tangents(&arch, p, set.x.as_ref(), 256).map_err(|e| e.to_string())?;
+            Ok((0..t.depth - 1)
+                .map(|l| {
+                    let (w, w0, k) = (p[l].as_ref(), init[l].as_ref(), tan.ptk[l].as_ref());
+                    [
+                        uc_nfa(Similarity::Pearson, w, k).ok(),
+                        c_nfa(Similarity::Pearson, w, w0, k).ok(),
+                        c_nfa(Similarity::Cosine, w, w0, k).ok(),
+                        Some((p[l].as_ref().to_owned() - w0).norm_l2() / p[l].norm_l2()),
+                        singular_alignment(w, k).ok(),
+                    ]
+                })
+                .collect())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((epochs.to_vec(), series))
+}
+
+fn mean_spread(v: &[f64]) -> Value {
+    if v.is_empty() {
+        return json!({"mean": null, "spread": null});
+    }
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let spread = if v.len() > 1 {
+        (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    json!({"mean": mean, "spread": spread})
+}
+
+const NAMES: [&str; 5] = [
+    "UC-NFA (pearson)",
+    "C-NFA (pearson)",
+    "C-NFA (cosine)",
+    "‖ΔW_l‖/‖W_l‖",
+    "cos(U_rᵀK_lU_r, I)",
+];
+
+fn training_claims(t: &Training, options: &RunOptions) -> Vec<ClaimResult> {
+    let (width, learning_rate, epochs) = match options.mode {
+        Mode::Quick => (t.width_quick, t.learning_rate_quick, &t.epochs_quick),
+        Mode::Full => (t.width_full, t.learning_rate_full, &t.epochs_full),
+    };
+    let seeds: Vec<u64> = match options.seed {
+        Some(s) => (0..t.seeds.len() as u64).map(|k| s + k).collect(),
+        None => t.seeds.clone(),
+    };
+    let sets = [
+        (
+            "digits",
+            if options.mode == Mode::Quick {
+                t.digits_samples_quick
+            } else {
+                t.digits_samples_full
+            },
+        ),
+        (
+            "synthetic",
+            if options.mode == Mode::Quick {
+                t.synthetic_samples_quick
+            } else {
+                t.synthetic_samples_full
+            },
+        ),
+    ];
+    let jobs: Vec<(usize, u64)> = (0..sets.len())
+        .flat_map(|d| seeds.iter().map(move |&s| (d, s)))
+        .collect();
+    let runs: Vec<Result<(Vec<usize>, Vec<LayerSeries>), String>> = jobs
+        .par_iter()
+        .map(|&(d, s)| {
+            train_and_measure(t, sets[d].0, (width, learning_rate), epochs, sets[d].1, s)
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (d, (name, samples)) in sets.iter().enumerate() {
+        let mine: Vec<&Result<_, String>> = jobs
+            .iter()
+            .zip(&runs)
+            .filter(|((j, _), _)| *j == d)
+            .map(|(_, r)| r)
+            .collect();
+        for l in 0..t.depth - 1 {
+            let base = |key: &'static str, statement: &str, convention: &str| {
+                Claim::new("BMA24", key, statement, convention)
+                    .id_param("data", *name)
+                    .id_param("layer", l + 1)
+                    .param("depth", t.depth)
+                    .param("width", width)
+                    .param("learning_rate", learning_rate)
+                    .param("batch_size", t.batch_size)
+                    .param("n", *samples)
+                    .param("seeds", seeds.clone())
+                    .param("epochs", epochs.clone())
+            };
+            let uc = base(
+                "nfa.uc_vs_c",
+                "BMA24: the centred NFA (alignment of the weight updates with the PTK) is high early in training and the uncentred NFA develops with it",
+                "Pearson, α = 1 (BMA24's code); cosine as an extra column; final epoch, mean ± spread over seeds",
+            );
+            let sa = base(
+                "nfa.singular_alignment",
+                "BMA24: the NFA is equivalent to the PTK being proportional to the identity in the left singular basis of W_l",
+                "cos(U_rᵀK_lU_r, I_r) at the final epoch beside the UC-NFA",
+            );
+            if let Some(e) = mine.iter().find_map(|r| r.as_ref().err()) {
+                out.push(uc.failed(None, e.clone()));
+                out.push(sa.failed(None, e.clone()));
+                continue;
+            }
+            let ok: Vec<&(Vec<usize>, Vec<LayerSeries>)> =
+                mine.iter().filter_map(|r| r.as_ref().ok()).collect();
+            let at = |checkpoint: usize, q: usize| -> Vec<f64> {
+                ok.iter().filter_map(|(_, s)| s[checkpoint][l][q]).collect()
+            };
+            let last = epochs.len() - 1;
+            let series: Vec<Value> = (0..epochs.len())
+                .map(|c| {
+                    let mut row = serde_json::Map::new();
+                    row.insert("epoch".into(), json!(epochs[c]));
+                    for (q, n) in NAMES.iter().enumerate() {
+                        row.insert((*n).into(), mean_spread(&at(c, q)));
+                    }
+                    Value::Object(row)
+                })
+                .collect();
+            let column = |q: usize| {
+                let ms = mean_spread(&at(last, q));
+                json!({"name": NAMES[q], "mean": ms["mean"], "spread": ms["spread"]})
+            };
+            out.push(
+                uc.details(json!({"summary": [column(0), column(1), column(2), column(3)], "series": series}))
+                    .info(None, "no theorem: measured beside BMA24's qualitative claim"),
+            );
+            out.push(
+                sa.details(json!({"summary": [column(4), column(0)]}))
+                    .info(None, "no theorem: measured beside BMA24's equivalence"),
+            );
+        }
+    }
+    out
+}

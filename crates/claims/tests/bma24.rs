@@ -1,0 +1,35 @@
+//! BMA24 as a test: the two AGOP computations agree for every activation,
+//! and the training measurements are finite, in range and `info`.
+
+use claims::{Mode, RunOptions, Verdict, run_claims};
+
+#[test]
+fn bma24_claims() {
+    let results = run_claims(
+        &RunOptions {
+            mode: Mode::Quick,
+            seed: None,
+        },
+        Some("BMA24."),
+    );
+    let cfg = claims::bma24::config().unwrap();
+    let hidden = cfg.training.depth - 1;
+    assert_eq!(results.len(), 6 + 2 * 2 * hidden);
+    for r in &results {
+        match r.key.as_str() {
+            "ptk.consistency" => assert_eq!(r.verdict, Verdict::Pass, "{}: {:?}", r.id, r.measured),
+            _ => {
+                assert_eq!(r.verdict, Verdict::Info, "{}: {}", r.id, r.reason);
+                let summary = r.details.as_ref().unwrap()["summary"].as_array().unwrap();
+                for c in summary {
+                    let m = c["mean"].as_f64().expect("finite mean");
+                    assert!(
+                        (-1.0..=1.0).contains(&m) || c["name"].as_str().unwrap().contains("ΔW"),
+                        "{}: {c}",
+                        r.id
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! NFA measurements through the pre-activation tangent kernel (BMA24,
+//! SPEC §4), reading the weights and `K_l`, never changing them.
+//!
+//! * UC-NFA: `sim(W_lᵀK_lW_l, W_lᵀW_l)`;
+//! * C-NFA: `sim(ΔW_lᵀK_lΔW_l, ΔW_lᵀΔW_l)` with `ΔW_l = W_l − W_l(0)` and
+//!   `K_l` of the current network (BMA24's code uses Pearson, α = 1);
+//! * singular alignment: with `W = USVᵀ` (rank r),
+//!   `WᵀW = VS²Vᵀ` and `WᵀKW = VS(UᵀKU)SVᵀ` are proportional iff
+//!   `U_rᵀKU_r ∝ I_r`; reported as `cosine(U_rᵀKU_r, I_r)`.
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par};
+use metrics::{MetricError, Similarity, similarity};
+
+/// `Wᵀ K W`.
+fn sandwich(w: MatRef<'_, f64>, k: MatRef<'_, f64>) -> Mat<f64> {
+    let mut kw = Mat::zeros(k.nrows(), w.ncols());
+    matmul(kw.as_mut(), Accum::Replace, k, w, 1.0, Par::Seq);
+    let mut out = Mat::zeros(w.ncols(), w.ncols());
+    matmul(
+        out.as_mut(),
+        Accum::Replace,
+        w.transpose(),
+        kw.as_ref(),
+        1.0,
+        Par::Seq,
+    );
+    out
+}
+
+/// UC-NFA of a layer: `sim(WᵀKW, WᵀW)`.
+pub fn uc_nfa(
+    kind: Similarity,
+    w: MatRef<'_, f64>,
+    ptk: MatRef<'_, f64>,
+) -> Result<f64, MetricError> {
+    similarity(kind, sandwich(w, ptk).as_ref(), metrics::nfm(w).as_ref())
+}
+
+/// C-NFA of a layer: `sim(ΔWᵀKΔW, ΔWᵀΔW)`, `ΔW = W − W0`. Undefined (typed)
+/// while `ΔW = 0`.
+pub fn c_nfa(
+    kind: Similarity,
+    w: MatRef<'_, f64>,
+    w0: MatRef<'_, f64>,
+    ptk: MatRef<'_, f64>,
+) -> Result<f64, MetricError> {
+    let dw = w.to_owned() - w0;
+    uc_nfa(kind, dw.as_ref(), ptk)
+}
+
+/// `cosine(U_rᵀKU_r, I_r)` for the left singular vectors `U_r` of `W` above
+/// `1e-12·σ_max`.
+pub fn singular_alignment(w: MatRef<'_, f64>, ptk: MatRef<'_, f64>) -> Result<f64, MetricError> {
+    let svd = w
+        .thin_svd()
+        .map_err(|_| MetricError::EigenFailed { what: "W (SVD)" })?;
+    let s = svd.S().column_vector();
+    let smax = (0..s.nrows()).map(|i| s[i]).fold(0.0, f64::max);
+    let r = (0..s.nrows()).filter(|&i| s[i] > 1e-12 * smax).count();
+    let u = svd.U().subcols(0, r);
+    let projected = sandwich(u, ptk);
+    similarity(
+        Similarity::Cosine,
+        projected.as_ref(),
+        Mat::<f64>::identity(r, r).as_ref(),
+    )
+}
