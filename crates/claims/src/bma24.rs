@@ -179,7 +179,7 @@ fn train_and_measure(
     epochs: &[usize],
     samples: usize,
     seed: u64,
-) -> Result<(Vec<usize>, Vec<LayerSeries>), String> {
+) -> Result<Vec<LayerSeries>, String> {
     let (mut data_rng, mut noise_rng) = (rng(seed, Stream::Data), rng(seed, Stream::LabelNoise));
     let set = match data {
         "digits" => datasets::digits(
@@ -268,7 +268,7 @@ fn train_and_measure(
                 .collect())
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((epochs.to_vec(), series))
+    Ok(series)
 }
 
 fn mean_spread(v: &[f64]) -> Value {
@@ -323,7 +323,7 @@ fn training_claims(t: &Training, options: &RunOptions) -> Vec<ClaimResult> {
     let jobs: Vec<(usize, u64)> = (0..sets.len())
         .flat_map(|d| seeds.iter().map(move |&s| (d, s)))
         .collect();
-    let runs: Vec<Result<(Vec<usize>, Vec<LayerSeries>), String>> = jobs
+    let runs: Vec<Result<Vec<LayerSeries>, String>> = jobs
         .par_iter()
         .map(|&(d, s)| {
             train_and_measure(t, sets[d].0, (width, learning_rate), epochs, sets[d].1, s)
@@ -365,10 +365,9 @@ fn training_claims(t: &Training, options: &RunOptions) -> Vec<ClaimResult> {
                 out.push(sa.failed(None, e.clone()));
                 continue;
             }
-            let ok: Vec<&(Vec<usize>, Vec<LayerSeries>)> =
-                mine.iter().filter_map(|r| r.as_ref().ok()).collect();
+            let ok: Vec<&Vec<LayerSeries>> = mine.iter().filter_map(|r| r.as_ref().ok()).collect();
             let at = |checkpoint: usize, q: usize| -> Vec<f64> {
-                ok.iter().filter_map(|(_, s)| s[checkpoint][l][q]).collect()
+                ok.iter().filter_map(|s| s[checkpoint][l][q]).collect()
             };
             let last = epochs.len() - 1;
             let series: Vec<Value> = (0..epochs.len())
