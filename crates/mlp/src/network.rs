@@ -141,7 +141,7 @@ pub fn forward(
             input,
             params[l].transpose(),
             1.0,
-            Par::Seq,
+            faer::get_global_parallelism(),
         );
         if arch.bias {
             let b = &params[depth + l];

@@ -8,17 +8,21 @@
 //! `S_{l−1} = φ'(H_{l−1}) ⊙ J_l`. Then
 //!
 //! * `K_l = Σ_blocks S_lᵀ S_l` (d_l × d_l; summed over samples and outputs,
-//!   as BMA24's code);
+//!   as BMA24's code), accumulated as a symmetric rank-k update of one
+//!   triangle and mirrored at the end;
 //! * `G_l = (1/n) Σ_blocks J_lᵀ J_l` (mean over samples, sum over outputs);
 //! * and, the second computation, `G_l = W_lᵀ K_l W_l / n`
 //!   ([`agop_from_ptk`]).
 //!
-//! Cost per block: `C·b·d_l·d_{l−1}` multiply-adds for each `J_l`, and
-//! `C·b·d_l²` for each `K_l` update; memory `C·b·max d_l` per layer, so the
-//! block size bounds it independently of n.
+//! Cost per block: `C·b·d_l·d_{l−1}` multiply-adds for each `J_l`,
+//! `C·b·d_l(d_l+1)/2` for each `K_l` update and `C·b·d_{l−1}(d_{l−1}+1)/2`
+//! for each AGOP update; memory `C·b·max d_l` per layer, so the
+//! block size bounds it independently of n. The products run with faer's
+//! global parallelism (bit-identical results for any thread count).
 
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par};
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::{Accum, Mat, MatRef, Par, get_global_parallelism};
 
 use crate::network::{Architecture, MlpError, forward};
 
@@ -54,7 +58,7 @@ fn visit_gradients(
             s.as_ref(),
             params[l].as_ref(),
             1.0,
-            Par::Seq,
+            get_global_parallelism(),
         );
         visit(l, &s, &j);
         if l > 0 {
@@ -113,26 +117,16 @@ pub fn tangents(
     while start < n {
         let len = block.min(n - start);
         visit_gradients(arch, params, x.subrows(start, len), |l, s, j| {
-            matmul(
-                ptk[l].as_mut(),
-                Accum::Add,
-                s.transpose(),
-                s.as_ref(),
-                1.0,
-                Par::Seq,
-            );
-            matmul(
-                agop[l].as_mut(),
-                Accum::Add,
-                j.transpose(),
-                j.as_ref(),
-                1.0,
-                Par::Seq,
-            );
+            gram_lower(&mut ptk[l], s);
+            gram_lower(&mut agop[l], j);
         })?;
         start += len;
     }
+    for k in &mut ptk {
+        mirror_lower(k);
+    }
     for g in &mut agop {
+        mirror_lower(g);
         *g *= faer::Scale(1.0 / n as f64);
     }
     Ok(LayerTangents {
@@ -140,6 +134,31 @@ pub fn tangents(
         agop,
         samples: n,
     })
+}
+
+/// `dst_lower += (MᵀM)_lower`: a symmetric rank-k update of one triangle,
+/// half the work of the full product.
+fn gram_lower(dst: &mut Mat<f64>, m: &Mat<f64>) {
+    triangular::matmul(
+        dst.as_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Add,
+        m.transpose(),
+        BlockStructure::Rectangular,
+        m.as_ref(),
+        BlockStructure::Rectangular,
+        1.0,
+        get_global_parallelism(),
+    );
+}
+
+/// Copy the lower triangle onto the upper one.
+fn mirror_lower(m: &mut Mat<f64>) {
+    for j in 0..m.ncols() {
+        for i in 0..j {
+            m[(i, j)] = m[(j, i)];
+        }
+    }
 }
 
 /// The second computation of the AGOP: `G_l = W_lᵀ K_l W_l / n`.
