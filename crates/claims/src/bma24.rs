@@ -9,6 +9,11 @@
 //!   seeds, with `‖ΔW_l‖/‖W_l‖`; `info` beside the paper's claim.
 //! * `nfa.singular_alignment`: `cosine(U_rᵀK_lU_r, I_r)` for the left
 //!   singular vectors of `W_l`, reported next to the NFA values.
+//! * `early.prediction` (a reconstruction, labelled so): for one small GD
+//!   step, `ΔW_l ∝ G diag(r) X_l` with `G` the pre-activation gradients and r
+//!   the residuals, so the C-NFA is
+//!   `pearson(X_lᵀ(rrᵀ⊙Q)X_l, X_lᵀ(rrᵀ⊙Q²)X_l)`, `Q = GᵀG` (= 1 for linear
+//!   φ and one output); checked against one actual step.
 
 use datasets::{DigitsSpec, TeacherSpec};
 use experiment::run::{Stream, rng};
@@ -27,7 +32,12 @@ use crate::{ClaimResult, Family, Mode, RunOptions};
 /// The fixture that configures this family.
 pub const FIXTURE: &str = include_str!("../../../fixtures/claims/bma24.toml");
 
-const KEYS: &[&str] = &["ptk.consistency", "nfa.uc_vs_c", "nfa.singular_alignment"];
+const KEYS: &[&str] = &[
+    "ptk.consistency",
+    "nfa.uc_vs_c",
+    "nfa.singular_alignment",
+    "early.prediction",
+];
 
 /// The BMA24 family.
 pub const FAMILY: Family = Family {
@@ -44,6 +54,26 @@ pub struct Config {
     pub consistency: Consistency,
     /// `[training]`.
     pub training: Training,
+    /// `[early]`.
+    pub early: Early,
+}
+
+/// `[early]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Early {
+    /// Seeds.
+    pub seeds: Vec<u64>,
+    /// n.
+    pub samples: usize,
+    /// d.
+    pub input_dim: usize,
+    /// C.
+    pub outputs: usize,
+    /// Hidden widths.
+    pub widths_hidden: Vec<usize>,
+    /// The small GD step η.
+    pub learning_rate: f64,
 }
 
 /// `[consistency]`.
@@ -122,7 +152,114 @@ fn run(options: &RunOptions) -> Vec<ClaimResult> {
         .map(|&a| consistency(&cfg.consistency, a, options.seed))
         .collect();
     out.extend(training_claims(&cfg.training, options));
+    for act in [Activation::Relu, Activation::Tanh, Activation::Identity] {
+        out.extend(early_claims(&cfg.early, act, options.seed));
+    }
     out
+}
+
+/// One step of GD changes ΔW and K_l by O(η) relative; the prediction is
+/// the η → 0 limit, so 1e-2 (the tolerance) holds for η = 1e-3
+/// with two orders of magnitude to spare.
+const EARLY_TOL: f64 = 1e-2;
+
+/// `pearson(X_lᵀ(rrᵀ⊙Q)X_l, X_lᵀ(rrᵀ⊙Q²)X_l)` per hidden layer, formed
+/// explicitly from `Q = GᵀG` over (output, sample) pairs (SPEC §4,
+/// reconstruction), and the C-NFA after one GD step of size η.
+fn early_pair(e: &Early, act: Activation, seed: u64) -> Result<Vec<(f64, f64)>, String> {
+    let mut widths = vec![e.input_dim];
+    widths.extend(&e.widths_hidden);
+    widths.push(e.outputs);
+    let arch = Architecture::new(widths.clone(), act);
+    let init = init::initialise(
+        &widths,
+        &init::InitScheme::Gaussian { sigma: vec![1.0] },
+        &mut rng(seed, Stream::Init),
+    )
+    .map_err(|err| err.to_string())?
+    .weights;
+    let mut data = rng(seed, Stream::Data);
+    let x = datasets::gaussian_matrix(e.samples, e.input_dim, &mut data);
+    let y = datasets::gaussian_matrix(e.samples, e.outputs, &mut data);
+    let fwd = mlp::forward(&arch, &init, x.as_ref()).map_err(|err| err.to_string())?;
+    let grads =
+        mlp::pre_activation_gradients(&arch, &init, x.as_ref()).map_err(|err| err.to_string())?;
+    let (n, c) = (e.samples, e.outputs);
+    // Residuals r_{(c,i)} in the row order of the stacked gradients.
+    let r: Vec<f64> = (0..c * n)
+        .map(|k| fwd.output()[(k % n, k / n)] - y[(k % n, k / n)])
+        .collect();
+    // One small GD step.
+    let opt = OptimizerParams::gd(e.learning_rate, 0.0)
+        .validate()
+        .map_err(|err| err.to_string())?;
+    let mut objective =
+        MlpObjective::new(arch.clone(), x.as_ref(), y.as_ref()).map_err(|err| err.to_string())?;
+    let (after, _) = optim::run_optimizer(&opt, &mut objective, &init, &[0, 1], |_| {})
+        .map_err(|err| err.to_string())?;
+    let tan = tangents(&arch, &after, x.as_ref(), 64).map_err(|err| err.to_string())?;
+    (0..arch.depth() - 1)
+        .map(|l| {
+            let s = &grads[l];
+            let q = s * s.transpose();
+            let q2 = &q * &q;
+            let xl = if l == 0 {
+                x.clone()
+            } else {
+                fwd.post[l - 1].clone()
+            };
+            let xrep = Mat::from_fn(c * n, xl.ncols(), |k, j| xl[(k % n, j)]);
+            let weighted =
+                |m: &Mat<f64>| Mat::from_fn(c * n, c * n, |a, b| r[a] * r[b] * m[(a, b)]);
+            let m1 = xrep.transpose() * weighted(&q) * &xrep;
+            let m2 = xrep.transpose() * weighted(&q2) * &xrep;
+            let predicted = metrics::similarity(Similarity::Pearson, m2.as_ref(), m1.as_ref())
+                .map_err(|err| err.to_string())?;
+            let actual = c_nfa(
+                Similarity::Pearson,
+                after[l].as_ref(),
+                init[l].as_ref(),
+                tan.ptk[l].as_ref(),
+            )
+            .map_err(|err| err.to_string())?;
+            Ok((predicted, actual))
+        })
+        .collect()
+}
+
+fn early_claims(e: &Early, act: Activation, seed: Option<u64>) -> Vec<ClaimResult> {
+    let seeds: Vec<u64> = match seed {
+        Some(s) => (0..e.seeds.len() as u64).map(|k| s + k).collect(),
+        None => e.seeds.clone(),
+    };
+    let runs: Vec<Result<Vec<(f64, f64)>, String>> =
+        seeds.iter().map(|&s| early_pair(e, act, s)).collect();
+    (0..e.widths_hidden.len())
+        .map(|l| {
+            let claim = Claim::new(
+                "BMA24",
+                "early.prediction",
+                "Reconstruction of BMA24's early-time prediction: after one small GD step the C-NFA equals pearson(X_lᵀ(rrᵀ⊙Q)X_l, X_lᵀ(rrᵀ⊙Q²)X_l) from init statistics (= 1 for a linear network with one output)",
+                "C-NFA (Pearson) after one GD step vs the prediction; worst seed",
+            )
+            .id_param("activation", act.name())
+            .id_param("layer", l + 1)
+            .param("seeds", seeds.clone())
+            .param("learning_rate", e.learning_rate);
+            if let Some(err) = runs.iter().find_map(|r| r.as_ref().err()) {
+                return claim.failed(None, err.clone());
+            }
+            let pairs: Vec<(f64, f64)> = runs.iter().filter_map(|r| r.as_ref().ok()).map(|v| v[l]).collect();
+            let worst = pairs
+                .iter()
+                .copied()
+                .max_by(|a, b| (a.0 - a.1).abs().total_cmp(&(b.0 - b.1).abs()))
+                .expect("at least one seed");
+            claim
+                .details(json!({"per_seed": pairs.iter().map(|p| json!({"predicted": p.0, "after_one_step": p.1})).collect::<Vec<_>>()}))
+                .check(worst.0, worst.1, EARLY_TOL, Comparison::Absolute, "O(η) change of ΔW and K_l in one step of η = 1e-3")
+        })
+        .collect()
 }
 
 fn consistency(c: &Consistency, act: Activation, seed: Option<u64>) -> ClaimResult {

@@ -14,10 +14,20 @@ fn bma24_claims() {
     );
     let cfg = claims::bma24::config().unwrap();
     let hidden = cfg.training.depth - 1;
-    assert_eq!(results.len(), 6 + 2 * 2 * hidden);
+    let early = 3 * cfg.early.widths_hidden.len();
+    assert_eq!(results.len(), 6 + 2 * 2 * hidden + early);
     for r in &results {
         match r.key.as_str() {
-            "ptk.consistency" => assert_eq!(r.verdict, Verdict::Pass, "{}: {:?}", r.id, r.measured),
+            "ptk.consistency" | "early.prediction" => {
+                assert_eq!(
+                    r.verdict,
+                    Verdict::Pass,
+                    "{}: {:?} {}",
+                    r.id,
+                    r.measured,
+                    r.reason
+                )
+            }
             _ => {
                 assert_eq!(r.verdict, Verdict::Info, "{}: {}", r.id, r.reason);
                 let summary = r.details.as_ref().unwrap()["summary"].as_array().unwrap();
