@@ -15,7 +15,7 @@ fn bma24_claims() {
     let cfg = claims::bma24::config().unwrap();
     let hidden = cfg.training.depth - 1;
     let early = 3 * cfg.early.widths_hidden.len();
-    assert_eq!(results.len(), 6 + 2 * 2 * hidden + early);
+    assert_eq!(results.len(), 6 + 2 * 2 * hidden + early + 1);
     for r in &results {
         match r.key.as_str() {
             "ptk.consistency" | "early.prediction" => {
