@@ -17,12 +17,14 @@
 //! Cost per block: `C·b·d_l·d_{l−1}` multiply-adds for each `J_l`,
 //! `C·b·d_l(d_l+1)/2` for each `K_l` update and `C·b·d_{l−1}(d_{l−1}+1)/2`
 //! for each AGOP update; memory `C·b·max d_l` per layer, so the
-//! block size bounds it independently of n. The products run with faer's
-//! global parallelism (bit-identical results for any thread count).
+//! block size bounds it independently of n. Blocks run in parallel with
+//! rayon and are summed in block order (bit-identical results for any
+//! thread count).
 
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Mat, MatRef, Par, get_global_parallelism};
+use rayon::prelude::*;
 
 use crate::network::{Architecture, MlpError, forward};
 
@@ -44,6 +46,7 @@ fn visit_gradients(
     arch: &Architecture,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
+    par: Par,
     mut visit: impl FnMut(usize, &Mat<f64>, &Mat<f64>),
 ) -> Result<(), MlpError> {
     let fwd = forward(arch, params, x)?;
@@ -58,15 +61,21 @@ fn visit_gradients(
             s.as_ref(),
             params[l].as_ref(),
             1.0,
-            get_global_parallelism(),
+            par,
         );
         visit(l, &s, &j);
         if l > 0 {
+            // φ'(H_{l−1}) once per sample, applied to each output's rows.
             let h = &fwd.pre[l - 1];
+            let mut dphi = vec![0.0; b];
             for col in 0..j.ncols() {
-                let hc = h.col_as_slice(col);
-                for (r, v) in j.col_as_slice_mut(col).iter_mut().enumerate() {
-                    *v *= arch.activation.derivative(hc[r % b]);
+                for (d, &hv) in dphi.iter_mut().zip(h.col_as_slice(col)) {
+                    *d = arch.activation.derivative(hv);
+                }
+                for chunk in j.col_as_slice_mut(col).chunks_exact_mut(b) {
+                    for (v, d) in chunk.iter_mut().zip(&dphi) {
+                        *v *= d;
+                    }
                 }
             }
             s = j;
@@ -85,7 +94,9 @@ pub fn pre_activation_gradients(
     x: MatRef<'_, f64>,
 ) -> Result<Vec<Mat<f64>>, MlpError> {
     let mut out: Vec<Option<Mat<f64>>> = vec![None; arch.depth()];
-    visit_gradients(arch, params, x, |l, s, _| out[l] = Some(s.clone()))?;
+    visit_gradients(arch, params, x, get_global_parallelism(), |l, s, _| {
+        out[l] = Some(s.clone())
+    })?;
     Ok(out
         .into_iter()
         .map(|m| m.expect("every layer visited"))
@@ -107,20 +118,38 @@ pub fn tangents(
     }
     let block = block.max(1);
     let depth = arch.depth();
-    let mut ptk: Vec<Mat<f64>> = (1..=depth)
-        .map(|l| Mat::zeros(arch.widths[l], arch.widths[l]))
+    let zeros = || -> (Vec<Mat<f64>>, Vec<Mat<f64>>) {
+        (
+            (1..=depth)
+                .map(|l| Mat::zeros(arch.widths[l], arch.widths[l]))
+                .collect(),
+            (0..depth)
+                .map(|l| Mat::zeros(arch.widths[l], arch.widths[l]))
+                .collect(),
+        )
+    };
+    // Blocks run in parallel (each single-threaded); their partial sums are
+    // added in block order, so the result does not depend on the number of
+    // threads.
+    let starts: Vec<usize> = (0..n).step_by(block).collect();
+    let partials: Vec<Result<(Vec<Mat<f64>>, Vec<Mat<f64>>), MlpError>> = starts
+        .par_iter()
+        .map(|&start| {
+            let (mut ptk, mut agop) = zeros();
+            let len = block.min(n - start);
+            visit_gradients(arch, params, x.subrows(start, len), Par::Seq, |l, s, j| {
+                gram_lower(&mut ptk[l], s);
+                gram_lower(&mut agop[l], j);
+            })?;
+            Ok((ptk, agop))
+        })
         .collect();
-    let mut agop: Vec<Mat<f64>> = (0..depth)
-        .map(|l| Mat::zeros(arch.widths[l], arch.widths[l]))
-        .collect();
-    let mut start = 0;
-    while start < n {
-        let len = block.min(n - start);
-        visit_gradients(arch, params, x.subrows(start, len), |l, s, j| {
-            gram_lower(&mut ptk[l], s);
-            gram_lower(&mut agop[l], j);
-        })?;
-        start += len;
+    let (mut ptk, mut agop) = zeros();
+    for part in partials {
+        let (p, a) = part?;
+        for (acc, m) in ptk.iter_mut().zip(&p).chain(agop.iter_mut().zip(&a)) {
+            *acc += m;
+        }
     }
     for k in &mut ptk {
         mirror_lower(k);
@@ -148,7 +177,7 @@ fn gram_lower(dst: &mut Mat<f64>, m: &Mat<f64>) {
         m.as_ref(),
         BlockStructure::Rectangular,
         1.0,
-        get_global_parallelism(),
+        Par::Seq,
     );
 }
 
