@@ -28,6 +28,9 @@ use rayon::prelude::*;
 
 use crate::network::{Architecture, MlpError, forward};
 
+/// Per-layer (PTK, AGOP) accumulators.
+type Kernels = (Vec<Mat<f64>>, Vec<Mat<f64>>);
+
 /// PTK and AGOP of every layer on a data set.
 #[derive(Debug, Clone)]
 pub struct LayerTangents {
@@ -118,7 +121,7 @@ pub fn tangents(
     }
     let block = block.max(1);
     let depth = arch.depth();
-    let zeros = || -> (Vec<Mat<f64>>, Vec<Mat<f64>>) {
+    let zeros = || -> Kernels {
         (
             (1..=depth)
                 .map(|l| Mat::zeros(arch.widths[l], arch.widths[l]))
@@ -132,7 +135,7 @@ pub fn tangents(
     // added in block order, so the result does not depend on the number of
     // threads.
     let starts: Vec<usize> = (0..n).step_by(block).collect();
-    let partials: Vec<Result<(Vec<Mat<f64>>, Vec<Mat<f64>>), MlpError>> = starts
+    let partials: Vec<Result<Kernels, MlpError>> = starts
         .par_iter()
         .map(|&start| {
             let (mut ptk, mut agop) = zeros();
