@@ -28,7 +28,8 @@ fn flops(widths: &[usize], n: usize) -> u64 {
 }
 
 fn ptk_agop(cr: &mut Criterion) {
-    faer::set_global_parallelism(Par::rayon(0));
+    // Sample blocks run in parallel inside `tangents`; each is sequential.
+    faer::set_global_parallelism(Par::Seq);
     let widths = vec![100, 256, 256, 256, 256, 10];
     let n = 2000;
     let arch = Architecture::new(widths.clone(), Activation::Relu);
