@@ -31,7 +31,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::claim::{Claim, Comparison};
-use crate::{ClaimResult, Family, Mode, RunOptions};
+use crate::{ClaimResult, Family, Mode, RunOptions, mean_spread};
 
 /// The fixture that configures this family.
 pub const FIXTURE: &str = include_str!("../../../fixtures/claims/bma24.toml");
@@ -239,10 +239,7 @@ fn classification_error(
 }
 
 fn slo_claim(s: &Slo, seed: Option<u64>) -> ClaimResult {
-    let seeds: Vec<u64> = match seed {
-        Some(v) => (0..s.seeds.len() as u64).map(|k| v + k).collect(),
-        None => s.seeds.clone(),
-    };
+    let seeds: Vec<u64> = crate::study_seeds(&s.seeds, seed);
     let claim = Claim::new(
         "BMA24",
         "slo.intervention",
@@ -392,10 +389,7 @@ fn early_pair(e: &Early, act: Activation, seed: u64) -> Result<Vec<(f64, f64)>, 
 }
 
 fn early_claims(e: &Early, act: Activation, seed: Option<u64>) -> Vec<ClaimResult> {
-    let seeds: Vec<u64> = match seed {
-        Some(s) => (0..e.seeds.len() as u64).map(|k| s + k).collect(),
-        None => e.seeds.clone(),
-    };
+    let seeds: Vec<u64> = crate::study_seeds(&e.seeds, seed);
     let runs: Vec<Result<Vec<(f64, f64)>, String>> =
         seeds.iter().map(|&s| early_pair(e, act, s)).collect();
     (0..e.widths_hidden.len())
@@ -572,20 +566,6 @@ fn train_and_measure(
     Ok(series)
 }
 
-fn mean_spread(v: &[f64]) -> Value {
-    if v.is_empty() {
-        return json!({"mean": null, "spread": null});
-    }
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let spread = if v.len() > 1 {
-        (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    json!({"mean": mean, "spread": spread})
-}
-
 const NAMES: [&str; 5] = [
     "UC-NFA (pearson)",
     "C-NFA (pearson)",
@@ -599,10 +579,7 @@ fn training_claims(t: &Training, options: &RunOptions) -> Vec<ClaimResult> {
         Mode::Quick => (t.width_quick, t.learning_rate_quick, &t.epochs_quick),
         Mode::Full => (t.width_full, t.learning_rate_full, &t.epochs_full),
     };
-    let seeds: Vec<u64> = match options.seed {
-        Some(s) => (0..t.seeds.len() as u64).map(|k| s + k).collect(),
-        None => t.seeds.clone(),
-    };
+    let seeds = crate::study_seeds(&t.seeds, options.seed);
     let sets = [
         (
             "digits",

@@ -202,20 +202,6 @@ fn run_one(cfg: &Config, cell: &Cell, seed: u64) -> Result<Outcome, String> {
 }
 
 /// Mean and sample standard deviation; `None` entries are skipped.
-fn mean_spread(values: impl Iterator<Item = Option<f64>>) -> Value {
-    let v: Vec<f64> = values.flatten().collect();
-    if v.is_empty() {
-        return json!({"mean": null, "spread": null});
-    }
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let spread = if v.len() > 1 {
-        (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    json!({"mean": mean, "spread": spread})
-}
 
 fn column(name: &str, stats: Value) -> Value {
     json!({"name": name, "mean": stats["mean"], "spread": stats["spread"]})
@@ -254,15 +240,21 @@ fn row(
     }
     let ok: Vec<&Outcome> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
     let summary = vec![
-        column("final loss", mean_spread(ok.iter().map(|o| Some(o.loss)))),
+        column(
+            "final loss",
+            crate::mean_spread(&ok.iter().map(|o| o.loss).collect::<Vec<_>>()),
+        ),
         column(
             "cosine(F_1, G_1^{1/L})",
-            mean_spread(ok.iter().map(|o| o.cosine)),
+            crate::mean_spread(&ok.iter().filter_map(|o| o.cosine).collect::<Vec<_>>()),
         ),
-        column("α̂ (corr)", mean_spread(ok.iter().map(|o| o.alpha))),
+        column(
+            "α̂ (corr)",
+            crate::mean_spread(&ok.iter().filter_map(|o| o.alpha).collect::<Vec<_>>()),
+        ),
         column(
             "max_l ‖D_l‖_F",
-            mean_spread(ok.iter().map(|o| Some(o.max_imbalance))),
+            crate::mean_spread(&ok.iter().map(|o| o.max_imbalance).collect::<Vec<_>>()),
         ),
     ];
     let claim = claim.details(json!({"summary": summary}));
@@ -313,10 +305,7 @@ fn run(options: &RunOptions) -> Vec<ClaimResult> {
         Mode::Quick => (cfg.seeds_quick.clone(), &cfg.data_sets_quick),
         Mode::Full => (cfg.seeds.clone(), &cfg.data_sets),
     };
-    let seeds: Vec<u64> = match options.seed {
-        Some(s) => (0..seeds.len() as u64).map(|k| s + k).collect(),
-        None => seeds,
-    };
+    let seeds = crate::study_seeds(&seeds, options.seed);
     let mut cells = Vec::new();
     for data in data_sets {
         for optimizer in &cfg.optimizers {
