@@ -201,8 +201,7 @@ fn run_one(cfg: &Config, cell: &Cell, seed: u64) -> Result<Outcome, String> {
     })
 }
 
-/// Mean and sample standard deviation; `None` entries are skipped.
-
+/// A summary column `{name, mean, spread}`.
 fn column(name: &str, stats: Value) -> Value {
     json!({"name": name, "mean": stats["mean"], "spread": stats["spread"]})
 }
