@@ -12,17 +12,20 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 use mlp::{Activation, Architecture, tangents};
 
-/// Flops of `tangents`: forward `2n Σ d_l d_{l−1}`; for every layer the
-/// input gradients `J_l = S_l W_l` (`2Cn d_l d_{l−1}`), and the symmetric
-/// rank-k updates of one triangle of the PTK `S_lᵀS_l` (`Cn d_l(d_l+1)`)
-/// and of the AGOP `J_lᵀJ_l` (`Cn d_{l−1}(d_{l−1}+1)`).
+/// Flops of `tangents`: forward `2n Σ d_l d_{l−1}`; the backward products
+/// `J_l = S_l W_l` for l ≥ 2 (`2Cn d_l d_{l−1}`); the symmetric rank-k
+/// update of one triangle of each PTK `S_lᵀS_l` (`Cn d_l(d_l+1)`); and the
+/// chain-rule AGOP `W_lᵀK_lW_l/n` (`2d_l²d_{l−1} + 2d_l d_{l−1}²`).
 fn flops(widths: &[usize], n: usize) -> u64 {
     let c = *widths.last().unwrap() as u64;
     let n = n as u64;
     let mut total = 0u64;
     for l in 1..widths.len() {
         let (a, b) = (widths[l] as u64, widths[l - 1] as u64);
-        total += 2 * n * a * b + c * n * (2 * a * b + a * (a + 1) + b * (b + 1));
+        total += 2 * n * a * b + c * n * a * (a + 1) + 2 * a * b * (a + b);
+        if l > 1 {
+            total += 2 * c * n * a * b;
+        }
     }
     total
 }

@@ -24,7 +24,7 @@ use experiment::run::{Stream, rng};
 use faer::Mat;
 use metrics::Similarity;
 use mlp::ptk_nfa::{c_nfa, singular_alignment, uc_nfa};
-use mlp::{Activation, Architecture, MlpObjective, agop_from_ptk, tangents};
+use mlp::{Activation, Architecture, MlpObjective, tangents};
 use optim::{Decay, Method, OptimizerParams};
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -442,14 +442,17 @@ fn consistency(c: &Consistency, act: Activation, seed: Option<u64>) -> ClaimResu
         Err(e) => return claim.failed(Some(0.0), e.to_string()),
     };
     let x = datasets::gaussian_matrix(c.samples, c.widths[0], &mut rng(seed, Stream::Data));
-    match tangents(&arch, &params, x.as_ref(), 16) {
+    let both = tangents(&arch, &params, x.as_ref(), 16).and_then(|t| {
+        Ok((
+            t,
+            mlp::agop_from_input_gradients(&arch, &params, x.as_ref(), 16)?,
+        ))
+    });
+    match both {
         Err(e) => claim.failed(Some(0.0), e.to_string()),
-        Ok(t) => {
+        Ok((t, from_gradients)) => {
             let per_layer: Vec<f64> = (0..arch.depth())
-                .map(|l| {
-                    let second = agop_from_ptk(params[l].as_ref(), t.ptk[l].as_ref(), t.samples);
-                    (&second - &t.agop[l]).norm_l2() / t.agop[l].norm_l2()
-                })
+                .map(|l| (&t.agop[l] - &from_gradients[l]).norm_l2() / from_gradients[l].norm_l2())
                 .collect();
             let worst = per_layer.iter().copied().fold(0.0, f64::max);
             claim.details(json!({"per_layer": per_layer})).check(

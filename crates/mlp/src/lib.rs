@@ -9,8 +9,8 @@
 //! * [`tangents`]: per-sample pre-activation gradients `∇_{h_l} f_c(x_i)`,
 //!   the pre-activation tangent kernel `K_l = Σ_i Σ_c ∇_{h_l}f_c ∇_{h_l}f_cᵀ`
 //!   (summed, as BMA24's code) and the per-layer AGOP computed two
-//!   independent ways: from per-sample input gradients, and as
-//!   `G_l = W_lᵀ K_l W_l / n`.
+//!   independent ways: as `G_l = W_lᵀ K_l W_l / n`, and from per-sample
+//!   input gradients.
 //! * [`ptk_nfa`]: BMA24's UC-NFA and C-NFA and the singular alignment of
 //!   `K_l` with the weights.
 #![warn(missing_docs)]
@@ -22,4 +22,6 @@ pub mod tangents;
 
 pub use activation::Activation;
 pub use network::{Architecture, Forward, MlpError, MlpObjective, forward, mse};
-pub use tangents::{LayerTangents, agop_from_ptk, pre_activation_gradients, tangents};
+pub use tangents::{
+    LayerTangents, agop_from_input_gradients, agop_from_ptk, pre_activation_gradients, tangents,
+};

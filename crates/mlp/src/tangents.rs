@@ -10,13 +10,15 @@
 //! * `K_l = Σ_blocks S_lᵀ S_l` (d_l × d_l; summed over samples and outputs,
 //!   as BMA24's code), accumulated as a symmetric rank-k update of one
 //!   triangle and mirrored at the end;
-//! * `G_l = (1/n) Σ_blocks J_lᵀ J_l` (mean over samples, sum over outputs);
-//! * and, the second computation, `G_l = W_lᵀ K_l W_l / n`
-//!   ([`agop_from_ptk`]).
+//! * `G_l = W_lᵀ K_l W_l / n` (chain rule; [`tangents`], [`agop_from_ptk`]);
+//! * and, the independent computation, `G_l = (1/n) Σ_blocks J_lᵀ J_l`
+//!   from the per-sample input gradients (mean over samples, sum over
+//!   outputs; [`agop_from_input_gradients`]).
 //!
-//! Cost per block: `C·b·d_l·d_{l−1}` multiply-adds for each `J_l`,
-//! `C·b·d_l(d_l+1)/2` for each `K_l` update and `C·b·d_{l−1}(d_{l−1}+1)/2`
-//! for each AGOP update; memory `C·b·max d_l` per layer, so the
+//! Cost per block: `C·b·d_l·d_{l−1}` multiply-adds for each `J_l` (l ≥ 2
+//! for [`tangents`]), `C·b·d_l(d_l+1)/2` for each `K_l` update and, for the
+//! input-gradient AGOP, `C·b·d_{l−1}(d_{l−1}+1)/2`; the chain-rule AGOP adds
+//! `d_l²d_{l−1} + d_l d_{l−1}²` per layer, independent of n; memory `C·b·max d_l` per layer, so the
 //! block size bounds it independently of n. Blocks run in parallel with
 //! rayon and are summed in block order (bit-identical results for any
 //! thread count).
@@ -28,15 +30,12 @@ use rayon::prelude::*;
 
 use crate::network::{Architecture, MlpError, forward};
 
-/// Per-layer (PTK, AGOP) accumulators.
-type Kernels = (Vec<Mat<f64>>, Vec<Mat<f64>>);
-
 /// PTK and AGOP of every layer on a data set.
 #[derive(Debug, Clone)]
 pub struct LayerTangents {
     /// `K_l`, l = 1..L (index l − 1).
     pub ptk: Vec<Mat<f64>>,
-    /// `G_l` from per-sample input gradients, l = 1..L.
+    /// `G_l = W_lᵀK_lW_l/n`, l = 1..L.
     pub agop: Vec<Mat<f64>>,
     /// Number of samples n.
     pub samples: usize,
@@ -50,6 +49,7 @@ fn visit_gradients(
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
     par: Par,
+    first_layer_j: bool,
     mut visit: impl FnMut(usize, &Mat<f64>, &Mat<f64>),
 ) -> Result<(), MlpError> {
     let fwd = forward(arch, params, x)?;
@@ -57,6 +57,11 @@ fn visit_gradients(
     let (b, c) = (x.nrows(), arch.widths[depth]);
     let mut s = Mat::from_fn(c * b, c, |r, k| if r / b == k { 1.0 } else { 0.0 });
     for l in (0..depth).rev() {
+        if l == 0 && !first_layer_j {
+            // J_1 = S_1 W_1 only feeds the input-gradient AGOP.
+            visit(l, &s, &Mat::zeros(0, 0));
+            break;
+        }
         let mut j = Mat::zeros(c * b, arch.widths[l]);
         matmul(
             j.as_mut(),
@@ -97,23 +102,33 @@ pub fn pre_activation_gradients(
     x: MatRef<'_, f64>,
 ) -> Result<Vec<Mat<f64>>, MlpError> {
     let mut out: Vec<Option<Mat<f64>>> = vec![None; arch.depth()];
-    visit_gradients(arch, params, x, get_global_parallelism(), |l, s, _| {
-        out[l] = Some(s.clone())
-    })?;
+    visit_gradients(
+        arch,
+        params,
+        x,
+        get_global_parallelism(),
+        false,
+        |l, s, _| out[l] = Some(s.clone()),
+    )?;
     Ok(out
         .into_iter()
         .map(|m| m.expect("every layer visited"))
         .collect())
 }
 
-/// `K_l` and `G_l` of every layer on the rows of `x`, in blocks of at most
-/// `block` samples (module docs). Never modifies `params`.
-pub fn tangents(
+/// Sum over sample blocks of per-layer symmetric Gram matrices of the
+/// stacked pre-activation gradients `S_l` (`which = Ptk`, d_l × d_l) or of
+/// the input gradients `J_l` (`which = InputGradients`, d_{l−1} × d_{l−1}).
+/// Blocks run in parallel (each single-threaded); their partial sums are
+/// added in block order, so the result does not depend on the number of
+/// threads.
+fn block_grams(
     arch: &Architecture,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
     block: usize,
-) -> Result<LayerTangents, MlpError> {
+    which: Gram,
+) -> Result<Vec<Mat<f64>>, MlpError> {
     arch.check(params)?;
     let n = x.nrows();
     if n == 0 {
@@ -121,51 +136,87 @@ pub fn tangents(
     }
     let block = block.max(1);
     let depth = arch.depth();
-    let zeros = || -> Kernels {
-        (
-            (1..=depth)
-                .map(|l| Mat::zeros(arch.widths[l], arch.widths[l]))
-                .collect(),
-            (0..depth)
-                .map(|l| Mat::zeros(arch.widths[l], arch.widths[l]))
-                .collect(),
-        )
+    let dim = |l: usize| match which {
+        Gram::Ptk => arch.widths[l + 1],
+        Gram::InputGradients => arch.widths[l],
     };
-    // Blocks run in parallel (each single-threaded); their partial sums are
-    // added in block order, so the result does not depend on the number of
-    // threads.
+    let zeros = || -> Vec<Mat<f64>> { (0..depth).map(|l| Mat::zeros(dim(l), dim(l))).collect() };
     let starts: Vec<usize> = (0..n).step_by(block).collect();
-    let partials: Vec<Result<Kernels, MlpError>> = starts
+    let partials: Vec<Result<Vec<Mat<f64>>, MlpError>> = starts
         .par_iter()
         .map(|&start| {
-            let (mut ptk, mut agop) = zeros();
+            let mut acc = zeros();
             let len = block.min(n - start);
-            visit_gradients(arch, params, x.subrows(start, len), Par::Seq, |l, s, j| {
-                gram_lower(&mut ptk[l], s);
-                gram_lower(&mut agop[l], j);
-            })?;
-            Ok((ptk, agop))
+            let first_layer_j = which == Gram::InputGradients;
+            visit_gradients(
+                arch,
+                params,
+                x.subrows(start, len),
+                Par::Seq,
+                first_layer_j,
+                |l, s, j| match which {
+                    Gram::Ptk => gram_lower(&mut acc[l], s),
+                    Gram::InputGradients => gram_lower(&mut acc[l], j),
+                },
+            )?;
+            Ok(acc)
         })
         .collect();
-    let (mut ptk, mut agop) = zeros();
+    let mut total = zeros();
     for part in partials {
-        let (p, a) = part?;
-        for (acc, m) in ptk.iter_mut().zip(&p).chain(agop.iter_mut().zip(&a)) {
+        for (acc, m) in total.iter_mut().zip(&part?) {
             *acc += m;
         }
     }
-    for k in &mut ptk {
-        mirror_lower(k);
+    for m in &mut total {
+        mirror_lower(m);
     }
-    for g in &mut agop {
-        mirror_lower(g);
-        *g *= faer::Scale(1.0 / n as f64);
-    }
+    Ok(total)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gram {
+    Ptk,
+    InputGradients,
+}
+
+/// `K_l` of every layer on the rows of `x` in blocks of at most `block`
+/// samples, and the AGOP by the chain rule `G_l = W_lᵀK_lW_l/n` (module
+/// docs). Never modifies `params`.
+pub fn tangents(
+    arch: &Architecture,
+    params: &[Mat<f64>],
+    x: MatRef<'_, f64>,
+    block: usize,
+) -> Result<LayerTangents, MlpError> {
+    let ptk = block_grams(arch, params, x, block, Gram::Ptk)?;
+    let n = x.nrows();
+    let agop = ptk
+        .iter()
+        .zip(params)
+        .map(|(k, w)| agop_from_ptk(w.as_ref(), k.as_ref(), n))
+        .collect();
     Ok(LayerTangents {
         ptk,
         agop,
         samples: n,
     })
+}
+
+/// The AGOP of every layer from the per-sample input gradients,
+/// `G_l = (1/n)Σ_blocks J_lᵀJ_l` — the computation that does not go through
+/// the PTK, for checking [`tangents`].
+pub fn agop_from_input_gradients(
+    arch: &Architecture,
+    params: &[Mat<f64>],
+    x: MatRef<'_, f64>,
+    block: usize,
+) -> Result<Vec<Mat<f64>>, MlpError> {
+    let mut g = block_grams(arch, params, x, block, Gram::InputGradients)?;
+    for m in &mut g {
+        *m *= faer::Scale(1.0 / x.nrows() as f64);
+    }
+    Ok(g)
 }
 
 /// `dst_lower += (MᵀM)_lower`: a symmetric rank-k update of one triangle,
