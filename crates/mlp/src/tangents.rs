@@ -50,43 +50,62 @@ fn visit_gradients(
     x: MatRef<'_, f64>,
     par: Par,
     first_layer_j: bool,
-    mut visit: impl FnMut(usize, &Mat<f64>, &Mat<f64>),
+    mut visit: impl FnMut(usize, MatRef<'_, f64>, MatRef<'_, f64>),
 ) -> Result<(), MlpError> {
     let fwd = forward(arch, params, x)?;
     let depth = arch.depth();
     let (b, c) = (x.nrows(), arch.widths[depth]);
-    let mut s = Mat::from_fn(c * b, c, |r, k| if r / b == k { 1.0 } else { 0.0 });
+    let rows = c * b;
+    // Two buffers, reused layer after layer: S_l lives in one, J_l = S_l W_l
+    // is written into the other and becomes S_{l−1} in place.
+    let width = arch.widths.iter().copied().max().unwrap_or(0);
+    let mut bufs = [
+        Mat::<f64>::zeros(rows, width),
+        Mat::<f64>::zeros(rows, width),
+    ];
+    for r in 0..rows {
+        bufs[0][(r, r / b)] = 1.0;
+    }
+    let (mut cur, mut s_cols) = (0usize, c);
     for l in (0..depth).rev() {
+        let (first, second) = bufs.split_at_mut(1);
+        let (src, dst) = if cur == 0 {
+            (&first[0], &mut second[0])
+        } else {
+            (&second[0], &mut first[0])
+        };
+        let s = src.as_ref().subcols(0, s_cols);
         if l == 0 && !first_layer_j {
             // J_1 = S_1 W_1 only feeds the input-gradient AGOP.
-            visit(l, &s, &Mat::zeros(0, 0));
+            visit(l, s, Mat::<f64>::zeros(0, 0).as_ref());
             break;
         }
-        let mut j = Mat::zeros(c * b, arch.widths[l]);
-        matmul(
-            j.as_mut(),
-            Accum::Replace,
-            s.as_ref(),
-            params[l].as_ref(),
-            1.0,
-            par,
-        );
-        visit(l, &s, &j);
+        let j_cols = arch.widths[l];
+        let mut j = dst.as_mut().subcols_mut(0, j_cols);
+        matmul(j.as_mut(), Accum::Replace, s, params[l].as_ref(), 1.0, par);
+        visit(l, s, j.as_ref());
         if l > 0 {
             // φ'(H_{l−1}) once per sample, applied to each output's rows.
             let h = &fwd.pre[l - 1];
             let mut dphi = vec![0.0; b];
-            for col in 0..j.ncols() {
+            for col in 0..j_cols {
                 for (d, &hv) in dphi.iter_mut().zip(h.col_as_slice(col)) {
                     *d = arch.activation.derivative(hv);
                 }
-                for chunk in j.col_as_slice_mut(col).chunks_exact_mut(b) {
+                let column = j
+                    .as_mut()
+                    .col_mut(col)
+                    .try_as_col_major_mut()
+                    .expect("owned columns are contiguous")
+                    .as_slice_mut();
+                for chunk in column.chunks_exact_mut(b) {
                     for (v, d) in chunk.iter_mut().zip(&dphi) {
                         *v *= d;
                     }
                 }
             }
-            s = j;
+            cur = 1 - cur;
+            s_cols = j_cols;
         }
     }
     Ok(())
@@ -108,7 +127,7 @@ pub fn pre_activation_gradients(
         x,
         get_global_parallelism(),
         false,
-        |l, s, _| out[l] = Some(s.clone()),
+        |l, s, _| out[l] = Some(s.to_owned()),
     )?;
     Ok(out
         .into_iter()
@@ -221,14 +240,14 @@ pub fn agop_from_input_gradients(
 
 /// `dst_lower += (MᵀM)_lower`: a symmetric rank-k update of one triangle,
 /// half the work of the full product.
-fn gram_lower(dst: &mut Mat<f64>, m: &Mat<f64>) {
+fn gram_lower(dst: &mut Mat<f64>, m: MatRef<'_, f64>) {
     triangular::matmul(
         dst.as_mut(),
         BlockStructure::TriangularLower,
         Accum::Add,
         m.transpose(),
         BlockStructure::Rectangular,
-        m.as_ref(),
+        m,
         BlockStructure::Rectangular,
         1.0,
         Par::Seq,
