@@ -8,25 +8,13 @@ use xtask::render::{Precision, json_report, markdown_report};
 
 #[test]
 fn quick_report_tables() {
-    let results = run_claims(
-        &RunOptions {
-            mode: Mode::Quick,
-            seed: None,
-        },
-        None,
-    );
+    let results = run_claims(&RunOptions::quick(), None);
     insta::assert_snapshot!(markdown_report(&results, Mode::Quick, Precision::Stable));
 }
 
 #[test]
 fn json_report_follows_the_contract() {
-    let results = run_claims(
-        &RunOptions {
-            mode: Mode::Quick,
-            seed: None,
-        },
-        Some("TMC25.A.alpha"),
-    );
+    let results = run_claims(&RunOptions::quick(), Some("TMC25.A.alpha"));
     let json = json_report(&results, Mode::Quick);
     assert_eq!(json["schema"], 1);
     assert_eq!(json["mode"], "quick");

@@ -45,6 +45,16 @@ pub struct RunOptions {
     pub seed: Option<u64>,
 }
 
+impl RunOptions {
+    /// Quick mode with the fixtures' seeds (what `cargo test` checks).
+    pub fn quick() -> Self {
+        RunOptions {
+            mode: Mode::Quick,
+            seed: None,
+        }
+    }
+}
+
 /// A family of claims sharing experiments (e.g. all of TMC25 Theorem A).
 pub struct Family {
     /// Paper key.

@@ -1,17 +1,11 @@
 //! BMA24 as a test: the two AGOP computations agree for every activation,
 //! and the training measurements are finite, in range and `info`.
 
-use claims::{Mode, RunOptions, Verdict, run_claims};
+use claims::{RunOptions, Verdict, run_claims};
 
 #[test]
 fn bma24_claims() {
-    let results = run_claims(
-        &RunOptions {
-            mode: Mode::Quick,
-            seed: None,
-        },
-        Some("BMA24."),
-    );
+    let results = run_claims(&RunOptions::quick(), Some("BMA24."));
     let cfg = claims::bma24::config().unwrap();
     let hidden = cfg.training.depth - 1;
     let early = 3 * cfg.early.widths_hidden.len();

@@ -1,16 +1,10 @@
 //! TMC25's nonlinear counterexamples as a test: every claim passes.
 
-use claims::{Mode, RunOptions, Verdict, run_claims};
+use claims::{RunOptions, Verdict, run_claims};
 
 #[test]
 fn counterexample_claims_hold() {
-    let results = run_claims(
-        &RunOptions {
-            mode: Mode::Quick,
-            seed: None,
-        },
-        Some("TMC25.C."),
-    );
+    let results = run_claims(&RunOptions::quick(), Some("TMC25.C."));
     let cfg = claims::tmc25::counterexamples::config().unwrap();
     assert_eq!(results.len(), 2 + cfg.quadratic.scales.len() + 1);
     for r in &results {

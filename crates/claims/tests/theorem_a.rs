@@ -1,17 +1,11 @@
 //! TMC25 Theorem A as a test: every claim of the family passes in quick mode,
 //! except A.alpha for C = 1, which must be `undefined` because rank G_1 = 1.
 
-use claims::{Mode, RunOptions, Verdict, run_claims};
+use claims::{RunOptions, Verdict, run_claims};
 
 #[test]
 fn theorem_a_claims_hold() {
-    let results = run_claims(
-        &RunOptions {
-            mode: Mode::Quick,
-            seed: None,
-        },
-        Some("TMC25.A."),
-    );
+    let results = run_claims(&RunOptions::quick(), Some("TMC25.A."));
     assert!(!results.is_empty());
     for r in &results {
         let scalar_alpha = r.key == "A.alpha" && r.params["C"] == 1;

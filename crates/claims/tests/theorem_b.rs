@@ -1,19 +1,13 @@
 //! TMC25 Theorem B as a test: every claim of the family passes in quick mode.
 
-use claims::{Mode, RunOptions, Verdict, run_claims};
+use claims::{RunOptions, Verdict, run_claims};
 
 #[test]
 fn theorem_b_claims_hold() {
-    let results = run_claims(
-        &RunOptions {
-            mode: Mode::Quick,
-            seed: None,
-        },
-        Some("TMC25.B."),
-    )
-    .into_iter()
-    .filter(|r| r.key != "B.optimizers")
-    .collect::<Vec<_>>();
+    let results = run_claims(&RunOptions::quick(), Some("TMC25.B."))
+        .into_iter()
+        .filter(|r| r.key != "B.optimizers")
+        .collect::<Vec<_>>();
     let cfg = claims::tmc25::theorem_b::config().unwrap();
     let l = cfg.depths.len();
     // decay_rate per (L, λ); gd_contraction at η and η/2; asymptotic and
@@ -39,13 +33,7 @@ fn theorem_b_claims_hold() {
 /// ratio must lie in [3, 5].
 #[test]
 fn gd_contraction_deviation_is_second_order() {
-    let results = run_claims(
-        &RunOptions {
-            mode: Mode::Quick,
-            seed: None,
-        },
-        Some("TMC25.B.gd_contraction[L=2"),
-    );
+    let results = run_claims(&RunOptions::quick(), Some("TMC25.B.gd_contraction[L=2"));
     assert_eq!(results.len(), 2);
     let dev = |r: &claims::ClaimResult| (r.measured.unwrap() - r.predicted.unwrap()).abs();
     let ratio = dev(&results[0]) / dev(&results[1]);
@@ -57,13 +45,7 @@ fn gd_contraction_deviation_is_second_order() {
 /// a label-noise comparison row.
 #[test]
 fn optimizer_study_rows() {
-    let results = run_claims(
-        &RunOptions {
-            mode: Mode::Quick,
-            seed: None,
-        },
-        Some("TMC25.B.optimizers"),
-    );
+    let results = run_claims(&RunOptions::quick(), Some("TMC25.B.optimizers"));
     let cfg = claims::tmc25::optimizers::config().unwrap();
     let cells = cfg.data_sets_quick.len()
         * cfg.optimizers.len()
