@@ -4,9 +4,10 @@
 //! * [`gradient_flow`]: `dθ/dt = −∇ℒ(θ) − λθ`, integrated by the embedded
 //!   Dormand–Prince 5(4) Runge–Kutta pair with error control (never plain
 //!   small-step GD called "gradient flow").
-//! * [`discrete`]: gradient descent `θ ← (1 − ηλ)θ − η∇ℒ(θ)`.
-//! * [`optimizers`]: GD, minibatch SGD, heavy-ball and Nesterov momentum,
-//!   Adam (L2-coupled decay) and AdamW (decoupled decay), one interface.
+//! * [`optimizers`]: gradient descent `θ ← (1 − ηλ)θ − η∇ℒ(θ)` (the
+//!   forward-Euler discretisation of the flow, time `t = kη`), minibatch
+//!   SGD, heavy-ball and Nesterov momentum, Adam (L2-coupled decay) and
+//!   AdamW (decoupled decay), one interface.
 //! * [`schedule`]: checkpoint times, log-spaced or linear.
 //!
 //! The model is seen only through [`Objective`]: a data loss and its
@@ -16,7 +17,6 @@
 //! cannot change the run.
 #![warn(missing_docs)]
 
-pub mod discrete;
 pub mod gradient_flow;
 pub mod optimizers;
 pub mod params;
@@ -24,7 +24,6 @@ pub mod schedule;
 
 use faer::Mat;
 
-pub use discrete::{GradientDescent, run_gradient_descent};
 pub use gradient_flow::{GradientFlow, run_gradient_flow};
 pub use optimizers::{Decay, Method, Optimizer, OptimizerParams, run_optimizer};
 pub use schedule::Schedule;

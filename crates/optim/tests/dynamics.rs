@@ -2,8 +2,8 @@
 
 use faer::Mat;
 use optim::{
-    DynamicsError, GradientDescent, GradientFlow, Objective, Schedule, run_gradient_descent,
-    run_gradient_flow,
+    DynamicsError, GradientFlow, Objective, OptimizerParams, Schedule, run_gradient_flow,
+    run_optimizer,
 };
 use proptest::prelude::*;
 
@@ -73,8 +73,8 @@ proptest! {
         let w0 = mats(&shapes, seed);
         let target = mats(&shapes, seed + 3);
         let mut obj = Quadratic { target: target.clone() };
-        let gd = GradientDescent { learning_rate: eta, weight_decay: lambda };
-        let (w1, stats) = run_gradient_descent(&gd, &mut obj, &w0, &[0, 1], |_| {}).unwrap();
+        let gd = OptimizerParams::gd(eta, lambda).validate().unwrap();
+        let (w1, stats) = run_optimizer(&gd, &mut obj, &w0, &[0, 1], |_| {}).unwrap();
         prop_assert_eq!(stats.steps, 1);
         let hand = Mat::from_fn(2, 3, |i, j| (1.0 - eta * lambda) * w0[0][(i, j)] - eta * (w0[0][(i, j)] - target[0][(i, j)]));
         prop_assert!((&w1[0] - &hand).norm_l2() <= 1e-15 * (1.0 + hand.norm_l2()));
@@ -98,12 +98,8 @@ impl Objective for Exploding {
 #[test]
 fn divergence_is_a_typed_error_naming_the_step() {
     let w0 = vec![Mat::from_fn(2, 2, |_, _| 1.0)];
-    let gd = GradientDescent {
-        learning_rate: 0.1,
-        weight_decay: 0.0,
-    };
-    let err =
-        run_gradient_descent(&gd, &mut Exploding { calls: 0 }, &w0, &[0, 10], |_| {}).unwrap_err();
+    let gd = OptimizerParams::gd(0.1, 0.0).validate().unwrap();
+    let err = run_optimizer(&gd, &mut Exploding { calls: 0 }, &w0, &[0, 10], |_| {}).unwrap_err();
     assert_eq!(
         err,
         DynamicsError::Diverged {
@@ -122,30 +118,12 @@ fn divergence_is_a_typed_error_naming_the_step() {
 fn invalid_hyperparameters_are_named() {
     let w0 = vec![Mat::<f64>::zeros(1, 1)];
     let mut obj = Quadratic { target: w0.clone() };
-    for (gd, field) in [
-        (
-            GradientDescent {
-                learning_rate: -1.0,
-                weight_decay: 0.0,
-            },
-            "dynamics.learning_rate",
-        ),
-        (
-            GradientDescent {
-                learning_rate: f64::NAN,
-                weight_decay: 0.0,
-            },
-            "dynamics.learning_rate",
-        ),
-        (
-            GradientDescent {
-                learning_rate: 0.1,
-                weight_decay: -1.0,
-            },
-            "dynamics.weight_decay",
-        ),
+    for ((eta, lambda), field) in [
+        ((-1.0, 0.0), "dynamics.learning_rate"),
+        ((f64::NAN, 0.0), "dynamics.learning_rate"),
+        ((0.1, -1.0), "dynamics.weight_decay"),
     ] {
-        let e = run_gradient_descent(&gd, &mut obj, &w0, &[0, 1], |_| {}).unwrap_err();
+        let e = OptimizerParams::gd(eta, lambda).validate().unwrap_err();
         assert!(e.to_string().starts_with(field), "{e}");
     }
     let flow = GradientFlow {

@@ -22,7 +22,7 @@ use experiment::measure::layer_relerr;
 use experiment::{Experiment, ExperimentConfig, Prepared, Trajectory};
 use faer::Mat;
 use metrics::{AlphaEstimate, AlphaEstimator};
-use optim::{GradientDescent, Objective};
+use optim::{Objective, OptimizerParams};
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
@@ -362,11 +362,10 @@ fn gd_weights(
 ) -> Result<Vec<Mat<f64>>, String> {
     let mut objective =
         LinearObjective::new(&prepared.stats, &exp.widths).map_err(|e| e.to_string())?;
-    let gd = GradientDescent {
-        learning_rate: eta,
-        weight_decay: 0.0,
-    };
-    optim::run_gradient_descent(
+    let gd = OptimizerParams::gd(eta, 0.0)
+        .validate()
+        .map_err(|e| e.to_string())?;
+    optim::run_optimizer(
         &gd,
         &mut objective,
         &prepared.init.weights,
