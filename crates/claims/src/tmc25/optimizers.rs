@@ -30,7 +30,6 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::imbalance_mats;
 use super::theorem_b::gd_trace;
 use crate::claim::{Claim, Comparison};
 use crate::{ClaimResult, Family, Mode, RunOptions};
@@ -169,10 +168,10 @@ fn run_one(cfg: &Config, cell: &Cell, seed: u64) -> Result<Outcome, String> {
             let theorem = match exp.dynamics {
                 Dynamics::GradientFlow(g) => {
                     let decay = (-2.0 * g.weight_decay * last.time).exp();
-                    let worst = imbalance_mats(&last.weights)
+                    let worst = init::imbalance_norms(&last.weights)
                         .iter()
                         .zip(&prepared.init.imbalance)
-                        .map(|(d, d0)| (d.norm_l2() - decay * d0).abs() / (1.0 + d0))
+                        .map(|(d, d0)| (d - decay * d0).abs() / (1.0 + d0))
                         .fold(0.0, f64::max);
                     Some((worst, traj.stats.steps as f64 * g.rtol))
                 }

@@ -211,12 +211,7 @@ fn decay_rate(cfg: &Config, depth: usize, lambda: f64, seed: Option<u64>) -> Cla
     let norms: Vec<Vec<f64>> = traj
         .snapshots
         .iter()
-        .map(|s| {
-            imbalance_mats(&s.weights)
-                .iter()
-                .map(|m| m.norm_l2())
-                .collect()
-        })
+        .map(|s| init::imbalance_norms(&s.weights))
         .collect();
     let predicted = 2.0 * lambda;
     let rates: Vec<f64> = (0..depth - 1)
