@@ -1,0 +1,45 @@
+//! Empirical neural tangent kernels and kernel alignment (SPEC §5–6).
+//!
+//! * [`kernel`]: the empirical NTK of an MLP or deep linear network
+//!   (identity activation), per output or full, in closed form layer by
+//!   layer and from the explicit parameter Jacobian (ABP22, SB21);
+//! * [`alignment`]: kernel–target (uncentred and centred), kernel–kernel and
+//!   top-k eigenfunction alignment, and SB21's specialisation matrix;
+//! * [`ridge`]: kernel ridge regression with an absolute ridge, the
+//!   predictor ABP22's Theorem 1 compares the trained network with.
+
+pub mod alignment;
+pub mod kernel;
+pub mod ridge;
+
+pub use alignment::{
+    centered_kernel_target_alignment, diagonal_excess, kernel_alignment, kernel_target_alignment,
+    specialisation_matrix, top_k_alignment,
+};
+pub use kernel::{
+    full_ntk, jacobian_ntk, output_block, parameter_jacobian, per_output_ntk,
+    per_output_ntk_between,
+};
+pub use ridge::KernelRidge;
+
+/// Errors of the NTK computations.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NtkError {
+    /// The network or data do not fit.
+    #[error(transparent)]
+    Network(#[from] mlp::MlpError),
+    /// A metric's input was invalid or its value undefined.
+    #[error(transparent)]
+    Metric(#[from] MetricError),
+    /// `K + λI` is not positive definite, so the ridge solve has no
+    /// Cholesky factor.
+    #[error(
+        "kernel ridge regression: K + λI is not positive definite (λ = {ridge:e}); use a positive ridge"
+    )]
+    NotPositiveDefinite {
+        /// The ridge used.
+        ridge: f64,
+    },
+}
+
+use metrics::MetricError;

@@ -1,0 +1,229 @@
+//! The empirical NTK against independent computations: the closed form vs
+//! the explicit parameter Jacobian (over shapes, activations, biases), the
+//! two-layer linear formula `xᵀ(WᵀW + |a|²I)x'`, kernel ridge regression vs
+//! a direct solve, and the alignments' defining properties.
+
+use faer::Mat;
+use mlp::{Activation, Architecture};
+use ntk::{
+    KernelRidge, centered_kernel_target_alignment, diagonal_excess, full_ntk, jacobian_ntk,
+    kernel_alignment, kernel_target_alignment, output_block, per_output_ntk,
+    per_output_ntk_between, specialisation_matrix, top_k_alignment,
+};
+use proptest::prelude::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+const ACTIVATIONS: [Activation; 6] = [
+    Activation::Identity,
+    Activation::Relu,
+    Activation::LeakyRelu { slope: 0.1 },
+    Activation::Tanh,
+    Activation::Gelu,
+    Activation::Quadratic,
+];
+
+fn network(
+    seed: u64,
+    widths: &[usize],
+    bias: bool,
+    act: Activation,
+) -> (Architecture, Vec<Mat<f64>>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut params: Vec<Mat<f64>> = widths
+        .windows(2)
+        .map(|w| {
+            let scale = 1.0 / (w[0] as f64).sqrt();
+            datasets::gaussian_matrix(w[1], w[0], &mut rng) * faer::Scale(scale)
+        })
+        .collect();
+    if bias {
+        for &w in &widths[1..] {
+            params.push(datasets::gaussian_matrix(1, w, &mut rng));
+        }
+    }
+    (
+        Architecture {
+            widths: widths.to_vec(),
+            activation: act,
+            bias,
+        },
+        params,
+    )
+}
+
+fn rel(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
+    (a - b).norm_l2() / b.norm_l2().max(1e-300)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Closed form `Σ_l ⟨a_{l−1}, a'_{l−1}⟩⟨δ_l, δ'_l⟩` vs `J Jᵀ` from the
+    /// loss backpropagation: the same sums in a different order, so they
+    /// agree to round-off (~P·ε relative for P ≤ 200 parameters); the
+    /// tolerance 1e-12 is the issue's.
+    #[test]
+    fn closed_form_matches_jacobian(
+        seed in 0u64..1000,
+        widths in (1usize..=3).prop_flat_map(|l| prop::collection::vec(1usize..=5, l + 1)),
+        n in 1usize..7,
+        bias in any::<bool>(),
+        a in 0usize..6,
+    ) {
+        let (arch, params) = network(seed, &widths, bias, ACTIVATIONS[a]);
+        let x = datasets::gaussian_matrix(n, widths[0], &mut ChaCha8Rng::seed_from_u64(seed + 1));
+        let closed = full_ntk(&arch, &params, x.as_ref()).unwrap();
+        let jac = jacobian_ntk(&arch, &params, x.as_ref()).unwrap();
+        prop_assert!(rel(&closed, &jac) <= 1e-12, "relerr {}", rel(&closed, &jac));
+        let per = per_output_ntk(&arch, &params, x.as_ref()).unwrap();
+        for (c, k) in per.iter().enumerate() {
+            // Same products as the full kernel's diagonal blocks: round-off only.
+            prop_assert!(rel(k, &output_block(closed.as_ref(), n, c)) <= 1e-12);
+        }
+        // Measuring never changes the parameters.
+        let (_, again) = network(seed, &widths, bias, ACTIVATIONS[a]);
+        prop_assert_eq!(params, again);
+    }
+
+    /// The cross kernel `Θ(X_1, X_2)` is the off-diagonal block of the
+    /// kernel of the stacked data (same products; round-off only).
+    #[test]
+    fn cross_kernel_is_a_block(seed in 0u64..1000, n1 in 1usize..5, n2 in 1usize..5, a in 0usize..6) {
+        let widths = [3, 4, 2];
+        let (arch, params) = network(seed, &widths, false, ACTIVATIONS[a]);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed + 7);
+        let x = datasets::gaussian_matrix(n1 + n2, 3, &mut rng);
+        let whole = per_output_ntk(&arch, &params, x.as_ref()).unwrap();
+        let cross = per_output_ntk_between(&arch, &params, x.subrows(0, n1), x.subrows(n1, n2)).unwrap();
+        for c in 0..2 {
+            let block = whole[c].submatrix(0, n1, n1, n2).to_owned();
+            prop_assert!(rel(&cross[c], &block) <= 1e-12);
+        }
+    }
+}
+
+/// Two-layer linear `f = aᵀWx`: `Θ(x, x') = xᵀ(WᵀW + |a|² I)x'` (SPEC §5).
+/// Tolerance 1e-12: the two sides sum the same products in another order.
+#[test]
+fn two_layer_linear_formula() {
+    let (arch, params) = network(3, &[6, 9, 1], false, Activation::Identity);
+    let x = datasets::gaussian_matrix(8, 6, &mut ChaCha8Rng::seed_from_u64(4));
+    let k = &per_output_ntk(&arch, &params, x.as_ref()).unwrap()[0];
+    let (w, a) = (&params[0], &params[1]);
+    let m = w.transpose() * w + Mat::<f64>::identity(6, 6) * faer::Scale(a.squared_norm_l2());
+    let formula = &x * &m * x.transpose();
+    assert!(rel(k, &formula) <= 1e-12, "relerr {}", rel(k, &formula));
+}
+
+/// Kernel ridge regression against a direct dense solve of
+/// `(K + λI)α = Y` by LU (partial pivoting). Both are backward stable;
+/// with cond(K + λI) ≤ ~1e4 here the forward error is ≤ ~1e4·ε, so 1e-10.
+#[test]
+fn kernel_ridge_matches_direct_solve() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let z = datasets::gaussian_matrix(12, 5, &mut rng);
+    let k = &z * z.transpose();
+    let y = datasets::gaussian_matrix(12, 2, &mut rng);
+    let ridge = 0.1;
+    let fit = KernelRidge::fit(k.as_ref(), y.as_ref(), ridge).unwrap();
+    let reg = &k + Mat::<f64>::identity(12, 12) * faer::Scale(ridge);
+    let direct = faer::linalg::solvers::Solve::solve(&reg.partial_piv_lu(), y.as_ref());
+    assert!(rel(&fit.coefficients().to_owned(), &direct) <= 1e-10);
+    // Predictions on the training points: (K)(K + λI)^{-1}Y.
+    let pred = fit.predict(k.as_ref()).unwrap();
+    assert!(rel(&pred, &(&k * &direct)) <= 1e-10);
+    // A singular kernel without ridge is a typed error, not NaN.
+    let err = KernelRidge::fit(k.as_ref(), y.as_ref(), 0.0).unwrap_err();
+    assert!(matches!(err, ntk::NtkError::NotPositiveDefinite { .. }));
+    assert!(KernelRidge::fit(k.as_ref(), y.as_ref(), f64::NAN).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Alignments lie in [−1, 1] (Cauchy–Schwarz; PSD kernels give
+    /// [0, 1]), are scale invariant, and `K = yyᵀ` is perfectly aligned.
+    /// Tolerances: round-off of O(n²) sums, 1e-12.
+    #[test]
+    fn alignment_properties(seed in 0u64..1000, n in 2usize..10, r in 1usize..6, scale in 1e-3f64..1e3) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let z = datasets::gaussian_matrix(n, r, &mut rng);
+        let k = &z * z.transpose();
+        let y = datasets::gaussian_matrix(n, 1, &mut rng);
+        let a = kernel_target_alignment(k.as_ref(), y.as_ref()).unwrap();
+        prop_assert!((-1e-12..=1.0 + 1e-12).contains(&a));
+        let scaled = &k * faer::Scale(scale);
+        let b = kernel_target_alignment(scaled.as_ref(), y.as_ref()).unwrap();
+        prop_assert!((a - b).abs() <= 1e-12);
+        let yy = &y * y.transpose();
+        prop_assert!((kernel_target_alignment(yy.as_ref(), y.as_ref()).unwrap() - 1.0).abs() <= 1e-12);
+        prop_assert!((kernel_alignment(k.as_ref(), k.as_ref()).unwrap() - 1.0).abs() <= 1e-12);
+        // All n eigenvectors capture all of the target.
+        prop_assert!((top_k_alignment(k.as_ref(), y.as_ref(), n).unwrap() - 1.0).abs() <= 1e-12);
+        let c = centered_kernel_target_alignment(k.as_ref(), y.as_ref());
+        if let Ok(c) = c {
+            prop_assert!((-1.0 - 1e-12..=1.0 + 1e-12).contains(&c));
+        }
+    }
+}
+
+/// The top-1 alignment of `K = v vᵀ + ε I` with `y = v` is 1 (v is the
+/// leading eigenvector; exact up to eigensolver round-off, 1e-12).
+#[test]
+fn top_eigenfunction_alignment() {
+    let v = Mat::from_fn(5, 1, |i, _| (i + 1) as f64);
+    let k = &v * v.transpose() + Mat::<f64>::identity(5, 5) * faer::Scale(1e-3);
+    assert!((top_k_alignment(k.as_ref(), v.as_ref(), 1).unwrap() - 1.0).abs() <= 1e-12);
+    let e = Mat::from_fn(
+        5,
+        1,
+        |i, _| if i == 0 { 1.0 } else { -1.0 / 4.0 * (i as f64) },
+    );
+    assert!(top_k_alignment(k.as_ref(), e.as_ref(), 1).unwrap() < 1.0);
+}
+
+/// Zero kernels and targets are typed undefined outcomes, not NaN.
+#[test]
+fn undefined_alignments_are_typed() {
+    let zero = Mat::<f64>::zeros(4, 4);
+    let y = Mat::from_fn(4, 1, |i, _| i as f64);
+    let e = kernel_target_alignment(zero.as_ref(), y.as_ref()).unwrap_err();
+    assert!(matches!(e, metrics::MetricError::Undefined(_)));
+    let k = Mat::<f64>::identity(4, 4);
+    let e = kernel_target_alignment(k.as_ref(), Mat::<f64>::zeros(4, 1).as_ref()).unwrap_err();
+    assert!(matches!(e, metrics::MetricError::Undefined(_)));
+    // A constant target has no centred alignment.
+    let e = centered_kernel_target_alignment(k.as_ref(), Mat::<f64>::full(4, 1, 2.0).as_ref())
+        .unwrap_err();
+    assert!(matches!(e, metrics::MetricError::Undefined(_)));
+    assert!(kernel_target_alignment(k.as_ref(), Mat::<f64>::zeros(3, 1).as_ref()).is_err());
+}
+
+/// Deep linear networks do not specialise (SPEC §6): for `f = A W x`,
+/// `K_c = xᵀWᵀWx' + ‖A_c‖² xᵀx'`, so every `K_c` is a positive mix of the
+/// same two kernels. Check the formula (round-off, 1e-12) and that the
+/// specialisation matrix is computed per (kernel, target column).
+#[test]
+fn linear_per_output_kernels_share_features() {
+    let (arch, params) = network(5, &[4, 6, 3], false, Activation::Identity);
+    let x = datasets::gaussian_matrix(7, 4, &mut ChaCha8Rng::seed_from_u64(6));
+    let ks = per_output_ntk(&arch, &params, x.as_ref()).unwrap();
+    let (w, a) = (&params[0], &params[1]);
+    let feat = &x * w.transpose() * w * x.transpose();
+    let lin = &x * x.transpose();
+    for (c, k) in ks.iter().enumerate() {
+        let ac = a.row(c).norm_l2().powi(2);
+        let formula = &feat + &lin * faer::Scale(ac);
+        assert!(rel(k, &formula) <= 1e-12);
+    }
+    let y = datasets::gaussian_matrix(7, 3, &mut ChaCha8Rng::seed_from_u64(8));
+    let s = specialisation_matrix(&ks, y.as_ref()).unwrap();
+    for c in 0..3 {
+        for c2 in 0..3 {
+            let direct = kernel_target_alignment(ks[c].as_ref(), y.subcols(c2, 1)).unwrap();
+            assert_eq!(s[(c, c2)], direct);
+        }
+    }
+    assert!(diagonal_excess(s.as_ref()).unwrap().is_finite());
+}
