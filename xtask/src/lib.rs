@@ -2,5 +2,6 @@
 //! tables and `report.json`) and of single-run trajectories (CSV and JSON).
 #![warn(missing_docs)]
 
+pub mod plot;
 pub mod render;
 pub mod trajectory;
