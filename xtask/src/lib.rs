@@ -2,6 +2,8 @@
 //! tables and `report.json`) and of single-run trajectories (CSV and JSON).
 #![warn(missing_docs)]
 
+pub mod figures;
 pub mod plot;
+pub mod progress;
 pub mod render;
 pub mod trajectory;
