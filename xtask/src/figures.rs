@@ -137,7 +137,9 @@ fn nfa_relerr(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>> {
             "NFA error `relerr(W_1ᵀW_1, G_1^{{1/L}}) = ‖W_1ᵀW_1 − G_1^{{1/L}}‖_F / ‖G_1^{{1/L}}‖_F` of a depth-{DEPTH} linear network under gradient flow. \
              Balanced inits satisfy it to round-off at all times (Theorem A; with decay too, since balancedness is preserved); \
              from an unbalanced init weight decay drives it to zero (Theorem B), while without decay the conserved imbalance keeps it broken. \
-             The λ = 0 balanced run is `A.identity` (its own fixture, C = {OUTPUTS}, width {WIDTH}); the others share the Theorem B fixture."
+             The λ = 0 balanced run is `A.identity` (its own fixture, C = {OUTPUTS}, width {WIDTH}); the others share the Theorem B fixture. \
+             The bump of the balanced run with decay is a mode that weight decay switches off: once its AGOP eigenvalue falls below the \
+             eigenvalue cutoff `n·ε_mach·λ_max` it is clipped to zero while `W_1ᵀW_1` still holds its small share, until the mode has decayed."
         ),
         svg,
     }))
@@ -162,6 +164,8 @@ fn imbalance_decay(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>>
         })
         .collect();
     let (_, _, first) = runs.first()?;
+    // Colour = layer, marker = λ. The λ collapse onto one curve in 2λt, so
+    // the markers are drawn largest first: circles, triangles, then crosses.
     let markers = [Style::Circles, Style::Triangles, Style::Crosses];
     let mut series = Vec::new();
     for (k, (lambda, t, layers)) in runs.iter().enumerate() {
@@ -172,9 +176,9 @@ fn imbalance_decay(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>>
                     format!("‖D_{}‖_F, λ = {lambda}", l + 1),
                     x.clone(),
                     norms.clone(),
-                    k,
+                    l,
                 )
-                .style(markers[l % markers.len()]),
+                .style(markers[k % markers.len()]),
             );
         }
     }
@@ -194,7 +198,7 @@ fn imbalance_decay(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>>
                 format!("predicted ‖D_{}(0)‖_F e^(−2λt)", l + 1),
                 grid.clone(),
                 predicted,
-                6,
+                l,
             )
             .style(Style::Dashed),
         );
@@ -213,7 +217,7 @@ fn imbalance_decay(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>>
     Some(time_series_svg(&plot).map(|svg| Figure {
         file: "tmc25_imbalance_decay.svg".into(),
         caption: format!(
-            "Imbalance norms `‖D_l(t)‖_F` of a depth-{DEPTH} linear network under gradient flow with weight decay λ (markers; colour = λ, shape = layer) \
+            "Imbalance norms `‖D_l(t)‖_F` of a depth-{DEPTH} linear network under gradient flow with weight decay λ (markers; colour = layer, shape = λ) \
              against the prediction `‖D_l(0)‖_F e^{{−2λt}}` (dashed), with time rescaled to 2λt so that every λ falls on the same line."
         ),
         svg,
@@ -322,7 +326,7 @@ fn bma24_nfa(results: &[ClaimResult], data: &str) -> Option<Result<Figure, PlotE
             Panel::new(Axis::linear("UC-NFA: pearson(W_lᵀK_lW_l, W_lᵀW_l)"), uc)
                 .legend(SeriesLabelPosition::LowerRight),
             Panel::new(Axis::linear("C-NFA: pearson(ΔW_lᵀK_lΔW_l, ΔW_lᵀΔW_l)"), c)
-                .legend(SeriesLabelPosition::LowerRight),
+                .legend(SeriesLabelPosition::LowerLeft),
         ],
     };
     Some(time_series_svg(&plot).map(|svg| Figure {

@@ -231,7 +231,11 @@ fn report(args: &ReportArgs) -> Result<ExitCode, Failure> {
         }
         written.push("report.md".to_owned());
         if !figures.is_empty() {
-            written.push(format!("{} figures", figures.len()));
+            written.push(format!(
+                "{} figure{}",
+                figures.len(),
+                if figures.len() == 1 { "" } else { "s" }
+            ));
         }
     }
     if args.format != Format::Md {

@@ -85,7 +85,16 @@ impl Scale {
     fn tick(self, v: f64) -> String {
         match self {
             Scale::Log if (v - v.round()).abs() < 1e-9 => format!("1e{}", v.round() as i32),
-            Scale::Log => format!("{:.1e}", 10f64.powf(v)),
+            Scale::Log => {
+                let x = 10f64.powf(v);
+                if (1e-3..1e4).contains(&x) {
+                    // Two significant digits.
+                    let decimals = (1 - x.log10().floor() as i32).max(0) as usize;
+                    format!("{x:.decimals$}")
+                } else {
+                    format!("{x:.1e}")
+                }
+            }
             Scale::Linear => tick(v),
         }
     }
@@ -824,6 +833,9 @@ mod tests {
     fn ticks_are_short() {
         assert_eq!(Scale::Log.tick(-3.0), "1e-3");
         assert_eq!(Scale::Log.tick(0.0), "1e0");
+        assert_eq!(Scale::Log.tick(0.5), "3.2");
+        assert_eq!(Scale::Log.tick(-0.5), "0.32");
+        assert_eq!(Scale::Log.tick(-5.5), "3.2e-6");
         assert_eq!(Scale::Linear.tick(0.25), "0.25");
         assert_eq!(Scale::Linear.tick(-0.0), "0");
         assert_eq!(Scale::Linear.tick(2.0), "2");
