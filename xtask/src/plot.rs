@@ -211,11 +211,7 @@ impl Series {
     }
 
     /// Plotted points (and band ends) that both axes can show.
-    fn points(
-        &self,
-        xs: Scale,
-        ys: Scale,
-    ) -> Result<Vec<(f64, f64, Option<(f64, f64)>)>, PlotError> {
+    fn points(&self, xs: Scale, ys: Scale) -> Result<Vec<Point>, PlotError> {
         let n = self.x.len();
         let ragged = self.y.len() != n
             || self
@@ -237,6 +233,9 @@ impl Series {
             .collect())
     }
 }
+
+/// A plotted point `(x, y)` and its band `(lower, upper)`, if any.
+type Point = (f64, f64, Option<(f64, f64)>);
 
 /// Okabe–Ito colour-blind-safe palette (without yellow, which is unreadable
 /// on white).
@@ -330,8 +329,8 @@ pub fn time_series_svg(plot: &TimeSeriesPlot) -> Result<String, PlotError> {
 
 /// The plotted range of the values `f` picks from the points of `series`.
 fn span<'a>(
-    series: impl Iterator<Item = &'a Vec<(f64, f64, Option<(f64, f64)>)>>,
-    f: impl Fn(&(f64, f64, Option<(f64, f64)>)) -> Vec<f64>,
+    series: impl Iterator<Item = &'a Vec<Point>>,
+    f: impl Fn(&Point) -> Vec<f64>,
 ) -> Option<(f64, f64)> {
     series.flatten().flat_map(f).fold(None, |acc, v| match acc {
         None => Some((v, v)),
@@ -345,7 +344,7 @@ fn draw_panel(
     panel: &Panel,
 ) -> Result<(), PlotError> {
     let right_scale = panel.y_right.as_ref().map_or(Scale::Linear, |a| a.scale);
-    let points: Vec<Vec<(f64, f64, Option<(f64, f64)>)>> = panel
+    let points: Vec<Vec<Point>> = panel
         .series
         .iter()
         .map(|s| {
@@ -361,7 +360,7 @@ fn draw_panel(
             .filter(move |(s, _)| s.right == right)
             .map(|(_, p)| p)
     };
-    let y_values = |p: &(f64, f64, Option<(f64, f64)>)| {
+    let y_values = |p: &Point| {
         let mut v = vec![p.1];
         if let Some((l, u)) = p.2 {
             v.extend([l, u]);

@@ -173,13 +173,18 @@ pub struct FamilyRun {
     pub seconds: f64,
 }
 
+/// Called with the labels of the families about to run.
+pub type PlanHook<'a> = &'a (dyn Fn(&[String]) + Sync);
+/// Called with each family run as it finishes.
+pub type FamilyHook<'a> = &'a (dyn Fn(&FamilyRun) + Sync);
+
 /// Observers of [`run_families`]; the library prints nothing itself.
 #[derive(Default)]
 pub struct RunHooks<'a> {
     /// Called once per selected family before any runs, with the labels.
-    pub on_plan: Option<&'a (dyn Fn(&[String]) + Sync)>,
+    pub on_plan: Option<PlanHook<'a>>,
     /// Called from the worker thread as each family finishes.
-    pub on_family: Option<&'a (dyn Fn(&FamilyRun) + Sync)>,
+    pub on_family: Option<FamilyHook<'a>>,
     /// When true, families not yet started are skipped once a finished
     /// family has a failing claim (make-like: work under way completes).
     pub stop_after_failure: bool,
