@@ -328,7 +328,7 @@ impl Provenance {
     pub fn markdown(&self) -> String {
         let mut out = String::from("| provenance | |\n|---|---|\n");
         for (k, v) in [
-            ("crate version", self.version.clone()),
+            ("crate version", format!("{} (workspace)", self.version)),
             ("git commit", self.commit_text()),
             ("mode", self.mode.name().to_owned()),
             ("seeds", self.seeds()),
