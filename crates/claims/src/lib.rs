@@ -8,6 +8,7 @@
 //! ABP22, SB21).
 #![warn(missing_docs)]
 
+pub mod abp22;
 pub mod bma24;
 pub mod claim;
 pub mod tmc25;
@@ -145,6 +146,7 @@ pub fn families() -> Vec<Family> {
         tmc25::optimizers::FAMILY,
         tmc25::counterexamples::FAMILY,
         bma24::FAMILY,
+        abp22::FAMILY,
     ]
 }
 
