@@ -319,8 +319,18 @@ pub fn time_series_svg(plot: &TimeSeriesPlot) -> Result<String, PlotError> {
         root.fill(&WHITE).map_err(drawing)?;
         let body = root.titled(&plot.title, font(17)).map_err(drawing)?;
         let areas = body.split_evenly((plot.panels.len().max(1), 1));
+        // One x-range for all panels, so stacked panels line up in time.
+        let mut x_span: Option<(f64, f64)> = None;
+        for panel in &plot.panels {
+            for s in &panel.series {
+                for x in s.x.iter().filter_map(|&x| plot.x.scale.map(x)) {
+                    x_span = Some(x_span.map_or((x, x), |(lo, hi)| (lo.min(x), hi.max(x))));
+                }
+            }
+        }
+        let x_range = x_span.map(|(lo, hi)| plot.x.scale.range(lo, hi));
         for (panel, area) in plot.panels.iter().zip(&areas) {
-            draw_panel(area, &plot.x, panel)?;
+            draw_panel(area, &plot.x, x_range.clone(), panel)?;
         }
         root.present().map_err(drawing)?;
     }
@@ -341,6 +351,7 @@ fn span<'a>(
 fn draw_panel(
     area: &DrawingArea<SVGBackend<'_>, Shift>,
     x_axis: &Axis,
+    x_range: Option<Range<f64>>,
     panel: &Panel,
 ) -> Result<(), PlotError> {
     let right_scale = panel.y_right.as_ref().map_or(Scale::Linear, |a| a.scale);
@@ -368,9 +379,11 @@ fn draw_panel(
         v
     };
     let no_data = || PlotError::NoData(panel.y.label.clone());
-    let (x_lo, x_hi) = span(points.iter(), |p| vec![p.0]).ok_or_else(no_data)?;
+    if points.iter().all(Vec::is_empty) {
+        return Err(no_data());
+    }
+    let x_range = x_range.ok_or_else(no_data)?;
     let (y_lo, y_hi) = span(side(false), y_values).ok_or_else(no_data)?;
-    let x_range = x_axis.scale.range(x_lo, x_hi);
     let y_range = panel.y.scale.range(y_lo, y_hi);
     let y2_range = match span(side(true), y_values) {
         Some((lo, hi)) => right_scale.range(lo, hi),

@@ -17,9 +17,10 @@ fn each_figure_names_its_series_and_axes() {
             "tmc25_alpha_depth.svg",
             "bma24_nfa_digits.svg",
             "bma24_nfa_synthetic.svg",
+            "abp22_silent_alignment.svg",
         ]
     );
-    let expect: [&[&str]; 5] = [
+    let expect: [&[&str]; 6] = [
         &[
             "balanced, λ = 0 (A.identity)",
             "balanced, λ = 0.1",
@@ -53,6 +54,18 @@ fn each_figure_names_its_series_and_axes() {
             "digits; band: ± s.d. over 3 seeds",
         ],
         &["layer 1", "layer 4", "synthetic; band"],
+        &[
+            "loss",
+            "alignment A(K_t, y) (right axis)",
+            "t: A ≥ 0.9·A_final",
+            "t: ℒ ≤ 0.9·ℒ_0",
+            "γ = 0",
+            "γ = 0.5",
+            "time t (gradient-flow time, log scale)",
+            "training loss ℒ(t) (MSE / 2)",
+            "kernel–target alignment yᵀKy/(‖K‖_F‖y‖²)",
+            "kernel–target alignment A(K_t, y)",
+        ],
     ];
     for (f, needles) in figs.iter().zip(expect) {
         assert!(f.svg.starts_with("<svg"), "{}", f.file);
