@@ -10,6 +10,7 @@
 
 pub mod bma24;
 pub mod claim;
+pub mod sb21;
 pub mod tmc25;
 
 pub use claim::{ClaimResult, Comparison, Verdict};
@@ -132,6 +133,7 @@ pub fn families() -> Vec<Family> {
         tmc25::optimizers::FAMILY,
         tmc25::counterexamples::FAMILY,
         bma24::FAMILY,
+        sb21::FAMILY,
     ]
 }
 
