@@ -953,7 +953,7 @@ fn specialisation_claims(s: &Specialisation, options: &RunOptions) -> Vec<ClaimR
                 if linear {
                     "two-layer linear network f = AWx; measured = max over seeds of (diagonal excess − bound)"
                 } else {
-                    "two-layer ReLU network; column excess min_c(S_cc − max_{c'≠c} S_c'c), uncentred alignment; measured = mean − 3·spread over seeds of the gain (final − init) of the mean over c of S_cc − max_{c'≠c} S_c'c"
+                    "two-layer ReLU network, uncentred alignment; measured = mean − 3·spread over seeds of the gain (final − init) of the mean over c of S_cc − max_{c'≠c} S_c'c"
                 },
             )
             .id_param("data", data.name())
