@@ -11,6 +11,7 @@
 pub mod abp22;
 pub mod bma24;
 pub mod claim;
+pub mod sb21;
 pub mod tmc25;
 
 pub use claim::{ClaimResult, Comparison, Verdict};
@@ -147,6 +148,7 @@ pub fn families() -> Vec<Family> {
         tmc25::counterexamples::FAMILY,
         bma24::FAMILY,
         abp22::FAMILY,
+        sb21::FAMILY,
     ]
 }
 

@@ -1,0 +1,50 @@
+//! SB21 as a test: the frozen-kernel comparisons, the linear network's
+//! specialisation bounds and the nonlinear network's specialisation gain
+//! hold; the depth study is `info` with alignments in range; the heat-map
+//! and series data are present.
+
+use claims::{RunOptions, Verdict, run_claims};
+
+#[test]
+fn sb21_claims() {
+    let results = run_claims(&RunOptions::quick(), Some("SB21."));
+    let cfg = claims::sb21::config().unwrap();
+    assert_eq!(results.len(), 4 + cfg.depth.depths_quick.len() + 4);
+    for r in &results {
+        let details = r.details.as_ref().expect("details");
+        match r.key.as_str() {
+            "phases" | "specialisation" => {
+                assert_eq!(
+                    r.verdict,
+                    Verdict::Pass,
+                    "{}: {:?} {}",
+                    r.id,
+                    r.measured,
+                    r.reason
+                );
+            }
+            "depth" => {
+                assert_eq!(r.verdict, Verdict::Info, "{}: {}", r.id, r.reason);
+                let a = r.measured.expect("final alignment");
+                assert!((0.0..=1.0).contains(&a), "{}: {a}", r.id);
+            }
+            other => panic!("unexpected key {other}"),
+        }
+        if r.key == "phases" {
+            for s in details["series"].as_array().unwrap() {
+                let n = s["time"].as_array().unwrap().len();
+                assert!(n > 2);
+                assert_eq!(s["loss"].as_array().unwrap().len(), n);
+                assert_eq!(s["alignment"].as_array().unwrap().len(), n);
+            }
+        }
+        if r.key == "specialisation" {
+            let m = details["matrix"].as_array().unwrap();
+            assert_eq!(m.len(), details["rows"].as_array().unwrap().len());
+            assert_eq!(
+                m[0].as_array().unwrap().len(),
+                details["cols"].as_array().unwrap().len()
+            );
+        }
+    }
+}
