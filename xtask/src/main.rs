@@ -43,6 +43,8 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = "target/runs")]
         out: PathBuf,
     },
+    /// Analyse a saved network: per-layer NFM, AGOP, PTK, NFA, UC/C-NFA and NTK alignment.
+    Analyze(xtask::analyze::AnalyzeArgs),
 }
 
 /// A failure to report on one line; `code` is the exit status.
@@ -73,6 +75,15 @@ fn main() -> ExitCode {
             out,
         } => report(quick, only.as_deref(), seed, &out),
         Command::Run { file, out } => run(&file, &out),
+        Command::Analyze(args) => xtask::analyze::run(&args)
+            .map(|markdown| {
+                print!("{markdown}");
+                ExitCode::SUCCESS
+            })
+            .map_err(|e| Failure {
+                code: e.code,
+                message: e.message,
+            }),
     };
     match result {
         Ok(code) => code,

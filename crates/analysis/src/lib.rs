@@ -275,7 +275,8 @@ pub struct Inputs<'a> {
     pub arch: &'a Architecture,
     /// Parameters in `mlp`'s order (`[W_1..W_L]` or `[W_1..W_L, b_1..b_L]`).
     pub params: &'a [Mat<f64>],
-    /// Initial parameters in the same order, for C-NFA.
+    /// Initial weights `[W_1(0)..W_L(0)]` (biases are not needed), for
+    /// C-NFA.
     pub init: Option<&'a [Mat<f64>]>,
     /// Inputs, n × d_0.
     pub x: MatRef<'a, f64>,
@@ -329,8 +330,7 @@ pub fn analyse(inputs: Inputs<'_>, options: &Options) -> Result<Analysis, Analys
     } = inputs;
     arch.check(params)?;
     if let Some(w0) = init {
-        arch.check(w0)
-            .map_err(|e| AnalysisError::Invalid(format!("initial {e}")))?;
+        check_init(arch, params, w0)?;
     }
     if let Some(a) = options.alpha
         && !(a.is_finite() && a >= 0.0)
@@ -366,6 +366,35 @@ pub fn analyse(inputs: Inputs<'_>, options: &Options) -> Result<Analysis, Analys
         layers,
         ntk,
     })
+}
+
+/// The initial weights have the shapes of the weights.
+fn check_init(
+    arch: &Architecture,
+    params: &[Mat<f64>],
+    w0: &[Mat<f64>],
+) -> Result<(), AnalysisError> {
+    if w0.len() != arch.depth() {
+        return Err(AnalysisError::Invalid(format!(
+            "{} initial weight matrices for {} layers",
+            w0.len(),
+            arch.depth()
+        )));
+    }
+    for (l, (w, w0)) in params.iter().zip(w0).enumerate() {
+        if (w.nrows(), w.ncols()) != (w0.nrows(), w0.ncols()) {
+            return Err(AnalysisError::Invalid(format!(
+                "initial W_{} is {}×{}, W_{} is {}×{}",
+                l + 1,
+                w0.nrows(),
+                w0.ncols(),
+                l + 1,
+                w.nrows(),
+                w.ncols()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn layer_metrics(
