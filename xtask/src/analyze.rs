@@ -139,8 +139,9 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, AnalyzeError> {
 
     let arch = net.architecture(activation);
     let params = net.params();
-    let init_weights: Option<Vec<_>> =
-        init.as_ref().map(|c| c.layers.iter().map(|l| l.weight.clone()).collect());
+    let init_weights: Option<Vec<_>> = init
+        .as_ref()
+        .map(|c| c.layers.iter().map(|l| l.weight.clone()).collect());
     let options = Options {
         alpha: match alpha {
             AlphaArg::Fit => None,
@@ -208,9 +209,22 @@ fn save_matrices(dir: &Path, result: &Analysis) -> Result<(), AnalyzeError> {
     Ok(())
 }
 
+/// A number for the tables: rounded to six significant digits first, so
+/// that round-off (`0.999…9` vs `1`) cannot change the three digits shown,
+/// then printed as [`Precision::Stable`].
+fn stable(x: f64) -> String {
+    let rounded = if x == 0.0 {
+        0.0
+    } else {
+        let scale = 10f64.powi(5 - x.abs().log10().floor() as i32);
+        (x * scale).round() / scale
+    };
+    number(rounded, Precision::Stable)
+}
+
 fn cell(v: Option<&Value>) -> String {
     match v {
-        Some(Value::Number(x)) => number(*x, Precision::Stable),
+        Some(Value::Number(x)) => stable(*x),
         Some(Value::Undefined(_)) => "undefined".into(),
         None => "—".into(),
     }
@@ -238,7 +252,11 @@ fn markdown(
         "`{}`: {} layers, widths {widths}, {}, activation {activation}; {} samples; similarity {kind}\n",
         net.file,
         net.layers.len(),
-        if net.has_bias() { "biases" } else { "no biases" },
+        if net.has_bias() {
+            "biases"
+        } else {
+            "no biases"
+        },
         result.samples,
     );
     let (last_label, last) = match alpha {
@@ -255,7 +273,7 @@ fn markdown(
         let alpha_hat = m
             .alpha_hat
             .alpha()
-            .map_or_else(|| "unidentifiable".into(), |a| number(a, Precision::Stable));
+            .map_or_else(|| "unidentifiable".into(), stable);
         let _ = writeln!(
             s,
             "| {} | `{}` | {}×{} | {} | {} | {} | {} | {} | {} | {} |",
@@ -302,10 +320,7 @@ fn markdown(
                 let _ = writeln!(s, "| |{header}");
                 let _ = writeln!(s, "|---|{}", "---:|".repeat(rows.len()));
                 for (c, row) in rows.iter().enumerate() {
-                    let cells: String = row
-                        .iter()
-                        .map(|v| format!(" {} |", number(*v, Precision::Stable)))
-                        .collect();
+                    let cells: String = row.iter().map(|v| format!(" {} |", stable(*v))).collect();
                     let _ = writeln!(s, "| Θ_{} |{cells}", c + 1);
                 }
             }

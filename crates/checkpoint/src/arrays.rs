@@ -17,7 +17,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use faer::{Mat, MatRef};
-use npyz::{NpyFile, NpyHeader, Order, WriterBuilder};
+use npyz::{DType, NpyFile, NpyHeader, Order, TypeChar, WriterBuilder};
 
 use crate::error::{CheckpointError, name};
 
@@ -50,7 +50,11 @@ pub fn read_npy(path: &Path, role: &str) -> Result<Mat<f64>, CheckpointError> {
     let mut reader = &bytes[..];
     let header = NpyHeader::from_reader(&mut reader).map_err(|e| format(e.to_string()))?;
     let data = reader;
-    let descr = header.dtype().descr();
+    let dtype = header.dtype();
+    let descr = match &dtype {
+        DType::Plain(t) => t.to_string(),
+        other => other.descr(),
+    };
     if header.order() == Order::Fortran {
         return Err(format(format!(
             "array `{role}` is in Fortran order (fortran_order: True); save it in C order, e.g. numpy.save(path, numpy.ascontiguousarray(a))"
@@ -71,9 +75,9 @@ pub fn read_npy(path: &Path, role: &str) -> Result<Mat<f64>, CheckpointError> {
             });
         }
     };
-    let item = match descr.trim_start_matches(['<', '>', '=', '|']) {
-        "f8" => 8,
-        "f4" => 4,
+    let item = match &dtype {
+        DType::Plain(t) if t.type_char() == TypeChar::Float && t.size_field() == 8 => 8,
+        DType::Plain(t) if t.type_char() == TypeChar::Float && t.size_field() == 4 => 4,
         _ => {
             return Err(CheckpointError::UnsupportedDtype {
                 file,

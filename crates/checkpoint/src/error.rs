@@ -41,7 +41,7 @@ pub enum CheckpointError {
         available: String,
     },
     /// A tensor's element type cannot be read as a float.
-    #[error("{file}: tensor `{tensor}` has dtype {dtype}; supported: {supported}")]
+    #[error("{file}: `{tensor}` has dtype {dtype}; supported: {supported}")]
     UnsupportedDtype {
         /// The file.
         file: String,
@@ -53,7 +53,7 @@ pub enum CheckpointError {
         supported: &'static str,
     },
     /// A tensor holds NaN or ±∞.
-    #[error("{file}: tensor `{tensor}` has a non-finite entry {value} at {position}")]
+    #[error("{file}: `{tensor}` has a non-finite entry {value} at {position}")]
     NonFinite {
         /// The file.
         file: String,
@@ -65,7 +65,7 @@ pub enum CheckpointError {
         position: String,
     },
     /// A tensor's shape does not fit its role or its neighbours.
-    #[error("{file}: tensor `{tensor}`: {detail}")]
+    #[error("{file}: `{tensor}`: {detail}")]
     Shape {
         /// The file.
         file: String,
