@@ -28,3 +28,10 @@ pub fn nfm_agop(d: usize) -> (Mat<f64>, Mat<f64>) {
         + psd(d, 2) * faer::Scale(1e-2);
     (f, g)
 }
+
+/// The benchmarks allocate large matrices on every call, as the report
+/// binary does; mimalloc reuses their pages instead of returning them to the
+/// kernel and faulting them in again (glibc maps each ≥ 128 KiB block
+/// afresh), which is ~20% of a 500×500 NTK evaluation.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

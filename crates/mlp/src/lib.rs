@@ -23,5 +23,6 @@ pub mod tangents;
 pub use activation::Activation;
 pub use network::{Architecture, Forward, MlpError, MlpObjective, forward, mse};
 pub use tangents::{
-    LayerTangents, agop_from_input_gradients, agop_from_ptk, pre_activation_gradients, tangents,
+    LayerTangents, agop_from_input_gradients, agop_from_ptk, forward_and_gradients,
+    pre_activation_gradients, tangents,
 };

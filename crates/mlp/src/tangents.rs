@@ -25,10 +25,10 @@
 
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
-use faer::{Accum, Mat, MatRef, Par, get_global_parallelism};
+use faer::{Accum, Mat, MatMut, MatRef, Par, get_global_parallelism};
 use rayon::prelude::*;
 
-use crate::network::{Architecture, MlpError, forward};
+use crate::network::{Architecture, Forward, MlpError, forward};
 
 /// PTK and AGOP of every layer on a data set.
 #[derive(Debug, Clone)]
@@ -85,25 +85,7 @@ fn visit_gradients(
         matmul(j.as_mut(), Accum::Replace, s, params[l].as_ref(), 1.0, par);
         visit(l, s, j.as_ref());
         if l > 0 {
-            // φ'(H_{l−1}) once per sample, applied to each output's rows.
-            let h = &fwd.pre[l - 1];
-            let mut dphi = vec![0.0; b];
-            for col in 0..j_cols {
-                for (d, &hv) in dphi.iter_mut().zip(h.col_as_slice(col)) {
-                    *d = arch.activation.derivative(hv);
-                }
-                let column = j
-                    .as_mut()
-                    .col_mut(col)
-                    .try_as_col_major_mut()
-                    .expect("owned columns are contiguous")
-                    .as_slice_mut();
-                for chunk in column.chunks_exact_mut(b) {
-                    for (v, d) in chunk.iter_mut().zip(&dphi) {
-                        *v *= d;
-                    }
-                }
-            }
+            scale_by_derivative(arch, j.as_mut(), &fwd.pre[l - 1]);
             cur = 1 - cur;
             s_cols = j_cols;
         }
@@ -111,28 +93,74 @@ fn visit_gradients(
     Ok(())
 }
 
-/// Per-sample pre-activation gradients `∇_{h_l} f_c(x_i)` for every layer:
-/// element l − 1 is the (C·n × d_l) matrix whose row `c·n + i` is
-/// `∇_{h_l} f_c(x_i)ᵀ`. Memory grows with n: prefer [`tangents`] for
-/// kernels of large data sets.
+/// `J ← φ'(H) ⊙ J` for stacked rows (output c, sample i at row `c·b + i`):
+/// φ'(H) is evaluated once per sample and applied to each output's rows.
+fn scale_by_derivative(arch: &Architecture, mut j: MatMut<'_, f64>, h: &Mat<f64>) {
+    let b = h.nrows();
+    let mut dphi = vec![0.0; b];
+    for col in 0..j.ncols() {
+        for (d, &hv) in dphi.iter_mut().zip(h.col_as_slice(col)) {
+            *d = arch.activation.derivative(hv);
+        }
+        let column = j
+            .as_mut()
+            .col_mut(col)
+            .try_as_col_major_mut()
+            .expect("owned columns are contiguous")
+            .as_slice_mut();
+        for chunk in column.chunks_exact_mut(b) {
+            for (v, d) in chunk.iter_mut().zip(&dphi) {
+                *v *= d;
+            }
+        }
+    }
+}
+
+/// The forward pass and the per-sample pre-activation gradients
+/// `∇_{h_l} f_c(x_i)` of every layer: element l − 1 of the gradients is the
+/// (C·n × d_l) matrix whose row `c·n + i` is `∇_{h_l} f_c(x_i)ᵀ`, computed by
+/// `S_{l−1} = φ'(H_{l−1}) ⊙ (S_l W_l)` directly into its output. Memory
+/// grows with n: prefer [`tangents`] for kernels of large data sets.
+pub fn forward_and_gradients(
+    arch: &Architecture,
+    params: &[Mat<f64>],
+    x: MatRef<'_, f64>,
+) -> Result<(Forward, Vec<Mat<f64>>), MlpError> {
+    let fwd = forward(arch, params, x)?;
+    let depth = arch.depth();
+    let (n, c) = (x.nrows(), arch.widths[depth]);
+    let par = get_global_parallelism();
+    let mut s = Mat::<f64>::zeros(c * n, c);
+    for r in 0..c * n {
+        s[(r, r / n)] = 1.0;
+    }
+    let mut grads = Vec::with_capacity(depth);
+    for l in (1..depth).rev() {
+        let mut next = Mat::<f64>::zeros(c * n, arch.widths[l]);
+        matmul(
+            next.as_mut(),
+            Accum::Replace,
+            s.as_ref(),
+            params[l].as_ref(),
+            1.0,
+            par,
+        );
+        scale_by_derivative(arch, next.as_mut(), &fwd.pre[l - 1]);
+        grads.push(std::mem::replace(&mut s, next));
+    }
+    grads.push(s);
+    grads.reverse();
+    Ok((fwd, grads))
+}
+
+/// Per-sample pre-activation gradients `∇_{h_l} f_c(x_i)` for every layer
+/// (the second part of [`forward_and_gradients`]).
 pub fn pre_activation_gradients(
     arch: &Architecture,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
 ) -> Result<Vec<Mat<f64>>, MlpError> {
-    let mut out: Vec<Option<Mat<f64>>> = vec![None; arch.depth()];
-    visit_gradients(
-        arch,
-        params,
-        x,
-        get_global_parallelism(),
-        false,
-        |l, s, _| out[l] = Some(s.to_owned()),
-    )?;
-    Ok(out
-        .into_iter()
-        .map(|m| m.expect("every layer visited"))
-        .collect())
+    Ok(forward_and_gradients(arch, params, x)?.1)
 }
 
 /// Sum over sample blocks of per-layer symmetric Gram matrices of the

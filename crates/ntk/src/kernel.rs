@@ -26,7 +26,7 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, get_global_parallelism};
-use mlp::{Architecture, MlpObjective, forward, pre_activation_gradients};
+use mlp::{Architecture, MlpObjective, forward, forward_and_gradients};
 use optim::Objective;
 
 use crate::NtkError;
@@ -44,8 +44,7 @@ fn tangents(
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
 ) -> Result<Tangents, NtkError> {
-    let fwd = forward(arch, params, x)?;
-    let deltas = pre_activation_gradients(arch, params, x)?;
+    let (fwd, deltas) = forward_and_gradients(arch, params, x)?;
     let mut inputs = Vec::with_capacity(arch.depth());
     inputs.push(x.to_owned());
     inputs.extend(fwd.post);
@@ -81,23 +80,17 @@ pub fn per_output_ntk(
 
 fn per_output(arch: &Architecture, t1: &Tangents, t2: &Tangents) -> Vec<Mat<f64>> {
     let (n1, n2) = (t1.samples, t2.samples);
-    let outputs = arch.widths[arch.depth()];
+    let depth = arch.depth();
+    let outputs = arch.widths[depth];
     let par = get_global_parallelism();
-    let mut kernels = vec![Mat::<f64>::zeros(n1, n2); outputs];
+    // Last layer: δ_L = e_c, so ⟨δ_L, δ'_L⟩ = 1 and every K_c starts as the
+    // Gram of the last hidden activations (plus 1 with biases).
     let mut gram = Mat::<f64>::zeros(n1, n2);
+    activation_gram(arch, t1, t2, depth - 1, &mut gram);
+    let mut kernels = vec![gram.clone(); outputs];
     let mut delta_gram = Mat::<f64>::zeros(n1, n2);
-    for l in 0..arch.depth() {
-        matmul(
-            gram.as_mut(),
-            Accum::Replace,
-            t1.inputs[l].as_ref(),
-            t2.inputs[l].transpose(),
-            1.0,
-            par,
-        );
-        if arch.bias {
-            gram += Mat::<f64>::full(n1, n2, 1.0);
-        }
+    for l in 0..depth - 1 {
+        activation_gram(arch, t1, t2, l, &mut gram);
         for (c, kernel) in kernels.iter_mut().enumerate() {
             matmul(
                 delta_gram.as_mut(),
@@ -111,6 +104,31 @@ fn per_output(arch: &Architecture, t1: &Tangents, t2: &Tangents) -> Vec<Mat<f64>
         }
     }
     kernels
+}
+
+/// `⟨a_{l−1}(x_i), a_{l−1}(x'_j)⟩` (+ 1 with biases) into `gram` (index l = layer − 1).
+fn activation_gram(
+    arch: &Architecture,
+    t1: &Tangents,
+    t2: &Tangents,
+    l: usize,
+    gram: &mut Mat<f64>,
+) {
+    matmul(
+        gram.as_mut(),
+        Accum::Replace,
+        t1.inputs[l].as_ref(),
+        t2.inputs[l].transpose(),
+        1.0,
+        get_global_parallelism(),
+    );
+    if arch.bias {
+        for j in 0..gram.ncols() {
+            for v in gram.col_as_slice_mut(j) {
+                *v += 1.0;
+            }
+        }
+    }
 }
 
 /// `K[r0 + i, c0 + j] += A_ij B_ij`, column by column.
@@ -139,18 +157,7 @@ pub fn full_ntk(
     let mut gram = Mat::<f64>::zeros(n, n);
     let mut delta_gram = Mat::<f64>::zeros(n, n);
     for l in 0..arch.depth() {
-        let input = t.inputs[l].as_ref();
-        matmul(
-            gram.as_mut(),
-            Accum::Replace,
-            input,
-            input.transpose(),
-            1.0,
-            par,
-        );
-        if arch.bias {
-            gram += Mat::<f64>::full(n, n, 1.0);
-        }
+        activation_gram(arch, &t, &t, l, &mut gram);
         for c in 0..outputs {
             for c2 in 0..outputs {
                 matmul(
