@@ -41,15 +41,17 @@ fn prefixes() -> Vec<String> {
     ["0", "2", "4"].map(String::from).to_vec()
 }
 
-/// Train the fixture network; returns the architecture, the initial and
-/// the trained parameters, and the data.
-fn train() -> (
+/// Architecture, initial and trained parameters, inputs, targets.
+type Trained = (
     Architecture,
     Vec<Mat<f64>>,
     Vec<Mat<f64>>,
     Mat<f64>,
     Mat<f64>,
-) {
+);
+
+/// Train the fixture network.
+fn train() -> Trained {
     let mut data_rng = ChaCha8Rng::seed_from_u64(SEED);
     let mut noise_rng = ChaCha8Rng::seed_from_u64(SEED + 1);
     let mut init_rng = ChaCha8Rng::seed_from_u64(SEED + 2);

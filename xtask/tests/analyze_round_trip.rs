@@ -14,14 +14,17 @@ use mlp::{Activation, Architecture};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-/// A random 5 → 6 → 6 → 3 GELU network with biases, its init, and data.
-fn network() -> (
+/// Architecture, parameters, initial weights, inputs, targets.
+type Case = (
     Architecture,
     Vec<Mat<f64>>,
     Vec<Mat<f64>>,
     Mat<f64>,
     Mat<f64>,
-) {
+);
+
+/// A random 5 → 6 → 6 → 3 GELU network with biases, its init, and data.
+fn network() -> Case {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let arch = Architecture {
         widths: vec![5, 6, 6, 3],
