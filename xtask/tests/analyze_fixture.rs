@@ -23,8 +23,9 @@ const SEED: u64 = 20_261_123;
 const SAMPLES: usize = 128;
 /// `[d_0, d_1, d_2, C]`.
 const WIDTHS: [usize; 4] = [64, 24, 24, 10];
-/// GD step size and number of steps: the training loss falls by about an
-/// order of magnitude, so the features have moved well away from the init.
+/// GD step size and number of steps: the training loss `½‖F − Y‖²/n` falls
+/// from 6.1 at the init to 0.014 (the network nearly interpolates its 128
+/// samples), so the features have moved well away from the init.
 const LEARNING_RATE: f64 = 0.05;
 const STEPS: usize = 3000;
 
