@@ -45,7 +45,7 @@ pub struct Layer {
 pub struct Checkpoint {
     /// The file it was read from (for messages).
     pub file: String,
-    /// Layers from the input to the output.
+    /// Layers from the input to the output (at least one, as read).
     pub layers: Vec<Layer>,
 }
 
