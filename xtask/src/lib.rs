@@ -4,5 +4,8 @@
 #![warn(missing_docs)]
 
 pub mod analyze;
+pub mod figures;
+pub mod plot;
+pub mod progress;
 pub mod render;
 pub mod trajectory;

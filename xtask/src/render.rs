@@ -257,8 +257,8 @@ fn wide_tables(out: &mut String, rows: &[&ClaimResult], precision: Precision) {
     }
 }
 
-/// The whole markdown report: a header with the tally, then the tables.
-pub fn markdown_report(results: &[ClaimResult], mode: Mode, precision: Precision) -> String {
+/// Title and tally line of the report.
+fn header(results: &[ClaimResult], mode: Mode) -> String {
     let mut out = String::from("# Feature-learning theory: checked claims\n\n");
     let t = tally(results);
     let _ = writeln!(
@@ -271,11 +271,147 @@ pub fn markdown_report(results: &[ClaimResult], mode: Mode, precision: Precision
         t[2].1,
         t[3].1
     );
+    out
+}
+
+/// The whole markdown report: a header with the tally, then the tables.
+pub fn markdown_report(results: &[ClaimResult], mode: Mode, precision: Precision) -> String {
+    let mut out = header(results, mode);
     out.push_str(&markdown_tables(results, precision));
     out
 }
 
-/// `report.json`: `{"schema": 1, "mode": …, "claims": [...]}`.
+/// Where and how a report was produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Provenance {
+    /// Version of the workspace crates.
+    pub version: String,
+    /// `git rev-parse HEAD` at run time, when in a git checkout.
+    pub commit: Option<String>,
+    /// Whether tracked files differed from that commit.
+    pub dirty: bool,
+    /// Problem sizes.
+    pub mode: Mode,
+    /// `--seed N`, replacing every fixture's master seed.
+    pub seed: Option<u64>,
+    /// Threads of the rayon pool that ran the families.
+    pub threads: usize,
+    /// Wall time of the whole run, in seconds.
+    pub wall_seconds: f64,
+    /// Per family that ran: label, number of claims, wall time in seconds.
+    pub families: Vec<(String, usize, f64)>,
+    /// Families not started because an earlier one failed.
+    pub not_run: Vec<String>,
+}
+
+/// What `wall_time_s` of a claim measures.
+pub const TIMING_NOTE: &str = "wall time of the claim family run that produced the claim (families run concurrently on the thread pool, so their times overlap and do not add up to the total)";
+
+impl Provenance {
+    fn seeds(&self) -> String {
+        match self.seed {
+            None => "the fixtures' seeds (each claim's in its params)".to_owned(),
+            Some(s) => format!("--seed {s} (studies over k seeds use {s}, {}, …)", s + 1),
+        }
+    }
+
+    fn commit_text(&self) -> String {
+        match &self.commit {
+            None => "unknown (not a git checkout)".to_owned(),
+            Some(c) if self.dirty => format!("{c} (with uncommitted changes)"),
+            Some(c) => c.clone(),
+        }
+    }
+
+    /// The provenance block at the top of `report.md`, with the wall time
+    /// per claim family.
+    pub fn markdown(&self) -> String {
+        let mut out = String::from("| provenance | |\n|---|---|\n");
+        for (k, v) in [
+            ("crate version", format!("{} (workspace)", self.version)),
+            ("git commit", self.commit_text()),
+            ("mode", self.mode.name().to_owned()),
+            ("seeds", self.seeds()),
+            ("threads", format!("{} (rayon)", self.threads)),
+            ("wall time", format!("{:.1} s", self.wall_seconds)),
+        ] {
+            let _ = writeln!(out, "| {k} | {v} |");
+        }
+        if !self.not_run.is_empty() {
+            let _ = writeln!(
+                out,
+                "| not run | {} (stopped after the first failure; `--keep-going` runs everything) |",
+                self.not_run.join(", ")
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\nWall time per claim: the {TIMING_NOTE}.\n\n| family | claims | wall time (s) |\n|---|---:|---:|"
+        );
+        for (label, claims, seconds) in &self.families {
+            let _ = writeln!(out, "| {label} | {claims} | {seconds:.2} |");
+        }
+        out.push('\n');
+        out
+    }
+
+    /// The `provenance` object of `report.json`.
+    pub fn json(&self) -> Value {
+        json!({
+            "version": self.version,
+            "commit": self.commit,
+            "dirty": self.dirty,
+            "mode": self.mode.name(),
+            "seed": self.seed,
+            "threads": self.threads,
+            "wall_time_s": self.wall_seconds,
+            "timing": TIMING_NOTE,
+            "families": self.families.iter().map(|(l, n, t)| json!({"family": l, "claims": n, "wall_time_s": t})).collect::<Vec<_>>(),
+            "not_run": self.not_run,
+        })
+    }
+}
+
+/// `report.md` as written by `cargo xtask report`: title and tally, the
+/// provenance, the figures section, then the tables.
+pub fn markdown_document(
+    results: &[ClaimResult],
+    provenance: &Provenance,
+    figures: &str,
+) -> String {
+    let mut out = header(results, provenance.mode);
+    out.push_str(&provenance.markdown());
+    out.push_str(figures);
+    out.push_str(&markdown_tables(results, Precision::Display));
+    out
+}
+
+/// `report.json` without provenance: `{"schema": 1, "mode": …, "claims": [...]}`.
 pub fn json_report(results: &[ClaimResult], mode: Mode) -> Value {
     json!({ "schema": 1, "mode": mode.name(), "claims": results })
+}
+
+/// `report.json` as written by `cargo xtask report`: [`json_report`] of the
+/// families' claims plus `"provenance": {…}` and, per claim, `"family"` and
+/// `"wall_time_s"` (see [`TIMING_NOTE`]).
+pub fn json_document(runs: &[claims::FamilyRun], provenance: &Provenance) -> Value {
+    let claims: Vec<Value> = runs
+        .iter()
+        .flat_map(|run| {
+            run.claims.iter().map(move |c| {
+                let mut v = json!(c);
+                if let Value::Object(m) = &mut v {
+                    m.insert("family".into(), json!(run.label));
+                    m.insert("wall_time_s".into(), json!(run.seconds));
+                }
+                v
+            })
+        })
+        .collect();
+    json!({
+        "schema": 1,
+        "mode": provenance.mode.name(),
+        "provenance": provenance.json(),
+        "claims": claims,
+    })
 }

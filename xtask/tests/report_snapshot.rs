@@ -64,3 +64,51 @@ fn stable_numbers_bound_round_off() {
     assert_eq!(number(3.9e-14, Precision::Display), "3.90e-14");
     assert_eq!(number(0.0, Precision::Display), "0");
 }
+
+/// The JSON report of the quick claims run on a pool of `threads`, with the
+/// wall times and thread count (the only machine-dependent fields) removed.
+fn quick_json_on(threads: usize) -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.remove("wall_time_s");
+                m.remove("threads");
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let runs = pool
+        .install(|| claims::run_families(&RunOptions::quick(), None, &claims::RunHooks::default()));
+    let provenance = xtask::render::Provenance {
+        version: "test".into(),
+        commit: None,
+        dirty: false,
+        mode: Mode::Quick,
+        seed: None,
+        threads,
+        wall_seconds: 0.0,
+        families: runs
+            .iter()
+            .map(|r| (r.label.clone(), r.claims.len(), r.seconds))
+            .collect(),
+        not_run: Vec::new(),
+    };
+    let mut json = xtask::render::json_document(&runs, &provenance);
+    strip(&mut json);
+    json
+}
+
+#[test]
+fn quick_report_is_bitwise_identical_on_one_and_two_threads() {
+    let (one, two) = (quick_json_on(1), quick_json_on(2));
+    assert!(one["claims"].as_array().is_some_and(|c| c.len() > 100));
+    // Compared as text: serde_json prints every f64 exactly (shortest
+    // round-trip form), so equal text means equal bits.
+    assert_eq!(one.to_string(), two.to_string());
+}

@@ -176,15 +176,36 @@ fn run(options: &RunOptions) -> Vec<ClaimResult> {
         Ok(c) => c,
         Err(e) => return crate::fixture_failure("BMA24", KEYS, "bma24.toml", &e),
     };
-    let mut out: Vec<ClaimResult> = ACTIVATIONS
-        .iter()
-        .map(|&a| consistency(&cfg.consistency, a, options.seed))
-        .collect();
-    out.extend(training_claims(&cfg.training, options));
-    for act in [Activation::Relu, Activation::Tanh, Activation::Identity] {
-        out.extend(early_claims(&cfg.early, act, options.seed));
-    }
-    out.push(slo_claim(&cfg.slo, options.seed));
+    // The four studies are independent: run them (and their activations)
+    // concurrently, then assemble in report order.
+    let ((consistent, training), (early, slo)) = rayon::join(
+        || {
+            rayon::join(
+                || -> Vec<ClaimResult> {
+                    ACTIVATIONS
+                        .par_iter()
+                        .map(|&a| consistency(&cfg.consistency, a, options.seed))
+                        .collect()
+                },
+                || training_claims(&cfg.training, options),
+            )
+        },
+        || {
+            rayon::join(
+                || -> Vec<ClaimResult> {
+                    [Activation::Relu, Activation::Tanh, Activation::Identity]
+                        .par_iter()
+                        .flat_map_iter(|&act| early_claims(&cfg.early, act, options.seed))
+                        .collect()
+                },
+                || slo_claim(&cfg.slo, options.seed),
+            )
+        },
+    );
+    let mut out = consistent;
+    out.extend(training);
+    out.extend(early);
+    out.push(slo);
     out
 }
 
@@ -391,7 +412,7 @@ fn early_pair(e: &Early, act: Activation, seed: u64) -> Result<Vec<(f64, f64)>, 
 fn early_claims(e: &Early, act: Activation, seed: Option<u64>) -> Vec<ClaimResult> {
     let seeds: Vec<u64> = crate::study_seeds(&e.seeds, seed);
     let runs: Vec<Result<Vec<(f64, f64)>, String>> =
-        seeds.iter().map(|&s| early_pair(e, act, s)).collect();
+        seeds.par_iter().map(|&s| early_pair(e, act, s)).collect();
     (0..e.widths_hidden.len())
         .map(|l| {
             let claim = Claim::new(

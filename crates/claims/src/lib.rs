@@ -8,6 +8,7 @@
 //! ABP22, SB21).
 #![warn(missing_docs)]
 
+pub mod abp22;
 pub mod bma24;
 pub mod claim;
 pub mod tmc25;
@@ -74,6 +75,19 @@ impl Family {
             stem.starts_with(prefix) || prefix.starts_with(&stem)
         })
     }
+
+    /// A short name for progress and timing tables: the key of a one-key
+    /// family, else the group all keys share (`TMC25 A`), else the paper.
+    pub fn label(&self) -> String {
+        let group = |k: &str| k.split('.').next().unwrap_or(k).to_owned();
+        match self.keys {
+            [one] => format!("{} {one}", self.paper),
+            [first, rest @ ..] if rest.iter().all(|k| group(k) == group(first)) => {
+                format!("{} {}", self.paper, group(first))
+            }
+            _ => self.paper.to_owned(),
+        }
+    }
 }
 
 /// The seeds of a study over seeds: the fixture's list, or as many
@@ -132,6 +146,7 @@ pub fn families() -> Vec<Family> {
         tmc25::optimizers::FAMILY,
         tmc25::counterexamples::FAMILY,
         bma24::FAMILY,
+        abp22::FAMILY,
     ]
 }
 
@@ -141,15 +156,82 @@ pub fn families() -> Vec<Family> {
 /// single-threaded (faer's global parallelism is set to sequential here), so
 /// the results are bitwise identical whatever the number of threads.
 pub fn run_claims(options: &RunOptions, only: Option<&str>) -> Vec<ClaimResult> {
+    run_families(options, only, &RunHooks::default())
+        .into_iter()
+        .flat_map(|f| f.claims)
+        .collect()
+}
+
+/// The claims of one family run and the wall time of that run (the unit of
+/// work that produced them; families run concurrently, so their times
+/// overlap and do not add up to the total).
+#[derive(Debug, Clone)]
+pub struct FamilyRun {
+    /// [`Family::label`].
+    pub label: String,
+    /// Its claims that match the `only` prefix, in report order.
+    pub claims: Vec<ClaimResult>,
+    /// Wall time of the family's run, in seconds.
+    pub seconds: f64,
+}
+
+/// Called with the labels of the families about to run.
+pub type PlanHook<'a> = &'a (dyn Fn(&[String]) + Sync);
+/// Called with each family run as it finishes.
+pub type FamilyHook<'a> = &'a (dyn Fn(&FamilyRun) + Sync);
+
+/// Observers of [`run_families`]; the library prints nothing itself.
+#[derive(Default)]
+pub struct RunHooks<'a> {
+    /// Called once per selected family before any runs, with the labels.
+    pub on_plan: Option<PlanHook<'a>>,
+    /// Called from the worker thread as each family finishes.
+    pub on_family: Option<FamilyHook<'a>>,
+    /// When true, families not yet started are skipped once a finished
+    /// family has a failing claim (make-like: work under way completes).
+    pub stop_after_failure: bool,
+}
+
+/// Run the claim families that may match `only`, in parallel with rayon,
+/// and return, in report order, every family that ran (families skipped by
+/// [`RunHooks::stop_after_failure`] are absent).
+///
+/// As [`run_claims`]: faer runs sequentially inside each job, so the
+/// claims do not depend on the number of threads.
+pub fn run_families(options: &RunOptions, only: Option<&str>, hooks: &RunHooks) -> Vec<FamilyRun> {
     faer::set_global_parallelism(faer::Par::Seq);
     let families: Vec<Family> = families()
         .into_iter()
         .filter(|f| only.is_none_or(|p| f.may_match(p)))
         .collect();
+    if let Some(plan) = hooks.on_plan {
+        plan(&families.iter().map(Family::label).collect::<Vec<_>>());
+    }
+    let failed = std::sync::atomic::AtomicBool::new(false);
     families
         .par_iter()
-        .flat_map_iter(|f| (f.run)(options))
-        .filter(|c| only.is_none_or(|p| c.id.starts_with(p)))
+        .filter_map(|f| {
+            if hooks.stop_after_failure && failed.load(std::sync::atomic::Ordering::SeqCst) {
+                return None;
+            }
+            let start = std::time::Instant::now();
+            let claims: Vec<ClaimResult> = (f.run)(options)
+                .into_iter()
+                .filter(|c| only.is_none_or(|p| c.id.starts_with(p)))
+                .collect();
+            let run = FamilyRun {
+                label: f.label(),
+                claims,
+                seconds: start.elapsed().as_secs_f64(),
+            };
+            if run.claims.iter().any(|c| c.verdict == Verdict::Fail) {
+                failed.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            if let Some(done) = hooks.on_family {
+                done(&run);
+            }
+            Some(run)
+        })
         .collect()
 }
 

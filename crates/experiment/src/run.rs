@@ -117,16 +117,36 @@ pub struct Trajectory {
 
 /// Run the dynamics of `exp` from `prepared` and record the snapshots.
 pub fn run_prepared(exp: &Experiment, prepared: &Prepared) -> Result<Trajectory, RunError> {
+    run_prepared_observed(exp, prepared, |_| {})
+}
+
+/// The number of checkpoints a run of `exp` records (t = 0 included).
+pub fn checkpoint_count(exp: &Experiment) -> usize {
+    match &exp.dynamics {
+        Dynamics::GradientFlow(_) => exp.schedule.times().len(),
+        Dynamics::Discrete(o) => exp.schedule.steps(o.params().learning_rate).len(),
+    }
+}
+
+/// [`run_prepared`], calling `observe` with each snapshot as it is
+/// recorded (e.g. to report progress).
+pub fn run_prepared_observed(
+    exp: &Experiment,
+    prepared: &Prepared,
+    mut observe: impl FnMut(&Snapshot),
+) -> Result<Trajectory, RunError> {
     let mut objective = LinearObjective::new(&prepared.stats, &exp.widths)?
         .with_samples(prepared.data.x.as_ref(), prepared.data.y.as_ref())?;
     let mut snapshots = Vec::new();
     let mut record = |c: optim::Checkpoint<'_>| {
-        snapshots.push(Snapshot {
+        let snapshot = Snapshot {
             time: c.time,
             step: c.step,
             loss: c.loss,
             weights: c.params.to_vec(),
-        });
+        };
+        observe(&snapshot);
+        snapshots.push(snapshot);
     };
     let times = exp.schedule.times();
     let theta0 = &prepared.init.weights;

@@ -19,10 +19,13 @@
 //! L = 2, `G_1 − F² = W_1ᵀD_1W_1` exactly), so the bound stays positive.
 //!
 //! Claims: `B.decay_rate`, `B.gd_contraction`, `B.asymptotic_nfa`,
-//! `B.no_decay_persists`.
+//! `B.no_decay_persists`. Their `details` carry the series of the report's
+//! figures: `‖D_l(t)‖_F` per layer (`B.decay_rate`), and `relerr` over time
+//! (`B.asymptotic_nfa` also from a balanced init with the same decay, which
+//! stays balanced: `balanced_init`).
 
 use deep_linear::LinearObjective;
-use experiment::config::{CheckpointConfig, DynamicsConfig};
+use experiment::config::{CheckpointConfig, DynamicsConfig, InitConfig};
 use experiment::measure::layer_relerr;
 use experiment::{ConfigError, Experiment, ExperimentConfig};
 use faer::Mat;
@@ -222,7 +225,7 @@ fn decay_rate(cfg: &Config, depth: usize, lambda: f64, seed: Option<u64>) -> Cla
         .copied()
         .max_by(|a, b| (a - predicted).abs().total_cmp(&(b - predicted).abs()))
         .unwrap_or(f64::NAN);
-    c.details(json!({"t": times, "imbalance_layer1": norms.iter().map(|n| n[0]).collect::<Vec<_>>(), "rates": rates, "steps": traj.stats.steps}))
+    c.details(json!({"t": times, "imbalance": (0..depth - 1).map(|l| norms.iter().map(|n| n[l]).collect::<Vec<_>>()).collect::<Vec<_>>(), "rates": rates, "steps": traj.stats.steps}))
         .check(predicted, worst, RATE_TOL, Comparison::Relative, "integrator error N·rtol ≈ 1e-9 on ln‖D‖ over 2λt ∈ [0, 2] moves the slope ≪ 1e-4")
 }
 
@@ -408,9 +411,20 @@ fn asymptotic(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult>
         t_end: a.t_end,
         count: a.checkpoints,
     };
-    let series = |lambda: f64| -> Result<Series, String> {
-        let exp = experiment(cfg, depth, lambda, schedule.clone(), seed)
-            .map_err(|e| format!("config: {e}"))?;
+    // `balanced`: the same run from a balanced init (supporting series for
+    // the report's figure: a balanced network stays balanced under decay).
+    let series = |lambda: f64, balanced: bool| -> Result<Series, String> {
+        let exp = if balanced {
+            let mut c = cfg.clone();
+            c.unbalanced.init = InitConfig::Balanced {
+                scale: 1.0,
+                rank: None,
+            };
+            experiment(&c, depth, lambda, schedule.clone(), seed)
+        } else {
+            experiment(cfg, depth, lambda, schedule.clone(), seed)
+        }
+        .map_err(|e| format!("config: {e}"))?;
         let (_, traj) = experiment::run(&exp).map_err(|e| e.to_string())?;
         let times = traj.snapshots.iter().map(|s| s.time).collect();
         let relerr = traj
@@ -434,13 +448,27 @@ fn asymptotic(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult>
     let with = claim("B.asymptotic_nfa", WITH, CONVENTION, depth)
         .id_param("lambda", a.weight_decay)
         .param("t_end", a.t_end);
-    let with = match series(a.weight_decay) {
+    let ((decaying, balanced), undecayed) = rayon::join(
+        || {
+            rayon::join(
+                || series(a.weight_decay, false),
+                || series(a.weight_decay, true),
+            )
+        },
+        || series(0.0, false),
+    );
+    let balanced = match balanced {
+        Ok(b) => json!({"t": b.times, "relerr": b.relerr}),
+        Err(e) => json!({"error": e}),
+    };
+    let with = match decaying {
         Err(e) => with.failed(Some(0.0), e),
         Ok(Series {
             exp, times, relerr, ..
         }) => {
             let (first, last) = (relerr[0], *relerr.last().expect("checkpoints"));
-            let c = with_setup(with, &exp).details(json!({"t": times, "relerr": relerr}));
+            let c = with_setup(with, &exp)
+                .details(json!({"t": times, "relerr": relerr, "balanced_init": balanced}));
             if last >= first {
                 c.failed(
                     Some(0.0),
@@ -465,7 +493,7 @@ fn asymptotic(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult>
     )
     .id_param("lambda", 0.0)
     .param("t_end", a.t_end);
-    let without = match series(0.0) {
+    let without = match undecayed {
         Err(e) => without.failed(None, e),
         Ok(Series {
             exp,

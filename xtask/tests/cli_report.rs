@@ -1,0 +1,100 @@
+//! `cargo xtask report`: output formats, provenance, the summary line and
+//! the exit status.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn report(name: &str, args: &[&str]) -> (Option<i32>, String, String, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("xtask-report-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["report", "--quick", "--out", dir.to_str().unwrap()])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        dir,
+    )
+}
+
+#[test]
+fn json_format_writes_provenance_and_per_claim_wall_times() {
+    let (code, stdout, stderr, dir) =
+        report("json", &["--only", "TMC25.A.alpha", "--format", "json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!dir.join("report.md").exists());
+    assert!(!dir.join("tmc25_alpha_depth.svg").exists());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let p = &json["provenance"];
+    assert_eq!(p["mode"], "quick");
+    assert_eq!(p["version"], env!("CARGO_PKG_VERSION"));
+    assert!(p["threads"].as_u64().is_some_and(|t| t >= 1));
+    assert!(p["wall_time_s"].as_f64().is_some());
+    assert!(p.get("commit").is_some() && p["seed"].is_null());
+    assert_eq!(p["families"][0]["family"], "TMC25 A");
+    for c in json["claims"].as_array().unwrap() {
+        assert_eq!(c["family"], "TMC25 A");
+        assert!(c["wall_time_s"].as_f64().is_some());
+    }
+    // Tables on stdout, one summary line on stderr (no progress bar off a
+    // terminal).
+    assert!(stdout.contains("| provenance | |"));
+    let summary = stderr.trim_end();
+    assert_eq!(summary.lines().count(), 1, "{stderr}");
+    for n in [
+        "passed",
+        "failed 0",
+        "undefined",
+        "info",
+        "wall time",
+        "threads",
+    ] {
+        assert!(summary.contains(n), "`{n}` missing: {summary}");
+    }
+}
+
+#[test]
+fn md_format_writes_the_report_and_its_figures_quietly() {
+    let (code, stdout, stderr, dir) = report(
+        "md",
+        &[
+            "--only",
+            "TMC25.A.alpha",
+            "--format",
+            "md",
+            "--quiet",
+            "--seed",
+            "5",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(!dir.join("report.json").exists());
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    for n in [
+        "| crate version |",
+        "| git commit |",
+        "| seeds | --seed 5",
+        "| threads |",
+        "| TMC25 A |",
+        "## Figures",
+        "![tmc25_alpha_depth.svg](tmc25_alpha_depth.svg)",
+        "### Theorem A",
+    ] {
+        assert!(md.contains(n), "`{n}` missing");
+    }
+    let svg = std::fs::read_to_string(dir.join("tmc25_alpha_depth.svg")).unwrap();
+    assert!(svg.contains("predicted 1/L"));
+}
+
+#[test]
+fn an_unknown_prefix_is_a_one_line_usage_error() {
+    let (code, _, stderr, _) = report("none", &["--only", "NOPE."]);
+    assert_eq!(code, Some(2));
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("no claim id starts with `NOPE.`"));
+}

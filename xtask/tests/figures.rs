@@ -1,0 +1,90 @@
+//! Every report figure renders from the quick claims and names its series
+//! and axes; figures whose claims are absent are not produced.
+
+use claims::{RunOptions, run_claims};
+use xtask::figures::{figures, markdown_section};
+
+#[test]
+fn each_figure_names_its_series_and_axes() {
+    let results = run_claims(&RunOptions::quick(), None);
+    let figs = figures(&results).unwrap();
+    let names: Vec<&str> = figs.iter().map(|f| f.file.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "tmc25_nfa_relerr.svg",
+            "tmc25_imbalance_decay.svg",
+            "tmc25_alpha_depth.svg",
+            "bma24_nfa_digits.svg",
+            "bma24_nfa_synthetic.svg",
+            "abp22_silent_alignment.svg",
+        ]
+    );
+    let expect: [&[&str]; 6] = [
+        &[
+            "balanced, λ = 0 (A.identity)",
+            "balanced, λ = 0.1",
+            "unbalanced, λ = 0.1 (B.asymptotic_nfa)",
+            "unbalanced, λ = 0 (B.no_decay_persists)",
+            "time t (gradient-flow time, log scale",
+            "relerr(W_1ᵀW_1, G_1^(1/L)) (log scale)",
+        ],
+        &[
+            "‖D_1‖_F, λ = 0.001",
+            "‖D_2‖_F, λ = 0.1",
+            "predicted ‖D_1(0)‖_F e^(−2λt)",
+            "predicted ‖D_2(0)‖_F e^(−2λt)",
+            "2λt (weight decay λ × gradient-flow time t, dimensionless)",
+            "‖D_l(t)‖_F, D_l = W_(l+1)ᵀW_(l+1) − W_lW_lᵀ (log scale)",
+        ],
+        &[
+            "α̂ (corr)",
+            "α̂ (eig)",
+            "α̂ (fit)",
+            "predicted 1/L",
+            "depth L (number of weight matrices)",
+            "α̂ in W_1ᵀW_1 ∝ G_1^α (worst checkpoint)",
+        ],
+        &[
+            "layer 1",
+            "layer 4",
+            "epoch (passes over the training set)",
+            "UC-NFA: pearson(W_lᵀK_lW_l, W_lᵀW_l)",
+            "C-NFA: pearson(ΔW_lᵀK_lΔW_l, ΔW_lᵀΔW_l)",
+            "digits; band: ± s.d. over 3 seeds",
+        ],
+        &["layer 1", "layer 4", "synthetic; band"],
+        &[
+            "loss",
+            "alignment A(K_t, y) (right axis)",
+            "t: A ≥ 0.9·A_final",
+            "t: ℒ ≤ 0.9·ℒ_0",
+            "γ = 0",
+            "γ = 0.5",
+            "time t (gradient-flow time, log scale)",
+            "training loss ℒ(t) (MSE / 2)",
+            "kernel–target alignment yᵀKy/(‖K‖_F‖y‖²)",
+            "kernel–target alignment A(K_t, y)",
+        ],
+    ];
+    for (f, needles) in figs.iter().zip(expect) {
+        assert!(f.svg.starts_with("<svg"), "{}", f.file);
+        for n in needles {
+            assert!(f.svg.contains(n), "{}: `{n}` missing", f.file);
+        }
+    }
+    let md = markdown_section(&figs);
+    for f in &figs {
+        assert!(md.contains(&format!("]({})", f.file)));
+    }
+}
+
+#[test]
+fn figures_of_absent_claims_are_not_produced() {
+    let results = run_claims(&RunOptions::quick(), Some("TMC25.A.alpha"));
+    let figs = figures(&results).unwrap();
+    let names: Vec<&str> = figs.iter().map(|f| f.file.as_str()).collect();
+    assert_eq!(names, ["tmc25_alpha_depth.svg"]);
+    assert!(figures(&[]).unwrap().is_empty());
+    assert_eq!(markdown_section(&[]), "");
+}
