@@ -1,7 +1,9 @@
 //! The harness behind `cargo xtask`: rendering of claim results (markdown
-//! tables and `report.json`) and of single-run trajectories (CSV and JSON).
+//! tables and `report.json`), of single-run trajectories (CSV and JSON),
+//! and the analysis of a saved network (`analyze`).
 #![warn(missing_docs)]
 
+pub mod analyze;
 pub mod figures;
 pub mod plot;
 pub mod progress;

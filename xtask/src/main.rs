@@ -61,6 +61,8 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Analyse a saved network: per-layer NFM, AGOP, PTK, NFA, UC/C-NFA and NTK alignment.
+    Analyze(xtask::analyze::AnalyzeArgs),
 }
 
 /// Which report files `--format` writes.
@@ -124,6 +126,15 @@ fn main() -> ExitCode {
             keep_going,
         }),
         Command::Run { file, out, quiet } => run(&file, &out, quiet),
+        Command::Analyze(args) => xtask::analyze::run(&args)
+            .map(|markdown| {
+                print!("{markdown}");
+                ExitCode::SUCCESS
+            })
+            .map_err(|e| Failure {
+                code: e.code,
+                message: e.message,
+            }),
     };
     match result {
         Ok(code) => code,

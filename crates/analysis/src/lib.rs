@@ -1,0 +1,519 @@
+//! Per-layer feature-learning metrics of a given network on given data —
+//! the computation behind `cargo xtask analyze`, in the conventions of the
+//! `metrics` and `mlp` crates (SPEC §1, BMA24, SB21). Nothing here changes
+//! the network it measures: every input is borrowed immutably.
+//!
+//! For layer l (from 1 at the input) with weight `W_l` (d_l × d_{l−1}),
+//! on n samples and C outputs:
+//!
+//! * **NFM** `F_l = W_lᵀW_l` (d_{l−1} × d_{l−1});
+//! * **AGOP** `G_l = (1/n) Σ_i Σ_c ∇_{a_{l−1}} f_c(x_i) ∇_{a_{l−1}} f_c(x_i)ᵀ`
+//!   (mean over samples, sum over outputs), computed twice: by the chain
+//!   rule `G_l = W_lᵀK_lW_l/n` (the reported one) and from per-sample input
+//!   gradients; their agreement is `relerr(chain, input-gradient)`;
+//! * **PTK** `K_l = Σ_i Σ_c ∇_{h_l} f_c(x_i) ∇_{h_l} f_c(x_i)ᵀ` (d_l × d_l,
+//!   summed over samples and outputs, as BMA24's code);
+//! * **NFA** `sim(F_l, G_l^α)` in every [`Similarity`] convention at
+//!   α = 1, α = 1/2, the fitted α̂ (`argmin_α relerr_scaled(F_l, G_l^α)`,
+//!   or *unidentifiable* when G_l has one distinct non-zero eigenvalue) and
+//!   optionally a given α; `G^α` clips eigenvalues below `d·ε_mach·λ_max`;
+//! * **UC-NFA** `sim(W_lᵀK_lW_l, W_lᵀW_l)` and, given initial weights
+//!   `W_l(0)`, **C-NFA** `sim(ΔW_lᵀK_lΔW_l, ΔW_lᵀΔW_l)`, `ΔW_l = W_l − W_l(0)`,
+//!   in every convention.
+//!
+//! Of the whole network, with labels `Y` (n × C): the per-output empirical
+//! NTK `Θ_c` (n × n), its kernel–target alignment with its own label column
+//! `A(Θ_c, y_c) = y_cᵀΘ_c y_c / (‖Θ_c‖_F ‖y_c‖²)`, uncentred and centred,
+//! and SB21's specialisation matrix `S_{cc'} = A(Θ_c, y_{c'})`.
+//!
+//! Note that `K_L = n·I_C` for the output layer, so `G_L = F_L` and the last
+//! layer's NFA at α = 1 is exact by construction.
+//!
+//! A value without meaning (a zero matrix in a denominator, α not
+//! identifiable) is a [`Value::Undefined`] with its reason, never NaN.
+#![warn(missing_docs)]
+
+use faer::{Mat, MatRef};
+use metrics::{
+    AlphaEstimate, AlphaEstimator, AlphaScan, Cutoff, MetricError, Similarity, estimate_alpha,
+    similarity,
+};
+use mlp::Architecture;
+use mlp::ptk_nfa::{c_nfa, uc_nfa};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+/// Samples per block of the PTK/AGOP accumulation (bounds memory
+/// independently of n; blocks run in parallel).
+pub const DEFAULT_BLOCK: usize = 128;
+
+/// A metric's value, or why it has none.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// The value.
+    Number(f64),
+    /// Why the metric is undefined for these inputs.
+    Undefined(String),
+}
+
+impl Value {
+    /// The number, if defined.
+    pub fn number(&self) -> Option<f64> {
+        match self {
+            Value::Number(v) => Some(*v),
+            Value::Undefined(_) => None,
+        }
+    }
+}
+
+/// Serialised as the number, or as `{"undefined": reason}`.
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Number(v) => s.serialize_f64(*v),
+            Value::Undefined(reason) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("undefined", reason)?;
+                m.end()
+            }
+        }
+    }
+}
+
+/// A metric's result as a [`Value`]: undefined outcomes become values with
+/// their reason; any other error (bad input) stays an error.
+fn value(r: Result<f64, MetricError>) -> Result<Value, AnalysisError> {
+    match r {
+        Ok(v) => Ok(Value::Number(v)),
+        Err(MetricError::Undefined(u)) => Ok(Value::Undefined(u.to_string())),
+        Err(e) => Err(AnalysisError::Metric(e)),
+    }
+}
+
+/// The exponents at which the NFA similarity is reported.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Exponent {
+    /// α = 1.
+    One,
+    /// α = 1/2.
+    Half,
+    /// The fitted α̂.
+    Fitted,
+    /// A given α.
+    Given(f64),
+}
+
+impl Exponent {
+    /// Label in reports: `1`, `1/2`, `alpha_hat`, or the given number.
+    pub fn label(self) -> String {
+        match self {
+            Exponent::One => "1".into(),
+            Exponent::Half => "1/2".into(),
+            Exponent::Fitted => "alpha_hat".into(),
+            Exponent::Given(a) => a.to_string(),
+        }
+    }
+}
+
+/// The fitted exponent of a layer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlphaHat {
+    /// `α̂ = argmin_α relerr_scaled(F, G^α)` on [0.02, 2], with the
+    /// minimum.
+    Identified {
+        /// α̂.
+        alpha: f64,
+        /// `relerr_scaled(F, G^α̂)`.
+        relerr_scaled: f64,
+    },
+    /// No α can be identified (or the AGOP is zero); the reason.
+    Undefined(String),
+}
+
+impl AlphaHat {
+    /// α̂, if identified.
+    pub fn alpha(&self) -> Option<f64> {
+        match self {
+            AlphaHat::Identified { alpha, .. } => Some(*alpha),
+            AlphaHat::Undefined(_) => None,
+        }
+    }
+}
+
+/// One NFA similarity.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NfaValue {
+    /// Convention (`cosine`, `pearson`, `relerr`, `relerr_scaled`).
+    pub similarity: &'static str,
+    /// Exponent label (`1`, `1/2`, `alpha_hat`, or a given number).
+    pub alpha: String,
+    /// The exponent used, when there is one.
+    pub exponent: Option<f64>,
+    /// `sim(F, G^α)`.
+    pub value: Value,
+}
+
+/// A similarity in one convention.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Named {
+    /// Convention.
+    pub similarity: &'static str,
+    /// The value.
+    pub value: Value,
+}
+
+/// The scalar metrics of one layer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerMetrics {
+    /// l, from 1 at the input.
+    pub layer: usize,
+    /// d_{l−1}.
+    pub inputs: usize,
+    /// d_l.
+    pub outputs: usize,
+    /// `relerr(G_chain, G_input)` of the two AGOP computations.
+    pub agop_agreement: Value,
+    /// The fitted exponent.
+    pub alpha_hat: AlphaHat,
+    /// `sim(F, G^α)` for every convention and exponent.
+    pub nfa: Vec<NfaValue>,
+    /// `sim(WᵀKW, WᵀW)` in every convention.
+    pub uc_nfa: Vec<Named>,
+    /// `sim(ΔWᵀKΔW, ΔWᵀΔW)` in every convention, given initial weights.
+    pub c_nfa: Option<Vec<Named>>,
+}
+
+impl LayerMetrics {
+    /// The NFA similarity in convention `kind` at `exponent`.
+    pub fn nfa(&self, kind: Similarity, exponent: Exponent) -> Option<&Value> {
+        let label = exponent.label();
+        self.nfa
+            .iter()
+            .find(|v| v.similarity == kind.name() && v.alpha == label)
+            .map(|v| &v.value)
+    }
+
+    /// UC-NFA in convention `kind`.
+    pub fn uc_nfa(&self, kind: Similarity) -> Option<&Value> {
+        find(&self.uc_nfa, kind)
+    }
+
+    /// C-NFA in convention `kind`, given initial weights.
+    pub fn c_nfa(&self, kind: Similarity) -> Option<&Value> {
+        self.c_nfa.as_deref().and_then(|v| find(v, kind))
+    }
+}
+
+fn find(values: &[Named], kind: Similarity) -> Option<&Value> {
+    values
+        .iter()
+        .find(|v| v.similarity == kind.name())
+        .map(|v| &v.value)
+}
+
+/// The matrices of one layer.
+#[derive(Debug, Clone)]
+pub struct LayerMatrices {
+    /// `F_l = W_lᵀW_l`.
+    pub nfm: Mat<f64>,
+    /// `G_l = W_lᵀK_lW_l/n` (chain rule).
+    pub agop: Mat<f64>,
+    /// `G_l` from per-sample input gradients.
+    pub agop_input: Mat<f64>,
+    /// `K_l`.
+    pub ptk: Mat<f64>,
+}
+
+/// One layer's matrices and metrics.
+#[derive(Debug, Clone)]
+pub struct LayerAnalysis {
+    /// The matrices.
+    pub matrices: LayerMatrices,
+    /// The metrics.
+    pub metrics: LayerMetrics,
+}
+
+/// A matrix of values, or why it is undefined.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatrixValue {
+    /// Rows of the matrix.
+    Matrix(Vec<Vec<f64>>),
+    /// Why it is undefined.
+    Undefined(String),
+}
+
+/// NTK metrics of the network against its labels.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NtkMetrics {
+    /// `A(Θ_c, y_c)` per output c (uncentred).
+    pub alignment: Vec<Value>,
+    /// `A(HΘ_cH, Hy_c)` per output c (centred).
+    pub centered_alignment: Vec<Value>,
+    /// `S_{cc'} = A(Θ_c, y_{c'})`, row c, column c'.
+    pub specialisation: MatrixValue,
+    /// `min_c (S_cc − max_{c'≠c} S_cc')`, when C ≥ 2.
+    pub diagonal_excess: Option<Value>,
+}
+
+/// The analysis of a network on a data set.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// n.
+    pub samples: usize,
+    /// Layers from the input.
+    pub layers: Vec<LayerAnalysis>,
+    /// With labels: the NTK metrics.
+    pub ntk: Option<NtkMetrics>,
+}
+
+/// What to analyse.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// The architecture.
+    pub arch: &'a Architecture,
+    /// Parameters in `mlp`'s order (`[W_1..W_L]` or `[W_1..W_L, b_1..b_L]`).
+    pub params: &'a [Mat<f64>],
+    /// Initial weights `[W_1(0)..W_L(0)]` (biases are not needed), for
+    /// C-NFA.
+    pub init: Option<&'a [Mat<f64>]>,
+    /// Inputs, n × d_0.
+    pub x: MatRef<'a, f64>,
+    /// Labels, n × C, for the NTK metrics.
+    pub y: Option<MatRef<'a, f64>>,
+}
+
+/// Options of the analysis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    /// An exponent to report besides 1, 1/2 and α̂.
+    pub alpha: Option<f64>,
+    /// Samples per block of the PTK/AGOP accumulation.
+    pub block: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            alpha: None,
+            block: DEFAULT_BLOCK,
+        }
+    }
+}
+
+/// Inputs that cannot be analysed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AnalysisError {
+    /// The parameters or data do not fit the architecture.
+    #[error(transparent)]
+    Network(#[from] mlp::MlpError),
+    /// The NTK computation failed.
+    #[error(transparent)]
+    Ntk(#[from] ntk::NtkError),
+    /// A metric's input was invalid.
+    #[error(transparent)]
+    Metric(#[from] MetricError),
+    /// The initial parameters or the options do not fit.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Analyse a network (module docs). Never modifies its inputs.
+pub fn analyse(inputs: Inputs<'_>, options: &Options) -> Result<Analysis, AnalysisError> {
+    let Inputs {
+        arch,
+        params,
+        init,
+        x,
+        y,
+    } = inputs;
+    arch.check(params)?;
+    if let Some(w0) = init {
+        check_init(arch, params, w0)?;
+    }
+    if let Some(a) = options.alpha
+        && !(a.is_finite() && a >= 0.0)
+    {
+        return Err(AnalysisError::Invalid(format!(
+            "alpha = {a}: expected a finite exponent ≥ 0"
+        )));
+    }
+    let tangents = mlp::tangents(arch, params, x, options.block)?;
+    let agop_input = mlp::agop_from_input_gradients(arch, params, x, options.block)?;
+    let mut layers = Vec::with_capacity(arch.depth());
+    for (l, (g_input, (k, g))) in agop_input
+        .into_iter()
+        .zip(tangents.ptk.into_iter().zip(tangents.agop))
+        .enumerate()
+    {
+        let w = params[l].as_ref();
+        let matrices = LayerMatrices {
+            nfm: metrics::nfm(w),
+            agop: g,
+            agop_input: g_input,
+            ptk: k,
+        };
+        let metrics = layer_metrics(l + 1, w, init.map(|p| p[l].as_ref()), &matrices, options)?;
+        layers.push(LayerAnalysis { matrices, metrics });
+    }
+    let ntk = match y {
+        Some(y) => Some(ntk_metrics(arch, params, x, y)?),
+        None => None,
+    };
+    Ok(Analysis {
+        samples: x.nrows(),
+        layers,
+        ntk,
+    })
+}
+
+/// The initial weights have the shapes of the weights.
+fn check_init(
+    arch: &Architecture,
+    params: &[Mat<f64>],
+    w0: &[Mat<f64>],
+) -> Result<(), AnalysisError> {
+    if w0.len() != arch.depth() {
+        return Err(AnalysisError::Invalid(format!(
+            "{} initial weight matrices for {} layers",
+            w0.len(),
+            arch.depth()
+        )));
+    }
+    for (l, (w, w0)) in params.iter().zip(w0).enumerate() {
+        if (w.nrows(), w.ncols()) != (w0.nrows(), w0.ncols()) {
+            return Err(AnalysisError::Invalid(format!(
+                "initial W_{} is {}×{}, W_{} is {}×{}",
+                l + 1,
+                w0.nrows(),
+                w0.ncols(),
+                l + 1,
+                w.nrows(),
+                w.ncols()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn layer_metrics(
+    layer: usize,
+    w: MatRef<'_, f64>,
+    w0: Option<MatRef<'_, f64>>,
+    m: &LayerMatrices,
+    options: &Options,
+) -> Result<LayerMetrics, AnalysisError> {
+    let (f, g, k) = (m.nfm.as_ref(), m.agop.as_ref(), m.ptk.as_ref());
+    let agop_agreement = value(similarity(Similarity::RelErr, g, m.agop_input.as_ref()))?;
+    let alpha_options = metrics::alpha::AlphaOptions::default();
+    let alpha_hat = match estimate_alpha(f, g, AlphaEstimator::Fit, &alpha_options) {
+        Ok(AlphaEstimate::Identified { alpha, objective }) => AlphaHat::Identified {
+            alpha,
+            relerr_scaled: objective,
+        },
+        Ok(AlphaEstimate::Unidentifiable(u)) => AlphaHat::Undefined(u.to_string()),
+        Err(MetricError::Undefined(u)) => AlphaHat::Undefined(format!("undefined: {u}")),
+        Err(e) => return Err(e.into()),
+    };
+    let scan = AlphaScan::new(f, g, Cutoff::for_dim(g.nrows()))?;
+    let mut exponents = vec![Exponent::One, Exponent::Half, Exponent::Fitted];
+    exponents.extend(options.alpha.map(Exponent::Given));
+    let mut nfa = Vec::new();
+    for kind in Similarity::ALL {
+        for &e in &exponents {
+            let exponent = match e {
+                Exponent::One => Some(1.0),
+                Exponent::Half => Some(0.5),
+                Exponent::Fitted => alpha_hat.alpha(),
+                Exponent::Given(a) => Some(a),
+            };
+            let v = match (exponent, &alpha_hat) {
+                (Some(a), _) => value(scan.similarity(kind, a))?,
+                (None, AlphaHat::Undefined(reason)) => Value::Undefined(reason.clone()),
+                (None, AlphaHat::Identified { alpha, .. }) => value(scan.similarity(kind, *alpha))?,
+            };
+            nfa.push(NfaValue {
+                similarity: kind.name(),
+                alpha: e.label(),
+                exponent,
+                value: v,
+            });
+        }
+    }
+    let per_convention = |f: &dyn Fn(Similarity) -> Result<f64, MetricError>| {
+        Similarity::ALL
+            .into_iter()
+            .map(|kind| {
+                Ok(Named {
+                    similarity: kind.name(),
+                    value: value(f(kind))?,
+                })
+            })
+            .collect::<Result<Vec<_>, AnalysisError>>()
+    };
+    let uc = per_convention(&|kind| uc_nfa(kind, w, k))?;
+    let c = match w0 {
+        Some(w0) => Some(per_convention(&|kind| c_nfa(kind, w, w0, k))?),
+        None => None,
+    };
+    Ok(LayerMetrics {
+        layer,
+        inputs: w.ncols(),
+        outputs: w.nrows(),
+        agop_agreement,
+        alpha_hat,
+        nfa,
+        uc_nfa: uc,
+        c_nfa: c,
+    })
+}
+
+fn ntk_metrics(
+    arch: &Architecture,
+    params: &[Mat<f64>],
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+) -> Result<NtkMetrics, AnalysisError> {
+    let outputs = arch.widths[arch.depth()];
+    if y.nrows() != x.nrows() || y.ncols() != outputs {
+        return Err(AnalysisError::Invalid(format!(
+            "labels are {}×{}, expected {}×{outputs} (samples × outputs)",
+            y.nrows(),
+            y.ncols(),
+            x.nrows()
+        )));
+    }
+    let kernels = ntk::per_output_ntk(arch, params, x)?;
+    let mut alignment = Vec::with_capacity(outputs);
+    let mut centered_alignment = Vec::with_capacity(outputs);
+    for (c, kc) in kernels.iter().enumerate() {
+        let yc = y.subcols(c, 1);
+        alignment.push(value(ntk::kernel_target_alignment(kc.as_ref(), yc))?);
+        centered_alignment.push(value(ntk::centered_kernel_target_alignment(
+            kc.as_ref(),
+            yc,
+        ))?);
+    }
+    let (specialisation, diagonal_excess) = match ntk::specialisation_matrix(&kernels, y) {
+        Ok(s) => {
+            let rows = (0..s.nrows())
+                .map(|i| (0..s.ncols()).map(|j| s[(i, j)]).collect())
+                .collect();
+            let excess = if outputs >= 2 {
+                Some(value(ntk::diagonal_excess(s.as_ref()))?)
+            } else {
+                None
+            };
+            (MatrixValue::Matrix(rows), excess)
+        }
+        Err(MetricError::Undefined(u)) => (MatrixValue::Undefined(u.to_string()), None),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(NtkMetrics {
+        alignment,
+        centered_alignment,
+        specialisation,
+        diagonal_excess,
+    })
+}

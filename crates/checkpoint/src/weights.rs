@@ -1,0 +1,626 @@
+//! Fully connected networks in safetensors files.
+//!
+//! **Format** (safetensors): an 8-byte little-endian header length N, N
+//! bytes of JSON mapping each tensor name to `{"dtype", "shape",
+//! "data_offsets": [begin, end]}` (offsets into the data section; an
+//! optional `__metadata__` entry of strings), then the raw little-endian,
+//! C-ordered data.
+//!
+//! **Layout** (PyTorch `nn.Linear`): layer l has a weight `W_l` of shape
+//! `[d_l, d_{l−1}]` (out × in) and optionally a bias of shape `[d_l]`; the
+//! network computes `h_l = W_l a_{l−1} + b_l`. Layers are found either from
+//! an explicit list or from the names: every tensor whose name is `weight`
+//! or ends in `.weight` is a layer, in natural order of the names (digit
+//! runs compare as numbers, so `layers.10` follows `layers.9`), and
+//! `P.bias` is the bias of `P.weight`. Without an explicit list, any other
+//! tensor is an error: silently skipping it would analyse a different
+//! network than the one saved.
+//!
+//! Accepted dtypes: F64, F32, F16, BF16 (widened to f64 exactly).
+
+use std::cmp::Ordering;
+use std::path::Path;
+
+use faer::{Mat, MatRef};
+use mlp::{Activation, Architecture};
+use safetensors::{Dtype, SafeTensorError, SafeTensors};
+
+use crate::error::{CheckpointError, name};
+
+const SUPPORTED: &str = "F64, F32, F16, BF16";
+
+/// One layer of a checkpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layer {
+    /// Name of the weight tensor.
+    pub weight_name: String,
+    /// `W_l`, d_l × d_{l−1} (out × in).
+    pub weight: Mat<f64>,
+    /// Name and values (1 × d_l) of the bias, if the layer has one.
+    pub bias: Option<(String, Mat<f64>)>,
+}
+
+/// A fully connected network read from a safetensors file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    /// The file it was read from (for messages).
+    pub file: String,
+    /// Layers from the input to the output (at least one, as read).
+    pub layers: Vec<Layer>,
+}
+
+impl Checkpoint {
+    /// `[d_0, d_1, …, d_L]`.
+    pub fn widths(&self) -> Vec<usize> {
+        let mut w = vec![self.layers[0].weight.ncols()];
+        w.extend(self.layers.iter().map(|l| l.weight.nrows()));
+        w
+    }
+
+    /// Whether the layers have biases (all or none; mixed files are
+    /// rejected when read).
+    pub fn has_bias(&self) -> bool {
+        self.layers[0].bias.is_some()
+    }
+
+    /// The architecture with activation `activation` on hidden layers.
+    pub fn architecture(&self, activation: Activation) -> Architecture {
+        Architecture {
+            widths: self.widths(),
+            activation,
+            bias: self.has_bias(),
+        }
+    }
+
+    /// The parameters in `mlp`'s order: `[W_1..W_L]`, then `[b_1..b_L]` when
+    /// the layers have biases.
+    pub fn params(&self) -> Vec<Mat<f64>> {
+        let mut p: Vec<Mat<f64>> = self.layers.iter().map(|l| l.weight.clone()).collect();
+        p.extend(
+            self.layers
+                .iter()
+                .filter_map(|l| l.bias.as_ref().map(|(_, b)| b.clone())),
+        );
+        p
+    }
+
+    /// Check that `other` (e.g. the initial weights) has the same layers:
+    /// the same weight shapes, layer by layer. The error names `other`'s
+    /// file and tensor.
+    pub fn check_same_shapes(&self, other: &Checkpoint) -> Result<(), CheckpointError> {
+        if other.layers.len() != self.layers.len() {
+            return Err(CheckpointError::Mismatch {
+                file: other.file.clone(),
+                detail: format!(
+                    "{} layers, but {} has {}",
+                    other.layers.len(),
+                    self.file,
+                    self.layers.len()
+                ),
+            });
+        }
+        for (mine, theirs) in self.layers.iter().zip(&other.layers) {
+            let (a, b) = (&mine.weight, &theirs.weight);
+            if (a.nrows(), a.ncols()) != (b.nrows(), b.ncols()) {
+                return Err(CheckpointError::Shape {
+                    file: other.file.clone(),
+                    tensor: theirs.weight_name.clone(),
+                    detail: format!(
+                        "shape [{}, {}], but `{}` in {} is [{}, {}]",
+                        b.nrows(),
+                        b.ncols(),
+                        mine.weight_name,
+                        self.file,
+                        a.nrows(),
+                        a.ncols()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Read a network from a safetensors file. `layers`: the layer order, each
+/// entry a weight tensor name (`fc1.weight`) or its prefix (`fc1`); `None`
+/// finds the layers from the names (module docs).
+pub fn read_checkpoint(
+    path: &Path,
+    layers: Option<&[String]>,
+) -> Result<Checkpoint, CheckpointError> {
+    let bytes = std::fs::read(path).map_err(|e| CheckpointError::io(path, e))?;
+    let file = name(path);
+    let tensors = parse(&file, &bytes)?;
+    let names: Vec<&str> = tensors.names();
+    let order = match layers {
+        Some(list) => explicit_layers(&file, &names, list)?,
+        None => inferred_layers(&file, &names)?,
+    };
+    let mut out = Vec::with_capacity(order.len());
+    for (weight_name, bias_name) in order {
+        let weight = matrix(&file, &tensors, &weight_name)?;
+        let bias = match bias_name {
+            Some(b) => {
+                let v = vector(&file, &tensors, &b)?;
+                if v.ncols() != weight.nrows() {
+                    return Err(CheckpointError::Shape {
+                        file,
+                        tensor: b,
+                        detail: format!(
+                            "{} entries, but `{weight_name}` has {} outputs",
+                            v.ncols(),
+                            weight.nrows()
+                        ),
+                    });
+                }
+                Some((b, v))
+            }
+            None => None,
+        };
+        out.push(Layer {
+            weight_name,
+            weight,
+            bias,
+        });
+    }
+    check_chain(&file, &out)?;
+    Ok(Checkpoint { file, layers: out })
+}
+
+/// Parse the whole file, turning the crate's errors into one-line messages
+/// that name the file (and, for a truncated data section, the tensor cut).
+fn parse<'a>(file: &str, bytes: &'a [u8]) -> Result<SafeTensors<'a>, CheckpointError> {
+    let format = |detail: String| CheckpointError::Format {
+        file: file.to_owned(),
+        format: "safetensors",
+        detail,
+    };
+    let truncated = |detail: String| CheckpointError::Truncated {
+        file: file.to_owned(),
+        detail,
+    };
+    if bytes.len() < 8 {
+        return Err(truncated(format!(
+            "{} bytes, shorter than the 8-byte header length",
+            bytes.len()
+        )));
+    }
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+    let rest = (bytes.len() - 8) as u64;
+    if header_len > rest {
+        return Err(truncated(format!(
+            "the header length is {header_len} bytes but only {rest} bytes follow"
+        )));
+    }
+    SafeTensors::deserialize(bytes).map_err(|e| match e {
+        SafeTensorError::MetadataIncompleteBuffer => {
+            let data_len = rest - header_len;
+            match cut_tensor(&bytes[8..8 + header_len as usize], data_len) {
+                Some((tensor, end)) => truncated(format!(
+                    "tensor `{tensor}` ends at byte {end} of the data section, which has {data_len} bytes"
+                )),
+                None => format(format!(
+                    "the data section has {data_len} bytes, more than the tensors' data_offsets cover"
+                )),
+            }
+        }
+        SafeTensorError::InvalidOffset(tensor) => format(format!(
+            "tensor `{tensor}` has data_offsets that do not follow the previous tensor's"
+        )),
+        SafeTensorError::TensorInvalidInfo => {
+            format("a tensor's data_offsets do not match its dtype and shape".into())
+        }
+        SafeTensorError::InvalidHeaderDeserialization(e) => {
+            format(format!("header is not valid JSON of the format: {e}"))
+        }
+        other => format(format!("{other:?}")),
+    })
+}
+
+/// The tensor whose data end beyond `data_len`, with that end: read from the
+/// header JSON only to name it in the message.
+fn cut_tensor(header: &[u8], data_len: u64) -> Option<(String, u64)> {
+    let json: serde_json::Value = serde_json::from_slice(header).ok()?;
+    json.as_object()?
+        .iter()
+        .filter_map(|(k, v)| {
+            let end = v.get("data_offsets")?.get(1)?.as_u64()?;
+            (end > data_len).then(|| (k.clone(), end))
+        })
+        .min_by_key(|(_, end)| *end)
+}
+
+/// `(weight name, bias name)` per layer from an explicit list.
+fn explicit_layers(
+    file: &str,
+    names: &[&str],
+    list: &[String],
+) -> Result<Vec<(String, Option<String>)>, CheckpointError> {
+    if list.is_empty() {
+        return Err(CheckpointError::Layers {
+            file: file.to_owned(),
+            detail: "the list of layers is empty".into(),
+        });
+    }
+    let has = |n: &str| names.contains(&n);
+    let mut out = Vec::with_capacity(list.len());
+    for entry in list {
+        let (weight, bias) = if has(entry) {
+            let bias = entry
+                .strip_suffix("weight")
+                .map(|prefix| format!("{prefix}bias"));
+            (entry.clone(), bias)
+        } else {
+            (format!("{entry}.weight"), Some(format!("{entry}.bias")))
+        };
+        if !has(&weight) {
+            return Err(missing(file, entry, names));
+        }
+        out.push((weight, bias.filter(|b| has(b))));
+    }
+    check_biases(file, &out)?;
+    Ok(out)
+}
+
+/// `(weight name, bias name)` per layer from the tensor names (module docs).
+fn inferred_layers(
+    file: &str,
+    names: &[&str],
+) -> Result<Vec<(String, Option<String>)>, CheckpointError> {
+    let mut weights: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| *n == "weight" || n.ends_with(".weight"))
+        .collect();
+    weights.sort_by(|a, b| natural_cmp(a, b));
+    let bias_of = |w: &str| format!("{}bias", &w[..w.len() - "weight".len()]);
+    for n in names {
+        let is_bias =
+            (*n == "bias" || n.ends_with(".bias")) && weights.iter().any(|w| bias_of(w) == *n);
+        if !is_bias && !weights.contains(n) {
+            return Err(CheckpointError::Layers {
+                file: file.to_owned(),
+                detail: format!(
+                    "tensor `{n}` is neither a layer's `weight` nor its `bias`; give the layer order explicitly"
+                ),
+            });
+        }
+    }
+    if weights.is_empty() {
+        return Err(CheckpointError::Layers {
+            file: file.to_owned(),
+            detail: "no tensor named `weight` or `*.weight`: no layers found".into(),
+        });
+    }
+    let out: Vec<(String, Option<String>)> = weights
+        .iter()
+        .map(|w| {
+            let b = bias_of(w);
+            let has_bias = names.contains(&b.as_str());
+            (w.to_string(), has_bias.then_some(b))
+        })
+        .collect();
+    check_biases(file, &out)?;
+    Ok(out)
+}
+
+/// Every layer has a bias or none does (`mlp::Architecture` has one flag;
+/// a zero bias in place of a missing one would add parameters to the NTK).
+fn check_biases(file: &str, layers: &[(String, Option<String>)]) -> Result<(), CheckpointError> {
+    let with = layers.iter().find(|(_, b)| b.is_some());
+    let without = layers.iter().find(|(_, b)| b.is_none());
+    if let (Some((w1, Some(b1))), Some((w2, _))) = (with, without) {
+        return Err(CheckpointError::Layers {
+            file: file.to_owned(),
+            detail: format!(
+                "layer `{w1}` has the bias `{b1}` but layer `{w2}` has none; either every layer has a bias or none does"
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn missing(file: &str, tensor: &str, names: &[&str]) -> CheckpointError {
+    let mut sorted: Vec<&str> = names.to_vec();
+    sorted.sort_by(|a, b| natural_cmp(a, b));
+    const SHOWN: usize = 8;
+    let mut available = sorted
+        .iter()
+        .take(SHOWN)
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if sorted.len() > SHOWN {
+        available.push_str(&format!(", … ({} in all)", sorted.len()));
+    }
+    if sorted.is_empty() {
+        available = "no tensors".into();
+    }
+    CheckpointError::MissingTensor {
+        file: file.to_owned(),
+        tensor: tensor.to_owned(),
+        available,
+    }
+}
+
+/// Compare names with digit runs as numbers: `l2 < l10`.
+fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(p), Some(q)) if p.is_ascii_digit() && q.is_ascii_digit() => {
+                let run = |s: &[u8]| s.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (i, j) = (run(x), run(y));
+                // Compare numerically: strip leading zeros, then length, then digits.
+                let strip = |s: &[u8]| {
+                    let z = s.iter().take_while(|&&c| c == b'0').count();
+                    s[z..].to_vec()
+                };
+                let (u, v) = (strip(&x[..i]), strip(&y[..j]));
+                let ord = u.len().cmp(&v.len()).then_with(|| u.cmp(&v));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                x = &x[i..];
+                y = &y[j..];
+            }
+            (Some(p), Some(q)) => {
+                if p != q {
+                    return p.cmp(q);
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
+        }
+    }
+}
+
+/// The values of a tensor as f64 in C order, with its shape; rejects
+/// non-float dtypes and non-finite entries.
+fn values(
+    file: &str,
+    tensors: &SafeTensors<'_>,
+    tensor: &str,
+) -> Result<(Vec<usize>, Vec<f64>), CheckpointError> {
+    let view = tensors
+        .tensor(tensor)
+        .map_err(|_| missing(file, tensor, &tensors.names()))?;
+    let data = view.data();
+    let vals: Vec<f64> = match view.dtype() {
+        Dtype::F64 => data
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect(),
+        Dtype::F32 => data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")) as f64)
+            .collect(),
+        Dtype::F16 => data
+            .chunks_exact(2)
+            .map(|c| half::f16::from_le_bytes(c.try_into().expect("2 bytes")).to_f64())
+            .collect(),
+        Dtype::BF16 => data
+            .chunks_exact(2)
+            .map(|c| half::bf16::from_le_bytes(c.try_into().expect("2 bytes")).to_f64())
+            .collect(),
+        other => {
+            return Err(CheckpointError::UnsupportedDtype {
+                file: file.to_owned(),
+                tensor: tensor.to_owned(),
+                dtype: format!("{other:?}"),
+                supported: SUPPORTED,
+            });
+        }
+    };
+    let shape = view.shape().to_vec();
+    if let Some(k) = vals.iter().position(|v| !v.is_finite()) {
+        return Err(CheckpointError::NonFinite {
+            file: file.to_owned(),
+            tensor: tensor.to_owned(),
+            value: vals[k],
+            position: format!("{:?}", unravel(k, &shape)),
+        });
+    }
+    Ok((shape, vals))
+}
+
+/// The multi-index of flat C-order index `k`.
+fn unravel(mut k: usize, shape: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; shape.len()];
+    for (i, &d) in shape.iter().enumerate().rev() {
+        if d > 0 {
+            idx[i] = k % d;
+            k /= d;
+        }
+    }
+    idx
+}
+
+fn matrix(
+    file: &str,
+    tensors: &SafeTensors<'_>,
+    tensor: &str,
+) -> Result<Mat<f64>, CheckpointError> {
+    let (shape, vals) = values(file, tensors, tensor)?;
+    let [rows, cols] = shape[..] else {
+        return Err(CheckpointError::Shape {
+            file: file.to_owned(),
+            tensor: tensor.to_owned(),
+            detail: format!(
+                "shape {shape:?} has {} dimensions; a layer's weight is 2-dimensional [out, in]",
+                shape.len()
+            ),
+        });
+    };
+    if rows == 0 || cols == 0 {
+        return Err(CheckpointError::Shape {
+            file: file.to_owned(),
+            tensor: tensor.to_owned(),
+            detail: format!("shape {shape:?} has an empty dimension"),
+        });
+    }
+    Ok(Mat::from_fn(rows, cols, |i, j| vals[i * cols + j]))
+}
+
+fn vector(
+    file: &str,
+    tensors: &SafeTensors<'_>,
+    tensor: &str,
+) -> Result<Mat<f64>, CheckpointError> {
+    let (shape, vals) = values(file, tensors, tensor)?;
+    if shape.len() != 1 {
+        return Err(CheckpointError::Shape {
+            file: file.to_owned(),
+            tensor: tensor.to_owned(),
+            detail: format!(
+                "shape {shape:?} has {} dimensions; a bias is 1-dimensional [out]",
+                shape.len()
+            ),
+        });
+    }
+    Ok(Mat::from_fn(1, vals.len(), |_, j| vals[j]))
+}
+
+/// Consecutive layers fit: `W_{l+1}` takes as many inputs as `W_l` has
+/// outputs.
+fn check_chain(file: &str, layers: &[Layer]) -> Result<(), CheckpointError> {
+    for pair in layers.windows(2) {
+        let (prev, next) = (&pair[0], &pair[1]);
+        if next.weight.ncols() != prev.weight.nrows() {
+            return Err(CheckpointError::Shape {
+                file: file.to_owned(),
+                tensor: next.weight_name.clone(),
+                detail: format!(
+                    "takes {} inputs (dimension 1 of [{}, {}]), but the previous layer `{}` has {} outputs",
+                    next.weight.ncols(),
+                    next.weight.nrows(),
+                    next.weight.ncols(),
+                    prev.weight_name,
+                    prev.weight.nrows()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Element type of a written checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// 32-bit floats, as PyTorch saves by default (values rounded to nearest).
+    F32,
+    /// 64-bit floats (exact).
+    F64,
+}
+
+/// A tensor to write: its name, shape and values in C order.
+struct Owned {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    bytes: Vec<u8>,
+}
+
+impl safetensors::View for &Owned {
+    fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> std::borrow::Cow<'_, [u8]> {
+        std::borrow::Cow::Borrowed(&self.bytes)
+    }
+    fn data_len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+fn encode(values: impl Iterator<Item = f64>, precision: Precision) -> Vec<u8> {
+    match precision {
+        Precision::F64 => values.flat_map(f64::to_le_bytes).collect(),
+        Precision::F32 => values.flat_map(|v| (v as f32).to_le_bytes()).collect(),
+    }
+}
+
+/// Write a network in PyTorch's layout: layer l (from 1) as
+/// `{prefixes[l−1]}.weight` (`[d_l, d_{l−1}]`) and, when `arch.bias`,
+/// `{prefixes[l−1]}.bias` (`[d_l]`). `params` are in `mlp`'s order
+/// (`[W_1..W_L, b_1..b_L]`). The bytes depend only on the values
+/// (tensors are laid out by name).
+pub fn write_checkpoint(
+    path: &Path,
+    arch: &Architecture,
+    params: &[Mat<f64>],
+    prefixes: &[String],
+    precision: Precision,
+) -> Result<(), CheckpointError> {
+    let file = name(path);
+    arch.check(params).map_err(|e| CheckpointError::Layers {
+        file: file.clone(),
+        detail: e.to_string(),
+    })?;
+    let depth = arch.depth();
+    if prefixes.len() != depth {
+        return Err(CheckpointError::Layers {
+            file,
+            detail: format!("{} layer names for {depth} layers", prefixes.len()),
+        });
+    }
+    let dtype = match precision {
+        Precision::F32 => Dtype::F32,
+        Precision::F64 => Dtype::F64,
+    };
+    let mut tensors: Vec<(String, Owned)> = Vec::new();
+    for (l, prefix) in prefixes.iter().enumerate() {
+        let w: MatRef<'_, f64> = params[l].as_ref();
+        let (rows, cols) = (w.nrows(), w.ncols());
+        let row_major = (0..rows).flat_map(|i| (0..cols).map(move |j| w[(i, j)]));
+        tensors.push((
+            format!("{prefix}.weight"),
+            Owned {
+                dtype,
+                shape: vec![rows, cols],
+                bytes: encode(row_major, precision),
+            },
+        ));
+        if arch.bias {
+            let b = params[depth + l].as_ref();
+            tensors.push((
+                format!("{prefix}.bias"),
+                Owned {
+                    dtype,
+                    shape: vec![b.ncols()],
+                    bytes: encode((0..b.ncols()).map(|j| b[(0, j)]), precision),
+                },
+            ));
+        }
+    }
+    let bytes = safetensors::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), None)
+        .map_err(|e| CheckpointError::Format {
+            file: file.clone(),
+            format: "safetensors",
+            detail: format!("{e:?}"),
+        })?;
+    std::fs::write(path, bytes).map_err(|e| CheckpointError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order_compares_digit_runs_as_numbers() {
+        let mut v = vec!["l10.weight", "l2.weight", "l1.weight", "l02.x"];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(v, ["l1.weight", "l2.weight", "l02.x", "l10.weight"]);
+    }
+
+    #[test]
+    fn unravel_is_c_order() {
+        assert_eq!(unravel(7, &[3, 4]), vec![1, 3]);
+        assert_eq!(unravel(5, &[6]), vec![5]);
+    }
+}

@@ -1,0 +1,380 @@
+//! `cargo xtask analyze`: the metrics of a saved network (`checkpoint`
+//! reads the files, `analysis` computes), printed as markdown tables and
+//! written as JSON; optionally the per-layer matrices as `.npy`.
+//!
+//! JSON contract (`schema = 1`): `{"schema", "weights", "data", "labels",
+//! "init", "activation", "widths", "bias", "samples", "conventions",
+//! "layers": [{"layer", "tensor", "bias_tensor", "inputs", "outputs",
+//! "agop_agreement", "alpha_hat", "nfa": [{"similarity", "alpha",
+//! "exponent", "value"}], "uc_nfa", "c_nfa"}], "ntk": null | {"alignment",
+//! "centered_alignment", "specialisation", "diagonal_excess"}}`; an
+//! undefined value is `{"undefined": reason}`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use analysis::{Analysis, AnalysisError, Exponent, Inputs, MatrixValue, Options, Value};
+use checkpoint::{Checkpoint, CheckpointError};
+use metrics::Similarity;
+use mlp::Activation;
+use serde_json::json;
+
+use crate::render::{Precision, number};
+
+/// Options of `cargo xtask analyze`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AnalyzeArgs {
+    /// Trained weights: a safetensors file in PyTorch's Linear layout (weight [out, in], optional bias [out]).
+    #[arg(long, value_name = "FILE")]
+    pub weights: PathBuf,
+    /// Inputs, one sample per row: .npy (float32/float64, C order) or .csv.
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// Targets (samples × outputs, .npy or .csv): adds the NTK kernel–target alignment and specialisation matrix.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Initial weights (same layers), for C-NFA.
+    #[arg(long, value_name = "FILE")]
+    pub init: Option<PathBuf>,
+    /// Activation of the hidden layers: identity, relu, leaky_relu (slope 0.01), tanh, gelu (tanh form), quadratic.
+    #[arg(long, value_name = "NAME")]
+    pub activation: String,
+    /// Layer order as weight tensor names or their prefixes (default: every `*.weight`, in natural order of the names).
+    #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
+    pub layers: Option<Vec<String>>,
+    /// Exponent of the table's last NFA column: a number, or `fit` for the fitted α̂.
+    #[arg(long, value_name = "A|fit", default_value = "fit")]
+    pub alpha: String,
+    /// Similarity convention of the table: cosine, pearson, relerr or relerr_scaled (the JSON has all).
+    #[arg(long, value_name = "NAME", default_value = "cosine")]
+    pub similarity: String,
+    /// Write layer{l}_nfm.npy, layer{l}_agop.npy and layer{l}_ptk.npy (f64) for each layer l here.
+    #[arg(long, value_name = "DIR")]
+    pub save_matrices: Option<PathBuf>,
+    /// JSON output (default: target/analyze/STEM.json, STEM from the weights file).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// A failure of the command: exit status 2 for bad input, 1 for a failure
+/// to write the results.
+#[derive(Debug)]
+pub struct AnalyzeError {
+    /// Exit status.
+    pub code: u8,
+    /// One-line message.
+    pub message: String,
+}
+
+fn bad_input(message: String) -> AnalyzeError {
+    AnalyzeError { code: 2, message }
+}
+
+impl From<CheckpointError> for AnalyzeError {
+    fn from(e: CheckpointError) -> Self {
+        bad_input(e.to_string())
+    }
+}
+
+fn write_failure(e: CheckpointError) -> AnalyzeError {
+    AnalyzeError {
+        code: 1,
+        message: e.to_string(),
+    }
+}
+
+/// What `--alpha` asks for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum AlphaArg {
+    Fit,
+    Given(f64),
+}
+
+fn parse_alpha(s: &str) -> Result<AlphaArg, AnalyzeError> {
+    if s == "fit" {
+        return Ok(AlphaArg::Fit);
+    }
+    match s.parse::<f64>() {
+        Ok(a) if a.is_finite() && a >= 0.0 => Ok(AlphaArg::Given(a)),
+        _ => Err(bad_input(format!(
+            "--alpha: `{s}` is neither `fit` nor a finite exponent ≥ 0"
+        ))),
+    }
+}
+
+/// Run the command: read, analyse, print the tables, write the JSON (and
+/// the matrices). Returns the markdown printed.
+pub fn run(args: &AnalyzeArgs) -> Result<String, AnalyzeError> {
+    let activation = Activation::from_str(&args.activation)
+        .map_err(|e| bad_input(format!("--activation: {e}")))?;
+    let kind = Similarity::from_str(&args.similarity)
+        .map_err(|e| bad_input(format!("--similarity: {e}")))?;
+    let alpha = parse_alpha(&args.alpha)?;
+    // One analysis at a time: let faer's products use every core (the
+    // PTK/AGOP blocks are summed in a fixed order whatever the threads).
+    faer::set_global_parallelism(faer::Par::rayon(0));
+
+    let net = checkpoint::read_checkpoint(&args.weights, args.layers.as_deref())?;
+    let init = match &args.init {
+        Some(path) => {
+            let names: Vec<String> = net.layers.iter().map(|l| l.weight_name.clone()).collect();
+            let init = checkpoint::read_checkpoint(path, Some(&names))?;
+            net.check_same_shapes(&init)?;
+            Some(init)
+        }
+        None => None,
+    };
+    let data_file = args.data.display().to_string();
+    let x = checkpoint::read_matrix(&args.data, "data")?;
+    checkpoint::check_data(&net, &data_file, &x)?;
+    let y = match &args.labels {
+        Some(path) => {
+            let y = checkpoint::read_matrix(path, "labels")?;
+            checkpoint::check_labels(&net, &data_file, &x, &path.display().to_string(), &y)?;
+            Some(y)
+        }
+        None => None,
+    };
+
+    let arch = net.architecture(activation);
+    let params = net.params();
+    let init_weights: Option<Vec<_>> = init
+        .as_ref()
+        .map(|c| c.layers.iter().map(|l| l.weight.clone()).collect());
+    let options = Options {
+        alpha: match alpha {
+            AlphaArg::Fit => None,
+            AlphaArg::Given(a) => Some(a),
+        },
+        ..Options::default()
+    };
+    let result = analysis::analyse(
+        Inputs {
+            arch: &arch,
+            params: &params,
+            init: init_weights.as_deref(),
+            x: x.as_ref(),
+            y: y.as_ref().map(|y| y.as_ref()),
+        },
+        &options,
+    )
+    .map_err(|e: AnalysisError| bad_input(format!("{}: {e}", net.file)))?;
+
+    let markdown = markdown(&net, &args.activation, &result, kind, alpha);
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stem = args
+            .weights
+            .file_stem()
+            .map_or_else(|| "analysis".into(), |s| s.to_string_lossy().into_owned());
+        Path::new("target/analyze").join(format!("{stem}.json"))
+    });
+    let json = json_report(args, &net, activation, &result);
+    write_text(
+        &out,
+        &serde_json::to_string_pretty(&json).expect("analysis serialises"),
+    )?;
+    if let Some(dir) = &args.save_matrices {
+        save_matrices(dir, &result)?;
+    }
+    Ok(markdown)
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), AnalyzeError> {
+    let fail = |e: std::io::Error| AnalyzeError {
+        code: 1,
+        message: format!("{}: {e}", path.display()),
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    std::fs::write(path, text).map_err(fail)
+}
+
+/// `layer{l}_nfm.npy`, `layer{l}_agop.npy` (chain rule) and
+/// `layer{l}_ptk.npy`, l from 1.
+fn save_matrices(dir: &Path, result: &Analysis) -> Result<(), AnalyzeError> {
+    std::fs::create_dir_all(dir).map_err(|e| AnalyzeError {
+        code: 1,
+        message: format!("{}: {e}", dir.display()),
+    })?;
+    for layer in &result.layers {
+        let l = layer.metrics.layer;
+        let m = &layer.matrices;
+        for (what, mat) in [("nfm", &m.nfm), ("agop", &m.agop), ("ptk", &m.ptk)] {
+            checkpoint::write_npy(&dir.join(format!("layer{l}_{what}.npy")), mat.as_ref())
+                .map_err(write_failure)?;
+        }
+    }
+    Ok(())
+}
+
+/// A number for the tables: rounded to six significant digits first, so
+/// that round-off (`0.999…9` vs `1`) cannot change the three digits shown,
+/// then printed as [`Precision::Stable`].
+fn stable(x: f64) -> String {
+    let rounded = if x == 0.0 {
+        0.0
+    } else {
+        let scale = 10f64.powi(5 - x.abs().log10().floor() as i32);
+        (x * scale).round() / scale
+    };
+    number(rounded, Precision::Stable)
+}
+
+fn cell(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Number(x)) => stable(*x),
+        Some(Value::Undefined(_)) => "undefined".into(),
+        None => "—".into(),
+    }
+}
+
+/// The per-layer table (and, with labels, the NTK tables). Numbers have
+/// three significant digits, round-off-level values are shown as bounds
+/// (`≤1e-15`), so the output is the same on every machine.
+fn markdown(
+    net: &Checkpoint,
+    activation: &str,
+    result: &Analysis,
+    kind: Similarity,
+    alpha: AlphaArg,
+) -> String {
+    let widths = net
+        .widths()
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(" → ");
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "`{}`: {} layers, widths {widths}, {}, activation {activation}; {} samples; similarity {kind}\n",
+        net.file,
+        net.layers.len(),
+        if net.has_bias() {
+            "biases"
+        } else {
+            "no biases"
+        },
+        result.samples,
+    );
+    let (last_label, last) = match alpha {
+        AlphaArg::Fit => ("α̂".to_owned(), Exponent::Fitted),
+        AlphaArg::Given(a) => (format!("α={a}"), Exponent::Given(a)),
+    };
+    let _ = writeln!(
+        s,
+        "| layer | tensor | shape | AGOP relerr (chain rule vs input gradients) | {kind} α=1 | {kind} α=1/2 | α̂ | {kind} {last_label} | UC-NFA {kind} | C-NFA {kind} |"
+    );
+    let _ = writeln!(s, "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (layer, info) in result.layers.iter().zip(&net.layers) {
+        let m = &layer.metrics;
+        let alpha_hat = m
+            .alpha_hat
+            .alpha()
+            .map_or_else(|| "unidentifiable".into(), stable);
+        let _ = writeln!(
+            s,
+            "| {} | `{}` | {}×{} | {} | {} | {} | {} | {} | {} | {} |",
+            m.layer,
+            info.weight_name,
+            m.outputs,
+            m.inputs,
+            cell(Some(&m.agop_agreement)),
+            cell(m.nfa(kind, Exponent::One)),
+            cell(m.nfa(kind, Exponent::Half)),
+            alpha_hat,
+            cell(m.nfa(kind, last)),
+            cell(m.uc_nfa(kind)),
+            cell(m.c_nfa(kind)),
+        );
+    }
+    if let Some(ntk) = &result.ntk {
+        let _ = writeln!(
+            s,
+            "\nNTK kernel–target alignment of each output's kernel Θ_c with its label column y_c:\n"
+        );
+        let _ = writeln!(s, "| output c | A(Θ_c, y_c) | centred A(Θ_c, y_c) |");
+        let _ = writeln!(s, "|---:|---:|---:|");
+        for (c, (a, ac)) in ntk
+            .alignment
+            .iter()
+            .zip(&ntk.centered_alignment)
+            .enumerate()
+        {
+            let _ = writeln!(s, "| {} | {} | {} |", c + 1, cell(Some(a)), cell(Some(ac)));
+        }
+        match &ntk.specialisation {
+            MatrixValue::Matrix(rows) => {
+                let excess = ntk
+                    .diagonal_excess
+                    .as_ref()
+                    .map(|v| format!("; diagonal excess {}", cell(Some(v))))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    s,
+                    "\nSpecialisation S_cc' = A(Θ_c, y_c') (row: kernel c, column: label c'){excess}:\n"
+                );
+                let header: String = (1..=rows.len()).map(|c| format!(" y_{c} |")).collect();
+                let _ = writeln!(s, "| |{header}");
+                let _ = writeln!(s, "|---|{}", "---:|".repeat(rows.len()));
+                for (c, row) in rows.iter().enumerate() {
+                    let cells: String = row.iter().map(|v| format!(" {} |", stable(*v))).collect();
+                    let _ = writeln!(s, "| Θ_{} |{cells}", c + 1);
+                }
+            }
+            MatrixValue::Undefined(reason) => {
+                let _ = writeln!(s, "\nSpecialisation matrix: undefined ({reason})");
+            }
+        }
+    }
+    s
+}
+
+fn json_report(
+    args: &AnalyzeArgs,
+    net: &Checkpoint,
+    activation: Activation,
+    result: &Analysis,
+) -> serde_json::Value {
+    let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    let layers: Vec<serde_json::Value> = result
+        .layers
+        .iter()
+        .zip(&net.layers)
+        .map(|(layer, info)| {
+            let mut v = serde_json::to_value(&layer.metrics).expect("metrics serialise");
+            let obj = v.as_object_mut().expect("a struct serialises to an object");
+            obj.insert("tensor".into(), json!(info.weight_name));
+            obj.insert(
+                "bias_tensor".into(),
+                json!(info.bias.as_ref().map(|(n, _)| n)),
+            );
+            v
+        })
+        .collect();
+    json!({
+        "schema": 1,
+        "weights": args.weights.display().to_string(),
+        "data": args.data.display().to_string(),
+        "labels": path(&args.labels),
+        "init": path(&args.init),
+        "activation": activation.name(),
+        "widths": net.widths(),
+        "bias": net.has_bias(),
+        "samples": result.samples,
+        "conventions": {
+            "nfm": "F_l = W_lᵀW_l",
+            "agop": "G_l = (1/n) Σ_i Σ_c ∇_{a_{l−1}} f_c(x_i) ∇ᵀ (mean over samples, sum over outputs), by the chain rule W_lᵀK_lW_l/n; agop_agreement = relerr against the input-gradient computation",
+            "ptk": "K_l = Σ_i Σ_c ∇_{h_l} f_c(x_i) ∇ᵀ (sum over samples and outputs)",
+            "nfa": "sim(F_l, G_l^α), G^α with eigenvalues below d·ε·λ_max clipped",
+            "alpha_hat": "argmin_α relerr_scaled(F_l, G_l^α) on [0.02, 2]",
+            "uc_nfa": "sim(W_lᵀK_lW_l, W_lᵀW_l)",
+            "c_nfa": "sim(ΔW_lᵀK_lΔW_l, ΔW_lᵀΔW_l), ΔW_l = W_l − W_l(0)",
+            "ntk": "A(K, y) = yᵀKy / (‖K‖_F ‖y‖²) per output kernel Θ_c; specialisation S_cc' = A(Θ_c, y_c')"
+        },
+        "layers": layers,
+        "ntk": result.ntk,
+    })
+}
