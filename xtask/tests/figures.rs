@@ -18,9 +18,14 @@ fn each_figure_names_its_series_and_axes() {
             "bma24_nfa_digits.svg",
             "bma24_nfa_synthetic.svg",
             "abp22_silent_alignment.svg",
+            "sb21_specialisation_digits_relu.svg",
+            "sb21_specialisation_digits_linear.svg",
+            "sb21_specialisation_synthetic_relu.svg",
+            "sb21_specialisation_synthetic_linear.svg",
         ]
     );
-    let expect: [&[&str]; 6] = [
+    let heat: &[&str] = &["K_0", "y_0", "per-output kernel K_c", "target column y_c"];
+    let expect: [&[&str]; 10] = [
         &[
             "balanced, λ = 0 (A.identity)",
             "balanced, λ = 0.1",
@@ -66,6 +71,10 @@ fn each_figure_names_its_series_and_axes() {
             "kernel–target alignment yᵀKy/(‖K‖_F‖y‖²)",
             "kernel–target alignment A(K_t, y)",
         ],
+        heat,
+        heat,
+        heat,
+        heat,
     ];
     for (f, needles) in figs.iter().zip(expect) {
         assert!(f.svg.starts_with("<svg"), "{}", f.file);
