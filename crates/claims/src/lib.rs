@@ -201,8 +201,19 @@ pub struct RunHooks<'a> {
 /// As [`run_claims`]: faer runs sequentially inside each job, so the
 /// claims do not depend on the number of threads.
 pub fn run_families(options: &RunOptions, only: Option<&str>, hooks: &RunHooks) -> Vec<FamilyRun> {
+    run_family_set(families(), options, only, hooks)
+}
+
+/// [`run_families`] over a given list of families (the registry, or a
+/// test's own families to exercise the failure path).
+pub fn run_family_set(
+    families: Vec<Family>,
+    options: &RunOptions,
+    only: Option<&str>,
+    hooks: &RunHooks,
+) -> Vec<FamilyRun> {
     faer::set_global_parallelism(faer::Par::Seq);
-    let families: Vec<Family> = families()
+    let families: Vec<Family> = families
         .into_iter()
         .filter(|f| only.is_none_or(|p| f.may_match(p)))
         .collect();
