@@ -845,19 +845,10 @@ fn linear_bounds(params: &[Mat<f64>], x: &Mat<f64>, y: &Mat<f64>, ks: &[Mat<f64>
     [rows, cols]
 }
 
-/// `mean_c (S_cc − max_{c'≠c} S_c'c)`.
-fn column_mean_margin(s: &Mat<f64>) -> f64 {
-    let c = s.nrows();
-    (0..c)
-        .map(|j| {
-            let off = (0..c)
-                .filter(|&i| i != j)
-                .map(|i| s[(i, j)])
-                .fold(f64::NEG_INFINITY, f64::max);
-            s[(j, j)] - off
-        })
-        .sum::<f64>()
-        / c as f64
+/// `mean_c (S_cc − max_{c'≠c} S_c'c)`: the mean of the column margins.
+fn column_mean_margin(s: &Mat<f64>) -> Result<f64, metrics::MetricError> {
+    let margins = ntk::diagonal_margins(s.transpose())?;
+    Ok(margins.iter().sum::<f64>() / margins.len() as f64)
 }
 
 fn spec_run(
@@ -899,7 +890,10 @@ fn spec_run(
         excess_init: ntk::diagonal_excess(s0.as_ref()).map_err(metric)?,
         column_excess: ntk::diagonal_excess(matrix.transpose()).map_err(metric)?,
         column_excess_init: ntk::diagonal_excess(s0.transpose()).map_err(metric)?,
-        column_mean_margin: [column_mean_margin(&matrix), column_mean_margin(&s0)],
+        column_mean_margin: [
+            column_mean_margin(&matrix).map_err(metric)?,
+            column_mean_margin(&s0).map_err(metric)?,
+        ],
         matrix,
         kernel_alignment_min,
         linear_bounds: (activation == Activation::Identity)

@@ -158,9 +158,9 @@ pub fn specialisation_matrix(
     Ok(s)
 }
 
-/// Diagonal excess of a square matrix: `min_c (S_cc − max_{c'≠c} S_cc')`
-/// (positive when every row is diagonally dominant; SB21's specialisation).
-pub fn diagonal_excess(s: MatRef<'_, f64>) -> Result<f64, MetricError> {
+/// Per-row diagonal margins of a square matrix, `S_cc − max_{c'≠c} S_cc'`
+/// (pass `Sᵀ` for the column margins `S_cc − max_{c'≠c} S_c'c`).
+pub fn diagonal_margins(s: MatRef<'_, f64>) -> Result<Vec<f64>, MetricError> {
     if s.nrows() != s.ncols() || s.nrows() < 2 {
         return Err(MetricError::NotSquare {
             what: "specialisation matrix (needs at least 2 outputs)",
@@ -177,5 +177,14 @@ pub fn diagonal_excess(s: MatRef<'_, f64>) -> Result<f64, MetricError> {
                 .fold(f64::NEG_INFINITY, f64::max);
             s[(i, i)] - off
         })
+        .collect())
+}
+
+/// Diagonal excess of a square matrix: the smallest of its
+/// [`diagonal_margins`], `min_c (S_cc − max_{c'≠c} S_cc')` (positive when
+/// every row is diagonally dominant; SB21's specialisation).
+pub fn diagonal_excess(s: MatRef<'_, f64>) -> Result<f64, MetricError> {
+    Ok(diagonal_margins(s)?
+        .into_iter()
         .fold(f64::INFINITY, f64::min))
 }

@@ -13,8 +13,8 @@ pub mod kernel;
 pub mod ridge;
 
 pub use alignment::{
-    centered_kernel_target_alignment, diagonal_excess, kernel_alignment, kernel_target_alignment,
-    specialisation_matrix, top_k_alignment,
+    centered_kernel_target_alignment, diagonal_excess, diagonal_margins, kernel_alignment,
+    kernel_target_alignment, specialisation_matrix, top_k_alignment,
 };
 pub use kernel::{
     full_ntk, jacobian_ntk, output_block, parameter_jacobian, per_output_ntk,

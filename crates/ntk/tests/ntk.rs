@@ -14,15 +14,6 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-const ACTIVATIONS: [Activation; 6] = [
-    Activation::Identity,
-    Activation::Relu,
-    Activation::LeakyRelu { slope: 0.1 },
-    Activation::Tanh,
-    Activation::Gelu,
-    Activation::Quadratic,
-];
-
 fn network(
     seed: u64,
     widths: &[usize],
@@ -71,7 +62,7 @@ proptest! {
         bias in any::<bool>(),
         a in 0usize..6,
     ) {
-        let (arch, params) = network(seed, &widths, bias, ACTIVATIONS[a]);
+        let (arch, params) = network(seed, &widths, bias, Activation::ALL[a]);
         let x = datasets::gaussian_matrix(n, widths[0], &mut ChaCha8Rng::seed_from_u64(seed + 1));
         let closed = full_ntk(&arch, &params, x.as_ref()).unwrap();
         let jac = jacobian_ntk(&arch, &params, x.as_ref()).unwrap();
@@ -82,7 +73,7 @@ proptest! {
             prop_assert!(rel(k, &output_block(closed.as_ref(), n, c)) <= 1e-12);
         }
         // Measuring never changes the parameters.
-        let (_, again) = network(seed, &widths, bias, ACTIVATIONS[a]);
+        let (_, again) = network(seed, &widths, bias, Activation::ALL[a]);
         prop_assert_eq!(params, again);
     }
 
@@ -91,7 +82,7 @@ proptest! {
     #[test]
     fn cross_kernel_is_a_block(seed in 0u64..1000, n1 in 1usize..5, n2 in 1usize..5, a in 0usize..6) {
         let widths = [3, 4, 2];
-        let (arch, params) = network(seed, &widths, false, ACTIVATIONS[a]);
+        let (arch, params) = network(seed, &widths, false, Activation::ALL[a]);
         let mut rng = ChaCha8Rng::seed_from_u64(seed + 7);
         let x = datasets::gaussian_matrix(n1 + n2, 3, &mut rng);
         let whole = per_output_ntk(&arch, &params, x.as_ref()).unwrap();
