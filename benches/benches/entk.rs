@@ -6,10 +6,9 @@
 
 use std::hint::black_box;
 
-use benches::gaussian;
+use benches::{bench_matmul1024, gaussian};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, Par};
+use faer::{Mat, Par};
 use mlp::{Activation, Architecture};
 
 /// Flops of `ntk::per_output_ntk` for scalar output: forward
@@ -46,21 +45,7 @@ fn entk(cr: &mut Criterion) {
     group.bench_function("relu2_w512_d50_n500", |b| {
         b.iter(|| ntk::per_output_ntk(&arch, black_box(&params), x.as_ref()).unwrap())
     });
-    let (a, bm) = (gaussian(1024, 1024, 4), gaussian(1024, 1024, 5));
-    let mut out = Mat::<f64>::zeros(1024, 1024);
-    group.throughput(Throughput::Elements(2 * 1024u64.pow(3)));
-    group.bench_function("baseline_matmul1024", |b| {
-        b.iter(|| {
-            matmul(
-                out.as_mut(),
-                Accum::Replace,
-                black_box(a.as_ref()),
-                black_box(bm.as_ref()),
-                1.0,
-                Par::rayon(0),
-            )
-        })
-    });
+    bench_matmul1024(&mut group);
     group.finish();
 }
 

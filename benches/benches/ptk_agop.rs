@@ -6,10 +6,9 @@
 
 use std::hint::black_box;
 
-use benches::gaussian;
+use benches::{bench_matmul1024, gaussian};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, Par};
+use faer::{Mat, Par};
 use mlp::{Activation, Architecture, tangents};
 
 /// Flops of `tangents`: forward `2n Σ d_l d_{l−1}`; the backward products
@@ -49,21 +48,7 @@ fn ptk_agop(cr: &mut Criterion) {
     group.bench_function("depth5_w256_d100_C10_n2000", |b| {
         b.iter(|| tangents(&arch, black_box(&params), x.as_ref(), 256).unwrap())
     });
-    let (a, bm) = (gaussian(1024, 1024, 4), gaussian(1024, 1024, 5));
-    let mut out = Mat::<f64>::zeros(1024, 1024);
-    group.throughput(Throughput::Elements(2 * 1024u64.pow(3)));
-    group.bench_function("baseline_matmul1024", |b| {
-        b.iter(|| {
-            matmul(
-                out.as_mut(),
-                Accum::Replace,
-                black_box(a.as_ref()),
-                black_box(bm.as_ref()),
-                1.0,
-                Par::rayon(0),
-            )
-        })
-    });
+    bench_matmul1024(&mut group);
     group.finish();
 }
 

@@ -2,7 +2,12 @@
 //! checks produce (an NFM and an AGOP of a layer).
 #![warn(missing_docs)]
 
-use faer::Mat;
+use std::hint::black_box;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Throughput};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, Par};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -35,3 +40,24 @@ pub fn nfm_agop(d: usize) -> (Mat<f64>, Mat<f64>) {
 /// afresh), which is ~20% of a 500×500 NTK evaluation.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// `baseline_matmul1024`: a 1024×1024 f64 product on all threads, with its
+/// `2·1024³` flops as throughput, so that a workload in the same group can
+/// be read as a fraction of the machine's matmul rate.
+pub fn bench_matmul1024(group: &mut BenchmarkGroup<'_, WallTime>) {
+    let (a, b) = (gaussian(1024, 1024, 4), gaussian(1024, 1024, 5));
+    let mut out = Mat::<f64>::zeros(1024, 1024);
+    group.throughput(Throughput::Elements(2 * 1024u64.pow(3)));
+    group.bench_function("baseline_matmul1024", |bencher| {
+        bencher.iter(|| {
+            matmul(
+                out.as_mut(),
+                Accum::Replace,
+                black_box(a.as_ref()),
+                black_box(b.as_ref()),
+                1.0,
+                Par::rayon(0),
+            )
+        })
+    });
+}
