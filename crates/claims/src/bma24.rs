@@ -162,15 +162,6 @@ pub fn config() -> Result<Config, experiment::ConfigError> {
 /// products: agreement to 1e-12 relative (~d·ε_mach per product).
 const CONSISTENCY_TOL: f64 = 1e-12;
 
-const ACTIVATIONS: [Activation; 6] = [
-    Activation::Identity,
-    Activation::Relu,
-    Activation::LeakyRelu { slope: 0.01 },
-    Activation::Tanh,
-    Activation::Gelu,
-    Activation::Quadratic,
-];
-
 fn run(options: &RunOptions) -> Vec<ClaimResult> {
     let cfg = match config() {
         Ok(c) => c,
@@ -182,7 +173,7 @@ fn run(options: &RunOptions) -> Vec<ClaimResult> {
         || {
             rayon::join(
                 || -> Vec<ClaimResult> {
-                    ACTIVATIONS
+                    Activation::ALL
                         .par_iter()
                         .map(|&a| consistency(&cfg.consistency, a, options.seed))
                         .collect()

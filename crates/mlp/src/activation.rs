@@ -27,6 +27,18 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// Every activation, leaky ReLU with the slope its name parses to
+    /// (0.01): the sweep of the property tests and of BMA24's consistency
+    /// claim.
+    pub const ALL: [Activation; 6] = [
+        Activation::Identity,
+        Activation::Relu,
+        Activation::LeakyRelu { slope: 0.01 },
+        Activation::Tanh,
+        Activation::Gelu,
+        Activation::Quadratic,
+    ];
+
     /// φ(h).
     #[inline]
     pub fn apply(self, h: f64) -> f64 {

@@ -12,15 +12,6 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-const ACTIVATIONS: [Activation; 6] = [
-    Activation::Identity,
-    Activation::Relu,
-    Activation::LeakyRelu { slope: 0.1 },
-    Activation::Tanh,
-    Activation::Gelu,
-    Activation::Quadratic,
-];
-
 fn setup(
     seed: u64,
     widths: &[usize],
@@ -72,7 +63,7 @@ proptest! {
     /// probability ~h per entry. Tolerance 1e-6 relative + 1e-9·(1 + ℒ).
     #[test]
     fn gradients_match_finite_differences(seed in 0u64..1000, widths in widths(), n in 1usize..8, bias in any::<bool>(), a in 0usize..6) {
-        let act = ACTIVATIONS[a];
+        let act = Activation::ALL[a];
         let (arch, params, x, y) = setup(seed, &widths, n, bias, act);
         let mut obj = MlpObjective::new(arch.clone(), x.as_ref(), y.as_ref()).unwrap();
         let mut grad: Vec<Mat<f64>> = params.iter().map(|p| Mat::zeros(p.nrows(), p.ncols())).collect();
@@ -102,7 +93,7 @@ proptest! {
     /// layer; and the PTK does not depend on the block size.
     #[test]
     fn agop_two_ways_and_blocks(seed in 0u64..1000, widths in widths(), n in 1usize..12, a in 0usize..6, block in 1usize..5) {
-        let (arch, params, x, _) = setup(seed, &widths, n, false, ACTIVATIONS[a]);
+        let (arch, params, x, _) = setup(seed, &widths, n, false, Activation::ALL[a]);
         let t = tangents(&arch, &params, x.as_ref(), block).unwrap();
         let whole = tangents(&arch, &params, x.as_ref(), n).unwrap();
         let from_gradients = agop_from_input_gradients(&arch, &params, x.as_ref(), block).unwrap();
@@ -123,7 +114,7 @@ proptest! {
     /// activations, truncation O(h²) → 1e-6 relative).
     #[test]
     fn agop_matches_finite_difference_jacobians(seed in 0u64..1000, widths in widths(), n in 1usize..5, a in prop::sample::select(vec![0usize, 3, 4, 5])) {
-        let (arch, params, x, _) = setup(seed, &widths, n, false, ACTIVATIONS[a]);
+        let (arch, params, x, _) = setup(seed, &widths, n, false, Activation::ALL[a]);
         let (d, c) = (widths[0], *widths.last().unwrap());
         let h = 1e-6;
         let mut rows = Mat::zeros(n * c, d);
