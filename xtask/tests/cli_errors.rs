@@ -1,7 +1,7 @@
 //! Bad configurations give a one-line error naming the field, exit code 2,
 //! and no panic.
 
-use std::process::Command;
+mod common;
 
 const GOOD: &str = include_str!("../../fixtures/experiments/balanced_gradient_flow.toml");
 
@@ -10,20 +10,12 @@ fn run_config(name: &str, text: &str) -> (Option<i32>, String, String) {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args([
-            "run",
-            path.to_str().unwrap(),
-            "--out",
-            dir.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    common::xtask(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ])
 }
 
 fn assert_one_line_error(name: &str, text: &str, needles: &[&str]) {

@@ -1,23 +1,17 @@
 //! `cargo xtask report`: output formats, provenance, the summary line and
 //! the exit status.
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::Command;
 
 fn report(name: &str, args: &[&str]) -> (Option<i32>, String, String, PathBuf) {
     let dir = std::env::temp_dir().join(format!("xtask-report-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["report", "--quick", "--out", dir.to_str().unwrap()])
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-        dir,
-    )
+    let mut all = vec!["report", "--quick", "--out", dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let (code, stdout, stderr) = common::xtask(&all);
+    (code, stdout, stderr, dir)
 }
 
 #[test]

@@ -1,6 +1,6 @@
-//! Shared helpers of the `analyze` tests: files built byte by byte from
-//! the published format specifications (independent of the crates that
-//! read and write them), and running the command.
+//! Shared helpers of the command-line tests: running the binary, and (for
+//! the `analyze` tests) files built byte by byte from the published format
+//! specifications (independent of the crates that read and write them).
 #![allow(dead_code)] // each test binary uses a subset
 
 use std::path::{Path, PathBuf};
@@ -127,10 +127,9 @@ pub fn le_f32(values: &[f64]) -> Vec<u8> {
         .collect()
 }
 
-/// Run `xtask analyze ARGS`: (exit code, stdout, stderr).
-pub fn analyze(args: &[&str]) -> (Option<i32>, String, String) {
+/// Run `xtask ARGS`: (exit code, stdout, stderr).
+pub fn xtask<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Option<i32>, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .arg("analyze")
         .args(args)
         .output()
         .unwrap();
@@ -139,6 +138,13 @@ pub fn analyze(args: &[&str]) -> (Option<i32>, String, String) {
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(out.stderr).unwrap(),
     )
+}
+
+/// Run `xtask analyze ARGS`: (exit code, stdout, stderr).
+pub fn analyze(args: &[&str]) -> (Option<i32>, String, String) {
+    let mut all = vec!["analyze"];
+    all.extend_from_slice(args);
+    xtask(&all)
 }
 
 pub fn path(p: &Path) -> &str {
