@@ -92,3 +92,31 @@ fn an_unknown_prefix_is_a_one_line_usage_error() {
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("no claim id starts with `NOPE.`"));
 }
+
+#[test]
+fn a_failing_claim_exits_with_status_1_and_is_written() {
+    // SPEC §6's row-wise specialisation check fails at the quick sizes (its
+    // cause is in the reason); the report still writes every claim.
+    let (code, _, stderr, dir) = report(
+        "fail",
+        &[
+            "--only",
+            "SB21.specialisation",
+            "--format",
+            "json",
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("failed 2"), "{stderr}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let claims = json["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), 6);
+    let failed: Vec<&str> = claims
+        .iter()
+        .filter(|c| c["verdict"] == "fail")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(failed.iter().all(|id| id.contains("by=row")), "{failed:?}");
+}

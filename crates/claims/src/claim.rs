@@ -78,6 +78,17 @@ pub struct ClaimResult {
     pub details: Option<Value>,
 }
 
+impl ClaimResult {
+    /// When the verdict is `fail`, append what is known to cause the failure
+    /// to its reason (the report prints the reason beside the verdict).
+    pub fn cause_of_failure(mut self, cause: &str) -> Self {
+        if self.verdict == Verdict::Fail {
+            self.reason = format!("{}; {cause}", self.reason);
+        }
+        self
+    }
+}
+
 /// Builder for [`ClaimResult`]: fixes the identity of a claim, then one of
 /// [`Claim::check`], [`Claim::undefined`] or [`Claim::failed`] gives its
 /// verdict.
