@@ -6,7 +6,7 @@
 //! * [`network`]: the architecture, parameters `[W_1..W_L, b_1..b_L]`,
 //!   forward pass, MSE loss and exact backpropagation ([`MlpObjective`],
 //!   trainable with every optimiser of `optim`).
-//! * [`tangents`]: per-sample pre-activation gradients `∇_{h_l} f_c(x_i)`,
+//! * [`tangents`](mod@tangents): per-sample pre-activation gradients `∇_{h_l} f_c(x_i)`,
 //!   the pre-activation tangent kernel `K_l = Σ_i Σ_c ∇_{h_l}f_c ∇_{h_l}f_cᵀ`
 //!   (summed, as BMA24's code) and the per-layer AGOP computed two
 //!   independent ways: as `G_l = W_lᵀ K_l W_l / n`, and from per-sample

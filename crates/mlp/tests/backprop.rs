@@ -5,7 +5,7 @@
 use faer::Mat;
 use mlp::{
     Activation, Architecture, MlpObjective, agop_from_input_gradients, agop_from_ptk, forward, mse,
-    tangents,
+    pre_activation_gradients, tangents,
 };
 use optim::Objective;
 use proptest::prelude::*;
@@ -141,6 +141,31 @@ proptest! {
 
 /// With φ = identity the network is deep linear: every layer's AGOP is the
 /// closed form (W_L⋯W_l)ᵀ(W_L⋯W_l) of `deep-linear`.
+/// Wide layers and many outputs make a panel one sample (C·max d_l f64s
+/// = 512 KiB), so a block of n samples runs n panels through the reused
+/// gradient buffers: the PTK must equal `GᵀG` of the whole stacked
+/// gradients from `pre_activation_gradients` (no blocks, no panels), and
+/// the AGOP from input gradients must agree with the chain rule. Both are
+/// reassociations of the same sums: 1e-12 relative.
+#[test]
+fn panels_inside_a_block_match_the_whole_stacked_gradients() {
+    for act in [Activation::Relu, Activation::Tanh] {
+        let (arch, params, x, _) = setup(7, &[3, 1024, 5, 64], 5, false, act);
+        let t = tangents(&arch, &params, x.as_ref(), 5).unwrap();
+        let g = pre_activation_gradients(&arch, &params, x.as_ref()).unwrap();
+        let from_gradients = agop_from_input_gradients(&arch, &params, x.as_ref(), 5).unwrap();
+        for l in 0..arch.depth() {
+            let whole = g[l].transpose() * &g[l];
+            assert!(rel(&t.ptk[l], &whole) < 1e-12, "{act}, layer {}", l + 1);
+            assert!(
+                rel(&t.agop[l], &from_gradients[l]) < 1e-12,
+                "{act}, layer {}",
+                l + 1
+            );
+        }
+    }
+}
+
 #[test]
 fn identity_activation_recovers_the_linear_agop() {
     let widths = [5, 4, 6, 3];
