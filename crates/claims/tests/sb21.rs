@@ -2,7 +2,7 @@
 //! specialisation bounds and the nonlinear network's column-wise
 //! specialisation hold; SPEC §6's row-wise check fails at these sizes (with
 //! its cause in the reason); the depth study is `info` with alignments in
-//! range; the heat-map and series data are present.
+//! range and its gain equal to final − init; the heat-map and series data are present.
 
 use claims::{RunOptions, Verdict, run_claims};
 
@@ -10,7 +10,7 @@ use claims::{RunOptions, Verdict, run_claims};
 fn sb21_claims() {
     let results = run_claims(&RunOptions::quick(), Some("SB21."));
     let cfg = claims::sb21::config().unwrap();
-    assert_eq!(results.len(), 4 + cfg.depth.depths_quick.len() + 6);
+    assert_eq!(results.len(), 4 + 2 * cfg.depth.depths_quick.len() + 6);
     for r in &results {
         let details = r.details.as_ref().expect("details");
         match r.key.as_str() {
@@ -31,8 +31,14 @@ fn sb21_claims() {
             }
             "depth" => {
                 assert_eq!(r.verdict, Verdict::Info, "{}: {}", r.id, r.reason);
-                let a = r.measured.expect("final alignment");
-                assert!((0.0..=1.0).contains(&a), "{}: {a}", r.id);
+                // A gain of an alignment in [0, 1].
+                let gain = r.measured.expect("alignment gain");
+                assert!((-1.0..=1.0).contains(&gain), "{}: {gain}", r.id);
+                let s = &details["summary"];
+                let last = s["final_alignment"]["mean"].as_f64().unwrap();
+                let first = s["initial_alignment"]["mean"].as_f64().unwrap();
+                assert!((0.0..=1.0).contains(&last) && (0.0..=1.0).contains(&first));
+                assert!((gain - (last - first)).abs() < 1e-12, "{}", r.id);
             }
             other => panic!("unexpected key {other}"),
         }
