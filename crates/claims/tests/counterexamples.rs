@@ -1,6 +1,9 @@
 //! TMC25's nonlinear counterexamples as a test: every claim passes.
 
-use claims::{RunOptions, Verdict, run_claims};
+mod common;
+
+use claims::{RunOptions, run_claims};
+use common::assert_pass;
 
 #[test]
 fn counterexample_claims_hold() {
@@ -8,14 +11,7 @@ fn counterexample_claims_hold() {
     let cfg = claims::tmc25::counterexamples::config().unwrap();
     assert_eq!(results.len(), 2 + cfg.quadratic.scales.len() + 1);
     for r in &results {
-        assert_eq!(
-            r.verdict,
-            Verdict::Pass,
-            "{}: measured {:?}, {}",
-            r.id,
-            r.measured,
-            r.reason
-        );
+        assert_pass(r);
     }
     // The rescaling sweep really moves the similarity while the loss stays.
     let sweep = results

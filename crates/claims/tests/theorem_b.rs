@@ -1,6 +1,9 @@
 //! TMC25 Theorem B as a test: every claim of the family passes in quick mode.
 
+mod common;
+
 use claims::{RunOptions, Verdict, run_claims};
+use common::assert_pass;
 
 #[test]
 fn theorem_b_claims_hold() {
@@ -17,14 +20,7 @@ fn theorem_b_claims_hold() {
         l * cfg.decay_rate.weight_decays.len() + 2 * l + 2 * l
     );
     for r in &results {
-        assert_eq!(
-            r.verdict,
-            Verdict::Pass,
-            "{}: measured {:?}, {}",
-            r.id,
-            r.measured,
-            r.reason
-        );
+        assert_pass(r);
     }
 }
 
@@ -56,16 +52,7 @@ fn optimizer_study_rows() {
     for r in &results {
         let optimizer = r.params.get("optimizer").and_then(|v| v.as_str());
         match optimizer {
-            Some("gradient_flow") | Some("gd") => {
-                assert_eq!(
-                    r.verdict,
-                    Verdict::Pass,
-                    "{}: {:?} {}",
-                    r.id,
-                    r.measured,
-                    r.reason
-                )
-            }
+            Some("gradient_flow") | Some("gd") => assert_pass(r),
             Some(_) => {
                 assert_eq!(r.verdict, Verdict::Info, "{}", r.id);
                 assert!(r.reason.contains("no theorem"));
