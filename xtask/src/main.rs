@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use claims::{ClaimResult, Mode, RunHooks, RunOptions};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use rayon::prelude::*;
 use xtask::render::{self, Provenance};
 use xtask::{figures, progress};
@@ -25,31 +25,7 @@ enum Command {
     /// Run every claim and print the summary tables; write report.md (with
     /// its SVG figures) and report.json. Exits with status 1 when a claim
     /// fails.
-    Report {
-        /// Smaller problem sizes (for tests and CI).
-        #[arg(long)]
-        quick: bool,
-        /// Only claims whose id starts with PREFIX (e.g. `TMC25.A.alpha`).
-        #[arg(long, value_name = "PREFIX")]
-        only: Option<String>,
-        /// Replace every fixture's master seed.
-        #[arg(long, value_name = "N")]
-        seed: Option<u64>,
-        /// Output directory.
-        #[arg(long, value_name = "DIR", default_value = "target/report")]
-        out: PathBuf,
-        /// Files to write: report.json, report.md and its figures, or both.
-        #[arg(long, value_enum, default_value_t = Format::Both)]
-        format: Format,
-        /// No progress bar and no tables on stdout (the summary line stays).
-        #[arg(long)]
-        quiet: bool,
-        /// Run every family even after a claim fails (without it, no new
-        /// family starts after the first failure; either way the exit
-        /// status is 1 on failure and everything that ran is written).
-        #[arg(long)]
-        keep_going: bool,
-    },
+    Report(ReportArgs),
     /// Run one experiment config and write its trajectory as CSV and JSON.
     Run {
         /// The experiment config (TOML).
@@ -77,14 +53,37 @@ enum Format {
 }
 
 /// The options of `cargo xtask report`.
+#[derive(Args)]
 struct ReportArgs {
-    mode: Mode,
+    /// Smaller problem sizes (for tests and CI).
+    #[arg(long)]
+    quick: bool,
+    /// Only claims whose id starts with PREFIX (e.g. `TMC25.A.alpha`).
+    #[arg(long, value_name = "PREFIX")]
     only: Option<String>,
+    /// Replace every fixture's master seed.
+    #[arg(long, value_name = "N")]
     seed: Option<u64>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "target/report")]
     out: PathBuf,
+    /// Files to write: report.json, report.md and its figures, or both.
+    #[arg(long, value_enum, default_value_t = Format::Both)]
     format: Format,
+    /// No progress bar and no tables on stdout (the summary line stays).
+    #[arg(long)]
     quiet: bool,
+    /// Run every family even after a claim fails (without it, no new
+    /// family starts after the first failure; either way the exit
+    /// status is 1 on failure and everything that ran is written).
+    #[arg(long)]
     keep_going: bool,
+}
+
+impl ReportArgs {
+    fn mode(&self) -> Mode {
+        if self.quick { Mode::Quick } else { Mode::Full }
+    }
 }
 
 /// A failure to report on one line; `code` is the exit status.
@@ -108,23 +107,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     faer::set_global_parallelism(faer::Par::Seq);
     let result = match cli.command {
-        Command::Report {
-            quick,
-            only,
-            seed,
-            out,
-            format,
-            quiet,
-            keep_going,
-        } => report(&ReportArgs {
-            mode: if quick { Mode::Quick } else { Mode::Full },
-            only,
-            seed,
-            out,
-            format,
-            quiet,
-            keep_going,
-        }),
+        Command::Report(args) => report(&args),
         Command::Run { file, out, quiet } => run(&file, &out, quiet),
         Command::Analyze(args) => xtask::analyze::run(&args)
             .map(|markdown| {
@@ -170,7 +153,7 @@ fn git_commit() -> Option<(String, bool)> {
 fn report(args: &ReportArgs) -> Result<ExitCode, Failure> {
     let start = Instant::now();
     let options = RunOptions {
-        mode: args.mode,
+        mode: args.mode(),
         seed: args.seed,
     };
     let bar = progress::bar(0, "claim families", args.quiet);
@@ -217,7 +200,7 @@ fn report(args: &ReportArgs) -> Result<ExitCode, Failure> {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         commit,
         dirty,
-        mode: args.mode,
+        mode: args.mode(),
         seed: args.seed,
         threads: rayon::current_num_threads(),
         wall_seconds: start.elapsed().as_secs_f64(),
