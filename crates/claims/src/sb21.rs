@@ -1019,8 +1019,7 @@ fn specialisation_claims(s: &Specialisation, options: &RunOptions) -> Vec<ClaimR
             out.push(by_row.failed(None, e.clone()));
             continue;
         }
-        let per_seed = |f: &dyn Fn(&SpecRun) -> f64| ok.iter().map(|r| f(r)).collect::<Vec<f64>>();
-        let worst_column = per_seed(&|r| r.column_mean_margin[0])
+        let worst_column = per_seed(&ok, |r| r.column_mean_margin[0])
             .into_iter()
             .fold(f64::INFINITY, f64::min);
         out.push(by_column.details(spec_details(&ok)).check(
@@ -1030,16 +1029,16 @@ fn specialisation_claims(s: &Specialisation, options: &RunOptions) -> Vec<ClaimR
             Comparison::AtLeast,
             "on every seed (finite-width fluctuation, SPEC §7: mean ± spread, per-seed values and the value at init are in the details), no tolerance",
         ));
-        let rows = per_seed(&|r| r.excess);
+        let rows = per_seed(&ok, |r| r.excess);
         let worst_row = rows.iter().copied().fold(f64::INFINITY, f64::min);
-        let common = mean_spread(&per_seed(&|r| r.kernel_alignment_min));
+        let common = mean_spread(&per_seed(&ok, |r| r.kernel_alignment_min));
         let common_mean = common["mean"].as_f64().unwrap_or(f64::NAN);
         out.push(
             by_row
                 .details(json!({
                     "row_excess": mean_spread(&rows),
                     "row_excess_per_seed": rows,
-                    "row_excess_init": mean_spread(&per_seed(&|r| r.excess_init)),
+                    "row_excess_init": mean_spread(&per_seed(&ok, |r| r.excess_init)),
                     "min_pairwise_kernel_alignment": common,
                 }))
                 .check(
@@ -1057,6 +1056,11 @@ fn specialisation_claims(s: &Specialisation, options: &RunOptions) -> Vec<ClaimR
     out
 }
 
+/// One value of every seed's run.
+fn per_seed(runs: &[&SpecRun], f: fn(&SpecRun) -> f64) -> Vec<f64> {
+    runs.iter().map(|r| f(r)).collect()
+}
+
 /// The details of a specialisation claim: the mean matrix over seeds (for
 /// the heat map) and the row and column excess with their init values.
 fn spec_details(ok: &[&SpecRun]) -> Value {
@@ -1069,9 +1073,8 @@ fn spec_details(ok: &[&SpecRun]) -> Value {
         })
         .collect();
     let labels: Vec<String> = (0..outputs).map(|i| format!("{i}")).collect();
-    let per_seed = |f: &dyn Fn(&SpecRun) -> f64| ok.iter().map(|r| f(r)).collect::<Vec<f64>>();
-    let excess = per_seed(&|r| r.excess);
-    let column = per_seed(&|r| r.column_excess);
+    let excess = per_seed(ok, |r| r.excess);
+    let column = per_seed(ok, |r| r.column_excess);
     json!({
         "matrix": mean,
         "rows": labels.iter().map(|l| format!("K_{l}")).collect::<Vec<_>>(),
@@ -1079,15 +1082,15 @@ fn spec_details(ok: &[&SpecRun]) -> Value {
         "matrix_is": "mean over seeds of S_{cc'} = A(K_c, y_{c'}) after training",
         "row_excess": mean_spread(&excess),
         "row_excess_per_seed": excess,
-        "row_excess_init": mean_spread(&per_seed(&|r| r.excess_init)),
+        "row_excess_init": mean_spread(&per_seed(ok, |r| r.excess_init)),
         "column_excess": mean_spread(&column),
         "column_excess_per_seed": column,
-        "column_excess_init": mean_spread(&per_seed(&|r| r.column_excess_init)),
-        "column_mean_margin": mean_spread(&per_seed(&|r| r.column_mean_margin[0])),
-        "column_mean_margin_per_seed": per_seed(&|r| r.column_mean_margin[0]),
-        "column_mean_margin_init": mean_spread(&per_seed(&|r| r.column_mean_margin[1])),
-        "min_pairwise_kernel_alignment": mean_spread(&per_seed(&|r| r.kernel_alignment_min)),
-        "final_loss_ratio": mean_spread(&per_seed(&|r| r.final_loss_ratio)),
+        "column_excess_init": mean_spread(&per_seed(ok, |r| r.column_excess_init)),
+        "column_mean_margin": mean_spread(&per_seed(ok, |r| r.column_mean_margin[0])),
+        "column_mean_margin_per_seed": per_seed(ok, |r| r.column_mean_margin[0]),
+        "column_mean_margin_init": mean_spread(&per_seed(ok, |r| r.column_mean_margin[1])),
+        "min_pairwise_kernel_alignment": mean_spread(&per_seed(ok, |r| r.kernel_alignment_min)),
+        "final_loss_ratio": mean_spread(&per_seed(ok, |r| r.final_loss_ratio)),
         "linear_bounds_row_column": ok.iter().map(|r| r.linear_bounds).collect::<Vec<_>>(),
     })
 }
