@@ -242,12 +242,13 @@ fn block_grams(
     };
     let zeros = || -> Vec<Mat<f64>> { (0..depth).map(|l| Mat::zeros(dim(l), dim(l))).collect() };
     let starts: Vec<usize> = (0..n).step_by(block).collect();
+    let panel_max = panel_samples(arch);
     let partials: Vec<Result<Vec<Mat<f64>>, MlpError>> = starts
         .par_iter()
         .map(|&start| {
             let mut acc = zeros();
             let len = block.min(n - start);
-            let panel = panel_samples(arch).min(len);
+            let panel = panel_max.min(len);
             let mut bufs = GradientBuffers::new(arch, panel);
             for offset in (0..len).step_by(panel) {
                 let rows = x.subrows(start + offset, panel.min(len - offset));
