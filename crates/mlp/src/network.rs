@@ -120,11 +120,22 @@ impl Forward {
     }
 }
 
-/// Forward pass of the rows of `x`.
+/// Forward pass of the rows of `x` (products with faer's global
+/// parallelism).
 pub fn forward(
     arch: &Architecture,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
+) -> Result<Forward, MlpError> {
+    forward_in(arch, params, x, faer::get_global_parallelism())
+}
+
+/// [`forward`] with the products' parallelism given.
+pub(crate) fn forward_in(
+    arch: &Architecture,
+    params: &[Mat<f64>],
+    x: MatRef<'_, f64>,
+    par: Par,
 ) -> Result<Forward, MlpError> {
     arch.check(params)?;
     arch.check_data(x)?;
@@ -141,7 +152,7 @@ pub fn forward(
             input,
             params[l].transpose(),
             1.0,
-            faer::get_global_parallelism(),
+            par,
         );
         if arch.bias {
             let b = &params[depth + l];

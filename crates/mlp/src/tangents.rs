@@ -27,7 +27,8 @@
 //! `PANEL_BYTES`) go through two gradient buffers allocated once per
 //! block, so that each `S_l` is still in cache for its Gram update and its
 //! product right after the φ' scaling that produced it. Memory: two
-//! buffers and `Σ_l d_l²` partial sums per running block, independent of n.
+//! buffers and `Σ_l d_l²` partial sums per running block (as many blocks at
+//! a time as threads), independent of n.
 
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
@@ -36,7 +37,7 @@ use faer::{Accum, Mat, MatMut, MatRef, Par, get_global_parallelism};
 use rayon::prelude::*;
 
 use crate::activation::Activation;
-use crate::network::{Architecture, Forward, MlpError, forward};
+use crate::network::{Architecture, Forward, MlpError, forward_in};
 
 /// PTK and AGOP of every layer on a data set.
 #[derive(Debug, Clone)]
@@ -73,7 +74,7 @@ fn accumulate_grams(
     bufs: &mut GradientBuffers,
     acc: &mut [Mat<f64>],
 ) -> Result<(), MlpError> {
-    let fwd = forward(arch, params, x)?;
+    let fwd = forward_in(arch, params, x, Par::Seq)?;
     let depth = arch.depth();
     let (b, c) = (x.nrows(), arch.widths[depth]);
     let rows = c * b;
@@ -172,17 +173,19 @@ fn derivatives(activation: Activation, h: &[f64], out: &mut [f64]) {
 /// The forward pass and the per-sample pre-activation gradients
 /// `∇_{h_l} f_c(x_i)` of every layer: element l − 1 of the gradients is the
 /// (C·n × d_l) matrix whose row `c·n + i` is `∇_{h_l} f_c(x_i)ᵀ`, computed by
-/// `S_{l−1} = φ'(H_{l−1}) ⊙ (S_l W_l)` directly into its output. Memory
-/// grows with n: prefer [`tangents`](fn@tangents) for kernels of large data sets.
+/// `S_{l−1} = φ'(H_{l−1}) ⊙ (S_l W_l)` directly into its output, every
+/// product with parallelism `par`. Memory grows with n: prefer
+/// [`tangents`](fn@tangents) for the PTK of large data sets, and blocks of
+/// samples for kernels.
 pub fn forward_and_gradients(
     arch: &Architecture,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
+    par: Par,
 ) -> Result<(Forward, Vec<Mat<f64>>), MlpError> {
-    let fwd = forward(arch, params, x)?;
+    let fwd = forward_in(arch, params, x, par)?;
     let depth = arch.depth();
     let (n, c) = (x.nrows(), arch.widths[depth]);
-    let par = get_global_parallelism();
     let mut s = Mat::<f64>::zeros(c * n, c);
     for r in 0..c * n {
         s[(r, r / n)] = 1.0;
@@ -213,7 +216,7 @@ pub fn pre_activation_gradients(
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
 ) -> Result<Vec<Mat<f64>>, MlpError> {
-    Ok(forward_and_gradients(arch, params, x)?.1)
+    Ok(forward_and_gradients(arch, params, x, get_global_parallelism())?.1)
 }
 
 /// Sum over sample blocks of per-layer symmetric Gram matrices of the
@@ -243,24 +246,29 @@ fn block_grams(
     let zeros = || -> Vec<Mat<f64>> { (0..depth).map(|l| Mat::zeros(dim(l), dim(l))).collect() };
     let starts: Vec<usize> = (0..n).step_by(block).collect();
     let panel_max = panel_samples(arch);
-    let partials: Vec<Result<Vec<Mat<f64>>, MlpError>> = starts
-        .par_iter()
-        .map(|&start| {
-            let mut acc = zeros();
-            let len = block.min(n - start);
-            let panel = panel_max.min(len);
-            let mut bufs = GradientBuffers::new(arch, panel);
-            for offset in (0..len).step_by(panel) {
-                let rows = x.subrows(start + offset, panel.min(len - offset));
-                accumulate_grams(arch, params, rows, which, &mut bufs, &mut acc)?;
-            }
-            Ok(acc)
-        })
-        .collect();
     let mut total = zeros();
-    for part in partials {
-        for (acc, m) in total.iter_mut().zip(&part?) {
-            *acc += m;
+    // As many blocks at a time as there are threads, so that the partial
+    // sums held at once do not grow with n; each group's partial sums are
+    // added in block order, so the total does not depend on the grouping.
+    for group in starts.chunks(rayon::current_num_threads().max(1)) {
+        let partials: Vec<Result<Vec<Mat<f64>>, MlpError>> = group
+            .par_iter()
+            .map(|&start| {
+                let mut acc = zeros();
+                let len = block.min(n - start);
+                let panel = panel_max.min(len);
+                let mut bufs = GradientBuffers::new(arch, panel);
+                for offset in (0..len).step_by(panel) {
+                    let rows = x.subrows(start + offset, panel.min(len - offset));
+                    accumulate_grams(arch, params, rows, which, &mut bufs, &mut acc)?;
+                }
+                Ok(acc)
+            })
+            .collect();
+        for part in partials {
+            for (acc, m) in total.iter_mut().zip(&part?) {
+                *acc += m;
+            }
         }
     }
     for m in &mut total {

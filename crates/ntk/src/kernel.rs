@@ -44,7 +44,7 @@ fn tangents(
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
 ) -> Result<Tangents, NtkError> {
-    let (fwd, deltas) = forward_and_gradients(arch, params, x)?;
+    let (fwd, deltas) = forward_and_gradients(arch, params, x, get_global_parallelism())?;
     let mut inputs = Vec::with_capacity(arch.depth());
     inputs.push(x.to_owned());
     inputs.extend(fwd.post);

@@ -5,12 +5,16 @@
 //!   layer and from the explicit parameter Jacobian (ABP22, SB21);
 //! * [`alignment`]: kernel–target (uncentred and centred), kernel–kernel and
 //!   top-k eigenfunction alignment, and SB21's specialisation matrix;
+//! * [`statistics`]: the same alignments, kernel norms and specialisation
+//!   matrix from tiles of samples, without forming an n × n kernel, in a
+//!   memory budget (for data sets whose kernels do not fit in memory);
 //! * [`ridge`]: kernel ridge regression with an absolute ridge, the
 //!   predictor ABP22's Theorem 1 compares the trained network with.
 
 pub mod alignment;
 pub mod kernel;
 pub mod ridge;
+pub mod statistics;
 
 pub use alignment::{
     centered_kernel_target_alignment, diagonal_excess, diagonal_margins, kernel_alignment,
@@ -21,6 +25,7 @@ pub use kernel::{
     per_output_ntk_between,
 };
 pub use ridge::KernelRidge;
+pub use statistics::{Blocking, Bytes, KernelStatistics, kernel_statistics};
 
 /// Errors of the NTK computations.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -39,6 +44,16 @@ pub enum NtkError {
     NotPositiveDefinite {
         /// The ridge used.
         ridge: f64,
+    },
+    /// A computation would need more memory than its budget.
+    #[error("{what} needs {needed} of memory, more than the budget of {budget}")]
+    Memory {
+        /// What was asked for.
+        what: String,
+        /// Its estimated peak memory.
+        needed: Bytes,
+        /// The budget.
+        budget: Bytes,
     },
 }
 

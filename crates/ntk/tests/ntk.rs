@@ -218,3 +218,180 @@ fn linear_per_output_kernels_share_features() {
     }
     assert!(diagonal_excess(s.as_ref()).unwrap().is_finite());
 }
+
+/// The centred kernel `HKH` of a dense kernel.
+fn centred(k: &Mat<f64>) -> Mat<f64> {
+    let n = k.nrows();
+    let h = Mat::<f64>::from_fn(n, n, |i, j| f64::from(i == j) - 1.0 / n as f64);
+    &h * k * &h
+}
+
+/// Both undefined, or both defined and within `tol` of each other.
+fn same_outcome(
+    blocked: Result<f64, metrics::MetricError>,
+    dense: Result<f64, metrics::MetricError>,
+    tol: f64,
+) -> Result<(), TestCaseError> {
+    match (blocked, dense) {
+        (Ok(b), Ok(d)) => prop_assert!((b - d).abs() <= tol, "blocked {b} vs dense {d}"),
+        (Err(b), Err(d)) => prop_assert_eq!(b, d),
+        (b, d) => prop_assert!(false, "blocked {b:?} vs dense {d:?}"),
+    }
+    Ok(())
+}
+
+fn no_progress(_: u64, _: u64) {}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Blocked statistics vs the dense per-output kernels, over shapes,
+    /// activations, biases, outputs and tile and panel sizes (tiles of 1
+    /// to n + 2 samples, most not dividing n): the same sums in another
+    /// order, so they agree to round-off. Tolerance 1e-12 (the issue's;
+    /// alignments lie in [−1, 1], so absolute and relative coincide), and
+    /// the same typed outcome when a value is undefined.
+    #[test]
+    fn blocked_statistics_match_dense_kernels(
+        seed in 0u64..1000,
+        hidden in prop::collection::vec(1usize..=6, 0..=2),
+        d in 1usize..=5,
+        outputs in 1usize..=4,
+        n in 1usize..=23,
+        bias in any::<bool>(),
+        a in 0usize..6,
+        tile in 1usize..=25,
+        panel_tiles in 1usize..=4,
+    ) {
+        let mut widths = vec![d];
+        widths.extend(&hidden);
+        widths.push(outputs);
+        let (arch, params) = network(seed, &widths, bias, Activation::ALL[a]);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed + 1);
+        let x = datasets::gaussian_matrix(n, d, &mut rng);
+        let y = datasets::gaussian_matrix(n, outputs, &mut rng);
+        let blocking = ntk::Blocking { tile, panel_tiles };
+        let stats = ntk::kernel_statistics(&arch, &params, x.as_ref(), y.as_ref(), blocking, &mut no_progress).unwrap();
+        let ks = per_output_ntk(&arch, &params, x.as_ref()).unwrap();
+        let ones = Mat::<f64>::full(n, 1, 1.0);
+        for c in 0..outputs {
+            let row_sums = &ks[c] * &ones;
+            let blocked = stats.row_sums.subcols(c, 1).to_owned();
+            prop_assert!((&blocked - &row_sums).norm_l2() <= 1e-12 * ks[c].norm_l2().max(1e-300) * (n as f64).sqrt());
+            let hkh = centred(&ks[c]).squared_norm_l2();
+            prop_assert!((stats.centered_norm_sq[c] - hkh).abs() <= 1e-12 * ks[c].squared_norm_l2().max(1e-300));
+            for t in 0..outputs {
+                let yt = y.subcols(t, 1);
+                same_outcome(stats.alignment(c, t), kernel_target_alignment(ks[c].as_ref(), yt), 1e-12)?;
+                same_outcome(
+                    stats.centered_alignment(c, t),
+                    centered_kernel_target_alignment(ks[c].as_ref(), yt),
+                    1e-12,
+                )?;
+                same_outcome(stats.kernel_alignment(c, t), kernel_alignment(ks[c].as_ref(), ks[t].as_ref()), 1e-12)?;
+            }
+        }
+        match (stats.specialisation_matrix(), specialisation_matrix(&ks, y.as_ref())) {
+            (Ok(s), Ok(dense)) => prop_assert!((&s - &dense).norm_max() <= 1e-12),
+            (Err(s), Err(dense)) => prop_assert_eq!(s, dense),
+            (s, dense) => prop_assert!(false, "blocked {s:?} vs dense {dense:?}"),
+        }
+    }
+}
+
+/// Same bits whatever the thread count or panel size: tile pairs are summed
+/// in a fixed order (row tile, then column tile) for a given tile size.
+#[test]
+fn blocked_statistics_are_bitwise_independent_of_threads_and_panels() {
+    let (arch, params) = network(11, &[5, 9, 7, 3], true, Activation::Tanh);
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let x = datasets::gaussian_matrix(61, 5, &mut rng);
+    let y = datasets::gaussian_matrix(61, 3, &mut rng);
+    let run = |threads: usize, panel_tiles: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let blocking = ntk::Blocking {
+                tile: 8,
+                panel_tiles,
+            };
+            ntk::kernel_statistics(
+                &arch,
+                &params,
+                x.as_ref(),
+                y.as_ref(),
+                blocking,
+                &mut no_progress,
+            )
+            .unwrap()
+        })
+    };
+    let reference = run(1, 1);
+    for (threads, panel_tiles) in [(2, 1), (1, 3), (2, 3), (2, 16)] {
+        assert_eq!(
+            run(threads, panel_tiles),
+            reference,
+            "{threads} threads, {panel_tiles} tiles per panel"
+        );
+    }
+}
+
+/// The progress callback sees every tile pair of one triangle, ending at
+/// the total: 61 samples in tiles of 8 are 8 tiles, 36 pairs.
+#[test]
+fn blocked_statistics_report_progress_to_the_end() {
+    let (arch, params) = network(13, &[4, 6, 2], false, Activation::Relu);
+    let mut rng = ChaCha8Rng::seed_from_u64(14);
+    let x = datasets::gaussian_matrix(61, 4, &mut rng);
+    let y = datasets::gaussian_matrix(61, 2, &mut rng);
+    let mut seen = Vec::new();
+    let blocking = ntk::Blocking {
+        tile: 8,
+        panel_tiles: 3,
+    };
+    ntk::kernel_statistics(
+        &arch,
+        &params,
+        x.as_ref(),
+        y.as_ref(),
+        blocking,
+        &mut |done, total| seen.push((done, total)),
+    )
+    .unwrap();
+    assert_eq!(seen.first(), Some(&(0, 36)));
+    assert_eq!(seen.last(), Some(&(36, 36)));
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0));
+}
+
+/// The memory plan: the peak estimate grows with the panel, the budget
+/// picks the largest panel that fits, and a budget below the smallest
+/// panel's need is refused with both sizes named.
+#[test]
+fn blocking_follows_the_memory_budget() {
+    let arch = Architecture {
+        widths: vec![100, 256, 256, 256, 256, 10],
+        activation: Activation::Relu,
+        bias: true,
+    };
+    let n = 50_000;
+    let peak = |panel_tiles| {
+        ntk::Blocking {
+            tile: 256,
+            panel_tiles,
+        }
+        .peak_bytes(&arch, n, 10, 2)
+    };
+    assert!((1..16).all(|p| peak(p) < peak(p + 1)));
+    let b = ntk::Blocking::for_budget(256, &arch, n, 10, 2, peak(5) + 1).unwrap();
+    assert_eq!(b.panel_tiles, 5);
+    let b = ntk::Blocking::for_budget(256, &arch, n, 10, 2, u64::MAX).unwrap();
+    assert_eq!(b.panel_tiles, ntk::statistics::MAX_PANEL_TILES);
+    // 2 GB covers the largest panel at n = 50,000 for this network.
+    assert!(peak(16) < 2_000_000_000, "{}", ntk::Bytes(peak(16)));
+    let err = ntk::Blocking::for_budget(256, &arch, n, 10, 2, 1_000_000).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("n = 50000") && msg.contains("1.0 MB"), "{msg}");
+    assert!(matches!(err, ntk::NtkError::Memory { needed, .. } if needed.0 == peak(1)));
+}
