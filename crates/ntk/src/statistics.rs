@@ -51,6 +51,8 @@
 //! increasing order, whatever the thread count or panel size, so the
 //! results are bitwise identical for a given tile size.
 
+use std::sync::Mutex;
+
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use metrics::{MetricError, Undefined};
@@ -730,6 +732,12 @@ pub fn kernel_statistics(
     let mut done = 0u64;
     progress(done, total);
     let mut totals = vec![0.0; layout.len()];
+    // One set of buffers per thread for the whole pass (fresh multi-MB
+    // buffers per tile pair cost page faults); their contents never reach
+    // the results.
+    let scratch: Vec<Mutex<Scratch>> = (0..rayon::current_num_threads().max(1))
+        .map(|_| Mutex::new(Scratch::new(outputs)))
+        .collect();
     for (pi, rows) in panels.iter().enumerate() {
         let row_tangents = panel_tangents(arch, params, x, rows)?;
         let mut row_sums_acc = vec![vec![0.0; layout.len()]; rows.len()];
@@ -749,12 +757,11 @@ pub fn kernel_statistics(
                 .collect();
             let results: Vec<Vec<f64>> = pairs
                 .par_iter()
-                .map_init(
-                    || Scratch::new(outputs),
-                    |scratch, &(ta, tb)| {
-                        tile_pair_sums(&shared, &row_tangents[ta], &col_tangents[tb], scratch)
-                    },
-                )
+                .map(|&(ta, tb)| {
+                    let slot = rayon::current_thread_index().unwrap_or(0) % scratch.len();
+                    let mut scratch = scratch[slot].lock().unwrap_or_else(|e| e.into_inner());
+                    tile_pair_sums(&shared, &row_tangents[ta], &col_tangents[tb], &mut scratch)
+                })
                 .collect();
             // For a fixed row tile, column tiles arrive in increasing order.
             for (&(ta, _), r) in pairs.iter().zip(&results) {
