@@ -7,8 +7,14 @@
 //! "layers": [{"layer", "tensor", "bias_tensor", "inputs", "outputs",
 //! "agop_agreement", "alpha_hat", "nfa": [{"similarity", "alpha",
 //! "exponent", "value"}], "uc_nfa", "c_nfa"}], "ntk": null | {"alignment",
-//! "centered_alignment", "specialisation", "diagonal_excess"}}`; an
-//! undefined value is `{"undefined": reason}`.
+//! "centered_alignment", "specialisation", "diagonal_excess", "kernel_norm",
+//! "kernel_alignment"}}`; an undefined value is `{"undefined": reason}`.
+//!
+//! Memory: the NTK metrics come from tiles of samples
+//! ([`ntk::statistics`]) in the budget of `--memory` (default: half of the
+//! memory available when the command starts); what cannot fit in it — the
+//! smallest tiling, or the dense n × n kernels of `--save-ntk` — is refused
+//! before any work, exit status 2.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -20,6 +26,7 @@ use metrics::Similarity;
 use mlp::Activation;
 use serde_json::json;
 
+use crate::progress;
 use crate::render::{Precision, number};
 
 /// Options of `cargo xtask analyze`.
@@ -52,9 +59,49 @@ pub struct AnalyzeArgs {
     /// Write layer{l}_nfm.npy, layer{l}_agop.npy and layer{l}_ptk.npy (f64) for each layer l here.
     #[arg(long, value_name = "DIR")]
     pub save_matrices: Option<PathBuf>,
+    /// Write each output's empirical NTK Θ_c as ntk{c}.npy (n × n, f64, c from 1) here; refused when the n × n kernels do not fit in the memory budget.
+    #[arg(long, value_name = "DIR")]
+    pub save_ntk: Option<PathBuf>,
+    /// Memory budget in GB (default: half of the memory available at start, from /proc/meminfo; 4 GB where that cannot be read).
+    #[arg(long, value_name = "GB", allow_negative_numbers = true)]
+    pub memory: Option<f64>,
     /// JSON output (default: target/analyze/STEM.json, STEM from the weights file).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The default budget where `/proc/meminfo` cannot be read.
+const FALLBACK_BUDGET: u64 = 4_000_000_000;
+
+/// The memory budget in bytes: `--memory GB`, or half of `MemAvailable`.
+fn memory_budget(arg: Option<f64>) -> Result<u64, AnalyzeError> {
+    match arg {
+        Some(gb) if gb.is_finite() && gb > 0.0 => Ok((gb * 1e9) as u64),
+        Some(gb) => Err(bad_input(format!(
+            "--memory: {gb} is not a positive number of GB"
+        ))),
+        None => Ok(available_memory().map_or(FALLBACK_BUDGET, |b| b / 2)),
+    }
+}
+
+/// `MemAvailable` of `/proc/meminfo`, in bytes.
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Peak bytes of the dense per-output kernels of `--save-ntk`: the C
+/// kernels (n × n), and the forward pass and stacked gradients of all n
+/// samples they are computed from.
+fn dense_ntk_bytes(widths: &[usize], samples: usize) -> u64 {
+    let (n, outputs) = (samples as u64, *widths.last().unwrap_or(&1) as u64);
+    let hidden: u64 = widths[1..].iter().map(|&w| w as u64).sum();
+    8 * (outputs * n * n + n * (2 * hidden + outputs * hidden))
 }
 
 /// A failure of the command: exit status 2 for bad input, 1 for a failure
@@ -139,6 +186,19 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, AnalyzeError> {
 
     let arch = net.architecture(activation);
     let params = net.params();
+    let budget = memory_budget(args.memory)?;
+    if args.save_ntk.is_some() {
+        let needed = dense_ntk_bytes(&arch.widths, x.nrows());
+        if needed > budget {
+            return Err(bad_input(format!(
+                "--save-ntk: the {} per-output kernels at n = {} need {} of memory, more than the budget of {} (--memory)",
+                arch.widths[arch.depth()],
+                x.nrows(),
+                ntk::Bytes(needed),
+                ntk::Bytes(budget)
+            )));
+        }
+    }
     let init_weights: Option<Vec<_>> = init
         .as_ref()
         .map(|c| c.layers.iter().map(|l| l.weight.clone()).collect());
@@ -147,9 +207,11 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, AnalyzeError> {
             AlphaArg::Fit => None,
             AlphaArg::Given(a) => Some(a),
         },
+        memory: Some(budget),
         ..Options::default()
     };
-    let result = analysis::analyse(
+    let bar = progress::bar(0, "tile pairs of the NTK", args.quiet);
+    let result = analysis::analyse_with_progress(
         Inputs {
             arch: &arch,
             params: &params,
@@ -158,8 +220,16 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, AnalyzeError> {
             y: y.as_ref().map(|y| y.as_ref()),
         },
         &options,
+        &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
     )
-    .map_err(|e: AnalysisError| bad_input(format!("{}: {e}", net.file)))?;
+    .map_err(|e: AnalysisError| match e {
+        AnalysisError::Ntk(e @ ntk::NtkError::Memory { .. }) => bad_input(format!("--memory: {e}")),
+        e => bad_input(format!("{}: {e}", net.file)),
+    })?;
+    bar.finish_and_clear();
 
     let markdown = markdown(&net, &args.activation, &result, kind, alpha);
     let out = args.out.clone().unwrap_or_else(|| {
@@ -177,6 +247,15 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, AnalyzeError> {
     if let Some(dir) = &args.save_matrices {
         save_matrices(dir, &result)?;
     }
+    if let Some(dir) = &args.save_ntk {
+        let kernels = ntk::per_output_ntk(&arch, &params, x.as_ref())
+            .map_err(|e| bad_input(format!("{}: {e}", net.file)))?;
+        create_dir(dir)?;
+        for (c, k) in kernels.iter().enumerate() {
+            checkpoint::write_npy(&dir.join(format!("ntk{}.npy", c + 1)), k.as_ref())
+                .map_err(write_failure)?;
+        }
+    }
     Ok(markdown)
 }
 
@@ -191,13 +270,17 @@ fn write_text(path: &Path, text: &str) -> Result<(), AnalyzeError> {
     std::fs::write(path, text).map_err(fail)
 }
 
-/// `layer{l}_nfm.npy`, `layer{l}_agop.npy` (chain rule) and
-/// `layer{l}_ptk.npy`, l from 1.
-fn save_matrices(dir: &Path, result: &Analysis) -> Result<(), AnalyzeError> {
+fn create_dir(dir: &Path) -> Result<(), AnalyzeError> {
     std::fs::create_dir_all(dir).map_err(|e| AnalyzeError {
         code: 1,
         message: format!("{}: {e}", dir.display()),
-    })?;
+    })
+}
+
+/// `layer{l}_nfm.npy`, `layer{l}_agop.npy` (chain rule) and
+/// `layer{l}_ptk.npy`, l from 1.
+fn save_matrices(dir: &Path, result: &Analysis) -> Result<(), AnalyzeError> {
+    create_dir(dir)?;
     for layer in &result.layers {
         let l = layer.metrics.layer;
         let m = &layer.matrices;
@@ -295,15 +378,46 @@ fn markdown(
             s,
             "\nNTK kernel–target alignment of each output's kernel Θ_c with its label column y_c:\n"
         );
-        let _ = writeln!(s, "| output c | A(Θ_c, y_c) | centred A(Θ_c, y_c) |");
-        let _ = writeln!(s, "|---:|---:|---:|");
-        for (c, (a, ac)) in ntk
+        let _ = writeln!(
+            s,
+            "| output c | ‖Θ_c‖_F | A(Θ_c, y_c) | centred A(Θ_c, y_c) |"
+        );
+        let _ = writeln!(s, "|---:|---:|---:|---:|");
+        for (c, ((a, ac), norm)) in ntk
             .alignment
             .iter()
             .zip(&ntk.centered_alignment)
+            .zip(&ntk.kernel_norm)
             .enumerate()
         {
-            let _ = writeln!(s, "| {} | {} | {} |", c + 1, cell(Some(a)), cell(Some(ac)));
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                c + 1,
+                stable(*norm),
+                cell(Some(a)),
+                cell(Some(ac))
+            );
+        }
+        match &ntk.kernel_alignment {
+            MatrixValue::Matrix(rows) if rows.len() >= 2 => {
+                let pairs = rows
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(c, row)| row.iter().enumerate().filter(move |(c2, _)| *c2 != c));
+                let min = pairs.clone().map(|(_, v)| *v).fold(f64::INFINITY, f64::min);
+                let max = pairs.map(|(_, v)| *v).fold(f64::NEG_INFINITY, f64::max);
+                let _ = writeln!(
+                    s,
+                    "\nKernel–kernel alignment A(Θ_c, Θ_c') over c ≠ c': min {}, max {}",
+                    stable(min),
+                    stable(max)
+                );
+            }
+            MatrixValue::Matrix(_) => {}
+            MatrixValue::Undefined(reason) => {
+                let _ = writeln!(s, "\nKernel–kernel alignment: undefined ({reason})");
+            }
         }
         match &ntk.specialisation {
             MatrixValue::Matrix(rows) => {
@@ -372,7 +486,7 @@ fn json_report(
             "alpha_hat": "argmin_α relerr_scaled(F_l, G_l^α) on [0.02, 2]",
             "uc_nfa": "sim(W_lᵀK_lW_l, W_lᵀW_l)",
             "c_nfa": "sim(ΔW_lᵀK_lΔW_l, ΔW_lᵀΔW_l), ΔW_l = W_l − W_l(0)",
-            "ntk": "A(K, y) = yᵀKy / (‖K‖_F ‖y‖²) per output kernel Θ_c; specialisation S_cc' = A(Θ_c, y_c')"
+            "ntk": "A(K, y) = yᵀKy / (‖K‖_F ‖y‖²) per output kernel Θ_c (centred: A(HKH, Hy), H = I − 11ᵀ/n); specialisation S_cc' = A(Θ_c, y_c'); kernel_alignment ⟨Θ_c, Θ_c'⟩_F / (‖Θ_c‖_F ‖Θ_c'‖_F)"
         },
         "layers": layers,
         "ntk": result.ntk,

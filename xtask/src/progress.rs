@@ -6,16 +6,17 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// A bar of `len` steps counting `unit`, hidden when `quiet` or when stderr
-/// is not a terminal. It ticks on its own so the elapsed time stays live
-/// during long steps.
+/// A bar of `len` steps counting `unit`, with the estimated time left,
+/// hidden when `quiet` or when stderr is not a terminal. It ticks on its own
+/// so the elapsed time stays live during long steps.
 pub fn bar(len: u64, unit: &str, quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(len);
-    let template =
-        format!("{{spinner}} [{{elapsed_precise}}] {{bar:30}} {{pos}}/{{len}} {unit} {{wide_msg}}");
+    let template = format!(
+        "{{spinner}} [{{elapsed_precise}}] {{bar:30}} {{pos}}/{{len}} {unit}, {{eta}} left {{wide_msg}}"
+    );
     if let Ok(style) = ProgressStyle::with_template(&template) {
         bar.set_style(style);
     }

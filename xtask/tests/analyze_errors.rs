@@ -406,3 +406,59 @@ fn bad_options_and_unreadable_files_are_one_line_errors() {
         &["word.csv", "line 2, column 2"],
     );
 }
+
+#[test]
+fn a_memory_budget_below_the_ntk_tiling_is_refused_before_any_work() {
+    let g = Good::new("memory");
+    let y = g.file("y.npy");
+    let labels = ["--labels", path(&y)];
+    let with = |memory: &str| {
+        let mut extra = labels.to_vec();
+        extra.extend(["--memory", memory]);
+        g.run(&g.file("model.safetensors"), &g.file("x.npy"), &extra)
+    };
+    assert_one_line_error(
+        "memory",
+        with("0.000001"),
+        &[
+            "--memory",
+            "per-output NTK statistics at n = 5",
+            "of memory needed",
+            "budget of 1.0 kB",
+        ],
+    );
+    for bad in ["-1", "0", "nan"] {
+        assert_one_line_error(bad, with(bad), &["--memory", "not a positive number of GB"]);
+    }
+    assert!(!g.file("out.json").exists(), "no work before the refusal");
+}
+
+#[test]
+fn dense_kernels_that_do_not_fit_the_budget_are_refused() {
+    let g = Good::new("save_ntk_big");
+    // 3000 samples: the two 3000 × 3000 kernels need 144 MB, the budget is
+    // 100 MB (the tiled statistics need far less).
+    let x = g.npy(
+        "x3000.npy",
+        &npy_bytes("<f8", false, &[3000, 3], &le_f64(&vec![0.5; 9000]), 1),
+    );
+    let dir = g.file("kernels");
+    assert_one_line_error(
+        "save-ntk",
+        g.run(
+            &g.file("model.safetensors"),
+            &x,
+            &["--save-ntk", path(&dir), "--memory", "0.1"],
+        ),
+        &[
+            "--save-ntk",
+            "2 per-output kernels at n = 3000",
+            "144.",
+            "budget of 100.0 MB",
+        ],
+    );
+    assert!(
+        !dir.exists() && !g.file("out.json").exists(),
+        "no work before the refusal"
+    );
+}

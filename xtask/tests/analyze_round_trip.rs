@@ -2,7 +2,7 @@
 //! (`checkpoint::write_checkpoint` in f64, `write_npy`, `write_csv`) are
 //! read back bit for bit, and `cargo xtask analyze` on them reports the
 //! metrics computed in memory; `--save-matrices` writes the in-memory
-//! matrices.
+//! matrices and `--save-ntk` the dense per-output kernels.
 
 mod common;
 
@@ -100,7 +100,7 @@ fn analyze_of_written_files_equals_the_in_memory_analysis() {
     let (xf, yf) = (dir.join("x.csv"), dir.join("y.npy"));
     checkpoint::write_csv(&xf, x.as_ref()).unwrap();
     checkpoint::write_npy(&yf, y.as_ref()).unwrap();
-    let (out, mats) = (dir.join("a.json"), dir.join("matrices"));
+    let (out, mats, kernels_dir) = (dir.join("a.json"), dir.join("matrices"), dir.join("ntk"));
     let (code, stdout, stderr) = analyze(&[
         "--weights",
         path(&weights),
@@ -120,6 +120,8 @@ fn analyze_of_written_files_equals_the_in_memory_analysis() {
         "0.25",
         "--save-matrices",
         path(&mats),
+        "--save-ntk",
+        path(&kernels_dir),
         "--out",
         path(&out),
     ]);
@@ -172,5 +174,19 @@ fn analyze_of_written_files_equals_the_in_memory_analysis() {
         &serde_json::to_value(&expected.ntk).unwrap(),
         "ntk",
     );
+    // The saved kernels are the dense closed form, whose statistics the
+    // JSON holds (tiled, so equal up to round-off).
+    for (c, want) in ntk::per_output_ntk(&arch, &params, x.as_ref())
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let got =
+            checkpoint::read_npy(&kernels_dir.join(format!("ntk{}.npy", c + 1)), "ntk").unwrap();
+        let err = (&got - want).norm_l2() / want.norm_l2();
+        assert!(err <= CROSS_BINARY_RTOL, "Θ_{}: {err:e}", c + 1);
+        let norm = json["ntk"]["kernel_norm"][c].as_f64().unwrap();
+        assert!((norm - got.norm_l2()).abs() <= CROSS_BINARY_RTOL * norm);
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

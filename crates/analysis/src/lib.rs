@@ -22,9 +22,13 @@
 //!   in every convention.
 //!
 //! Of the whole network, with labels `Y` (n × C): the per-output empirical
-//! NTK `Θ_c` (n × n), its kernel–target alignment with its own label column
-//! `A(Θ_c, y_c) = y_cᵀΘ_c y_c / (‖Θ_c‖_F ‖y_c‖²)`, uncentred and centred,
-//! and SB21's specialisation matrix `S_{cc'} = A(Θ_c, y_{c'})`.
+//! NTK `Θ_c` (n × n) through its statistics ([`ntk::statistics`], tiles of
+//! samples, never an n × n matrix): `‖Θ_c‖_F`, the kernel–target alignment
+//! with its own label column `A(Θ_c, y_c) = y_cᵀΘ_c y_c / (‖Θ_c‖_F ‖y_c‖²)`,
+//! uncentred and centred, SB21's specialisation matrix
+//! `S_{cc'} = A(Θ_c, y_{c'})` and the kernel–kernel alignments
+//! `A(Θ_c, Θ_c')`. Their memory is bounded by [`Options::memory`]: a
+//! budget too small for the smallest tiling is refused before any work.
 //!
 //! Note that `K_L = n·I_C` for the output layer, so `G_L = F_L` and the last
 //! layer's NFA at α = 1 is exact by construction.
@@ -255,6 +259,10 @@ pub struct NtkMetrics {
     pub specialisation: MatrixValue,
     /// `min_c (S_cc − max_{c'≠c} S_cc')`, when C ≥ 2.
     pub diagonal_excess: Option<Value>,
+    /// `‖Θ_c‖_F` per output c.
+    pub kernel_norm: Vec<f64>,
+    /// `A(Θ_c, Θ_c') = ⟨Θ_c, Θ_c'⟩_F / (‖Θ_c‖_F ‖Θ_c'‖_F)`, row c, column c'.
+    pub kernel_alignment: MatrixValue,
 }
 
 /// The analysis of a network on a data set.
@@ -291,6 +299,9 @@ pub struct Options {
     pub alpha: Option<f64>,
     /// Samples per block of the PTK/AGOP accumulation.
     pub block: usize,
+    /// Memory budget of the NTK statistics in bytes (`None`: unbounded),
+    /// which picks their panel size ([`ntk::Blocking::for_budget`]).
+    pub memory: Option<u64>,
 }
 
 impl Default for Options {
@@ -298,6 +309,7 @@ impl Default for Options {
         Options {
             alpha: None,
             block: DEFAULT_BLOCK,
+            memory: None,
         }
     }
 }
@@ -321,6 +333,16 @@ pub enum AnalysisError {
 
 /// Analyse a network (module docs). Never modifies its inputs.
 pub fn analyse(inputs: Inputs<'_>, options: &Options) -> Result<Analysis, AnalysisError> {
+    analyse_with_progress(inputs, options, &mut |_, _| {})
+}
+
+/// [`analyse`], reporting the progress of the NTK pass (the long one, n²
+/// in the samples) as `progress(tile pairs done, total)`.
+pub fn analyse_with_progress(
+    inputs: Inputs<'_>,
+    options: &Options,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Analysis, AnalysisError> {
     let Inputs {
         arch,
         params,
@@ -339,6 +361,22 @@ pub fn analyse(inputs: Inputs<'_>, options: &Options) -> Result<Analysis, Analys
             "alpha = {a}: expected a finite exponent ≥ 0"
         )));
     }
+    // The NTK tiling comes first, so that a budget too small for it is
+    // refused before any work.
+    let blocking = match y {
+        Some(y) => {
+            check_labels(arch, x, y)?;
+            let tile = ntk::statistics::DEFAULT_TILE;
+            let threads = rayon::current_num_threads();
+            Some(match options.memory {
+                Some(budget) => {
+                    ntk::Blocking::for_budget(tile, arch, x.nrows(), y.ncols(), threads, budget)?
+                }
+                None => ntk::Blocking::default(),
+            })
+        }
+        None => None,
+    };
     let tangents = mlp::tangents(arch, params, x, options.block)?;
     let agop_input = mlp::agop_from_input_gradients(arch, params, x, options.block)?;
     let mut layers = Vec::with_capacity(arch.depth());
@@ -357,9 +395,9 @@ pub fn analyse(inputs: Inputs<'_>, options: &Options) -> Result<Analysis, Analys
         let metrics = layer_metrics(l + 1, w, init.map(|p| p[l].as_ref()), &matrices, options)?;
         layers.push(LayerAnalysis { matrices, metrics });
     }
-    let ntk = match y {
-        Some(y) => Some(ntk_metrics(arch, params, x, y)?),
-        None => None,
+    let ntk = match (y, blocking) {
+        (Some(y), Some(blocking)) => Some(ntk_metrics(arch, params, x, y, blocking, progress)?),
+        _ => None,
     };
     Ok(Analysis {
         samples: x.nrows(),
@@ -469,12 +507,12 @@ fn layer_metrics(
     })
 }
 
-fn ntk_metrics(
+/// The labels are n × C.
+fn check_labels(
     arch: &Architecture,
-    params: &[Mat<f64>],
     x: MatRef<'_, f64>,
     y: MatRef<'_, f64>,
-) -> Result<NtkMetrics, AnalysisError> {
+) -> Result<(), AnalysisError> {
     let outputs = arch.widths[arch.depth()];
     if y.nrows() != x.nrows() || y.ncols() != outputs {
         return Err(AnalysisError::Invalid(format!(
@@ -484,18 +522,46 @@ fn ntk_metrics(
             x.nrows()
         )));
     }
-    let kernels = ntk::per_output_ntk(arch, params, x)?;
-    let mut alignment = Vec::with_capacity(outputs);
-    let mut centered_alignment = Vec::with_capacity(outputs);
-    for (c, kc) in kernels.iter().enumerate() {
-        let yc = y.subcols(c, 1);
-        alignment.push(value(ntk::kernel_target_alignment(kc.as_ref(), yc))?);
-        centered_alignment.push(value(ntk::centered_kernel_target_alignment(
-            kc.as_ref(),
-            yc,
-        ))?);
+    Ok(())
+}
+
+/// A C × C matrix of values, or the first reason one is undefined.
+fn matrix_value(
+    outputs: usize,
+    entry: impl Fn(usize, usize) -> Result<f64, MetricError>,
+) -> Result<MatrixValue, AnalysisError> {
+    let mut rows = Vec::with_capacity(outputs);
+    for i in 0..outputs {
+        let mut row = Vec::with_capacity(outputs);
+        for j in 0..outputs {
+            match entry(i, j) {
+                Ok(v) => row.push(v),
+                Err(MetricError::Undefined(u)) => return Ok(MatrixValue::Undefined(u.to_string())),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        rows.push(row);
     }
-    let (specialisation, diagonal_excess) = match ntk::specialisation_matrix(&kernels, y) {
+    Ok(MatrixValue::Matrix(rows))
+}
+
+fn ntk_metrics(
+    arch: &Architecture,
+    params: &[Mat<f64>],
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+    blocking: ntk::Blocking,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<NtkMetrics, AnalysisError> {
+    let outputs = arch.widths[arch.depth()];
+    let stats = ntk::kernel_statistics(arch, params, x, y, blocking, progress)?;
+    let alignment = (0..outputs)
+        .map(|c| value(stats.alignment(c, c)))
+        .collect::<Result<_, _>>()?;
+    let centered_alignment = (0..outputs)
+        .map(|c| value(stats.centered_alignment(c, c)))
+        .collect::<Result<_, _>>()?;
+    let (specialisation, diagonal_excess) = match stats.specialisation_matrix() {
         Ok(s) => {
             let rows = (0..s.nrows())
                 .map(|i| (0..s.ncols()).map(|j| s[(i, j)]).collect())
@@ -515,5 +581,7 @@ fn ntk_metrics(
         centered_alignment,
         specialisation,
         diagonal_excess,
+        kernel_norm: (0..outputs).map(|c| stats.norm(c)).collect(),
+        kernel_alignment: matrix_value(outputs, |i, j| stats.kernel_alignment(i, j))?,
     })
 }

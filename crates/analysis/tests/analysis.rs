@@ -91,7 +91,56 @@ fn nfa_values_match_the_metric_kernels_and_inputs_are_unchanged() {
         let direct = ntk::kernel_target_alignment(kernels[c].as_ref(), y.subcols(c, 1)).unwrap();
         assert!((number(Some(&ntk.alignment[c])) - direct).abs() <= ROUND_OFF);
         assert_eq!(ntk.alignment[c], Value::Number(s[c][c]));
+        assert!(
+            (ntk.kernel_norm[c] - kernels[c].norm_l2()).abs() <= ROUND_OFF * kernels[c].norm_l2()
+        );
     }
+    let analysis::MatrixValue::Matrix(ka) = &ntk.kernel_alignment else {
+        panic!("kernel alignment undefined")
+    };
+    for c in 0..3 {
+        for c2 in 0..3 {
+            let direct = ntk::kernel_alignment(kernels[c].as_ref(), kernels[c2].as_ref()).unwrap();
+            assert!((ka[c][c2] - direct).abs() <= ROUND_OFF, "A(Θ_{c}, Θ_{c2})");
+        }
+    }
+}
+
+/// A memory budget below what the smallest tiling of the NTK statistics
+/// needs is a typed error naming both sizes; a sufficient one gives the
+/// same numbers as no budget (the panel size does not enter the result).
+#[test]
+fn memory_budget_is_refused_or_respected() {
+    let (arch, params, x) = setup(Activation::Tanh, &[4, 7, 3]);
+    let y = datasets::gaussian_matrix(x.nrows(), 3, &mut ChaCha8Rng::seed_from_u64(99));
+    let inputs = Inputs {
+        arch: &arch,
+        params: &params,
+        init: None,
+        x: x.as_ref(),
+        y: Some(y.as_ref()),
+    };
+    let with = |memory| {
+        analysis::analyse(
+            inputs,
+            &Options {
+                memory,
+                ..Options::default()
+            },
+        )
+    };
+    let err = with(Some(1000)).unwrap_err();
+    assert!(
+        matches!(&err, analysis::AnalysisError::Ntk(ntk::NtkError::Memory { budget, .. }) if budget.0 == 1000),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("more than the budget of 1.0 kB"),
+        "{err}"
+    );
+    let unbounded = with(None).unwrap().ntk.unwrap();
+    let budgeted = with(Some(1 << 30)).unwrap().ntk.unwrap();
+    assert_eq!(unbounded, budgeted);
 }
 
 #[test]

@@ -838,7 +838,7 @@ struct SpecRun {
 /// rows, `min_{c≠m} |u_c − ū| |β^1_c − β^1_m| / ‖K_c‖_F`; columns,
 /// `min_{c'} min_{m≠c'} (|a_{c'} − a_m| β^1_{c'} + |b_{c'} − b_m| β^2_{c'})`
 /// with `a_c = u_c/‖K_c‖_F`, `b_c = 1/‖K_c‖_F`.
-fn linear_bounds(params: &[Mat<f64>], x: &Mat<f64>, y: &Mat<f64>, ks: &[Mat<f64>]) -> [f64; 2] {
+fn linear_bounds(params: &[Mat<f64>], x: &Mat<f64>, y: &Mat<f64>, norm: &[f64]) -> [f64; 2] {
     let (w, a) = (&params[0], &params[1]);
     let c = y.ncols();
     let u: Vec<f64> = (0..c).map(|i| a.row(i).squared_norm_l2()).collect();
@@ -855,9 +855,8 @@ fn linear_bounds(params: &[Mat<f64>], x: &Mat<f64>, y: &Mat<f64>, ks: &[Mat<f64>
         .unwrap_or(0);
     let rows = (0..c)
         .filter(|&i| i != m)
-        .map(|i| (u[i] - ubar).abs() * (b1[i] - b1[m]).abs() / ks[i].norm_l2())
+        .map(|i| (u[i] - ubar).abs() * (b1[i] - b1[m]).abs() / norm[i])
         .fold(f64::INFINITY, f64::min);
-    let norm: Vec<f64> = ks.iter().map(|k| k.norm_l2()).collect();
     let mut cols = f64::INFINITY;
     for j in 0..c {
         for i in (0..c).filter(|&i| i != j) {
@@ -898,17 +897,33 @@ fn spec_run(
     let total = quick_full(mode, s.steps_quick, s.steps_full);
     let trace = train(&net, &x, &y, &[0, total])?;
     let metric = |e: metrics::MetricError| e.to_string();
-    let k0 = kernels(&net.arch, &trace.params[0], &x)?;
-    let s0 = ntk::specialisation_matrix(&k0, y.as_ref()).map_err(metric)?;
-    let ks = kernels(&net.arch, &trace.params[1], &x)?;
-    let matrix = ntk::specialisation_matrix(&ks, y.as_ref()).map_err(metric)?;
+    // Kernel statistics over tiles of samples: no n × n kernel is formed,
+    // so a fixture may grow n beyond what dense kernels fit.
+    let statistics = |params: &[Mat<f64>]| {
+        ntk::kernel_statistics(
+            &net.arch,
+            params,
+            x.as_ref(),
+            y.as_ref(),
+            ntk::Blocking::default(),
+            &mut |_, _| {},
+        )
+        .map_err(|e| e.to_string())
+    };
+    let s0 = statistics(&trace.params[0])?
+        .specialisation_matrix()
+        .map_err(metric)?;
+    let stats = statistics(&trace.params[1])?;
+    let matrix = stats.specialisation_matrix().map_err(metric)?;
+    let outputs = stats.outputs();
     let mut kernel_alignment_min = f64::INFINITY;
-    for i in 0..ks.len() {
+    for i in 0..outputs {
         for j in 0..i {
-            let a = ntk::kernel_alignment(ks[i].as_ref(), ks[j].as_ref()).map_err(metric)?;
-            kernel_alignment_min = kernel_alignment_min.min(a);
+            kernel_alignment_min =
+                kernel_alignment_min.min(stats.kernel_alignment(i, j).map_err(metric)?);
         }
     }
+    let norms: Vec<f64> = (0..outputs).map(|c| stats.norm(c)).collect();
     Ok(SpecRun {
         excess: ntk::diagonal_excess(matrix.as_ref()).map_err(metric)?,
         excess_init: ntk::diagonal_excess(s0.as_ref()).map_err(metric)?,
@@ -921,7 +936,7 @@ fn spec_run(
         matrix,
         kernel_alignment_min,
         linear_bounds: (activation == Activation::Identity)
-            .then(|| linear_bounds(&trace.params[1], &x, &y, &ks)),
+            .then(|| linear_bounds(&trace.params[1], &x, &y, &norms)),
         final_loss_ratio: trace.losses[1] / trace.losses[0],
     })
 }

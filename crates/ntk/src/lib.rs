@@ -46,7 +46,7 @@ pub enum NtkError {
         ridge: f64,
     },
     /// A computation would need more memory than its budget.
-    #[error("{what} needs {needed} of memory, more than the budget of {budget}")]
+    #[error("{what}: {needed} of memory needed, more than the budget of {budget}")]
     Memory {
         /// What was asked for.
         what: String,

@@ -74,7 +74,7 @@ pub const MAX_PANEL_TILES: usize = 16;
 /// Norms below this are treated as zero (the metrics crate's convention).
 const ZERO_NORM: f64 = 1e-300;
 
-/// A number of bytes, displayed in MB or GB (powers of ten).
+/// A number of bytes, displayed in kB, MB or GB (powers of ten).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Bytes(pub u64);
 
@@ -83,8 +83,10 @@ impl std::fmt::Display for Bytes {
         let b = self.0 as f64;
         if b >= 1e9 {
             write!(f, "{:.2} GB", b / 1e9)
-        } else {
+        } else if b >= 1e6 {
             write!(f, "{:.1} MB", b / 1e6)
+        } else {
+            write!(f, "{:.1} kB", b / 1e3)
         }
     }
 }
