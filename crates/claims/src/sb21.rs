@@ -57,6 +57,12 @@
 //!     columns, with `a_c = u_c/‖K_c‖_F`, `b_c = 1/‖K_c‖_F`,
 //!     `S_{c'c'} − S_{mc'} ≤ |a_{c'} − a_m|β^1_{c'} + |b_{c'} − b_m|β^2_{c'}`
 //!     for any `m ≠ c'`. Both bounds checked to rounding.
+//!
+//! `depth` and `specialisation` need only kernel statistics (alignments,
+//! norms, kernel–kernel alignments): they come from
+//! [`ntk::kernel_statistics`] over tiles of samples, so their n is not
+//! bounded by n × n kernels in memory; `phases` needs the dense kernels for
+//! kernel gradient descent.
 
 use datasets::DigitsSpec;
 use experiment::run::{Stream, rng};
@@ -305,6 +311,27 @@ fn kernels(
         .into_iter()
         .map(|k| Mat::from_fn(k.nrows(), k.ncols(), |i, j| 0.5 * (k[(i, j)] + k[(j, i)])))
         .collect())
+}
+
+/// `A(K, y)` of a scalar-output network's NTK on its training set, from the
+/// tiled statistics (no n × n kernel).
+fn scalar_alignment(
+    arch: &Architecture,
+    params: &[Mat<f64>],
+    x: &Mat<f64>,
+    y: &Mat<f64>,
+) -> Result<f64, String> {
+    ntk::kernel_statistics(
+        arch,
+        params,
+        x.as_ref(),
+        y.as_ref(),
+        ntk::Blocking::default(),
+        &mut |_, _| {},
+    )
+    .map_err(|e| e.to_string())?
+    .alignment(0, 0)
+    .map_err(|e| e.to_string())
 }
 
 fn eigenvalues(k: &Mat<f64>) -> Result<Vec<f64>, String> {
@@ -706,10 +733,7 @@ fn depth_run(
     let alignment: Vec<f64> = trace
         .params
         .iter()
-        .map(|params| {
-            let k = kernels(&net.arch, params, &x)?.remove(0);
-            ntk::kernel_target_alignment(k.as_ref(), y.as_ref()).map_err(|e| e.to_string())
-        })
+        .map(|params| scalar_alignment(&net.arch, params, &x, &y))
         .collect::<Result<_, _>>()?;
     let (initial, last) = (alignment[0], alignment[alignment.len() - 1]);
     let l0 = trace.losses[0];
