@@ -38,7 +38,7 @@ enum Command {
         quiet: bool,
     },
     /// Analyse a saved network: per-layer NFM, AGOP, PTK, NFA, UC/C-NFA and NTK alignment.
-    Analyze(xtask::analyze::AnalyzeArgs),
+    Analyze(Box<xtask::analyze::AnalyzeArgs>),
 }
 
 /// Which report files `--format` writes.

@@ -132,7 +132,7 @@ fn activation_gram(
 }
 
 /// `K[r0 + i, c0 + j] += A_ij B_ij`, column by column.
-fn add_hadamard(k: &mut Mat<f64>, a: &Mat<f64>, b: &Mat<f64>, r0: usize, c0: usize) {
+pub(crate) fn add_hadamard(k: &mut Mat<f64>, a: &Mat<f64>, b: &Mat<f64>, r0: usize, c0: usize) {
     let rows = a.nrows();
     for j in 0..a.ncols() {
         let dst = &mut k.col_as_slice_mut(c0 + j)[r0..r0 + rows];

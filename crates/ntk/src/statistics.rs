@@ -60,6 +60,7 @@ use mlp::{Architecture, MlpError, forward_and_gradients};
 use rayon::prelude::*;
 
 use crate::NtkError;
+use crate::kernel::add_hadamard;
 
 /// Samples per tile by default: a T × T kernel block is 512 KiB, so the
 /// Grams and the Hadamard accumulation between them stay in a core's L2
@@ -580,16 +581,7 @@ fn tile_pair_sums(
                 1.0,
                 Par::Seq,
             );
-            for j in 0..nb {
-                let dst = k.col_as_slice_mut(j);
-                for ((d, &g), &e) in dst
-                    .iter_mut()
-                    .zip(gram.col_as_slice(j))
-                    .zip(delta_gram.col_as_slice(j))
-                {
-                    *d += g * e;
-                }
-            }
+            add_hadamard(k, gram, delta_gram, 0, 0);
         }
     }
 
