@@ -1,9 +1,7 @@
 //! TMC25's nonlinear counterexamples as a test: every claim passes.
 
-mod common;
-
+use crate::common::assert_pass;
 use claims::{RunOptions, run_claims};
-use common::assert_pass;
 
 #[test]
 fn counterexample_claims_hold() {

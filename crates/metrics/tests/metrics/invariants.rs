@@ -1,9 +1,7 @@
 //! Property tests of the metric kernels: the identities and invariances the
 //! checks rely on (SPEC §1).
 
-mod common;
-
-use common::{gaussian, orthogonal, psd, rel, rng};
+use crate::common::{gaussian, orthogonal, psd, rel, rng};
 use faer::{Mat, Scale};
 use metrics::alpha::AlphaOptions;
 use metrics::{

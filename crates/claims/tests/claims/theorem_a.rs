@@ -1,10 +1,8 @@
 //! TMC25 Theorem A as a test: every claim of the family passes in quick mode,
 //! except A.alpha for C = 1, which must be `undefined` because rank G_1 = 1.
 
-mod common;
-
+use crate::common::assert_pass;
 use claims::{RunOptions, Verdict, run_claims};
-use common::assert_pass;
 
 #[test]
 fn theorem_a_claims_hold() {

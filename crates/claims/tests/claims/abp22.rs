@@ -3,10 +3,8 @@
 //! regression trend and the silent-alignment ordering), and the anisotropy
 //! sweep is reported as `info` with finite values.
 
-mod common;
-
+use crate::common::assert_pass;
 use claims::{RunOptions, Verdict, run_claims};
-use common::assert_pass;
 
 #[test]
 fn abp22_claims() {

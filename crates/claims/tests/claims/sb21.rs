@@ -4,10 +4,8 @@
 //! its cause in the reason); the depth study is `info` with alignments in
 //! range and its gain equal to final − init; the heat-map and series data are present.
 
-mod common;
-
+use crate::common::assert_pass;
 use claims::{RunOptions, Verdict, run_claims};
-use common::assert_pass;
 
 #[test]
 fn sb21_claims() {

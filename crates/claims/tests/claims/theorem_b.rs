@@ -1,9 +1,7 @@
 //! TMC25 Theorem B as a test: every claim of the family passes in quick mode.
 
-mod common;
-
+use crate::common::assert_pass;
 use claims::{RunOptions, Verdict, run_claims};
-use common::assert_pass;
 
 #[test]
 fn theorem_b_claims_hold() {

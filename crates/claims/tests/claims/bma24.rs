@@ -1,10 +1,8 @@
 //! BMA24 as a test: the two AGOP computations agree for every activation,
 //! and the training measurements are finite, in range and `info`.
 
-mod common;
-
+use crate::common::assert_pass;
 use claims::{RunOptions, Verdict, run_claims};
-use common::assert_pass;
 
 #[test]
 fn bma24_claims() {

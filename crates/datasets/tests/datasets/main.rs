@@ -1,0 +1,5 @@
+//! Integration tests of `datasets`, one binary: each module below is a
+//! test file of its own.
+
+mod digits;
+mod whiten;

@@ -1,0 +1,5 @@
+//! Integration tests of `deep-linear`, one binary: each module below is a
+//! test file of its own.
+
+mod gradients;
+mod weight_decay;

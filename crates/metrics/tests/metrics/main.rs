@@ -1,0 +1,5 @@
+//! Integration tests of `metrics`, one binary: each module below is a
+//! test file of its own.
+
+mod common;
+mod invariants;
