@@ -36,9 +36,10 @@
 //!   `X_γ = U S^γ Vᵀ` of anisotropic inputs shows the effect weaken
 //!   (`info`).
 
+use common::seed::{Stream, rng};
+use common::stats::slope;
 use datasets::{gaussian_matrix, partially_whiten};
 use deep_linear::{LinearObjective, RegressionStats};
-use experiment::run::{Stream, rng};
 use faer::Mat;
 use mlp::{Activation, Architecture};
 use optim::{GradientFlow, run_gradient_flow};
@@ -502,15 +503,6 @@ fn half_time(
         .ok_or("the refined run does not cross half the loss")?;
     let ((ta, la), (tb, lb)) = (fine[j - 1], fine[j]);
     Ok(ta + (tb - ta) * (la - target) / (la - lb))
-}
-
-/// Least-squares slope of `ys` on `xs`.
-fn slope(xs: &[f64], ys: &[f64]) -> f64 {
-    let n = xs.len() as f64;
-    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
-    let sxy: f64 = xs.iter().zip(ys).map(|(x, y)| (x - mx) * (y - my)).sum();
-    let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
-    sxy / sxx
 }
 
 fn t_half_scaling(cfg: &THalf, task: &Task, mode: Mode) -> Vec<ClaimResult> {

@@ -19,8 +19,8 @@
 //!   UC-NFA and the held-out classification error are reported with and
 //!   without the rule.
 
+use common::seed::{Stream, rng};
 use datasets::{DigitsSpec, TeacherSpec};
-use experiment::run::{Stream, rng};
 use faer::Mat;
 use metrics::Similarity;
 use mlp::ptk_nfa::{c_nfa, singular_alignment, uc_nfa};
@@ -549,7 +549,7 @@ fn train_and_measure(
         weight_decay: 0.0,
         decay: Decay::L2,
         batch_size: Some(t.batch_size),
-        batch_seed: experiment::run::batch_seed(seed),
+        batch_seed: common::seed::batch_seed(seed),
     }
     .validate()
     .map_err(|e| e.to_string())?;

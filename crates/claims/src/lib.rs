@@ -103,17 +103,10 @@ pub(crate) fn study_seeds(fixture: &[u64], seed: Option<u64>) -> Vec<u64> {
 /// `{"mean", "spread"}` of the values: the mean and the sample standard
 /// deviation (0 for one value, both null for none).
 pub(crate) fn mean_spread(values: &[f64]) -> serde_json::Value {
-    if values.is_empty() {
-        return serde_json::json!({"mean": null, "spread": null});
+    match common::stats::mean_and_spread(values) {
+        Some((mean, spread)) => serde_json::json!({"mean": mean, "spread": spread}),
+        None => serde_json::json!({"mean": null, "spread": null}),
     }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let spread = if values.len() > 1 {
-        (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    serde_json::json!({"mean": mean, "spread": spread})
 }
 
 /// Parse a claim family's fixture (`deny_unknown_fields` schemas); errors

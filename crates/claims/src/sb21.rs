@@ -64,8 +64,8 @@
 //! bounded by n × n kernels in memory; `phases` needs the dense kernels for
 //! kernel gradient descent.
 
+use common::seed::{Stream, rng};
 use datasets::DigitsSpec;
-use experiment::run::{Stream, rng};
 use faer::{Mat, Side};
 use mlp::{Activation, Architecture, MlpObjective};
 use optim::OptimizerParams;

@@ -116,10 +116,7 @@ impl TeacherSpec {
     }
 }
 
-/// Matrix of i.i.d. `N(0, 1)` entries.
-pub fn gaussian_matrix(rows: usize, cols: usize, rng: &mut ChaCha8Rng) -> Mat<f64> {
-    Mat::from_fn(rows, cols, |_, _| rng.sample::<f64, _>(StandardNormal))
-}
+pub use common::gaussian_matrix;
 
 /// Draw a teacher task: `X` with i.i.d. `N(0, (k+1)^{−2a})` entries in
 /// column k, `B = U Vᵀ/√(r d)` (entries of unit variance in `Bx`) with `U ∈ R^{C×r}`, `V ∈ R^{d×r}` Gaussian, and

@@ -59,13 +59,9 @@ pub fn widths(layers: &[Mat<f64>]) -> Result<Vec<usize>, ShapeError> {
     Ok(out)
 }
 
-fn refs(layers: &[Mat<f64>]) -> Vec<MatRef<'_, f64>> {
-    layers.iter().map(|w| w.as_ref()).collect()
-}
-
 /// End-to-end matrix `P = W_L ⋯ W_1`.
 pub fn end_to_end(layers: &[Mat<f64>]) -> Result<Mat<f64>, MetricError> {
-    metrics::features::end_to_end(&refs(layers))
+    metrics::features::end_to_end(&common::views(layers))
 }
 
 /// Outputs `F(X) = X Pᵀ` (n × C) for inputs `x` (n × d).
@@ -98,7 +94,7 @@ pub fn nfm(layers: &[Mat<f64>], l: usize) -> Mat<f64> {
 /// AGOP `G_l = (W_L⋯W_l)ᵀ(W_L⋯W_l)` of layer `l` (1-based): mean over samples
 /// of `Σ_c ∇_{a_{l−1}} f_c ∇_{a_{l−1}} f_cᵀ`, identical for every data set.
 pub fn agop(layers: &[Mat<f64>], l: usize) -> Result<Mat<f64>, MetricError> {
-    metrics::agop_linear(&refs(&layers[l - 1..]))
+    metrics::agop_linear(&common::views(&layers[l - 1..]))
 }
 
 /// Sufficient statistics of full-batch MSE regression.
@@ -161,22 +157,6 @@ impl RegressionStats {
     pub fn output_dim(&self) -> usize {
         self.yx.nrows()
     }
-}
-
-/// Direct MSE `1/(2n) ‖X Pᵀ − Y‖_F²` from the samples (an independent
-/// computation used to check [`LinearObjective`]).
-pub fn mse_direct(
-    layers: &[Mat<f64>],
-    x: MatRef<'_, f64>,
-    y: MatRef<'_, f64>,
-) -> Result<f64, MetricError> {
-    let mut out = forward(layers, x)?;
-    for j in 0..out.ncols() {
-        for i in 0..out.nrows() {
-            out[(i, j)] -= y[(i, j)];
-        }
-    }
-    Ok(0.5 * out.squared_norm_l2() / x.nrows() as f64)
 }
 
 /// The MSE objective of a deep linear network, evaluated from

@@ -711,7 +711,7 @@ impl ExperimentConfig {
             }),
             other => Dynamics::Discrete(
                 other
-                    .optimizer_params(crate::run::batch_seed(self.seed))
+                    .optimizer_params(common::seed::batch_seed(self.seed))
                     .expect("every other kind is discrete")
                     .validate()
                     .map_err(dynamics_field)?,

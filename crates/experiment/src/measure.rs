@@ -53,7 +53,7 @@ fn describe_alpha(r: Result<AlphaEstimate, MetricError>) -> Result<f64, String> 
 pub fn measure(snapshot: &Snapshot) -> CheckpointMeasurement {
     let w = &snapshot.weights;
     let depth = w.len();
-    let max_imbalance = init::imbalance_norms(w).into_iter().fold(0.0, f64::max);
+    let max_imbalance = snapshot.imbalance_norms().into_iter().fold(0.0, f64::max);
     let f = deep_linear::nfm(w, 1);
     let g = deep_linear::agop(w, 1);
     let cosine = g.as_ref().map_err(Clone::clone).and_then(|g| {

@@ -1,44 +1,14 @@
 //! Running a validated experiment: data set, initial network, dynamics, and
 //! the trajectory of parameter snapshots taken at the checkpoints.
 
+use common::seed::{Stream, rng};
 use datasets::Dataset;
 use deep_linear::{LinearObjective, RegressionStats};
 use faer::Mat;
 use init::Initialised;
 use optim::{DynamicsError, RunStats};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
 use crate::config::{DataSpec, Dynamics, Experiment};
-
-/// Independent random streams of one master seed (SPEC: one seed per
-/// stream). Adding a stream never changes the numbers of the others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u64)]
-pub enum Stream {
-    /// Inputs and teacher.
-    Data = 1,
-    /// Label noise.
-    LabelNoise = 2,
-    /// Initial weights.
-    Init = 3,
-    /// Minibatch order.
-    Batches = 4,
-}
-
-/// Seed of the minibatch order of experiments with master seed `seed`: the
-/// first word of its [`Stream::Batches`] stream.
-pub fn batch_seed(seed: u64) -> u64 {
-    use rand::Rng;
-    rng(seed, Stream::Batches).next_u64()
-}
-
-/// The seeded generator of `stream` under `seed`.
-pub fn rng(seed: u64, stream: Stream) -> ChaCha8Rng {
-    let mut r = ChaCha8Rng::seed_from_u64(seed);
-    r.set_stream(stream as u64);
-    r
-}
 
 /// Why a run failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -104,6 +74,13 @@ pub struct Snapshot {
     pub loss: f64,
     /// `W_1, …, W_L`.
     pub weights: Vec<Mat<f64>>,
+}
+
+impl Snapshot {
+    /// `‖D_l‖_F` for l = 1..L−1 (SPEC §2).
+    pub fn imbalance_norms(&self) -> Vec<f64> {
+        metrics::imbalance_norms(&common::views(&self.weights)).expect("the layers of a run chain")
+    }
 }
 
 /// A finished run.

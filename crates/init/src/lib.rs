@@ -17,7 +17,7 @@
 //! Every scheme reports the initial imbalance norms `‖D_l(0)‖_F`.
 #![warn(missing_docs)]
 
-use datasets::gaussian_matrix;
+use common::gaussian_matrix;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use rand_chacha::ChaCha8Rng;
@@ -189,18 +189,9 @@ pub fn initialise(
             })
             .collect(),
     };
-    let imbalance = imbalance_norms(&weights);
+    let imbalance = metrics::imbalance_norms(&common::views(&weights))
+        .expect("consecutive layers of an initialised network have matching shapes");
     Ok(Initialised { weights, imbalance })
-}
-
-/// `‖D_l‖_F` for l = 1..L−1 of a stack of layers.
-pub fn imbalance_norms(weights: &[Mat<f64>]) -> Vec<f64> {
-    let refs: Vec<MatRef<'_, f64>> = weights.iter().map(|w| w.as_ref()).collect();
-    metrics::imbalances(&refs)
-        .expect("consecutive layers of an initialised network have matching shapes")
-        .iter()
-        .map(|d| d.norm_l2())
-        .collect()
 }
 
 fn scale_mat(mut m: Mat<f64>, s: f64) -> Mat<f64> {

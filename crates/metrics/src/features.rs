@@ -113,3 +113,8 @@ pub fn imbalances(layers: &[MatRef<'_, f64>]) -> Result<Vec<Mat<f64>>, MetricErr
         .map(|pair| imbalance(pair[0], pair[1]))
         .collect()
 }
+
+/// `‖D_l‖_F` for l = 1..L−1 of `layers = [W_1, …, W_L]`.
+pub fn imbalance_norms(layers: &[MatRef<'_, f64>]) -> Result<Vec<f64>, MetricError> {
+    Ok(imbalances(layers)?.iter().map(|d| d.norm_l2()).collect())
+}

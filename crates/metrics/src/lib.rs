@@ -27,7 +27,7 @@ pub mod similarity;
 
 pub use alpha::{AlphaEstimate, AlphaEstimator, AlphaScan, Unidentifiable, estimate_alpha};
 pub use error::{MetricError, Undefined};
-pub use features::{agop_from_gradients, agop_linear, imbalance, imbalances, nfm};
+pub use features::{agop_from_gradients, agop_linear, imbalance, imbalance_norms, imbalances, nfm};
 pub use frobenius::{frobenius_inner, frobenius_norm};
 pub use psd::{Cutoff, PsdEigen, psd_power};
 pub use similarity::{Similarity, similarity};

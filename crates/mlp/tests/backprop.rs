@@ -11,6 +11,7 @@ use optim::Objective;
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use test_support::Scheme;
 
 fn setup(
     seed: u64,
@@ -68,19 +69,13 @@ proptest! {
         let mut obj = MlpObjective::new(arch.clone(), x.as_ref(), y.as_ref()).unwrap();
         let mut grad: Vec<Mat<f64>> = params.iter().map(|p| Mat::zeros(p.nrows(), p.ncols())).collect();
         let loss = obj.loss_and_gradient(&params, &mut grad);
-        let central = |k: usize, i: usize, j: usize, h: f64| {
-            let mut p = params.clone();
-            p[k][(i, j)] += h;
-            let up = mse(&arch, &p, x.as_ref(), y.as_ref()).unwrap();
-            p[k][(i, j)] -= 2.0 * h;
-            let down = mse(&arch, &p, x.as_ref(), y.as_ref()).unwrap();
-            (up - down) / (2.0 * h)
-        };
-        let h = 1e-4;
+        let fd_grad = test_support::gradient(&params, 1e-4, Scheme::Richardson, |p| {
+            mse(&arch, p, x.as_ref(), y.as_ref()).unwrap()
+        });
         for k in 0..params.len() {
             for j in 0..params[k].ncols() {
                 for i in 0..params[k].nrows() {
-                    let fd = (4.0 * central(k, i, j, h / 2.0) - central(k, i, j, h)) / 3.0;
+                    let fd = fd_grad[k][(i, j)];
                     let g = grad[k][(i, j)];
                     prop_assert!((fd - g).abs() <= 1e-6 * fd.abs().max(g.abs()) + 1e-9 * (1.0 + loss), "{act}, param {k} ({i},{j}): fd {fd} vs {g}");
                 }
@@ -115,22 +110,9 @@ proptest! {
     #[test]
     fn agop_matches_finite_difference_jacobians(seed in 0u64..1000, widths in widths(), n in 1usize..5, a in prop::sample::select(vec![0usize, 3, 4, 5])) {
         let (arch, params, x, _) = setup(seed, &widths, n, false, Activation::ALL[a]);
-        let (d, c) = (widths[0], *widths.last().unwrap());
-        let h = 1e-6;
-        let mut rows = Mat::zeros(n * c, d);
-        for i in 0..n {
-            for k in 0..d {
-                let mut xp = x.clone();
-                xp[(i, k)] += h;
-                let mut xm = x.clone();
-                xm[(i, k)] -= h;
-                let fp = forward(&arch, &params, xp.as_ref()).unwrap();
-                let fm = forward(&arch, &params, xm.as_ref()).unwrap();
-                for o in 0..c {
-                    rows[(o * n + i, k)] = (fp.output()[(i, o)] - fm.output()[(i, o)]) / (2.0 * h);
-                }
-            }
-        }
+        let rows = test_support::input_gradients(&x, 1e-6, |x| {
+            forward(&arch, &params, x).unwrap().output().clone()
+        });
         let fd = metrics::agop_from_gradients(rows.as_ref(), n).unwrap();
         let g = agop_from_input_gradients(&arch, &params, x.as_ref(), 3).unwrap();
         if g[0].norm_l2() > 1e-8 {

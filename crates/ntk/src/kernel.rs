@@ -14,20 +14,16 @@
 //!   `n²·d_l` per layer and output, so `n²·Σ_l (d_{l−1} + C·d_l)`. Memory:
 //!   the gradients `C·n·Σ d_l`, one n×n scratch and the C output kernels;
 //! * full kernel ([`full_ntk`]): the same with the cross-output gradient
-//!   Grams, `n²·Σ_l (d_{l−1} + C²·d_l)`, memory `(C·n)²`;
-//! * parameter Jacobian ([`jacobian_ntk`], small networks only): one
-//!   backpropagation per sample and output (`C·n` gradients of length
-//!   `P = Σ d_l d_{l−1}`), memory `C·n·P`, and `(C·n)²·P` for `J Jᵀ`.
+//!   Grams, `n²·Σ_l (d_{l−1} + C²·d_l)`, memory `(C·n)²`.
 //!
-//! The Jacobian path uses the loss backpropagation of
-//! [`mlp::MlpObjective`], independent of the gradient recursion of
-//! [`mlp::tangents`] that the closed form uses, so the two are a
-//! differential test of each other.
+//! The tests compare the closed form with `J Jᵀ` from the explicit
+//! parameter Jacobian (`test-support`), assembled from the loss
+//! backpropagation of [`mlp::MlpObjective`], independent of the gradient
+//! recursion of [`mlp::tangents`] that the closed form uses.
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, get_global_parallelism};
-use mlp::{Architecture, MlpObjective, forward, forward_and_gradients};
-use optim::Objective;
+use mlp::{Architecture, forward_and_gradients};
 
 use crate::NtkError;
 
@@ -175,59 +171,7 @@ pub fn full_ntk(
     Ok(kernel)
 }
 
-/// The explicit parameter Jacobian `J` ((C·n) × P, row `c·n + i` is
-/// `∇_θ f_c(x_i)ᵀ`, parameters in the order of `params`, each matrix
-/// column-major), from the loss backpropagation of [`MlpObjective`]: with
-/// one sample and target `f(x_i) − e_c`, the gradient of
-/// `½‖f(x_i) − y‖²` is exactly `∇_θ f_c(x_i)`.
-pub fn parameter_jacobian(
-    arch: &Architecture,
-    params: &[Mat<f64>],
-    x: MatRef<'_, f64>,
-) -> Result<Mat<f64>, NtkError> {
-    let outputs_all = forward(arch, params, x)?;
-    let f = outputs_all.output();
-    let (n, outputs) = (x.nrows(), f.ncols());
-    let count: usize = params.iter().map(|p| p.nrows() * p.ncols()).sum();
-    let mut jac = Mat::<f64>::zeros(outputs * n, count);
-    let mut grad: Vec<Mat<f64>> = params
-        .iter()
-        .map(|p| Mat::zeros(p.nrows(), p.ncols()))
-        .collect();
-    for i in 0..n {
-        let xi = x.subrows(i, 1);
-        for c in 0..outputs {
-            let target = Mat::from_fn(1, outputs, |_, k| {
-                f[(i, k)] - if k == c { 1.0 } else { 0.0 }
-            });
-            let mut objective = MlpObjective::new(arch.clone(), xi, target.as_ref())?;
-            objective.loss_and_gradient(params, &mut grad);
-            let mut col = 0;
-            for g in &grad {
-                for j in 0..g.ncols() {
-                    for &v in g.col_as_slice(j) {
-                        jac[(c * n + i, col)] = v;
-                        col += 1;
-                    }
-                }
-            }
-        }
-    }
-    Ok(jac)
-}
-
-/// The full empirical NTK as `J Jᵀ` from [`parameter_jacobian`]
-/// (small networks only; module docs).
-pub fn jacobian_ntk(
-    arch: &Architecture,
-    params: &[Mat<f64>],
-    x: MatRef<'_, f64>,
-) -> Result<Mat<f64>, NtkError> {
-    let jac = parameter_jacobian(arch, params, x)?;
-    Ok(&jac * jac.transpose())
-}
-
-/// The (c, c) block of a full NTK from [`full_ntk`] or [`jacobian_ntk`].
+/// The (c, c) block of a full (C·n) × (C·n) NTK such as [`full_ntk`]'s.
 pub fn output_block(full: MatRef<'_, f64>, samples: usize, c: usize) -> Mat<f64> {
     full.submatrix(c * samples, c * samples, samples, samples)
         .to_owned()

@@ -2,7 +2,7 @@
 //!
 //! * [`kernel`]: the empirical NTK of an MLP or deep linear network
 //!   (identity activation), per output or full, in closed form layer by
-//!   layer and from the explicit parameter Jacobian (ABP22, SB21);
+//!   layer (ABP22, SB21);
 //! * [`alignment`]: kernel–target (uncentred and centred), kernel–kernel and
 //!   top-k eigenfunction alignment, and SB21's specialisation matrix;
 //! * [`statistics`]: the same alignments, kernel norms and specialisation
@@ -20,10 +20,7 @@ pub use alignment::{
     centered_kernel_target_alignment, diagonal_excess, diagonal_margins, kernel_alignment,
     kernel_target_alignment, specialisation_matrix, top_k_alignment,
 };
-pub use kernel::{
-    full_ntk, jacobian_ntk, output_block, parameter_jacobian, per_output_ntk,
-    per_output_ntk_between,
-};
+pub use kernel::{full_ntk, output_block, per_output_ntk, per_output_ntk_between};
 pub use ridge::KernelRidge;
 pub use statistics::{Blocking, Bytes, KernelStatistics, kernel_statistics};
 

@@ -6,13 +6,14 @@
 use faer::Mat;
 use mlp::{Activation, Architecture};
 use ntk::{
-    KernelRidge, centered_kernel_target_alignment, diagonal_excess, full_ntk, jacobian_ntk,
-    kernel_alignment, kernel_target_alignment, output_block, per_output_ntk,
-    per_output_ntk_between, specialisation_matrix, top_k_alignment,
+    KernelRidge, centered_kernel_target_alignment, diagonal_excess, full_ntk, kernel_alignment,
+    kernel_target_alignment, output_block, per_output_ntk, per_output_ntk_between,
+    specialisation_matrix, top_k_alignment,
 };
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use test_support::jacobian_ntk;
 
 fn network(
     seed: u64,

@@ -17,7 +17,7 @@ pub mod theorem_b;
 
 use experiment::config::{DataConfig, ExperimentConfig};
 use experiment::{ConfigError, Experiment};
-use faer::{Mat, MatRef};
+use faer::Mat;
 
 /// A grid point of a claim family: depth L, hidden width, outputs C.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,8 +54,7 @@ pub(crate) fn instantiate(
 
 /// The imbalances `D_1, …, D_{L−1}` of a stack of layers.
 pub(crate) fn imbalance_mats(weights: &[Mat<f64>]) -> Vec<Mat<f64>> {
-    let refs: Vec<MatRef<'_, f64>> = weights.iter().map(|w| w.as_ref()).collect();
-    metrics::imbalances(&refs).expect("layers of a run chain")
+    metrics::imbalances(&common::views(weights)).expect("layers of a run chain")
 }
 
 /// `‖A − B‖_F`.

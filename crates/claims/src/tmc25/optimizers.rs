@@ -168,7 +168,8 @@ fn run_one(cfg: &Config, cell: &Cell, seed: u64) -> Result<Outcome, String> {
             let theorem = match exp.dynamics {
                 Dynamics::GradientFlow(g) => {
                     let decay = (-2.0 * g.weight_decay * last.time).exp();
-                    let worst = init::imbalance_norms(&last.weights)
+                    let worst = last
+                        .imbalance_norms()
                         .iter()
                         .zip(&prepared.init.imbalance)
                         .map(|(d, d0)| (d - decay * d0).abs() / (1.0 + d0))

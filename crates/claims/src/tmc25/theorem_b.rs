@@ -24,6 +24,7 @@
 //! (`B.asymptotic_nfa` also from a balanced init with the same decay, which
 //! stays balanced: `balanced_init`).
 
+use common::stats::slope;
 use deep_linear::LinearObjective;
 use experiment::config::{CheckpointConfig, DynamicsConfig, InitConfig};
 use experiment::measure::layer_relerr;
@@ -182,15 +183,6 @@ fn with_setup(c: Claim, exp: &Experiment) -> Claim {
         .param("seed", exp.seed)
 }
 
-/// Least-squares slope of y against x.
-fn slope(x: &[f64], y: &[f64]) -> f64 {
-    let n = x.len() as f64;
-    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
-    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let sxx: f64 = x.iter().map(|a| (a - mx) * (a - mx)).sum();
-    sxy / sxx
-}
-
 fn decay_rate(cfg: &Config, depth: usize, lambda: f64, seed: Option<u64>) -> ClaimResult {
     const STATEMENT: &str =
         "Gradient flow with weight decay λ shrinks every imbalance as ‖D_l(t)‖ = e^{−2λt}‖D_l(0)‖";
@@ -211,11 +203,7 @@ fn decay_rate(cfg: &Config, depth: usize, lambda: f64, seed: Option<u64>) -> Cla
         Err(e) => return c.failed(Some(2.0 * lambda), e.to_string()),
     };
     let times: Vec<f64> = traj.snapshots.iter().map(|s| s.time).collect();
-    let norms: Vec<Vec<f64>> = traj
-        .snapshots
-        .iter()
-        .map(|s| init::imbalance_norms(&s.weights))
-        .collect();
+    let norms: Vec<Vec<f64>> = traj.snapshots.iter().map(|s| s.imbalance_norms()).collect();
     let predicted = 2.0 * lambda;
     let rates: Vec<f64> = (0..depth - 1)
         .map(|l| -slope(&times, &norms.iter().map(|n| n[l].ln()).collect::<Vec<_>>()))

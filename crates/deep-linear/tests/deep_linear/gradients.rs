@@ -2,12 +2,13 @@
 //! computations: central finite differences, the direct residual, and
 //! finite-difference input Jacobians for the AGOP.
 
-use deep_linear::{LinearObjective, RegressionStats, agop, forward, mse_direct};
+use deep_linear::{LinearObjective, RegressionStats, agop, forward};
 use faer::Mat;
 use optim::Objective;
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use test_support::{Scheme, mse_direct};
 
 fn random_problem(seed: u64, widths: &[usize], n: usize) -> (Vec<Mat<f64>>, Mat<f64>, Mat<f64>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -41,16 +42,13 @@ proptest! {
         let mut obj = LinearObjective::new(&stats, &widths).unwrap();
         let mut grad = optim::params::zeros_like(&layers);
         obj.loss_and_gradient(&layers, &mut grad);
-        let h = 1e-5;
+        let fd_grad = test_support::gradient(&layers, 1e-5, Scheme::Central, |p| {
+            mse_direct(p, x.as_ref(), y.as_ref()).unwrap()
+        });
         for l in 0..layers.len() {
             for j in 0..layers[l].ncols() {
                 for i in 0..layers[l].nrows() {
-                    let mut plus = layers.clone();
-                    plus[l][(i, j)] += h;
-                    let mut minus = layers.clone();
-                    minus[l][(i, j)] -= h;
-                    let fd = (mse_direct(&plus, x.as_ref(), y.as_ref()).unwrap()
-                        - mse_direct(&minus, x.as_ref(), y.as_ref()).unwrap()) / (2.0 * h);
+                    let fd = fd_grad[l][(i, j)];
                     let g = grad[l][(i, j)];
                     prop_assert!((fd - g).abs() <= 1e-6 * g.abs().max(fd.abs()) + 1e-8,
                         "layer {} entry ({},{}): fd {} vs exact {}", l + 1, i, j, fd, g);
@@ -80,22 +78,7 @@ proptest! {
     #[test]
     fn agop_closed_form_matches_input_jacobians(seed in 0u64..1000, widths in widths_strategy(), n in 1usize..6) {
         let (layers, x, _) = random_problem(seed, &widths, n);
-        let (d, c) = (widths[0], *widths.last().unwrap());
-        let h = 1e-4;
-        let mut rows = Mat::zeros(n * c, d);
-        for i in 0..n {
-            for k in 0..d {
-                let mut xp = x.clone();
-                xp[(i, k)] += h;
-                let mut xm = x.clone();
-                xm[(i, k)] -= h;
-                let fp = forward(&layers, xp.as_ref()).unwrap();
-                let fm = forward(&layers, xm.as_ref()).unwrap();
-                for ci in 0..c {
-                    rows[(i * c + ci, k)] = (fp[(i, ci)] - fm[(i, ci)]) / (2.0 * h);
-                }
-            }
-        }
+        let rows = test_support::input_gradients(&x, 1e-4, |x| forward(&layers, x).unwrap());
         let from_jacobians = metrics::agop_from_gradients(rows.as_ref(), n).unwrap();
         let closed = agop(&layers, 1).unwrap();
         let err = metrics::similarity(metrics::Similarity::RelErr, from_jacobians.as_ref(), closed.as_ref());
