@@ -47,6 +47,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::PerMode;
 use crate::claim::{Claim, Comparison};
 use crate::{ClaimResult, Family, Mode, RunOptions};
 
@@ -120,10 +121,8 @@ pub struct AlignmentCfg {
     /// Task and width.
     #[serde(flatten)]
     pub task: Task,
-    /// Depths in full mode.
-    pub depths_full: Vec<usize>,
-    /// Depths in quick mode.
-    pub depths_quick: Vec<usize>,
+    /// Depths (per mode).
+    pub depths: PerMode<Vec<usize>>,
     /// Init scales σ.
     pub sigmas: Vec<f64>,
     /// Checkpoints per decade of time.
@@ -414,10 +413,7 @@ fn qr_run(cfg: &Qr, task: &Task, sigma: f64) -> Result<(f64, serde_json::Value),
 }
 
 fn final_alignment(cfg: &AlignmentCfg, task: &Task, mode: Mode) -> Vec<ClaimResult> {
-    let depths = match mode {
-        Mode::Full => &cfg.depths_full,
-        Mode::Quick => &cfg.depths_quick,
-    };
+    let depths = cfg.depths.get(mode);
     let grid: Vec<(usize, f64)> = depths
         .iter()
         .flat_map(|&l| cfg.sigmas.iter().map(move |&s| (l, s)))

@@ -30,8 +30,9 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::PerMode;
 use crate::claim::{Claim, Comparison};
-use crate::{ClaimResult, Family, Mode, RunOptions, mean_spread};
+use crate::{ClaimResult, Family, RunOptions, mean_spread};
 
 /// The fixture that configures this family.
 pub const FIXTURE: &str = include_str!("../../../fixtures/claims/bma24.toml");
@@ -123,30 +124,20 @@ pub struct Consistency {
 pub struct Training {
     /// Depth L.
     pub depth: usize,
-    /// Hidden width (full mode).
-    pub width_full: usize,
-    /// Hidden width (quick mode).
-    pub width_quick: usize,
+    /// Hidden width (per mode).
+    pub width: PerMode<usize>,
     /// Seeds.
     pub seeds: Vec<u64>,
-    /// SGD step size (quick mode).
-    pub learning_rate_quick: f64,
-    /// SGD step size (full mode).
-    pub learning_rate_full: f64,
+    /// SGD step size (per mode).
+    pub learning_rate: PerMode<f64>,
     /// Minibatch size.
     pub batch_size: usize,
-    /// Checkpoint epochs (full).
-    pub epochs_full: Vec<usize>,
-    /// Checkpoint epochs (quick).
-    pub epochs_quick: Vec<usize>,
-    /// Digits samples (full).
-    pub digits_samples_full: usize,
-    /// Digits samples (quick).
-    pub digits_samples_quick: usize,
-    /// Synthetic samples (full).
-    pub synthetic_samples_full: usize,
-    /// Synthetic samples (quick).
-    pub synthetic_samples_quick: usize,
+    /// Checkpoint epochs (per mode).
+    pub epochs: PerMode<Vec<usize>>,
+    /// Digits samples (per mode).
+    pub digits_samples: PerMode<usize>,
+    /// Synthetic samples (per mode).
+    pub synthetic_samples: PerMode<usize>,
     /// Synthetic input dimension.
     pub synthetic_input_dim: usize,
     /// Synthetic outputs.
@@ -590,28 +581,15 @@ const NAMES: [&str; 5] = [
 ];
 
 fn training_claims(t: &Training, options: &RunOptions) -> Vec<ClaimResult> {
-    let (width, learning_rate, epochs) = match options.mode {
-        Mode::Quick => (t.width_quick, t.learning_rate_quick, &t.epochs_quick),
-        Mode::Full => (t.width_full, t.learning_rate_full, &t.epochs_full),
-    };
+    let (width, learning_rate, epochs) = (
+        t.width.get(options.mode),
+        t.learning_rate.get(options.mode),
+        t.epochs.get(options.mode),
+    );
     let seeds = crate::study_seeds(&t.seeds, options.seed);
     let sets = [
-        (
-            "digits",
-            if options.mode == Mode::Quick {
-                t.digits_samples_quick
-            } else {
-                t.digits_samples_full
-            },
-        ),
-        (
-            "synthetic",
-            if options.mode == Mode::Quick {
-                t.synthetic_samples_quick
-            } else {
-                t.synthetic_samples_full
-            },
-        ),
+        ("digits", t.digits_samples.get(options.mode)),
+        ("synthetic", t.synthetic_samples.get(options.mode)),
     ];
     let jobs: Vec<(usize, u64)> = (0..sets.len())
         .flat_map(|d| seeds.iter().map(move |&s| (d, s)))
@@ -619,7 +597,7 @@ fn training_claims(t: &Training, options: &RunOptions) -> Vec<ClaimResult> {
     let runs: Vec<Result<Vec<LayerSeries>, String>> = jobs
         .par_iter()
         .map(|&(d, s)| {
-            train_and_measure(t, sets[d].0, (width, learning_rate), epochs, sets[d].1, s)
+            train_and_measure(t, sets[d].0, (width, learning_rate), &epochs, sets[d].1, s)
         })
         .collect();
     let mut out = Vec::new();

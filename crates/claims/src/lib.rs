@@ -100,6 +100,39 @@ pub(crate) fn study_seeds(fixture: &[u64], seed: Option<u64>) -> Vec<u64> {
     }
 }
 
+/// A fixture value that may differ between the quick and the full mode:
+/// one value for both (`steps = 2000`), or one per mode
+/// (`steps = { quick = 2000, full = 5000 }`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(untagged)]
+pub enum PerMode<T> {
+    /// The same value in both modes.
+    Both(T),
+    /// A value per mode.
+    Split(QuickFull<T>),
+}
+
+/// The two values of [`PerMode::Split`].
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuickFull<T> {
+    /// The value of `--quick`.
+    pub quick: T,
+    /// The value of the full report.
+    pub full: T,
+}
+
+impl<T: Clone> PerMode<T> {
+    /// The value in `mode`.
+    pub fn get(&self, mode: Mode) -> T {
+        match (self, mode) {
+            (PerMode::Both(v), _) => v.clone(),
+            (PerMode::Split(s), Mode::Quick) => s.quick.clone(),
+            (PerMode::Split(s), Mode::Full) => s.full.clone(),
+        }
+    }
+}
+
 /// `{"mean", "spread"}` of the values: the mean and the sample standard
 /// deviation (0 for one value, both null for none).
 pub(crate) fn mean_spread(values: &[f64]) -> serde_json::Value {
@@ -269,5 +302,31 @@ pub fn group_title(paper: &str, group: &str) -> String {
             "Theorem B — weight decay restores the NFA from unbalanced init".to_owned()
         }
         (_, g) => g.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Mode, PerMode};
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Fixture {
+        steps: PerMode<usize>,
+        depths: PerMode<Vec<usize>>,
+    }
+
+    /// One value serves both modes; a `{quick, full}` table gives one per
+    /// mode; a misspelt mode key is an error, not a silent default.
+    #[test]
+    fn per_mode_values_parse_in_both_forms() {
+        let f: Fixture =
+            toml::from_str("steps = 7\ndepths = { quick = [2], full = [2, 3] }").unwrap();
+        assert_eq!((f.steps.get(Mode::Quick), f.steps.get(Mode::Full)), (7, 7));
+        assert_eq!(f.depths.get(Mode::Quick), vec![2]);
+        assert_eq!(f.depths.get(Mode::Full), vec![2, 3]);
+        assert!(
+            toml::from_str::<Fixture>("steps = { quick = 1, fulll = 2 }\ndepths = [1]").is_err()
+        );
     }
 }

@@ -73,6 +73,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::PerMode;
 use crate::claim::{Claim, Comparison};
 use crate::{ClaimResult, Family, Mode, RunOptions, mean_spread};
 
@@ -112,18 +113,12 @@ pub struct Phases {
     pub sigma: f64,
     /// `ηΣ_cλ_max(K_c)/n` at init.
     pub step_fraction: f64,
-    /// GD steps (quick).
-    pub steps_quick: usize,
-    /// GD steps (full).
-    pub steps_full: usize,
-    /// Log-spaced checkpoints (quick).
-    pub checkpoints_quick: usize,
-    /// Log-spaced checkpoints (full).
-    pub checkpoints_full: usize,
-    /// n (quick).
-    pub samples_quick: usize,
-    /// n (full).
-    pub samples_full: usize,
+    /// GD steps (per mode).
+    pub steps: PerMode<usize>,
+    /// Log-spaced checkpoints (per mode).
+    pub checkpoints: PerMode<usize>,
+    /// n (per mode).
+    pub samples: PerMode<usize>,
     /// Synthetic input dimension.
     pub synthetic_input_dim: usize,
     /// The late t_0 as a fraction of the steps.
@@ -136,28 +131,20 @@ pub struct Phases {
 pub struct Depth {
     /// Seeds.
     pub seeds: Vec<u64>,
-    /// Depths L (quick).
-    pub depths_quick: Vec<usize>,
-    /// Depths L (full).
-    pub depths_full: Vec<usize>,
+    /// Depths L (per mode).
+    pub depths: PerMode<Vec<usize>>,
     /// Hidden width.
     pub width: usize,
     /// Init σ (all layers).
     pub sigma: f64,
     /// `ηΣ_cλ_max(K_c)/n` at init.
     pub step_fraction: f64,
-    /// GD steps (quick).
-    pub steps_quick: usize,
-    /// GD steps (full).
-    pub steps_full: usize,
-    /// Log-spaced checkpoints (quick).
-    pub checkpoints_quick: usize,
-    /// Log-spaced checkpoints (full).
-    pub checkpoints_full: usize,
-    /// n (quick).
-    pub samples_quick: usize,
-    /// n (full).
-    pub samples_full: usize,
+    /// GD steps (per mode).
+    pub steps: PerMode<usize>,
+    /// Log-spaced checkpoints (per mode).
+    pub checkpoints: PerMode<usize>,
+    /// n (per mode).
+    pub samples: PerMode<usize>,
     /// Synthetic input dimension.
     pub synthetic_input_dim: usize,
 }
@@ -174,18 +161,12 @@ pub struct Specialisation {
     pub sigma: Vec<f64>,
     /// `ηΣ_cλ_max(K_c)/n` at init.
     pub step_fraction: f64,
-    /// GD steps (quick).
-    pub steps_quick: usize,
-    /// GD steps (full).
-    pub steps_full: usize,
-    /// Digits n (quick).
-    pub digits_samples_quick: usize,
-    /// Digits n (full).
-    pub digits_samples_full: usize,
-    /// Synthetic n (quick).
-    pub synthetic_samples_quick: usize,
-    /// Synthetic n (full).
-    pub synthetic_samples_full: usize,
+    /// GD steps (per mode).
+    pub steps: PerMode<usize>,
+    /// Digits n (per mode).
+    pub digits_samples: PerMode<usize>,
+    /// Synthetic n (per mode).
+    pub synthetic_samples: PerMode<usize>,
     /// Synthetic input dimension.
     pub synthetic_input_dim: usize,
     /// Synthetic outputs C.
@@ -206,13 +187,6 @@ fn run(options: &RunOptions) -> Vec<ClaimResult> {
     out.extend(depth_claims(&cfg.depth, options));
     out.extend(specialisation_claims(&cfg.specialisation, options));
     out
-}
-
-fn quick_full<T: Copy>(mode: Mode, quick: T, full: T) -> T {
-    match mode {
-        Mode::Quick => quick,
-        Mode::Full => full,
-    }
 }
 
 /// The two data sets of every claim.
@@ -500,7 +474,7 @@ struct PhaseRun {
 }
 
 fn phase_run(p: &Phases, data: Data, mode: Mode, seed: u64) -> Result<PhaseRun, String> {
-    let samples = quick_full(mode, p.samples_quick, p.samples_full);
+    let samples = p.samples.get(mode);
     let (x, y) = task(data, samples, p.synthetic_input_dim, None, seed)?;
     let mut widths = vec![x.ncols()];
     widths.extend(&p.widths_hidden);
@@ -513,8 +487,8 @@ fn phase_run(p: &Phases, data: Data, mode: Mode, seed: u64) -> Result<PhaseRun, 
         &x,
         seed,
     )?;
-    let total = quick_full(mode, p.steps_quick, p.steps_full);
-    let count = quick_full(mode, p.checkpoints_quick, p.checkpoints_full);
+    let total = p.steps.get(mode);
+    let count = p.checkpoints.get(mode);
     let trace = train(&net, &x, &y, &log_steps(total, count))?;
     let mut ks = Vec::new();
     let mut residuals = Vec::new();
@@ -580,14 +554,8 @@ fn phases_claims(p: &Phases, options: &RunOptions) -> Vec<ClaimResult> {
                 .param("widths_hidden", p.widths_hidden.clone())
                 .param("sigma", p.sigma)
                 .param("step_fraction", p.step_fraction)
-                .param(
-                    "n",
-                    quick_full(options.mode, p.samples_quick, p.samples_full),
-                )
-                .param(
-                    "steps",
-                    quick_full(options.mode, p.steps_quick, p.steps_full),
-                )
+                .param("n", p.samples.get(options.mode))
+                .param("steps", p.steps.get(options.mode))
         };
         let early = base(
             "init",
@@ -714,7 +682,7 @@ fn depth_run(
     mode: Mode,
     seed: u64,
 ) -> Result<DepthRun, String> {
-    let samples = quick_full(mode, d.samples_quick, d.samples_full);
+    let samples = d.samples.get(mode);
     let (x, y) = task(data, samples, d.synthetic_input_dim, None, seed)?;
     let mut widths = vec![x.ncols()];
     widths.extend(std::iter::repeat_n(d.width, depth - 1));
@@ -727,8 +695,8 @@ fn depth_run(
         &x,
         seed,
     )?;
-    let total = quick_full(mode, d.steps_quick, d.steps_full);
-    let count = quick_full(mode, d.checkpoints_quick, d.checkpoints_full);
+    let total = d.steps.get(mode);
+    let count = d.checkpoints.get(mode);
     let trace = train(&net, &x, &y, &log_steps(total, count))?;
     let alignment: Vec<f64> = trace
         .params
@@ -759,10 +727,7 @@ fn depth_run(
 
 fn depth_claims(d: &Depth, options: &RunOptions) -> Vec<ClaimResult> {
     let seeds = crate::study_seeds(&d.seeds, options.seed);
-    let depths = match options.mode {
-        Mode::Quick => d.depths_quick.clone(),
-        Mode::Full => d.depths_full.clone(),
-    };
+    let depths = d.depths.get(options.mode);
     let jobs: Vec<(Data, usize, u64)> = [Data::Digits, Data::Synthetic]
         .into_iter()
         .flat_map(|data| {
@@ -818,8 +783,8 @@ fn depth_claims(d: &Depth, options: &RunOptions) -> Vec<ClaimResult> {
             .param("width", d.width)
             .param("sigma", d.sigma)
             .param("step_fraction", d.step_fraction)
-            .param("n", quick_full(options.mode, d.samples_quick, d.samples_full))
-            .param("steps", quick_full(options.mode, d.steps_quick, d.steps_full));
+            .param("n", d.samples.get(options.mode))
+            .param("steps", d.steps.get(options.mode));
             let mine = runs_of(data, l);
             if let Some(e) = mine.iter().find_map(|r| r.as_ref().err()) {
                 out.push(claim.failed(None, e.clone()));
@@ -906,8 +871,8 @@ fn spec_run(
     seed: u64,
 ) -> Result<SpecRun, String> {
     let samples = match data {
-        Data::Digits => quick_full(mode, s.digits_samples_quick, s.digits_samples_full),
-        Data::Synthetic => quick_full(mode, s.synthetic_samples_quick, s.synthetic_samples_full),
+        Data::Digits => s.digits_samples.get(mode),
+        Data::Synthetic => s.synthetic_samples.get(mode),
     };
     let (x, y) = task(
         data,
@@ -918,7 +883,7 @@ fn spec_run(
     )?;
     let widths = vec![x.ncols(), s.width, y.ncols()];
     let net = network(widths, activation, &s.sigma, s.step_fraction, &x, seed)?;
-    let total = quick_full(mode, s.steps_quick, s.steps_full);
+    let total = s.steps.get(mode);
     let trace = train(&net, &x, &y, &[0, total])?;
     let metric = |e: metrics::MetricError| e.to_string();
     // Kernel statistics over tiles of samples: no n × n kernel is formed,
@@ -989,12 +954,8 @@ fn specialisation_claims(s: &Specialisation, options: &RunOptions) -> Vec<ClaimR
     for (c, &(data, activation)) in configs.iter().enumerate() {
         let linear = activation == Activation::Identity;
         let samples = match data {
-            Data::Digits => quick_full(options.mode, s.digits_samples_quick, s.digits_samples_full),
-            Data::Synthetic => quick_full(
-                options.mode,
-                s.synthetic_samples_quick,
-                s.synthetic_samples_full,
-            ),
+            Data::Digits => s.digits_samples.get(options.mode),
+            Data::Synthetic => s.synthetic_samples.get(options.mode),
         };
         let claim = |statement: &str, convention: &str| {
             Claim::new("SB21", "specialisation", statement, convention)
@@ -1005,10 +966,7 @@ fn specialisation_claims(s: &Specialisation, options: &RunOptions) -> Vec<ClaimR
                 .param("sigma", s.sigma.clone())
                 .param("step_fraction", s.step_fraction)
                 .param("n", samples)
-                .param(
-                    "steps",
-                    quick_full(options.mode, s.steps_quick, s.steps_full),
-                )
+                .param("steps", s.steps.get(options.mode))
         };
         let mine: Vec<&Result<SpecRun, String>> = jobs
             .iter()

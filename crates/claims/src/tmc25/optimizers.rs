@@ -31,8 +31,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::theorem_b::gd_trace;
+use crate::PerMode;
 use crate::claim::{Claim, Comparison};
-use crate::{ClaimResult, Family, Mode, RunOptions};
+use crate::{ClaimResult, Family, RunOptions};
 
 /// The fixture that configures this family.
 pub const FIXTURE: &str = include_str!("../../../../fixtures/claims/tmc25_optimizers.toml");
@@ -69,20 +70,16 @@ impl InitName {
 pub struct Config {
     /// Depth L.
     pub depth: usize,
-    /// Seeds (full mode).
-    pub seeds: Vec<u64>,
-    /// Seeds (quick mode).
-    pub seeds_quick: Vec<u64>,
+    /// Seeds (per mode).
+    pub seeds: PerMode<Vec<u64>>,
     /// λ values.
     pub weight_decays: Vec<f64>,
     /// Initialisations.
     pub inits: Vec<InitName>,
     /// Label-noise levels σ_ε.
     pub noises: Vec<f64>,
-    /// Data sets (full mode), keys of `data`.
-    pub data_sets: Vec<String>,
-    /// Data sets (quick mode).
-    pub data_sets_quick: Vec<String>,
+    /// Data sets, keys of `data` (per mode).
+    pub data_sets: PerMode<Vec<String>>,
     /// Gradient-flow end time.
     pub horizon: f64,
     /// Steps of the discrete optimisers.
@@ -300,13 +297,10 @@ fn run(options: &RunOptions) -> Vec<ClaimResult> {
         Ok(c) => c,
         Err(e) => return crate::fixture_failure("TMC25", FAMILY.keys, "tmc25_optimizers.toml", &e),
     };
-    let (seeds, data_sets) = match options.mode {
-        Mode::Quick => (cfg.seeds_quick.clone(), &cfg.data_sets_quick),
-        Mode::Full => (cfg.seeds.clone(), &cfg.data_sets),
-    };
+    let (seeds, data_sets) = (cfg.seeds.get(options.mode), cfg.data_sets.get(options.mode));
     let seeds = crate::study_seeds(&seeds, options.seed);
     let mut cells = Vec::new();
-    for data in data_sets {
+    for data in &data_sets {
         for optimizer in &cfg.optimizers {
             for &lambda in &cfg.weight_decays {
                 for &init in &cfg.inits {
@@ -351,7 +345,7 @@ fn run(options: &RunOptions) -> Vec<ClaimResult> {
         cfg.noises.iter().copied().fold(f64::INFINITY, f64::min),
         cfg.noises.iter().copied().fold(f64::NEG_INFINITY, f64::max),
     );
-    for data in data_sets {
+    for data in &data_sets {
         let claim = Claim::new(
             "TMC25",
             "B.optimizers",

@@ -28,8 +28,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{GridPoint, frob_diff, imbalance_mats, instantiate};
+use crate::PerMode;
 use crate::claim::{Claim, Comparison};
-use crate::{ClaimResult, Family, Mode, RunOptions};
+use crate::{ClaimResult, Family, RunOptions};
 
 /// The fixture that configures this family.
 pub const FIXTURE: &str = include_str!("../../../../fixtures/claims/tmc25_theorem_a.toml");
@@ -53,14 +54,10 @@ pub const FAMILY: Family = Family {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Depths run in quick mode.
-    pub depths_quick: Vec<usize>,
-    /// Depths run in full mode.
-    pub depths_full: Vec<usize>,
-    /// Hidden widths run in quick mode.
-    pub widths_quick: Vec<usize>,
-    /// Hidden widths run in full mode.
-    pub widths_full: Vec<usize>,
+    /// Depths run (per mode).
+    pub depths: PerMode<Vec<usize>>,
+    /// Hidden widths run (per mode).
+    pub widths: PerMode<Vec<usize>>,
     /// Output dimensions C.
     pub outputs: Vec<usize>,
     /// Template for identity, layerwise and alpha (balanced init, flow).
@@ -117,13 +114,10 @@ fn run(options: &RunOptions) -> Vec<ClaimResult> {
         Ok(c) => c,
         Err(e) => return crate::fixture_failure("TMC25", KEYS, "tmc25_theorem_a.toml", &e),
     };
-    let (depths, widths) = match options.mode {
-        Mode::Quick => (&cfg.depths_quick, &cfg.widths_quick),
-        Mode::Full => (&cfg.depths_full, &cfg.widths_full),
-    };
+    let (depths, widths) = (cfg.depths.get(options.mode), cfg.widths.get(options.mode));
     let mut grid = Vec::new();
-    for &depth in depths {
-        for &width in widths {
+    for &depth in &depths {
+        for &width in &widths {
             for &outputs in &cfg.outputs {
                 grid.push(GridPoint {
                     depth,

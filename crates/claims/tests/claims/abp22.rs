@@ -4,14 +4,14 @@
 //! sweep is reported as `info` with finite values.
 
 use crate::common::assert_pass;
-use claims::{RunOptions, Verdict, run_claims};
+use claims::{Mode, RunOptions, Verdict, run_claims};
 
 #[test]
 fn abp22_claims() {
     let results = run_claims(&RunOptions::quick(), Some("ABP22."));
     let cfg = claims::abp22::config().unwrap();
     let expected = cfg.qr.sigmas.len()
-        + cfg.alignment.depths_quick.len() * cfg.alignment.sigmas.len()
+        + cfg.alignment.depths.get(Mode::Quick).len() * cfg.alignment.sigmas.len()
         + cfg.t_half.depths_quick.len()
         + cfg.regression.depths.len()
         + cfg.silent.gammas.len();

@@ -5,13 +5,16 @@
 //! range and its gain equal to final − init; the heat-map and series data are present.
 
 use crate::common::assert_pass;
-use claims::{RunOptions, Verdict, run_claims};
+use claims::{Mode, RunOptions, Verdict, run_claims};
 
 #[test]
 fn sb21_claims() {
     let results = run_claims(&RunOptions::quick(), Some("SB21."));
     let cfg = claims::sb21::config().unwrap();
-    assert_eq!(results.len(), 4 + 2 * cfg.depth.depths_quick.len() + 6);
+    assert_eq!(
+        results.len(),
+        4 + 2 * cfg.depth.depths.get(Mode::Quick).len() + 6
+    );
     for r in &results {
         let details = r.details.as_ref().expect("details");
         match r.key.as_str() {

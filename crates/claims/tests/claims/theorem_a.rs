@@ -2,7 +2,7 @@
 //! except A.alpha for C = 1, which must be `undefined` because rank G_1 = 1.
 
 use crate::common::assert_pass;
-use claims::{RunOptions, Verdict, run_claims};
+use claims::{Mode, RunOptions, Verdict, run_claims};
 
 #[test]
 fn theorem_a_claims_hold() {
@@ -25,7 +25,8 @@ fn theorem_a_claims_hold() {
     }
     // Every key of the family appears for every grid point.
     let cfg = claims::tmc25::theorem_a::config().unwrap();
-    let points = cfg.depths_quick.len() * cfg.widths_quick.len() * cfg.outputs.len();
+    let points =
+        cfg.depths.get(Mode::Quick).len() * cfg.widths.get(Mode::Quick).len() * cfg.outputs.len();
     // identity + layerwise + 3 alpha + conservation + 2 gd_drift per point.
     assert_eq!(results.len(), points * 8);
 }

@@ -1,7 +1,7 @@
 //! TMC25 Theorem B as a test: every claim of the family passes in quick mode.
 
 use crate::common::assert_pass;
-use claims::{RunOptions, Verdict, run_claims};
+use claims::{Mode, RunOptions, Verdict, run_claims};
 
 #[test]
 fn theorem_b_claims_hold() {
@@ -41,12 +41,12 @@ fn gd_contraction_deviation_is_second_order() {
 fn optimizer_study_rows() {
     let results = run_claims(&RunOptions::quick(), Some("TMC25.B.optimizers"));
     let cfg = claims::tmc25::optimizers::config().unwrap();
-    let cells = cfg.data_sets_quick.len()
+    let cells = cfg.data_sets.get(Mode::Quick).len()
         * cfg.optimizers.len()
         * cfg.weight_decays.len()
         * cfg.inits.len()
         * cfg.noises.len();
-    assert_eq!(results.len(), cells + cfg.data_sets_quick.len());
+    assert_eq!(results.len(), cells + cfg.data_sets.get(Mode::Quick).len());
     for r in &results {
         let optimizer = r.params.get("optimizer").and_then(|v| v.as_str());
         match optimizer {
