@@ -1,8 +1,8 @@
 //! Round trip: a network and data written with the workspace's own writers
 //! (`checkpoint::write_checkpoint` in f64, `write_npy`, `write_csv`) are
-//! read back bit for bit, and `cargo xtask analyze` on them reports the
-//! metrics computed in memory; `--save-matrices` writes the in-memory
-//! matrices and `--save-ntk` the dense per-output kernels.
+//! read back bit for bit, and `feature-learning-checks analyze` on them
+//! reports the metrics computed in memory; `--save-matrices` writes the
+//! in-memory matrices and `--save-ntk` the dense per-output kernels.
 
 mod common;
 
