@@ -8,7 +8,7 @@ the release binary under `/usr/bin/time -v` for each n and prints a
 markdown table of wall time and peak resident memory.
 
 Standard library only. Usage, from the repository root after
-`cargo build --release -p xtask`:
+`cargo build --release -p cli`:
 
     python3 benches/analyze_scale.py 2000 10000 50000 [--memory GB]
 """
@@ -76,7 +76,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("samples", type=int, nargs="+")
     parser.add_argument("--memory", help="passed to analyze as --memory GB")
-    parser.add_argument("--binary", default="target/release/xtask")
+    parser.add_argument("--binary", default="target/release/feature-learning-checks")
     args = parser.parse_args()
     print("| n | wall time | peak RSS |")
     print("|---:|---:|---:|")

@@ -15,9 +15,9 @@ fn setup(activation: Activation, widths: &[usize]) -> (Architecture, Vec<Mat<f64
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let arch = Architecture::new(widths.to_vec(), activation);
     let params = (0..arch.depth())
-        .map(|l| datasets::gaussian_matrix(widths[l + 1], widths[l], &mut rng))
+        .map(|l| common::gaussian_matrix(widths[l + 1], widths[l], &mut rng))
         .collect();
-    let x = datasets::gaussian_matrix(30, widths[0], &mut rng);
+    let x = common::gaussian_matrix(30, widths[0], &mut rng);
     (arch, params, x)
 }
 
@@ -29,7 +29,7 @@ fn number(v: Option<&Value>) -> f64 {
 fn nfa_values_match_the_metric_kernels_and_inputs_are_unchanged() {
     let (arch, params, x) = setup(Activation::Tanh, &[6, 8, 7, 3]);
     let mut rng = ChaCha8Rng::seed_from_u64(12);
-    let y = datasets::gaussian_matrix(30, 3, &mut rng);
+    let y = common::gaussian_matrix(30, 3, &mut rng);
     let init: Vec<Mat<f64>> = params.iter().map(|w| w * faer::Scale(0.5)).collect();
     let (p0, x0, y0) = (params.clone(), x.clone(), y.clone());
     let a = analysis::analyse(
@@ -112,7 +112,7 @@ fn nfa_values_match_the_metric_kernels_and_inputs_are_unchanged() {
 #[test]
 fn memory_budget_is_refused_or_respected() {
     let (arch, params, x) = setup(Activation::Tanh, &[4, 7, 3]);
-    let y = datasets::gaussian_matrix(x.nrows(), 3, &mut ChaCha8Rng::seed_from_u64(99));
+    let y = common::gaussian_matrix(x.nrows(), 3, &mut ChaCha8Rng::seed_from_u64(99));
     let inputs = Inputs {
         arch: &arch,
         params: &params,

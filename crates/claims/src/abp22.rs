@@ -36,9 +36,10 @@
 //!   `X_γ = U S^γ Vᵀ` of anisotropic inputs shows the effect weaken
 //!   (`info`).
 
+use common::gaussian_matrix;
 use common::seed::{Stream, rng};
 use common::stats::slope;
-use datasets::{gaussian_matrix, partially_whiten};
+use datasets::partially_whiten;
 use deep_linear::{LinearObjective, RegressionStats};
 use faer::Mat;
 use mlp::{Activation, Architecture};

@@ -343,8 +343,8 @@ fn early_pair(e: &Early, act: Activation, seed: u64) -> Result<Vec<(f64, f64)>, 
     .map_err(|err| err.to_string())?
     .weights;
     let mut data = rng(seed, Stream::Data);
-    let x = datasets::gaussian_matrix(e.samples, e.input_dim, &mut data);
-    let y = datasets::gaussian_matrix(e.samples, e.outputs, &mut data);
+    let x = common::gaussian_matrix(e.samples, e.input_dim, &mut data);
+    let y = common::gaussian_matrix(e.samples, e.outputs, &mut data);
     let fwd = mlp::forward(&arch, &init, x.as_ref()).map_err(|err| err.to_string())?;
     let grads =
         mlp::pre_activation_gradients(&arch, &init, x.as_ref()).map_err(|err| err.to_string())?;
@@ -444,7 +444,7 @@ fn consistency(c: &Consistency, act: Activation, seed: Option<u64>) -> ClaimResu
         Ok(i) => i.weights,
         Err(e) => return claim.failed(Some(0.0), e.to_string()),
     };
-    let x = datasets::gaussian_matrix(c.samples, c.widths[0], &mut rng(seed, Stream::Data));
+    let x = common::gaussian_matrix(c.samples, c.widths[0], &mut rng(seed, Stream::Data));
     let both = tangents(&arch, &params, x.as_ref(), 16).and_then(|t| {
         Ok((
             t,

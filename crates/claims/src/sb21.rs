@@ -249,7 +249,7 @@ fn task(
                     "synthetic task: {c} outputs need at least as many input dimensions, got {input_dim}"
                 ));
             }
-            let x = datasets::gaussian_matrix(samples, input_dim, &mut data_rng);
+            let x = common::gaussian_matrix(samples, input_dim, &mut data_rng);
             let y = Mat::from_fn(samples, c, |i, k| {
                 let v = x[(i, k)];
                 (v + (v * v - 1.0) / 2f64.sqrt()) / 2f64.sqrt()

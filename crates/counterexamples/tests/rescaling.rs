@@ -26,7 +26,7 @@ proptest! {
         let arch = Architecture::new(vec![d, h, c_out], act);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let params = init::initialise(&arch.widths, &init::InitScheme::Gaussian { sigma: vec![1.0] }, &mut rng).unwrap().weights;
-        let x = datasets::gaussian_matrix(n, d, &mut rng);
+        let x = common::gaussian_matrix(n, d, &mut rng);
         let c: Vec<f64> = (0..h).map(|i| logs[i].exp()).collect();
         let scaled = rescale(&params, &c);
         let f0 = forward(&arch, &params, x.as_ref()).unwrap();

@@ -116,7 +116,7 @@ impl TeacherSpec {
     }
 }
 
-pub use common::gaussian_matrix;
+use common::gaussian_matrix;
 
 /// Draw a teacher task: `X` with i.i.d. `N(0, (k+1)^{−2a})` entries in
 /// column k, `B = U Vᵀ/√(r d)` (entries of unit variance in `Bx`) with `U ∈ R^{C×r}`, `V ∈ R^{d×r}` Gaussian, and

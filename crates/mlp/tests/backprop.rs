@@ -30,11 +30,11 @@ fn setup(
     .weights;
     if bias {
         for l in 1..widths.len() {
-            params.push(datasets::gaussian_matrix(1, widths[l], &mut rng));
+            params.push(common::gaussian_matrix(1, widths[l], &mut rng));
         }
     }
-    let x = datasets::gaussian_matrix(n, widths[0], &mut rng);
-    let y = datasets::gaussian_matrix(n, *widths.last().unwrap(), &mut rng);
+    let x = common::gaussian_matrix(n, widths[0], &mut rng);
+    let y = common::gaussian_matrix(n, *widths.last().unwrap(), &mut rng);
     (
         Architecture {
             widths: widths.to_vec(),

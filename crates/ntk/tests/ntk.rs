@@ -26,12 +26,12 @@ fn network(
         .windows(2)
         .map(|w| {
             let scale = 1.0 / (w[0] as f64).sqrt();
-            datasets::gaussian_matrix(w[1], w[0], &mut rng) * faer::Scale(scale)
+            common::gaussian_matrix(w[1], w[0], &mut rng) * faer::Scale(scale)
         })
         .collect();
     if bias {
         for &w in &widths[1..] {
-            params.push(datasets::gaussian_matrix(1, w, &mut rng));
+            params.push(common::gaussian_matrix(1, w, &mut rng));
         }
     }
     (
@@ -64,7 +64,7 @@ proptest! {
         a in 0usize..6,
     ) {
         let (arch, params) = network(seed, &widths, bias, Activation::ALL[a]);
-        let x = datasets::gaussian_matrix(n, widths[0], &mut ChaCha8Rng::seed_from_u64(seed + 1));
+        let x = common::gaussian_matrix(n, widths[0], &mut ChaCha8Rng::seed_from_u64(seed + 1));
         let closed = full_ntk(&arch, &params, x.as_ref()).unwrap();
         let jac = jacobian_ntk(&arch, &params, x.as_ref()).unwrap();
         prop_assert!(rel(&closed, &jac) <= 1e-12, "relerr {}", rel(&closed, &jac));
@@ -85,7 +85,7 @@ proptest! {
         let widths = [3, 4, 2];
         let (arch, params) = network(seed, &widths, false, Activation::ALL[a]);
         let mut rng = ChaCha8Rng::seed_from_u64(seed + 7);
-        let x = datasets::gaussian_matrix(n1 + n2, 3, &mut rng);
+        let x = common::gaussian_matrix(n1 + n2, 3, &mut rng);
         let whole = per_output_ntk(&arch, &params, x.as_ref()).unwrap();
         let cross = per_output_ntk_between(&arch, &params, x.subrows(0, n1), x.subrows(n1, n2)).unwrap();
         for c in 0..2 {
@@ -100,7 +100,7 @@ proptest! {
 #[test]
 fn two_layer_linear_formula() {
     let (arch, params) = network(3, &[6, 9, 1], false, Activation::Identity);
-    let x = datasets::gaussian_matrix(8, 6, &mut ChaCha8Rng::seed_from_u64(4));
+    let x = common::gaussian_matrix(8, 6, &mut ChaCha8Rng::seed_from_u64(4));
     let k = &per_output_ntk(&arch, &params, x.as_ref()).unwrap()[0];
     let (w, a) = (&params[0], &params[1]);
     let m = w.transpose() * w + Mat::<f64>::identity(6, 6) * faer::Scale(a.squared_norm_l2());
@@ -114,9 +114,9 @@ fn two_layer_linear_formula() {
 #[test]
 fn kernel_ridge_matches_direct_solve() {
     let mut rng = ChaCha8Rng::seed_from_u64(11);
-    let z = datasets::gaussian_matrix(12, 5, &mut rng);
+    let z = common::gaussian_matrix(12, 5, &mut rng);
     let k = &z * z.transpose();
-    let y = datasets::gaussian_matrix(12, 2, &mut rng);
+    let y = common::gaussian_matrix(12, 2, &mut rng);
     let ridge = 0.1;
     let fit = KernelRidge::fit(k.as_ref(), y.as_ref(), ridge).unwrap();
     let reg = &k + Mat::<f64>::identity(12, 12) * faer::Scale(ridge);
@@ -140,9 +140,9 @@ proptest! {
     #[test]
     fn alignment_properties(seed in 0u64..1000, n in 2usize..10, r in 1usize..6, scale in 1e-3f64..1e3) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let z = datasets::gaussian_matrix(n, r, &mut rng);
+        let z = common::gaussian_matrix(n, r, &mut rng);
         let k = &z * z.transpose();
-        let y = datasets::gaussian_matrix(n, 1, &mut rng);
+        let y = common::gaussian_matrix(n, 1, &mut rng);
         let a = kernel_target_alignment(k.as_ref(), y.as_ref()).unwrap();
         prop_assert!((-1e-12..=1.0 + 1e-12).contains(&a));
         let scaled = &k * faer::Scale(scale);
@@ -199,7 +199,7 @@ fn undefined_alignments_are_typed() {
 #[test]
 fn linear_per_output_kernels_share_features() {
     let (arch, params) = network(5, &[4, 6, 3], false, Activation::Identity);
-    let x = datasets::gaussian_matrix(7, 4, &mut ChaCha8Rng::seed_from_u64(6));
+    let x = common::gaussian_matrix(7, 4, &mut ChaCha8Rng::seed_from_u64(6));
     let ks = per_output_ntk(&arch, &params, x.as_ref()).unwrap();
     let (w, a) = (&params[0], &params[1]);
     let feat = &x * w.transpose() * w * x.transpose();
@@ -209,7 +209,7 @@ fn linear_per_output_kernels_share_features() {
         let formula = &feat + &lin * faer::Scale(ac);
         assert!(rel(k, &formula) <= 1e-12);
     }
-    let y = datasets::gaussian_matrix(7, 3, &mut ChaCha8Rng::seed_from_u64(8));
+    let y = common::gaussian_matrix(7, 3, &mut ChaCha8Rng::seed_from_u64(8));
     let s = specialisation_matrix(&ks, y.as_ref()).unwrap();
     for c in 0..3 {
         for c2 in 0..3 {
@@ -269,8 +269,8 @@ proptest! {
         widths.push(outputs);
         let (arch, params) = network(seed, &widths, bias, Activation::ALL[a]);
         let mut rng = ChaCha8Rng::seed_from_u64(seed + 1);
-        let x = datasets::gaussian_matrix(n, d, &mut rng);
-        let y = datasets::gaussian_matrix(n, outputs, &mut rng);
+        let x = common::gaussian_matrix(n, d, &mut rng);
+        let y = common::gaussian_matrix(n, outputs, &mut rng);
         let blocking = ntk::Blocking { tile, panel_tiles };
         let stats = ntk::kernel_statistics(&arch, &params, x.as_ref(), y.as_ref(), blocking, &mut no_progress).unwrap();
         let ks = per_output_ntk(&arch, &params, x.as_ref()).unwrap();
@@ -306,8 +306,8 @@ proptest! {
 fn blocked_statistics_are_bitwise_independent_of_threads_and_panels() {
     let (arch, params) = network(11, &[5, 9, 7, 3], true, Activation::Tanh);
     let mut rng = ChaCha8Rng::seed_from_u64(12);
-    let x = datasets::gaussian_matrix(61, 5, &mut rng);
-    let y = datasets::gaussian_matrix(61, 3, &mut rng);
+    let x = common::gaussian_matrix(61, 5, &mut rng);
+    let y = common::gaussian_matrix(61, 3, &mut rng);
     let run = |threads: usize, panel_tiles: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -345,8 +345,8 @@ fn blocked_statistics_are_bitwise_independent_of_threads_and_panels() {
 fn blocked_statistics_report_progress_to_the_end() {
     let (arch, params) = network(13, &[4, 6, 2], false, Activation::Relu);
     let mut rng = ChaCha8Rng::seed_from_u64(14);
-    let x = datasets::gaussian_matrix(61, 4, &mut rng);
-    let y = datasets::gaussian_matrix(61, 2, &mut rng);
+    let x = common::gaussian_matrix(61, 4, &mut rng);
+    let y = common::gaussian_matrix(61, 2, &mut rng);
     let mut seen = Vec::new();
     let blocking = ntk::Blocking {
         tile: 8,

@@ -11,9 +11,9 @@
 //!   shape trained by GD on the same data from a small, near-balanced init
 //!   (the regime of Theorem A).
 
+use common::gaussian_matrix;
 use common::seed::{Stream, rng};
 use counterexamples::{best_alpha_cosine, first_nfm, quadratic, rescaling};
-use datasets::gaussian_matrix;
 use faer::Mat;
 use mlp::{Activation, Architecture, MlpObjective, mse, tangents};
 use optim::OptimizerParams;

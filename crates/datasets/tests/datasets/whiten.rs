@@ -13,7 +13,7 @@ fn rel(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
 #[test]
 fn whitening_limits() {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let x = datasets::gaussian_matrix(30, 6, &mut rng)
+    let x = common::gaussian_matrix(30, 6, &mut rng)
         * Mat::from_fn(6, 6, |i, j| if i == j { 1.0 / (i + 1) as f64 } else { 0.0 });
     let w = datasets::partially_whiten(&x, 0.0).unwrap();
     let gram = w.transpose() * &w;

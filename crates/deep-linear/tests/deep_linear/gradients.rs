@@ -19,8 +19,8 @@ fn random_problem(seed: u64, widths: &[usize], n: usize) -> (Vec<Mat<f64>>, Mat<
     )
     .unwrap()
     .weights;
-    let x = datasets::gaussian_matrix(n, widths[0], &mut rng);
-    let y = datasets::gaussian_matrix(n, *widths.last().unwrap(), &mut rng);
+    let x = common::gaussian_matrix(n, widths[0], &mut rng);
+    let y = common::gaussian_matrix(n, *widths.last().unwrap(), &mut rng);
     (layers, x, y)
 }
 

@@ -31,8 +31,8 @@ proptest! {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let scheme = if orthogonal { InitScheme::Orthogonal { gain: 1.0 } } else { InitScheme::Gaussian { sigma: vec![1.0] } };
         let init = initialise(&widths, &scheme, &mut rng).unwrap();
-        let x = datasets::gaussian_matrix(20, widths[0], &mut rng);
-        let y = datasets::gaussian_matrix(20, *widths.last().unwrap(), &mut rng);
+        let x = common::gaussian_matrix(20, widths[0], &mut rng);
+        let y = common::gaussian_matrix(20, *widths.last().unwrap(), &mut rng);
         let stats = RegressionStats::new(x.as_ref(), y.as_ref()).unwrap();
         let mut obj = LinearObjective::new(&stats, &widths).unwrap();
         let flow = GradientFlow { rtol: 1e-11, atol: 1e-13, weight_decay: lambda, max_steps: 100_000 };

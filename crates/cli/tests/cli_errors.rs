@@ -3,14 +3,17 @@
 
 mod common;
 
-const GOOD: &str = include_str!("../../fixtures/experiments/balanced_gradient_flow.toml");
+const GOOD: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../fixtures/experiments/balanced_gradient_flow.toml"
+));
 
 fn run_config(name: &str, text: &str) -> (Option<i32>, String, String) {
-    let dir = std::env::temp_dir().join(format!("xtask-cli-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("cli-run-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
-    common::xtask(&[
+    common::cli(&[
         "run",
         path.to_str().unwrap(),
         "--out",
@@ -93,7 +96,7 @@ fn malformed_toml_reports_a_line() {
 fn a_good_config_writes_csv_and_json() {
     let (code, _, stderr) = run_config("good", GOOD);
     assert_eq!(code, Some(0), "{stderr}");
-    let dir = std::env::temp_dir().join(format!("xtask-cli-{}-good", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("cli-run-{}-good", std::process::id()));
     let csv = std::fs::read_to_string(dir.join("balanced_gradient_flow.csv")).unwrap();
     assert!(csv.starts_with(
         "time,step,loss,max_imbalance,relerr,cosine,alpha_corr,alpha_eig,alpha_fit\n"
@@ -110,7 +113,10 @@ fn a_good_config_writes_csv_and_json() {
     assert_eq!(json["checkpoints"].as_array().unwrap().len(), 21);
 }
 
-const ADAMW: &str = include_str!("../../fixtures/experiments/adamw_digits.toml");
+const ADAMW: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../fixtures/experiments/adamw_digits.toml"
+));
 
 #[test]
 fn optimizer_hyperparameters_are_named() {
@@ -139,7 +145,7 @@ fn optimizer_hyperparameters_are_named() {
 fn a_digits_adamw_config_runs() {
     let (code, _, stderr) = run_config("adamw", ADAMW);
     assert_eq!(code, Some(0), "{stderr}");
-    let dir = std::env::temp_dir().join(format!("xtask-cli-{}-adamw", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("cli-run-{}-adamw", std::process::id()));
     let csv = std::fs::read_to_string(dir.join("adamw_digits.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 21);
     assert!(!csv.contains("NaN"));

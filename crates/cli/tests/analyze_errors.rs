@@ -1,6 +1,7 @@
-//! Bad input to `cargo xtask analyze` is a one-line error naming the file
-//! and the tensor or dimension, exit status 2, never a panic. Every file is
-//! built in the test, byte by byte from the format specifications.
+//! Bad input to `feature-learning-checks analyze` is a one-line error
+//! naming the file and the tensor or dimension, exit status 2, never a
+//! panic. Every file is built in the test, byte by byte from the format
+//! specifications.
 
 mod common;
 

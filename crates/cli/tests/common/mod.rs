@@ -8,7 +8,7 @@ use std::process::Command;
 
 /// A fresh directory for one test.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("xtask-analyze-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("cli-analyze-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -127,9 +127,9 @@ pub fn le_f32(values: &[f64]) -> Vec<u8> {
         .collect()
 }
 
-/// Run `xtask ARGS`: (exit code, stdout, stderr).
-pub fn xtask<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+/// Run `feature-learning-checks ARGS`: (exit code, stdout, stderr).
+pub fn cli<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_feature-learning-checks"))
         .args(args)
         .output()
         .unwrap();
@@ -140,11 +140,11 @@ pub fn xtask<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Option<i32>, String, Str
     )
 }
 
-/// Run `xtask analyze ARGS`: (exit code, stdout, stderr).
+/// Run `feature-learning-checks analyze ARGS`: (exit code, stdout, stderr).
 pub fn analyze(args: &[&str]) -> (Option<i32>, String, String) {
     let mut all = vec!["analyze"];
     all.extend_from_slice(args);
-    xtask(&all)
+    cli(&all)
 }
 
 pub fn path(p: &Path) -> &str {

@@ -1,4 +1,4 @@
-//! The per-checkpoint table of one run (`cargo xtask run`), as CSV and JSON.
+//! The per-checkpoint table of one run (the `run` command), as CSV and JSON.
 //!
 //! Columns: time, step, loss, max imbalance `max_l ‖D_l‖_F`,
 //! `relerr(W_1ᵀW_1, G_1^{1/L})`, `cosine(W_1ᵀW_1, G_1^{1/L})`, and α̂ by

@@ -4,7 +4,7 @@
 //! fixtures, so the snapshot is the same on every machine.
 
 use claims::{Mode, RunOptions, run_claims};
-use xtask::render::{Precision, json_report, markdown_report};
+use cli::render::{Precision, json_report, markdown_report};
 
 #[test]
 fn quick_report_tables() {
@@ -54,7 +54,7 @@ fn json_report_follows_the_contract() {
 
 #[test]
 fn stable_numbers_bound_round_off() {
-    use xtask::render::number;
+    use cli::render::number;
     assert_eq!(number(3.9e-14, Precision::Stable), "<1e-10");
     assert_eq!(number(1e-9, Precision::Stable), "1e-9");
     assert_eq!(number(1e-12, Precision::Stable), "1e-12");
@@ -85,7 +85,7 @@ fn quick_json_on(threads: usize) -> serde_json::Value {
         .unwrap();
     let runs = pool
         .install(|| claims::run_families(&RunOptions::quick(), None, &claims::RunHooks::default()));
-    let provenance = xtask::render::Provenance {
+    let provenance = cli::render::Provenance {
         version: "test".into(),
         commit: None,
         dirty: false,
@@ -99,7 +99,7 @@ fn quick_json_on(threads: usize) -> serde_json::Value {
             .collect(),
         not_run: Vec::new(),
     };
-    let mut json = xtask::render::json_document(&runs, &provenance);
+    let mut json = cli::render::json_document(&runs, &provenance);
     strip(&mut json);
     json
 }

@@ -2,7 +2,7 @@
 //! and axes; figures whose claims are absent are not produced.
 
 use claims::{RunOptions, run_claims};
-use xtask::figures::{figures, markdown_section};
+use cli::figures::{figures, markdown_section};
 
 #[test]
 fn each_figure_names_its_series_and_axes() {

@@ -1,5 +1,5 @@
-//! `cargo xtask analyze` reads files written by other tools: every file
-//! here is built byte by byte from the published specifications
+//! `feature-learning-checks analyze` reads files written by other tools:
+//! every file here is built byte by byte from the published specifications
 //! (safetensors; NumPy `.npy` versions 1 and 2), not by this workspace's
 //! writers, and the results must equal the in-memory analysis of the same
 //! numbers.

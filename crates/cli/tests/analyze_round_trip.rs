@@ -1,8 +1,8 @@
 //! Round trip: a network and data written with the workspace's own writers
 //! (`checkpoint::write_checkpoint` in f64, `write_npy`, `write_csv`) are
-//! read back bit for bit, and `cargo xtask analyze` on them reports the
-//! metrics computed in memory; `--save-matrices` writes the in-memory
-//! matrices and `--save-ntk` the dense per-output kernels.
+//! read back bit for bit, and `feature-learning-checks analyze` on them
+//! reports the metrics computed in memory; `--save-matrices` writes the
+//! in-memory matrices and `--save-ntk` the dense per-output kernels.
 
 mod common;
 
@@ -32,14 +32,14 @@ fn network() -> Case {
         bias: true,
     };
     let mut params: Vec<Mat<f64>> = (0..3)
-        .map(|l| datasets::gaussian_matrix(arch.widths[l + 1], arch.widths[l], &mut rng))
+        .map(|l| ::common::gaussian_matrix(arch.widths[l + 1], arch.widths[l], &mut rng))
         .collect();
-    params.extend((0..3).map(|l| datasets::gaussian_matrix(1, arch.widths[l + 1], &mut rng)));
+    params.extend((0..3).map(|l| ::common::gaussian_matrix(1, arch.widths[l + 1], &mut rng)));
     let init: Vec<Mat<f64>> = (0..3)
-        .map(|l| datasets::gaussian_matrix(arch.widths[l + 1], arch.widths[l], &mut rng))
+        .map(|l| ::common::gaussian_matrix(arch.widths[l + 1], arch.widths[l], &mut rng))
         .collect();
-    let x = datasets::gaussian_matrix(20, 5, &mut rng);
-    let y = datasets::gaussian_matrix(20, 3, &mut rng);
+    let x = ::common::gaussian_matrix(20, 5, &mut rng);
+    let y = ::common::gaussian_matrix(20, 3, &mut rng);
     (arch, params, init, x, y)
 }
 

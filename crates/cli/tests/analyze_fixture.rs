@@ -2,10 +2,10 @@
 //! network trained by the project's own trainer (`mlp::MlpObjective` under
 //! full-batch GD), its initial weights, and its data. One test proves that
 //! the committed bytes are what the trainer produces from its fixed seed;
-//! the other snapshots `cargo xtask analyze` on them.
+//! the other snapshots `feature-learning-checks analyze` on them.
 //!
 //! To regenerate the files after a deliberate change of the trainer:
-//! `UPDATE_FIXTURES=1 cargo test -p xtask --test analyze_fixture`.
+//! `UPDATE_FIXTURES=1 cargo test -p cli --test analyze_fixture`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,7 +30,7 @@ const LEARNING_RATE: f64 = 0.05;
 const STEPS: usize = 3000;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn fixture_dir() -> PathBuf {
@@ -122,7 +122,7 @@ fn committed_fixture_is_reproduced_by_the_trainer() {
     if std::env::var_os("UPDATE_FIXTURES").is_some() {
         write_fixture(&fixture_dir());
     }
-    let dir = std::env::temp_dir().join(format!("xtask-fixture-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("cli-fixture-{}", std::process::id()));
     write_fixture(&dir);
     for f in FILES {
         let made = std::fs::read(dir.join(f)).unwrap();
@@ -138,9 +138,9 @@ fn committed_fixture_is_reproduced_by_the_trainer() {
 
 #[test]
 fn fixture_metrics_snapshot() {
-    let out_dir = std::env::temp_dir().join(format!("xtask-fixture-json-{}", std::process::id()));
+    let out_dir = std::env::temp_dir().join(format!("cli-fixture-json-{}", std::process::id()));
     let rel = "fixtures/checkpoints/relu_digits";
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let out = Command::new(env!("CARGO_BIN_EXE_feature-learning-checks"))
         .current_dir(workspace())
         .args([
             "analyze",

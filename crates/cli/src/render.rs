@@ -372,7 +372,7 @@ impl Provenance {
     }
 }
 
-/// `report.md` as written by `cargo xtask report`: title and tally, the
+/// `report.md` as written by the `report` command: title and tally, the
 /// provenance, the figures section, then the tables.
 pub fn markdown_document(
     results: &[ClaimResult],
@@ -391,7 +391,7 @@ pub fn json_report(results: &[ClaimResult], mode: Mode) -> Value {
     json!({ "schema": 1, "mode": mode.name(), "claims": results })
 }
 
-/// `report.json` as written by `cargo xtask report`: [`json_report`] of the
+/// `report.json` as written by the `report` command: [`json_report`] of the
 /// families' claims plus `"provenance": {…}` and, per claim, `"family"` and
 /// `"wall_time_s"` (see [`TIMING_NOTE`]).
 pub fn json_document(runs: &[claims::FamilyRun], provenance: &Provenance) -> Value {

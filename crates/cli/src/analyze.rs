@@ -1,4 +1,4 @@
-//! `cargo xtask analyze`: the metrics of a saved network (`checkpoint`
+//! `analyze`: the metrics of a saved network (`checkpoint`
 //! reads the files, `analysis` computes), printed as markdown tables and
 //! written as JSON; optionally the per-layer matrices as `.npy`.
 //!
@@ -26,10 +26,10 @@ use metrics::Similarity;
 use mlp::Activation;
 use serde_json::json;
 
-use crate::progress;
 use crate::render::{Precision, number};
+use crate::{CliError, progress};
 
-/// Options of `cargo xtask analyze`.
+/// Options of `analyze`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct AnalyzeArgs {
     /// Trained weights: a safetensors file in PyTorch's Linear layout (weight [out, in], optional bias [out]).
@@ -77,7 +77,7 @@ pub struct AnalyzeArgs {
 const FALLBACK_BUDGET: u64 = 4_000_000_000;
 
 /// The memory budget in bytes: `--memory GB`, or half of `MemAvailable`.
-fn memory_budget(arg: Option<f64>) -> Result<u64, AnalyzeError> {
+fn memory_budget(arg: Option<f64>) -> Result<u64, CliError> {
     match arg {
         Some(gb) if gb.is_finite() && gb > 0.0 => Ok((gb * 1e9) as u64),
         Some(gb) => Err(bad_input(format!(
@@ -104,31 +104,19 @@ fn dense_ntk_bytes(widths: &[usize], samples: usize) -> u64 {
     8 * (outputs * n * n + n * (2 * hidden + outputs * hidden))
 }
 
-/// A failure of the command: exit status 2 for bad input, 1 for a failure
-/// to write the results.
-#[derive(Debug)]
-pub struct AnalyzeError {
-    /// Exit status.
-    pub code: u8,
-    /// One-line message.
-    pub message: String,
+/// Bad input: exit status 2.
+fn bad_input(message: String) -> CliError {
+    CliError::usage(message)
 }
 
-fn bad_input(message: String) -> AnalyzeError {
-    AnalyzeError { code: 2, message }
+/// A file that cannot be read or does not fit the network: bad input.
+fn read_failure(e: CheckpointError) -> CliError {
+    CliError::usage(e.to_string())
 }
 
-impl From<CheckpointError> for AnalyzeError {
-    fn from(e: CheckpointError) -> Self {
-        bad_input(e.to_string())
-    }
-}
-
-fn write_failure(e: CheckpointError) -> AnalyzeError {
-    AnalyzeError {
-        code: 1,
-        message: e.to_string(),
-    }
+/// A result that cannot be written: exit status 1.
+fn write_failure(e: CheckpointError) -> CliError {
+    CliError::failure(e.to_string())
 }
 
 /// What `--alpha` asks for.
@@ -138,7 +126,7 @@ enum AlphaArg {
     Given(f64),
 }
 
-fn parse_alpha(s: &str) -> Result<AlphaArg, AnalyzeError> {
+fn parse_alpha(s: &str) -> Result<AlphaArg, CliError> {
     if s == "fit" {
         return Ok(AlphaArg::Fit);
     }
@@ -152,7 +140,7 @@ fn parse_alpha(s: &str) -> Result<AlphaArg, AnalyzeError> {
 
 /// Run the command: read, analyse, print the tables, write the JSON (and
 /// the matrices). Returns the markdown printed.
-pub fn run(args: &AnalyzeArgs) -> Result<String, AnalyzeError> {
+pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
     let activation = Activation::from_str(&args.activation)
         .map_err(|e| bad_input(format!("--activation: {e}")))?;
     let kind = Similarity::from_str(&args.similarity)
@@ -162,23 +150,25 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, AnalyzeError> {
     // PTK/AGOP blocks are summed in a fixed order whatever the threads).
     faer::set_global_parallelism(faer::Par::rayon(0));
 
-    let net = checkpoint::read_checkpoint(&args.weights, args.layers.as_deref())?;
+    let net =
+        checkpoint::read_checkpoint(&args.weights, args.layers.as_deref()).map_err(read_failure)?;
     let init = match &args.init {
         Some(path) => {
             let names: Vec<String> = net.layers.iter().map(|l| l.weight_name.clone()).collect();
-            let init = checkpoint::read_checkpoint(path, Some(&names))?;
-            net.check_same_shapes(&init)?;
+            let init = checkpoint::read_checkpoint(path, Some(&names)).map_err(read_failure)?;
+            net.check_same_shapes(&init).map_err(read_failure)?;
             Some(init)
         }
         None => None,
     };
     let data_file = args.data.display().to_string();
-    let x = checkpoint::read_matrix(&args.data, "data")?;
-    checkpoint::check_data(&net, &data_file, &x)?;
+    let x = checkpoint::read_matrix(&args.data, "data").map_err(read_failure)?;
+    checkpoint::check_data(&net, &data_file, &x).map_err(read_failure)?;
     let y = match &args.labels {
         Some(path) => {
-            let y = checkpoint::read_matrix(path, "labels")?;
-            checkpoint::check_labels(&net, &data_file, &x, &path.display().to_string(), &y)?;
+            let y = checkpoint::read_matrix(path, "labels").map_err(read_failure)?;
+            checkpoint::check_labels(&net, &data_file, &x, &path.display().to_string(), &y)
+                .map_err(read_failure)?;
             Some(y)
         }
         None => None,
@@ -259,27 +249,21 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, AnalyzeError> {
     Ok(markdown)
 }
 
-fn write_text(path: &Path, text: &str) -> Result<(), AnalyzeError> {
-    let fail = |e: std::io::Error| AnalyzeError {
-        code: 1,
-        message: format!("{}: {e}", path.display()),
-    };
+fn write_text(path: &Path, text: &str) -> Result<(), CliError> {
+    let fail = |e: std::io::Error| CliError::failure(format!("{}: {e}", path.display()));
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(fail)?;
     }
     std::fs::write(path, text).map_err(fail)
 }
 
-fn create_dir(dir: &Path) -> Result<(), AnalyzeError> {
-    std::fs::create_dir_all(dir).map_err(|e| AnalyzeError {
-        code: 1,
-        message: format!("{}: {e}", dir.display()),
-    })
+fn create_dir(dir: &Path) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir).map_err(|e| CliError::failure(format!("{}: {e}", dir.display())))
 }
 
 /// `layer{l}_nfm.npy`, `layer{l}_agop.npy` (chain rule) and
 /// `layer{l}_ptk.npy`, l from 1.
-fn save_matrices(dir: &Path, result: &Analysis) -> Result<(), AnalyzeError> {
+fn save_matrices(dir: &Path, result: &Analysis) -> Result<(), CliError> {
     create_dir(dir)?;
     for layer in &result.layers {
         let l = layer.metrics.layer;

@@ -1,16 +1,16 @@
-//! `cargo xtask report`: output formats, provenance, the summary line and
-//! the exit status.
+//! `feature-learning-checks report` (also run as `cargo xtask report`):
+//! output formats, provenance, the summary line and the exit status.
 
 mod common;
 
 use std::path::PathBuf;
 
 fn report(name: &str, args: &[&str]) -> (Option<i32>, String, String, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("xtask-report-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("cli-report-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut all = vec!["report", "--quick", "--out", dir.to_str().unwrap()];
     all.extend_from_slice(args);
-    let (code, stdout, stderr) = common::xtask(&all);
+    let (code, stdout, stderr) = common::cli(&all);
     (code, stdout, stderr, dir)
 }
 
@@ -119,4 +119,26 @@ fn a_failing_claim_exits_with_status_1_and_is_written() {
         .map(|c| c["id"].as_str().unwrap())
         .collect();
     assert!(failed.iter().all(|id| id.contains("by=row")), "{failed:?}");
+}
+
+#[test]
+fn the_quick_report_writes_json_and_exits_as_the_shipped_fixtures_give() {
+    // `feature-learning-checks report --quick --format json --quiet --out
+    // DIR`, as run from an installed binary: every quick claim, status 1
+    // because SPEC §6's row-wise specialisation check fails on the shipped
+    // fixtures.
+    let (code, stdout, stderr, dir) = report("quick", &["--format", "json", "--quiet"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(!dir.join("report.md").exists());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["provenance"]["mode"], "quick");
+    let claims = json["claims"].as_array().unwrap();
+    assert!(claims.iter().any(|c| c["verdict"] == "fail"));
+    assert!(
+        stderr.contains(&format!("claims: {} ·", claims.len())),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,0 +1,204 @@
+//! The command line of the toolkit, installed as `feature-learning-checks`
+//! and run in the workspace as `cargo xtask`: `report` runs every claim and
+//! renders the summary tables (markdown tables and `report.json`), `run`
+//! runs one experiment config and writes its trajectory (CSV and JSON), and
+//! `analyze` computes the metrics of a saved network.
+//!
+//! [`main_with`] parses the arguments, runs the command, prints a failure
+//! as one line `error: …` on stderr and returns the exit status: 0 on
+//! success, 1 when a claim fails or a result cannot be written, 2 for a
+//! usage error or bad input. This crate is the only one that prints or
+//! chooses an exit status; the libraries it calls return typed errors.
+#![warn(missing_docs)]
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use claims::Mode;
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+
+pub mod analyze;
+pub mod figures;
+pub mod plot;
+pub mod progress;
+pub mod render;
+mod report;
+mod run_experiment;
+pub mod trajectory;
+
+/// The parsed command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "feature-learning-checks",
+    about = "Numerical checks of feature-learning theory (TMC25, BMA24, ABP22, SB21)"
+)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every claim and print the summary tables; write report.md (with
+    /// its SVG figures) and report.json. Exits with status 1 when a claim
+    /// fails.
+    Report(ReportArgs),
+    /// Run one experiment config and write its trajectory as CSV and JSON.
+    Run {
+        /// The experiment config (TOML).
+        file: PathBuf,
+        /// Output directory.
+        #[arg(long, value_name = "DIR", default_value = "target/runs")]
+        out: PathBuf,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Analyse a saved network: per-layer NFM, AGOP, PTK, NFA, UC/C-NFA and NTK alignment.
+    Analyze(Box<analyze::AnalyzeArgs>),
+}
+
+/// Which report files `--format` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// report.json only.
+    Json,
+    /// report.md and its figures only.
+    Md,
+    /// Both.
+    Both,
+}
+
+/// The options of `report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Smaller problem sizes (for tests and CI).
+    #[arg(long)]
+    pub quick: bool,
+    /// Only claims whose id starts with PREFIX (e.g. `TMC25.A.alpha`).
+    #[arg(long, value_name = "PREFIX")]
+    pub only: Option<String>,
+    /// Replace every fixture's master seed.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "target/report")]
+    pub out: PathBuf,
+    /// Files to write: report.json, report.md and its figures, or both.
+    #[arg(long, value_enum, default_value_t = Format::Both)]
+    pub format: Format,
+    /// No progress bar and no tables on stdout (the summary line stays).
+    #[arg(long)]
+    pub quiet: bool,
+    /// Run every family even after a claim fails (without it, no new
+    /// family starts after the first failure; either way the exit
+    /// status is 1 on failure and everything that ran is written).
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
+impl ReportArgs {
+    /// The claims' problem sizes: quick with `--quick`, full otherwise.
+    pub fn mode(&self) -> Mode {
+        if self.quick { Mode::Quick } else { Mode::Full }
+    }
+}
+
+/// A failure of a command, reported as one line; `code` is the exit status.
+///
+/// A failing claim is not a `CliError`: `report` still writes everything
+/// and returns exit status 1 as its result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct CliError {
+    /// Exit status: [`CliError::USAGE`] or [`CliError::FAILURE`].
+    pub code: u8,
+    /// One-line message, without the `error: ` prefix.
+    pub message: String,
+}
+
+impl CliError {
+    /// Exit status of a usage error or bad input (arguments, configs, files
+    /// read).
+    pub const USAGE: u8 = 2;
+    /// Exit status of a failure to produce the results (a file that cannot
+    /// be written, an experiment that fails to run).
+    pub const FAILURE: u8 = 1;
+
+    /// A usage error or bad input: exit status 2.
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            code: Self::USAGE,
+            message: message.into(),
+        }
+    }
+
+    /// A failure to produce the results: exit status 1.
+    pub fn failure(message: impl Into<String>) -> Self {
+        CliError {
+            code: Self::FAILURE,
+            message: message.into(),
+        }
+    }
+
+    /// `code` as the process exit status.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.code)
+    }
+}
+
+/// The clap command of [`Cli`], with `bin_name` in its usage lines (e.g.
+/// `feature-learning-checks` or `cargo xtask`).
+pub fn command(bin_name: &str) -> clap::Command {
+    Cli::command().bin_name(bin_name.to_owned())
+}
+
+/// Run a parsed command line. Tables go to stdout, the summary line and
+/// progress bars to stderr; the returned exit status is 1 when `report` has
+/// a failing claim, success otherwise.
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    // Independent experiments run in parallel with rayon, each
+    // single-threaded, so the numbers do not depend on the thread count.
+    faer::set_global_parallelism(faer::Par::Seq);
+    match cli.command {
+        Command::Report(args) => report::report(&args),
+        Command::Run { file, out, quiet } => run_experiment::run(&file, &out, quiet),
+        Command::Analyze(args) => analyze::run(&args).map(|markdown| {
+            print!("{markdown}");
+            ExitCode::SUCCESS
+        }),
+    }
+}
+
+/// The whole program: parse `args` (the first is the program path, which
+/// is ignored: usage lines show `bin_name`), run the command, print a
+/// failure as `error: <message>` on stderr, and return the exit status.
+/// Help and argument errors are printed by clap (status 0 and 2).
+pub fn main_with<I, T>(bin_name: &str, args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let mut cmd = command(bin_name);
+    let parsed = cmd
+        .try_get_matches_from_mut(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+        .map_err(|e| e.format(&mut cmd));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(CliError::USAGE));
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            e.exit_code()
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! `feature-learning-checks report | run | analyze`: the command line of
+//! the [`cli`] library.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::main_with("feature-learning-checks", std::env::args_os())
+}
