@@ -53,7 +53,7 @@ const BASELINE_ATOL: f64 = 1e-12;
 /// Every quick claim keeps its id, verdict and measured value (to
 /// round-off) against the committed baseline. After a deliberate change of
 /// an experiment, rewrite it with
-/// `UPDATE_FIXTURES=1 cargo test -p claims --test determinism` and review
+/// `UPDATE_FIXTURES=1 cargo test -p claims --test claims quick_claims` and review
 /// the diff.
 #[test]
 fn quick_claims_match_the_committed_baseline() {

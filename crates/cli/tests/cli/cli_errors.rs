@@ -1,8 +1,6 @@
 //! Bad configurations give a one-line error naming the field, exit code 2,
 //! and no panic.
 
-mod common;
-
 const GOOD: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../fixtures/experiments/balanced_gradient_flow.toml"
@@ -13,7 +11,7 @@ fn run_config(name: &str, text: &str) -> (Option<i32>, String, String) {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
-    common::cli(&[
+    crate::support::cli(&[
         "run",
         path.to_str().unwrap(),
         "--out",

@@ -4,10 +4,8 @@
 //! writers, and the results must equal the in-memory analysis of the same
 //! numbers.
 
-mod common;
-
+use crate::support::*;
 use analysis::{Inputs, Options};
-use common::*;
 use faer::Mat;
 use mlp::{Activation, Architecture};
 

@@ -1,8 +1,6 @@
 //! `feature-learning-checks report` (also run as `cargo xtask report`):
 //! output formats, provenance, the summary line and the exit status.
 
-mod common;
-
 use std::path::PathBuf;
 
 fn report(name: &str, args: &[&str]) -> (Option<i32>, String, String, PathBuf) {
@@ -10,7 +8,7 @@ fn report(name: &str, args: &[&str]) -> (Option<i32>, String, String, PathBuf) {
     let _ = std::fs::remove_dir_all(&dir);
     let mut all = vec!["report", "--quick", "--out", dir.to_str().unwrap()];
     all.extend_from_slice(args);
-    let (code, stdout, stderr) = common::cli(&all);
+    let (code, stdout, stderr) = crate::support::cli(&all);
     (code, stdout, stderr, dir)
 }
 

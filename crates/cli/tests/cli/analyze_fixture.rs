@@ -5,7 +5,7 @@
 //! the other snapshots `feature-learning-checks analyze` on them.
 //!
 //! To regenerate the files after a deliberate change of the trainer:
-//! `UPDATE_FIXTURES=1 cargo test -p cli --test analyze_fixture`.
+//! `UPDATE_FIXTURES=1 cargo test -p cli --test cli analyze_fixture`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,11 +3,9 @@
 //! panic. Every file is built in the test, byte by byte from the format
 //! specifications.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::support::*;
 
 /// A valid 3 → 4 → 2 network with biases (PyTorch names) and 5 samples.
 struct Good {

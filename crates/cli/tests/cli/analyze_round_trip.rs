@@ -4,11 +4,9 @@
 //! reports the metrics computed in memory; `--save-matrices` writes the
 //! in-memory matrices and `--save-ntk` the dense per-output kernels.
 
-mod common;
-
+use crate::support::*;
 use analysis::{Inputs, Options};
 use checkpoint::Precision;
-use common::*;
 use faer::Mat;
 use mlp::{Activation, Architecture};
 use rand::SeedableRng;
