@@ -35,14 +35,47 @@ pub struct Figure {
     pub svg: String,
 }
 
-/// The depth of the TMC25 time-series figures: present in every grid of
-/// Theorems A and B, quick and full.
-const DEPTH: u64 = 3;
+/// The sorted distinct values of the integer parameter `name` over the
+/// claims with `key` (and `filter`).
+fn values(results: &[ClaimResult], key: &str, name: &str, filter: &[(&str, u64)]) -> Vec<u64> {
+    let mut v: Vec<u64> = results
+        .iter()
+        .filter(|r| is(r, key, filter))
+        .filter_map(|r| param(r, name).and_then(Value::as_u64))
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
 
-/// The output dimension and hidden width of the Theorem A rows shown (C = 1
-/// leaves α unidentifiable).
-const OUTPUTS: u64 = 3;
-const WIDTH: u64 = 10;
+/// The depth a TMC25 time-series figure shows, from the claims it plots:
+/// the smallest L ≥ 3 they cover (L = 2 has a single imbalance), else the
+/// largest.
+fn series_depth(results: &[ClaimResult], key: &str) -> Option<u64> {
+    let depths = values(results, key, "L", &[]);
+    depths
+        .iter()
+        .copied()
+        .find(|&l| l >= 3)
+        .or(depths.last().copied())
+}
+
+/// The output dimension and hidden width of the Theorem A rows a figure
+/// shows, from those rows: the smallest C > 1 (C = 1 leaves α
+/// unidentifiable) and then the smallest width.
+fn theorem_a_shape(
+    results: &[ClaimResult],
+    key: &str,
+    filter: &[(&str, u64)],
+) -> Option<(u64, u64)> {
+    let outputs = values(results, key, "C", filter)
+        .into_iter()
+        .find(|&c| c > 1)?;
+    let mut with_c = filter.to_vec();
+    with_c.push(("C", outputs));
+    let width = *values(results, key, "width", &with_c).first()?;
+    Some((outputs, width))
+}
 
 fn param<'a>(r: &'a ClaimResult, name: &str) -> Option<&'a Value> {
     r.params.get(name)
@@ -100,18 +133,21 @@ pub fn figures(results: &[ClaimResult]) -> Result<Vec<Figure>, PlotError> {
 /// (a) `relerr(W_1ᵀW_1, G_1^{1/L})` against time for balanced and
 /// unbalanced inits, with and without weight decay.
 fn nfa_relerr(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>> {
+    let depth = series_depth(results, "B.asymptotic_nfa")?;
     let at_depth = |key: &str| {
         results
             .iter()
-            .find(|r| is(r, key, &[("L", DEPTH)]) && r.details.is_some())
+            .find(|r| is(r, key, &[("L", depth)]) && r.details.is_some())
     };
+    let (outputs, width) =
+        theorem_a_shape(results, "A.identity", &[("L", depth)]).unwrap_or_default();
     let lambda = |r: &ClaimResult| param(r, "lambda").and_then(Value::as_f64).unwrap_or(0.0);
     let mut series = Vec::new();
     let identity = results.iter().find(|r| {
         is(
             r,
             "A.identity",
-            &[("L", DEPTH), ("C", OUTPUTS), ("width", WIDTH)],
+            &[("L", depth), ("C", outputs), ("width", width)],
         )
     });
     if let Some((t, y)) = identity.and_then(|r| time_series(r, None, "relerr")) {
@@ -139,7 +175,7 @@ fn nfa_relerr(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>> {
         return None;
     }
     let plot = TimeSeriesPlot {
-        title: format!("TMC25: NFA error over gradient flow, L = {DEPTH}"),
+        title: format!("TMC25: NFA error over gradient flow, L = {depth}"),
         x: Axis::log("time t (gradient-flow time, log scale; t = 0 not shown)"),
         panels: vec![
             Panel::new(Axis::log("relerr(W_1ᵀW_1, G_1^(1/L)) (log scale)"), series)
@@ -149,10 +185,10 @@ fn nfa_relerr(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>> {
     Some(time_series_svg(&plot).map(|svg| Figure {
         file: "tmc25_nfa_relerr.svg".into(),
         caption: format!(
-            "NFA error `relerr(W_1ᵀW_1, G_1^{{1/L}}) = ‖W_1ᵀW_1 − G_1^{{1/L}}‖_F / ‖G_1^{{1/L}}‖_F` of a depth-{DEPTH} linear network under gradient flow. \
+            "NFA error `relerr(W_1ᵀW_1, G_1^{{1/L}}) = ‖W_1ᵀW_1 − G_1^{{1/L}}‖_F / ‖G_1^{{1/L}}‖_F` of a depth-{depth} linear network under gradient flow. \
              Balanced inits satisfy it to round-off at all times (Theorem A; with decay too, since balancedness is preserved); \
              from an unbalanced init weight decay drives it to zero (Theorem B), while without decay the conserved imbalance keeps it broken. \
-             The λ = 0 balanced run is `A.identity` (its own fixture, C = {OUTPUTS}, width {WIDTH}); the others share the Theorem B fixture. \
+             The λ = 0 balanced run is `A.identity` (its own fixture, C = {outputs}, width {width}); the others share the Theorem B fixture. \
              The bump of the balanced run with decay is a mode that weight decay switches off: once its AGOP eigenvalue falls below the \
              eigenvalue cutoff `n·ε_mach·λ_max` it is clipped to zero while `W_1ᵀW_1` still holds its small share, until the mode has decayed."
         ),
@@ -162,9 +198,10 @@ fn nfa_relerr(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>> {
 
 /// (b) `‖D_l(t)‖_F` on a log axis against `‖D_l(0)‖_F e^{−2λt}`.
 fn imbalance_decay(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>> {
+    let depth = series_depth(results, "B.decay_rate")?;
     let runs: Vec<(f64, Vec<f64>, Vec<Vec<f64>>)> = results
         .iter()
-        .filter(|r| is(r, "B.decay_rate", &[("L", DEPTH)]))
+        .filter(|r| is(r, "B.decay_rate", &[("L", depth)]))
         .filter_map(|r| {
             let lambda = param(r, "lambda")?.as_f64()?;
             let d = r.details.as_ref()?;
@@ -219,7 +256,7 @@ fn imbalance_decay(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>>
         );
     }
     let plot = TimeSeriesPlot {
-        title: format!("TMC25 Theorem B: imbalance decay under weight decay, L = {DEPTH}"),
+        title: format!("TMC25 Theorem B: imbalance decay under weight decay, L = {depth}"),
         x: Axis::linear("2λt (weight decay λ × gradient-flow time t, dimensionless)"),
         panels: vec![
             Panel::new(
@@ -232,7 +269,7 @@ fn imbalance_decay(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>>
     Some(time_series_svg(&plot).map(|svg| Figure {
         file: "tmc25_imbalance_decay.svg".into(),
         caption: format!(
-            "Imbalance norms `‖D_l(t)‖_F` of a depth-{DEPTH} linear network under gradient flow with weight decay λ (markers; colour = layer, shape = λ) \
+            "Imbalance norms `‖D_l(t)‖_F` of a depth-{depth} linear network under gradient flow with weight decay λ (markers; colour = layer, shape = λ) \
              against the prediction `‖D_l(0)‖_F e^{{−2λt}}` (dashed), with time rescaled to 2λt so that every λ falls on the same line."
         ),
         svg,
@@ -241,9 +278,10 @@ fn imbalance_decay(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>>
 
 /// (c) α̂ against depth for each estimator, against `1/L`.
 fn alpha_depth(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>> {
+    let (outputs, width) = theorem_a_shape(results, "A.alpha", &[])?;
     let rows: Vec<&ClaimResult> = results
         .iter()
-        .filter(|r| is(r, "A.alpha", &[("C", OUTPUTS), ("width", WIDTH)]))
+        .filter(|r| is(r, "A.alpha", &[("C", outputs), ("width", width)]))
         .collect();
     let mut series = Vec::new();
     let styles = [Style::Circles, Style::Crosses, Style::Triangles];
@@ -284,7 +322,7 @@ fn alpha_depth(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>> {
     Some(time_series_svg(&plot).map(|svg| Figure {
         file: "tmc25_alpha_depth.svg".into(),
         caption: format!(
-            "NFA exponent α̂ of balanced linear networks trained by gradient flow (C = {OUTPUTS}, width {WIDTH}), by the three estimators \
+            "NFA exponent α̂ of balanced linear networks trained by gradient flow (C = {outputs}, width {width}), by the three estimators \
              (`corr`: argmax cosine; `eig`: log-log slope of matched eigenvalues; `fit`: argmin relerr_scaled), the worst checkpoint of each run, \
              against Theorem A's `α = 1/L` (dashed). C = 1 is absent: α is unidentifiable when rank G_1 = 1."
         ),

@@ -97,3 +97,35 @@ fn figures_of_absent_claims_are_not_produced() {
     assert!(figures(&[]).unwrap().is_empty());
     assert_eq!(markdown_section(&[]), "");
 }
+
+/// Figures take the depth, width and output dimension they show from the
+/// claims' parameters, not from constants: with every Theorem A claim's
+/// hidden width changed from 10 to 12 (as a fixture edit would), the
+/// figures still render the same series and their captions name width 12.
+#[test]
+fn figures_follow_the_claims_parameters() {
+    let mut results = run_claims(&RunOptions::quick(), Some("TMC25."));
+    let mut edited = 0;
+    for r in results.iter_mut().filter(|r| r.key.starts_with("A.")) {
+        if let Some(w) = r.params.get_mut("width")
+            && w.as_u64() == Some(10)
+        {
+            *w = serde_json::json!(12);
+            edited += 1;
+        }
+    }
+    assert!(edited > 0);
+    let figs = figures(&results).unwrap();
+    let by_name = |name: &str| figs.iter().find(|f| f.file == name).expect(name);
+    for name in ["tmc25_nfa_relerr.svg", "tmc25_alpha_depth.svg"] {
+        let f = by_name(name);
+        assert!(f.caption.contains("width 12"), "{name}: {}", f.caption);
+        assert!(!f.caption.contains("width 10"), "{name}: {}", f.caption);
+    }
+    assert!(
+        by_name("tmc25_nfa_relerr.svg")
+            .svg
+            .contains("balanced, λ = 0 (A.identity)")
+    );
+    assert!(by_name("tmc25_alpha_depth.svg").svg.contains("α̂ (eig)"));
+}
