@@ -257,73 +257,83 @@ pub enum DynamicsConfig {
         batch_size: usize,
     },
     /// SGD with heavy-ball momentum.
-    Momentum {
-        /// η.
-        learning_rate: f64,
-        /// Weight decay λ (coupled L2).
-        #[serde(default)]
-        weight_decay: f64,
-        /// μ.
-        #[serde(default = "default_momentum")]
-        momentum: f64,
-        /// Minibatch size; full batch when absent.
-        #[serde(default)]
-        batch_size: Option<usize>,
-    },
+    Momentum(MomentumConfig),
     /// SGD with Nesterov momentum.
-    Nesterov {
-        /// η.
-        learning_rate: f64,
-        /// Weight decay λ (coupled L2).
-        #[serde(default)]
-        weight_decay: f64,
-        /// μ.
-        #[serde(default = "default_momentum")]
-        momentum: f64,
-        /// Minibatch size; full batch when absent.
-        #[serde(default)]
-        batch_size: Option<usize>,
-    },
+    Nesterov(MomentumConfig),
     /// Adam with L2-coupled weight decay (plain Adam when λ = 0).
-    AdamL2 {
-        /// η.
-        learning_rate: f64,
-        /// Weight decay λ.
-        #[serde(default)]
-        weight_decay: f64,
-        /// β₁.
-        #[serde(default = "default_beta1")]
-        beta1: f64,
-        /// β₂.
-        #[serde(default = "default_beta2")]
-        beta2: f64,
-        /// ε.
-        #[serde(default = "default_epsilon")]
-        epsilon: f64,
-        /// Minibatch size; full batch when absent.
-        #[serde(default)]
-        batch_size: Option<usize>,
-    },
+    AdamL2(AdamConfig),
     /// AdamW: Adam with decoupled weight decay.
-    Adamw {
-        /// η.
-        learning_rate: f64,
-        /// Weight decay λ.
-        #[serde(default)]
-        weight_decay: f64,
-        /// β₁.
-        #[serde(default = "default_beta1")]
-        beta1: f64,
-        /// β₂.
-        #[serde(default = "default_beta2")]
-        beta2: f64,
-        /// ε.
-        #[serde(default = "default_epsilon")]
-        epsilon: f64,
-        /// Minibatch size; full batch when absent.
-        #[serde(default)]
-        batch_size: Option<usize>,
-    },
+    Adamw(AdamConfig),
+}
+
+/// The fields of `kind = "momentum"` and `kind = "nesterov"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MomentumConfig {
+    /// η.
+    pub learning_rate: f64,
+    /// Weight decay λ (coupled L2).
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// μ.
+    #[serde(default = "default_momentum")]
+    pub momentum: f64,
+    /// Minibatch size; full batch when absent.
+    #[serde(default)]
+    pub batch_size: Option<usize>,
+}
+
+/// The fields of `kind = "adam_l2"` and `kind = "adamw"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdamConfig {
+    /// η.
+    pub learning_rate: f64,
+    /// Weight decay λ (L2-coupled for `adam_l2`, decoupled for `adamw`).
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// β₁.
+    #[serde(default = "default_beta1")]
+    pub beta1: f64,
+    /// β₂.
+    #[serde(default = "default_beta2")]
+    pub beta2: f64,
+    /// ε.
+    #[serde(default = "default_epsilon")]
+    pub epsilon: f64,
+    /// Minibatch size; full batch when absent.
+    #[serde(default)]
+    pub batch_size: Option<usize>,
+}
+
+impl MomentumConfig {
+    fn params(&self, method: Method, batch_seed: u64) -> OptimizerParams {
+        OptimizerParams {
+            method,
+            learning_rate: self.learning_rate,
+            weight_decay: self.weight_decay,
+            decay: Decay::L2,
+            batch_size: self.batch_size,
+            batch_seed,
+        }
+    }
+}
+
+impl AdamConfig {
+    fn params(&self, decay: Decay, batch_seed: u64) -> OptimizerParams {
+        OptimizerParams {
+            method: Method::Adam {
+                beta1: self.beta1,
+                beta2: self.beta2,
+                epsilon: self.epsilon,
+            },
+            learning_rate: self.learning_rate,
+            weight_decay: self.weight_decay,
+            decay,
+            batch_size: self.batch_size,
+            batch_seed,
+        }
+    }
 }
 
 fn default_momentum() -> f64 {
@@ -360,10 +370,10 @@ impl DynamicsConfig {
             DynamicsConfig::GradientFlow { weight_decay, .. }
             | DynamicsConfig::Gd { weight_decay, .. }
             | DynamicsConfig::Sgd { weight_decay, .. }
-            | DynamicsConfig::Momentum { weight_decay, .. }
-            | DynamicsConfig::Nesterov { weight_decay, .. }
-            | DynamicsConfig::AdamL2 { weight_decay, .. }
-            | DynamicsConfig::Adamw { weight_decay, .. } => *weight_decay = lambda,
+            | DynamicsConfig::Momentum(MomentumConfig { weight_decay, .. })
+            | DynamicsConfig::Nesterov(MomentumConfig { weight_decay, .. })
+            | DynamicsConfig::AdamL2(AdamConfig { weight_decay, .. })
+            | DynamicsConfig::Adamw(AdamConfig { weight_decay, .. }) => *weight_decay = lambda,
         }
     }
 
@@ -373,10 +383,10 @@ impl DynamicsConfig {
             DynamicsConfig::GradientFlow { .. } => None,
             DynamicsConfig::Gd { learning_rate, .. }
             | DynamicsConfig::Sgd { learning_rate, .. }
-            | DynamicsConfig::Momentum { learning_rate, .. }
-            | DynamicsConfig::Nesterov { learning_rate, .. }
-            | DynamicsConfig::AdamL2 { learning_rate, .. }
-            | DynamicsConfig::Adamw { learning_rate, .. } => Some(learning_rate),
+            | DynamicsConfig::Momentum(MomentumConfig { learning_rate, .. })
+            | DynamicsConfig::Nesterov(MomentumConfig { learning_rate, .. })
+            | DynamicsConfig::AdamL2(AdamConfig { learning_rate, .. })
+            | DynamicsConfig::Adamw(AdamConfig { learning_rate, .. }) => Some(learning_rate),
         }
     }
 
@@ -409,66 +419,20 @@ impl DynamicsConfig {
                 Decay::L2,
                 Some(batch_size),
             ),
-            DynamicsConfig::Momentum {
-                learning_rate,
-                weight_decay,
-                momentum,
-                batch_size,
-            } => p(
-                Method::HeavyBall { momentum },
-                learning_rate,
-                weight_decay,
-                Decay::L2,
-                batch_size,
-            ),
-            DynamicsConfig::Nesterov {
-                learning_rate,
-                weight_decay,
-                momentum,
-                batch_size,
-            } => p(
-                Method::Nesterov { momentum },
-                learning_rate,
-                weight_decay,
-                Decay::L2,
-                batch_size,
-            ),
-            DynamicsConfig::AdamL2 {
-                learning_rate,
-                weight_decay,
-                beta1,
-                beta2,
-                epsilon,
-                batch_size,
-            } => p(
-                Method::Adam {
-                    beta1,
-                    beta2,
-                    epsilon,
+            DynamicsConfig::Momentum(ref m) => m.params(
+                Method::HeavyBall {
+                    momentum: m.momentum,
                 },
-                learning_rate,
-                weight_decay,
-                Decay::L2,
-                batch_size,
+                batch_seed,
             ),
-            DynamicsConfig::Adamw {
-                learning_rate,
-                weight_decay,
-                beta1,
-                beta2,
-                epsilon,
-                batch_size,
-            } => p(
-                Method::Adam {
-                    beta1,
-                    beta2,
-                    epsilon,
+            DynamicsConfig::Nesterov(ref m) => m.params(
+                Method::Nesterov {
+                    momentum: m.momentum,
                 },
-                learning_rate,
-                weight_decay,
-                Decay::Decoupled,
-                batch_size,
+                batch_seed,
             ),
+            DynamicsConfig::AdamL2(ref a) => a.params(Decay::L2, batch_seed),
+            DynamicsConfig::Adamw(ref a) => a.params(Decay::Decoupled, batch_seed),
         })
     }
 }
