@@ -8,8 +8,11 @@ use cli::render::{Precision, json_report, markdown_report};
 
 #[test]
 fn quick_report_tables() {
-    let results = run_claims(&RunOptions::quick(), None);
-    insta::assert_snapshot!(markdown_report(&results, Mode::Quick, Precision::Stable));
+    insta::assert_snapshot!(markdown_report(
+        crate::support::quick_claims(),
+        Mode::Quick,
+        Precision::Stable
+    ));
 }
 
 #[test]

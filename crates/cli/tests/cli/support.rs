@@ -1,10 +1,19 @@
-//! Shared helpers of the command-line tests: running the binary, and (for
-//! the `analyze` tests) files built byte by byte from the published format
-//! specifications (independent of the crates that read and write them).
-#![allow(dead_code)] // each test binary uses a subset
+//! Shared helpers of the command-line tests: the quick claims (computed
+//! once per test binary), running the binary, and (for the `analyze` tests)
+//! files built byte by byte from the published format specifications
+//! (independent of the crates that read and write them).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
+
+use claims::{ClaimResult, RunOptions, run_claims};
+
+/// Every quick claim, run once and shared by the tests that only read them.
+pub fn quick_claims() -> &'static [ClaimResult] {
+    static CLAIMS: OnceLock<Vec<ClaimResult>> = OnceLock::new();
+    CLAIMS.get_or_init(|| run_claims(&RunOptions::quick(), None))
+}
 
 /// A fresh directory for one test.
 pub fn scratch(name: &str) -> PathBuf {
