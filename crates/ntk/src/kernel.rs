@@ -22,33 +22,96 @@
 //! recursion of [`mlp::tangents`] that the closed form uses.
 
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, get_global_parallelism};
+use faer::{Accum, Mat, MatRef, Par, get_global_parallelism};
 use mlp::{Architecture, forward_and_gradients};
 
 use crate::NtkError;
 
-/// Per-layer inputs `a_{l−1}` (n × d_{l−1}) and stacked pre-activation
-/// gradients `δ_l` (C·n × d_l, row `c·n + i`) of a data set.
-struct Tangents {
-    inputs: Vec<Mat<f64>>,
-    deltas: Vec<Mat<f64>>,
-    samples: usize,
+/// The tangents of a block of samples (rows `start..start + len` of the
+/// data): the inputs `ã_{l−1}` of every layer (len × (d_{l−1} + 1) with
+/// biases: a column of ones appended, so that `⟨ã, ã'⟩ = ⟨a, a'⟩ + 1`;
+/// len × d_{l−1} without) and the stacked pre-activation gradients `δ_{l,c}`
+/// of the hidden layers l = 1..L−1 (C·len × d_l, row `c·len + i`; the
+/// output layer's `δ_{L,c} = e_c` is not stored).
+pub(crate) struct Tangents {
+    pub(crate) start: usize,
+    pub(crate) len: usize,
+    pub(crate) inputs: Vec<Mat<f64>>,
+    pub(crate) deltas: Vec<Mat<f64>>,
 }
 
-fn tangents(
+/// The [`Tangents`] of rows `start..start + len` of `x`, every product with
+/// parallelism `par`.
+pub(crate) fn tangents(
     arch: &Architecture,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
+    (start, len): (usize, usize),
+    par: Par,
 ) -> Result<Tangents, NtkError> {
-    let (fwd, deltas) = forward_and_gradients(arch, params, x, get_global_parallelism())?;
+    let rows = x.subrows(start, len);
+    let (fwd, mut deltas) = forward_and_gradients(arch, params, rows, par)?;
+    deltas.pop();
+    let augment = |a: MatRef<'_, f64>| {
+        let d = a.ncols();
+        Mat::from_fn(len, d + usize::from(arch.bias), |i, j| {
+            if j < d { a[(i, j)] } else { 1.0 }
+        })
+    };
     let mut inputs = Vec::with_capacity(arch.depth());
-    inputs.push(x.to_owned());
-    inputs.extend(fwd.post);
+    inputs.push(augment(rows));
+    inputs.extend(fwd.post.iter().map(|a| augment(a.as_ref())));
     Ok(Tangents {
+        start,
+        len,
         inputs,
         deltas,
-        samples: x.nrows(),
     })
+}
+
+/// `gram ← ã_{l−1}(A) ã_{l−1}(B)ᵀ`, layer index l − 1.
+fn activation_gram(a: &Tangents, b: &Tangents, l: usize, gram: &mut Mat<f64>, par: Par) {
+    matmul(
+        gram.as_mut(),
+        Accum::Replace,
+        a.inputs[l].as_ref(),
+        b.inputs[l].transpose(),
+        1.0,
+        par,
+    );
+}
+
+/// `kernels[c] ← Θ_c(A, B)` for every output c, with `gram` and
+/// `delta_gram` as scratch (all `a.len × b.len`): the output layer's
+/// activation Gram (`δ_{L,c} = e_c`, the same for every output) first,
+/// then each hidden layer's `Gram ⊙ ⟨δ_{l,c}, δ'_{l,c}⟩`.
+pub(crate) fn kernel_blocks(
+    a: &Tangents,
+    b: &Tangents,
+    kernels: &mut [Mat<f64>],
+    gram: &mut Mat<f64>,
+    delta_gram: &mut Mat<f64>,
+    par: Par,
+) {
+    let hidden = a.deltas.len();
+    activation_gram(a, b, hidden, gram, par);
+    for k in kernels.iter_mut() {
+        k.as_mut().copy_from(gram.as_ref());
+    }
+    for l in 0..hidden {
+        activation_gram(a, b, l, gram, par);
+        for (c, k) in kernels.iter_mut().enumerate() {
+            matmul(
+                delta_gram.as_mut(),
+                Accum::Replace,
+                a.deltas[l].subrows(c * a.len, a.len),
+                b.deltas[l].subrows(c * b.len, b.len).transpose(),
+                1.0,
+                par,
+            );
+            add_hadamard(k, gram, delta_gram, 0, 0);
+        }
+    }
 }
 
 /// `Θ_c(X_1, X_2)` for every output c: element c is the n_1 × n_2 matrix
@@ -59,9 +122,10 @@ pub fn per_output_ntk_between(
     x1: MatRef<'_, f64>,
     x2: MatRef<'_, f64>,
 ) -> Result<Vec<Mat<f64>>, NtkError> {
-    let t1 = tangents(arch, params, x1)?;
-    let t2 = tangents(arch, params, x2)?;
-    Ok(per_output(arch, &t1, &t2))
+    let par = get_global_parallelism();
+    let t1 = tangents(arch, params, x1, (0, x1.nrows()), par)?;
+    let t2 = tangents(arch, params, x2, (0, x2.nrows()), par)?;
+    Ok(per_output(arch, &t1, &t2, par))
 }
 
 /// `Θ_c(X, X)` for every output c (n × n each, symmetric PSD).
@@ -70,65 +134,22 @@ pub fn per_output_ntk(
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
 ) -> Result<Vec<Mat<f64>>, NtkError> {
-    let t = tangents(arch, params, x)?;
-    Ok(per_output(arch, &t, &t))
+    let par = get_global_parallelism();
+    let t = tangents(arch, params, x, (0, x.nrows()), par)?;
+    Ok(per_output(arch, &t, &t, par))
 }
 
-fn per_output(arch: &Architecture, t1: &Tangents, t2: &Tangents) -> Vec<Mat<f64>> {
-    let (n1, n2) = (t1.samples, t2.samples);
-    let depth = arch.depth();
-    let outputs = arch.widths[depth];
-    let par = get_global_parallelism();
-    // Last layer: δ_L = e_c, so ⟨δ_L, δ'_L⟩ = 1 and every K_c starts as the
-    // Gram of the last hidden activations (plus 1 with biases).
+fn per_output(arch: &Architecture, t1: &Tangents, t2: &Tangents, par: Par) -> Vec<Mat<f64>> {
+    let (n1, n2) = (t1.len, t2.len);
+    let mut kernels = vec![Mat::<f64>::zeros(n1, n2); arch.widths[arch.depth()]];
     let mut gram = Mat::<f64>::zeros(n1, n2);
-    activation_gram(arch, t1, t2, depth - 1, &mut gram);
-    let mut kernels = vec![gram.clone(); outputs];
     let mut delta_gram = Mat::<f64>::zeros(n1, n2);
-    for l in 0..depth - 1 {
-        activation_gram(arch, t1, t2, l, &mut gram);
-        for (c, kernel) in kernels.iter_mut().enumerate() {
-            matmul(
-                delta_gram.as_mut(),
-                Accum::Replace,
-                t1.deltas[l].subrows(c * n1, n1),
-                t2.deltas[l].subrows(c * n2, n2).transpose(),
-                1.0,
-                par,
-            );
-            add_hadamard(kernel, &gram, &delta_gram, 0, 0);
-        }
-    }
+    kernel_blocks(t1, t2, &mut kernels, &mut gram, &mut delta_gram, par);
     kernels
 }
 
-/// `⟨a_{l−1}(x_i), a_{l−1}(x'_j)⟩` (+ 1 with biases) into `gram` (index l = layer − 1).
-fn activation_gram(
-    arch: &Architecture,
-    t1: &Tangents,
-    t2: &Tangents,
-    l: usize,
-    gram: &mut Mat<f64>,
-) {
-    matmul(
-        gram.as_mut(),
-        Accum::Replace,
-        t1.inputs[l].as_ref(),
-        t2.inputs[l].transpose(),
-        1.0,
-        get_global_parallelism(),
-    );
-    if arch.bias {
-        for j in 0..gram.ncols() {
-            for v in gram.col_as_slice_mut(j) {
-                *v += 1.0;
-            }
-        }
-    }
-}
-
 /// `K[r0 + i, c0 + j] += A_ij B_ij`, column by column.
-pub(crate) fn add_hadamard(k: &mut Mat<f64>, a: &Mat<f64>, b: &Mat<f64>, r0: usize, c0: usize) {
+fn add_hadamard(k: &mut Mat<f64>, a: &Mat<f64>, b: &Mat<f64>, r0: usize, c0: usize) {
     let rows = a.nrows();
     for j in 0..a.ncols() {
         let dst = &mut k.col_as_slice_mut(c0 + j)[r0..r0 + rows];
@@ -139,21 +160,23 @@ pub(crate) fn add_hadamard(k: &mut Mat<f64>, a: &Mat<f64>, b: &Mat<f64>, r0: usi
 }
 
 /// The full empirical NTK `Θ_{cc'}(x_i, x_j)` as a (C·n) × (C·n) matrix,
-/// row and column `c·n + i` (closed form, module docs).
+/// row and column `c·n + i` (closed form, module docs): the hidden layers'
+/// cross-output Grams, then the output layer, whose `⟨e_c, e_c'⟩` puts its
+/// activation Gram on the diagonal blocks only.
 pub fn full_ntk(
     arch: &Architecture,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
 ) -> Result<Mat<f64>, NtkError> {
-    let t = tangents(arch, params, x)?;
-    let n = t.samples;
-    let outputs = arch.widths[arch.depth()];
     let par = get_global_parallelism();
+    let n = x.nrows();
+    let t = tangents(arch, params, x, (0, n), par)?;
+    let outputs = arch.widths[arch.depth()];
     let mut kernel = Mat::<f64>::zeros(outputs * n, outputs * n);
     let mut gram = Mat::<f64>::zeros(n, n);
     let mut delta_gram = Mat::<f64>::zeros(n, n);
-    for l in 0..arch.depth() {
-        activation_gram(arch, &t, &t, l, &mut gram);
+    for l in 0..t.deltas.len() {
+        activation_gram(&t, &t, l, &mut gram, par);
         for c in 0..outputs {
             for c2 in 0..outputs {
                 matmul(
@@ -167,6 +190,11 @@ pub fn full_ntk(
                 add_hadamard(&mut kernel, &gram, &delta_gram, c * n, c2 * n);
             }
         }
+    }
+    activation_gram(&t, &t, t.deltas.len(), &mut gram, par);
+    for c in 0..outputs {
+        let mut block = kernel.submatrix_mut(c * n, c * n, n, n);
+        block += &gram;
     }
     Ok(kernel)
 }

@@ -56,11 +56,11 @@ use std::sync::Mutex;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use metrics::{MetricError, Undefined};
-use mlp::{Architecture, MlpError, forward_and_gradients};
+use mlp::{Architecture, MlpError};
 use rayon::prelude::*;
 
 use crate::NtkError;
-use crate::kernel::add_hadamard;
+use crate::kernel::{Tangents, kernel_blocks, tangents};
 
 /// Samples per tile by default: a T × T kernel block is 512 KiB, so the
 /// Grams and the Hadamard accumulation between them stay in a core's L2
@@ -293,42 +293,6 @@ impl KernelStatistics {
     }
 }
 
-/// The tangents of one tile: `ã_{l−1}` (len × (d_{l−1} + bias)) for
-/// l = 1..L and the stacked `δ_{l,c}` (C·len × d_l, row `c·len + i`) for
-/// l = 1..L−1.
-struct TileTangents {
-    start: usize,
-    len: usize,
-    inputs: Vec<Mat<f64>>,
-    deltas: Vec<Mat<f64>>,
-}
-
-fn tile_tangents(
-    arch: &Architecture,
-    params: &[Mat<f64>],
-    x: MatRef<'_, f64>,
-    (start, len): (usize, usize),
-) -> Result<TileTangents, NtkError> {
-    let rows = x.subrows(start, len);
-    let (fwd, mut deltas) = forward_and_gradients(arch, params, rows, Par::Seq)?;
-    deltas.pop();
-    let augment = |a: MatRef<'_, f64>| {
-        let d = a.ncols();
-        Mat::from_fn(len, d + usize::from(arch.bias), |i, j| {
-            if j < d { a[(i, j)] } else { 1.0 }
-        })
-    };
-    let mut inputs = Vec::with_capacity(arch.depth());
-    inputs.push(augment(rows));
-    inputs.extend(fwd.post.iter().map(|a| augment(a.as_ref())));
-    Ok(TileTangents {
-        start,
-        len,
-        inputs,
-        deltas,
-    })
-}
-
 /// The tiles `(start, len)` of n samples.
 fn tiles(n: usize, tile: usize) -> Vec<(usize, usize)> {
     (0..n).step_by(tile).map(|s| (s, tile.min(n - s))).collect()
@@ -340,10 +304,10 @@ fn panel_tangents(
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
     panel: &[(usize, usize)],
-) -> Result<Vec<TileTangents>, NtkError> {
+) -> Result<Vec<Tangents>, NtkError> {
     panel
         .par_iter()
-        .map(|&t| tile_tangents(arch, params, x, t))
+        .map(|&t| tangents(arch, params, x, t, Par::Seq))
         .collect()
 }
 
@@ -378,7 +342,7 @@ fn row_sums(
     let group = rayon::current_num_threads().max(1);
     // Factors M_{l,c} = Σ_j ã_{l−1,j} δ_{l,c,j}ᵀ (index l·C + c, l < L − 1)
     // and, last, Σ_j ã_{L−1,j} for the output layer (δ_{L,c} = e_c).
-    let factors_of = |t: &TileTangents| -> Vec<Mat<f64>> {
+    let factors_of = |t: &Tangents| -> Vec<Mat<f64>> {
         let mut out = Vec::with_capacity((depth - 1) * outputs + 1);
         for l in 0..depth - 1 {
             for c in 0..outputs {
@@ -405,7 +369,7 @@ fn row_sums(
     for chunk in tiles.chunks(group) {
         let parts: Vec<Result<Vec<Mat<f64>>, NtkError>> = chunk
             .par_iter()
-            .map(|&t| Ok(factors_of(&tile_tangents(arch, params, x, t)?)))
+            .map(|&t| Ok(factors_of(&tangents(arch, params, x, t, Par::Seq)?)))
             .collect();
         for part in parts {
             let part = part?;
@@ -426,7 +390,7 @@ fn row_sums(
         let parts: Vec<Result<Mat<f64>, NtkError>> = chunk
             .par_iter()
             .map(|&t| {
-                let t = tile_tangents(arch, params, x, t)?;
+                let t = tangents(arch, params, x, t, Par::Seq)?;
                 let mut r = Mat::<f64>::zeros(t.len, outputs);
                 let last = &t.inputs[depth - 1];
                 let shared = last * &factors[(depth - 1) * outputs];
@@ -526,7 +490,6 @@ impl Layout {
 
 /// What every tile pair reads besides its tangents.
 struct Shared<'a> {
-    arch: &'a Architecture,
     layout: Layout,
     /// `[Y, HY]` (n × 2m).
     targets: MatRef<'a, f64>,
@@ -538,13 +501,7 @@ struct Shared<'a> {
 
 /// The sums of one tile pair (rows `a`, columns `b`), weighted by 2 when
 /// the tiles differ (the mirrored block is not formed).
-fn tile_pair_sums(
-    s: &Shared<'_>,
-    a: &TileTangents,
-    b: &TileTangents,
-    scratch: &mut Scratch,
-) -> Vec<f64> {
-    let depth = s.arch.depth();
+fn tile_pair_sums(s: &Shared<'_>, a: &Tangents, b: &Tangents, scratch: &mut Scratch) -> Vec<f64> {
     let outputs = s.layout.outputs;
     let (na, nb) = (a.len, b.len);
     scratch.fit(na, nb, s.layout.targets);
@@ -554,41 +511,12 @@ fn tile_pair_sums(
         delta_gram,
         product,
     } = scratch;
-    // Output layer first (δ_{L,c} = e_c: the same Gram for every output),
-    // then the hidden layers, as the dense closed form.
-    let gram_of = |gram: &mut Mat<f64>, l: usize| {
-        matmul(
-            gram.as_mut(),
-            Accum::Replace,
-            a.inputs[l].as_ref(),
-            b.inputs[l].transpose(),
-            1.0,
-            Par::Seq,
-        );
-    };
-    gram_of(gram, depth - 1);
-    for k in kernels.iter_mut() {
-        k.as_mut().copy_from(gram.as_ref());
-    }
-    for l in 0..depth - 1 {
-        gram_of(gram, l);
-        for (c, k) in kernels.iter_mut().enumerate() {
-            matmul(
-                delta_gram.as_mut(),
-                Accum::Replace,
-                a.deltas[l].subrows(c * na, na),
-                b.deltas[l].subrows(c * nb, nb).transpose(),
-                1.0,
-                Par::Seq,
-            );
-            add_hadamard(k, gram, delta_gram, 0, 0);
-        }
-    }
+    kernel_blocks(a, b, kernels, gram, delta_gram, Par::Seq);
 
     let layout = s.layout;
     let mut sums = vec![0.0; layout.len()];
     for (c, k) in kernels.iter().enumerate() {
-        let mean = |t: &TileTangents| {
+        let mean = |t: &Tangents| {
             &s.means.col(c).try_as_col_major().expect("owned").as_slice()[t.start..t.start + t.len]
         };
         let (mu_a, mu_b) = (mean(a), mean(b));
@@ -715,7 +643,6 @@ pub fn kernel_statistics(
         targets: 2 * m,
     };
     let shared = Shared {
-        arch,
         layout,
         targets: targets.as_ref(),
         means: means.as_ref(),
