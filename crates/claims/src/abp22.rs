@@ -307,17 +307,9 @@ fn linear_arch(widths: &[usize]) -> Architecture {
 /// `A(K(θ), y)` of the empirical NTK on the training inputs, from the tiled
 /// kernel statistics (no n × n kernel).
 fn ntk_alignment(widths: &[usize], params: &[Mat<f64>], d: &TaskData) -> Result<f64, String> {
-    ntk::kernel_statistics(
-        &linear_arch(widths),
-        params,
-        d.x.as_ref(),
-        d.y.as_ref(),
-        ntk::Blocking::default(),
-        &mut |_, _| {},
-    )
-    .map_err(|e| e.to_string())?
-    .alignment(0, 0)
-    .map_err(|e| e.to_string())
+    ntk::KernelStatistics::compute(&linear_arch(widths), params, d.x.as_ref(), d.y.as_ref())
+        .and_then(|s| Ok(s.alignment(0, 0)?))
+        .map_err(|e| e.to_string())
 }
 
 fn run(options: &RunOptions) -> Vec<ClaimResult> {

@@ -287,27 +287,6 @@ fn kernels(
         .collect())
 }
 
-/// `A(K, y)` of a scalar-output network's NTK on its training set, from the
-/// tiled statistics (no n × n kernel).
-fn scalar_alignment(
-    arch: &Architecture,
-    params: &[Mat<f64>],
-    x: &Mat<f64>,
-    y: &Mat<f64>,
-) -> Result<f64, String> {
-    ntk::kernel_statistics(
-        arch,
-        params,
-        x.as_ref(),
-        y.as_ref(),
-        ntk::Blocking::default(),
-        &mut |_, _| {},
-    )
-    .map_err(|e| e.to_string())?
-    .alignment(0, 0)
-    .map_err(|e| e.to_string())
-}
-
 fn eigenvalues(k: &Mat<f64>) -> Result<Vec<f64>, String> {
     k.self_adjoint_eigenvalues(Side::Lower)
         .map_err(|e| format!("eigenvalues: {e:?}"))
@@ -701,7 +680,11 @@ fn depth_run(
     let alignment: Vec<f64> = trace
         .params
         .iter()
-        .map(|params| scalar_alignment(&net.arch, params, &x, &y))
+        .map(|params| {
+            ntk::KernelStatistics::compute(&net.arch, params, x.as_ref(), y.as_ref())
+                .and_then(|s| Ok(s.alignment(0, 0)?))
+                .map_err(|e| e.to_string())
+        })
         .collect::<Result<_, _>>()?;
     let (initial, last) = (alignment[0], alignment[alignment.len() - 1]);
     let l0 = trace.losses[0];
@@ -889,15 +872,8 @@ fn spec_run(
     // Kernel statistics over tiles of samples: no n × n kernel is formed,
     // so a fixture may grow n beyond what dense kernels fit.
     let statistics = |params: &[Mat<f64>]| {
-        ntk::kernel_statistics(
-            &net.arch,
-            params,
-            x.as_ref(),
-            y.as_ref(),
-            ntk::Blocking::default(),
-            &mut |_, _| {},
-        )
-        .map_err(|e| e.to_string())
+        ntk::KernelStatistics::compute(&net.arch, params, x.as_ref(), y.as_ref())
+            .map_err(|e| e.to_string())
     };
     let s0 = statistics(&trace.params[0])?
         .specialisation_matrix()

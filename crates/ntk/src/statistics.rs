@@ -228,6 +228,17 @@ fn constant(which: &'static str) -> Undefined {
 }
 
 impl KernelStatistics {
+    /// [`kernel_statistics`] with the default [`Blocking`] and no progress
+    /// report (kernels whose size a fixture fixes).
+    pub fn compute(
+        arch: &Architecture,
+        params: &[Mat<f64>],
+        x: MatRef<'_, f64>,
+        y: MatRef<'_, f64>,
+    ) -> Result<Self, NtkError> {
+        kernel_statistics(arch, params, x, y, Blocking::default(), &mut |_, _| {})
+    }
+
     /// C.
     pub fn outputs(&self) -> usize {
         self.inner.nrows()
@@ -393,7 +404,15 @@ fn row_sums(
                 let t = tangents(arch, params, x, t, Par::Seq)?;
                 let mut r = Mat::<f64>::zeros(t.len, outputs);
                 let last = &t.inputs[depth - 1];
-                let shared = last * &factors[(depth - 1) * outputs];
+                let mut shared = Mat::<f64>::zeros(t.len, 1);
+                matmul(
+                    shared.as_mut(),
+                    Accum::Replace,
+                    last.as_ref(),
+                    factors[(depth - 1) * outputs].as_ref(),
+                    1.0,
+                    Par::Seq,
+                );
                 for c in 0..outputs {
                     for i in 0..t.len {
                         r[(i, c)] = shared[(i, 0)];
@@ -610,14 +629,7 @@ pub fn kernel_statistics(
     let outputs = arch.widths[depth];
     let m = y.ncols();
     // [Y, HY] and their squared norms.
-    let targets = Mat::from_fn(
-        n,
-        2 * m,
-        |i, t| {
-            if t < m { y[(i, t)] } else { y[(i, t - m)] }
-        },
-    );
-    let mut targets = targets;
+    let mut targets = Mat::from_fn(n, 2 * m, |i, t| y[(i, t % m)]);
     for t in m..2 * m {
         let col = targets.col_as_slice_mut(t);
         let mean = col.iter().sum::<f64>() / n as f64;
