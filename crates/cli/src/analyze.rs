@@ -27,7 +27,7 @@ use mlp::Activation;
 use serde_json::json;
 
 use crate::render::{Precision, number};
-use crate::{CliError, progress};
+use crate::{CliError, create_dir, progress, write_file};
 
 /// Options of `analyze`.
 #[derive(Debug, Clone, clap::Args)]
@@ -80,7 +80,7 @@ const FALLBACK_BUDGET: u64 = 4_000_000_000;
 fn memory_budget(arg: Option<f64>) -> Result<u64, CliError> {
     match arg {
         Some(gb) if gb.is_finite() && gb > 0.0 => Ok((gb * 1e9) as u64),
-        Some(gb) => Err(bad_input(format!(
+        Some(gb) => Err(CliError::usage(format!(
             "--memory: {gb} is not a positive number of GB"
         ))),
         None => Ok(available_memory().map_or(FALLBACK_BUDGET, |b| b / 2)),
@@ -102,11 +102,6 @@ fn dense_ntk_bytes(widths: &[usize], samples: usize) -> u64 {
     let (n, outputs) = (samples as u64, *widths.last().unwrap_or(&1) as u64);
     let hidden: u64 = widths[1..].iter().map(|&w| w as u64).sum();
     8 * (outputs * n * n + n * (2 * hidden + outputs * hidden))
-}
-
-/// Bad input: exit status 2.
-fn bad_input(message: String) -> CliError {
-    CliError::usage(message)
 }
 
 /// A file that cannot be read or does not fit the network: bad input.
@@ -132,7 +127,7 @@ fn parse_alpha(s: &str) -> Result<AlphaArg, CliError> {
     }
     match s.parse::<f64>() {
         Ok(a) if a.is_finite() && a >= 0.0 => Ok(AlphaArg::Given(a)),
-        _ => Err(bad_input(format!(
+        _ => Err(CliError::usage(format!(
             "--alpha: `{s}` is neither `fit` nor a finite exponent ≥ 0"
         ))),
     }
@@ -142,9 +137,9 @@ fn parse_alpha(s: &str) -> Result<AlphaArg, CliError> {
 /// the matrices). Returns the markdown printed.
 pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
     let activation = Activation::from_str(&args.activation)
-        .map_err(|e| bad_input(format!("--activation: {e}")))?;
+        .map_err(|e| CliError::usage(format!("--activation: {e}")))?;
     let kind = Similarity::from_str(&args.similarity)
-        .map_err(|e| bad_input(format!("--similarity: {e}")))?;
+        .map_err(|e| CliError::usage(format!("--similarity: {e}")))?;
     let alpha = parse_alpha(&args.alpha)?;
     // One analysis at a time: let faer's products use every core (the
     // PTK/AGOP blocks are summed in a fixed order whatever the threads).
@@ -180,7 +175,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
     if args.save_ntk.is_some() {
         let needed = dense_ntk_bytes(&arch.widths, x.nrows());
         if needed > budget {
-            return Err(bad_input(format!(
+            return Err(CliError::usage(format!(
                 "--save-ntk: the {} per-output kernels at n = {} need {} of memory, more than the budget of {} (--memory)",
                 arch.widths[arch.depth()],
                 x.nrows(),
@@ -216,8 +211,10 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
         },
     )
     .map_err(|e: AnalysisError| match e {
-        AnalysisError::Ntk(e @ ntk::NtkError::Memory { .. }) => bad_input(format!("--memory: {e}")),
-        e => bad_input(format!("{}: {e}", net.file)),
+        AnalysisError::Ntk(e @ ntk::NtkError::Memory { .. }) => {
+            CliError::usage(format!("--memory: {e}"))
+        }
+        e => CliError::usage(format!("{}: {e}", net.file)),
     })?;
     bar.finish_and_clear();
 
@@ -230,7 +227,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
         Path::new("target/analyze").join(format!("{stem}.json"))
     });
     let json = json_report(args, &net, activation, &result);
-    write_text(
+    write_file(
         &out,
         &serde_json::to_string_pretty(&json).expect("analysis serialises"),
     )?;
@@ -239,7 +236,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
     }
     if let Some(dir) = &args.save_ntk {
         let kernels = ntk::per_output_ntk(&arch, &params, x.as_ref())
-            .map_err(|e| bad_input(format!("{}: {e}", net.file)))?;
+            .map_err(|e| CliError::usage(format!("{}: {e}", net.file)))?;
         create_dir(dir)?;
         for (c, k) in kernels.iter().enumerate() {
             checkpoint::write_npy(&dir.join(format!("ntk{}.npy", c + 1)), k.as_ref())
@@ -247,18 +244,6 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
         }
     }
     Ok(markdown)
-}
-
-fn write_text(path: &Path, text: &str) -> Result<(), CliError> {
-    let fail = |e: std::io::Error| CliError::failure(format!("{}: {e}", path.display()));
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(fail)?;
-    }
-    std::fs::write(path, text).map_err(fail)
-}
-
-fn create_dir(dir: &Path) -> Result<(), CliError> {
-    std::fs::create_dir_all(dir).map_err(|e| CliError::failure(format!("{}: {e}", dir.display())))
 }
 
 /// `layer{l}_nfm.npy`, `layer{l}_agop.npy` (chain rule) and

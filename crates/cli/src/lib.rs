@@ -12,7 +12,7 @@
 #![warn(missing_docs)]
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use claims::Mode;
@@ -148,6 +148,11 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(self.code)
     }
+
+    /// An I/O failure on `path`: exit status 1, the path and the error.
+    fn io(path: &Path, e: std::io::Error) -> Self {
+        Self::failure(format!("{}: {e}", path.display()))
+    }
 }
 
 /// The clap command of [`Cli`], with `bin_name` in its usage lines (e.g.
@@ -201,4 +206,18 @@ where
             e.exit_code()
         }
     }
+}
+
+/// Create `dir` and its parents, or an exit-status-1 failure naming it.
+pub(crate) fn create_dir(dir: &Path) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir).map_err(|e| CliError::io(dir, e))
+}
+
+/// Write a text file (creating its directory), or an exit-status-1 failure
+/// naming it.
+pub(crate) fn write_file(path: &Path, contents: &str) -> Result<(), CliError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_dir(dir)?;
+    }
+    std::fs::write(path, contents).map_err(|e| CliError::io(path, e))
 }

@@ -1,22 +1,13 @@
 //! `report`: run every claim (or those of `--only`), print the tables,
 //! write `report.md` with its figures and `report.json`.
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use claims::{ClaimResult, RunHooks, RunOptions};
 
 use crate::render::{self, Provenance};
-use crate::{CliError, Format, ReportArgs, figures, progress};
-
-fn io(path: &Path, e: std::io::Error) -> CliError {
-    CliError::failure(format!("{}: {e}", path.display()))
-}
-
-fn write(path: &Path, contents: &str) -> Result<(), CliError> {
-    std::fs::write(path, contents).map_err(|e| io(path, e))
-}
+use crate::{CliError, Format, ReportArgs, create_dir, figures, progress, write_file};
 
 /// `git rev-parse HEAD` and whether tracked files differ from it; `None`
 /// outside a git checkout or without git.
@@ -101,12 +92,12 @@ pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
         print!("{markdown}");
     }
     let out = &args.out;
-    std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+    create_dir(out)?;
     let mut written = Vec::new();
     if args.format != Format::Json {
-        write(&out.join("report.md"), &markdown)?;
+        write_file(&out.join("report.md"), &markdown)?;
         for f in &figures {
-            write(&out.join(&f.file), &f.svg)?;
+            write_file(&out.join(&f.file), &f.svg)?;
         }
         written.push("report.md".to_owned());
         if !figures.is_empty() {
@@ -120,7 +111,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
     if args.format != Format::Md {
         let json = serde_json::to_string_pretty(&render::json_document(&runs, &provenance))
             .expect("claims serialise");
-        write(&out.join("report.json"), &json)?;
+        write_file(&out.join("report.json"), &json)?;
         written.push("report.json".to_owned());
     }
     let t = render::tally(&results);

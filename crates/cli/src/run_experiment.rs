@@ -6,12 +6,7 @@ use std::process::ExitCode;
 
 use rayon::prelude::*;
 
-use crate::{CliError, progress};
-
-fn write(path: &Path, contents: &str) -> Result<(), CliError> {
-    std::fs::write(path, contents)
-        .map_err(|e| CliError::failure(format!("{}: {e}", path.display())))
-}
+use crate::{CliError, create_dir, progress, write_file};
 
 /// Run the command: exit status 2 for a config that cannot be read or is
 /// invalid, 1 for a run that fails or output that cannot be written.
@@ -40,13 +35,12 @@ pub(crate) fn run(file: &Path, out: &Path, quiet: bool) -> Result<ExitCode, CliE
         .par_iter()
         .map(experiment::measure)
         .collect();
-    std::fs::create_dir_all(out)
-        .map_err(|e| CliError::failure(format!("{}: {e}", out.display())))?;
+    create_dir(out)?;
     let csv_path = out.join(format!("{}.csv", exp.name));
     let json_path = out.join(format!("{}.json", exp.name));
-    write(&csv_path, &crate::trajectory::csv(&rows))?;
+    write_file(&csv_path, &crate::trajectory::csv(&rows))?;
     let json = crate::trajectory::json(&exp.name, &exp.widths, &rows);
-    write(
+    write_file(
         &json_path,
         &serde_json::to_string_pretty(&json).expect("trajectory serialises"),
     )?;
