@@ -64,11 +64,16 @@ const KEYS: &[&str] = &[
 ];
 
 /// The ABP22 family.
-pub const FAMILY: Family = Family {
-    paper: "ABP22",
-    keys: KEYS,
-    run,
-};
+pub const FAMILY: Family = Family::new(
+    "ABP22",
+    KEYS,
+    "abp22.toml",
+    FIXTURE,
+    &crate::study::WholeFamily {
+        run,
+        cost: [1.0, 1.0],
+    },
+);
 
 /// `fixtures/claims/abp22.toml`.
 #[derive(Debug, Clone, Deserialize)]

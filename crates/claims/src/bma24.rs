@@ -46,11 +46,16 @@ const KEYS: &[&str] = &[
 ];
 
 /// The BMA24 family.
-pub const FAMILY: Family = Family {
-    paper: "BMA24",
-    keys: KEYS,
-    run,
-};
+pub const FAMILY: Family = Family::new(
+    "BMA24",
+    KEYS,
+    "bma24.toml",
+    FIXTURE,
+    &crate::study::WholeFamily {
+        run,
+        cost: [1.0, 1.0],
+    },
+);
 
 /// `fixtures/claims/bma24.toml`.
 #[derive(Debug, Clone, Deserialize)]

@@ -11,12 +11,19 @@
 pub mod abp22;
 pub mod bma24;
 pub mod claim;
+mod runner;
 pub mod sb21;
+pub mod study;
 pub mod tmc25;
 
 pub use claim::{ClaimResult, Comparison, Verdict};
+pub use runner::{
+    FamilyHook, FamilyRun, PlanError, PlanHook, RunHooks, UnitHook, plan_units, run_claims,
+    run_families, run_family_set,
+};
+pub use study::{Planned, Study, Unit};
 
-use rayon::prelude::*;
+use study::ErasedStudy;
 
 /// Problem sizes: `Quick` for tests and CI, `Full` for the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -57,17 +64,38 @@ impl RunOptions {
     }
 }
 
-/// A family of claims sharing experiments (e.g. all of TMC25 Theorem A).
+/// A family of claims sharing experiments (e.g. all of TMC25 Theorem A):
+/// its fixture and the [`Study`] that plans, runs and concludes its units.
 pub struct Family {
     /// Paper key.
     pub paper: &'static str,
     /// Claim keys the family produces (e.g. `A.identity`).
     pub keys: &'static [&'static str],
-    /// Runs the family's experiments and returns its claims.
-    pub run: fn(&RunOptions) -> Vec<ClaimResult>,
+    /// The fixture's file name (under `fixtures/claims/`), for messages.
+    pub fixture_file: &'static str,
+    fixture: &'static str,
+    study: &'static dyn ErasedStudy,
 }
 
 impl Family {
+    /// The family of `study`, configured by the TOML text `fixture` (read
+    /// from `fixture_file`).
+    pub const fn new<S: Study>(
+        paper: &'static str,
+        keys: &'static [&'static str],
+        fixture_file: &'static str,
+        fixture: &'static str,
+        study: &'static S,
+    ) -> Self {
+        Family {
+            paper,
+            keys,
+            fixture_file,
+            fixture,
+            study,
+        }
+    }
+
     /// True when some claim of the family can have an id starting with
     /// `prefix` (ids are `PAPER.KEY[params]`).
     pub fn may_match(&self, prefix: &str) -> bool {
@@ -176,102 +204,6 @@ pub fn families() -> Vec<Family> {
         abp22::FAMILY,
         sb21::FAMILY,
     ]
-}
-
-/// Run every claim whose id starts with `only` (all when `None`).
-///
-/// Independent experiments run in parallel with rayon; each is
-/// single-threaded (faer's global parallelism is set to sequential here), so
-/// the results are bitwise identical whatever the number of threads.
-pub fn run_claims(options: &RunOptions, only: Option<&str>) -> Vec<ClaimResult> {
-    run_families(options, only, &RunHooks::default())
-        .into_iter()
-        .flat_map(|f| f.claims)
-        .collect()
-}
-
-/// The claims of one family run and the wall time of that run (the unit of
-/// work that produced them; families run concurrently, so their times
-/// overlap and do not add up to the total).
-#[derive(Debug, Clone)]
-pub struct FamilyRun {
-    /// [`Family::label`].
-    pub label: String,
-    /// Its claims that match the `only` prefix, in report order.
-    pub claims: Vec<ClaimResult>,
-    /// Wall time of the family's run, in seconds.
-    pub seconds: f64,
-}
-
-/// Called with the labels of the families about to run.
-pub type PlanHook<'a> = &'a (dyn Fn(&[String]) + Sync);
-/// Called with each family run as it finishes.
-pub type FamilyHook<'a> = &'a (dyn Fn(&FamilyRun) + Sync);
-
-/// Observers of [`run_families`]; the library prints nothing itself.
-#[derive(Default)]
-pub struct RunHooks<'a> {
-    /// Called once per selected family before any runs, with the labels.
-    pub on_plan: Option<PlanHook<'a>>,
-    /// Called from the worker thread as each family finishes.
-    pub on_family: Option<FamilyHook<'a>>,
-    /// When true, families not yet started are skipped once a finished
-    /// family has a failing claim (make-like: work under way completes).
-    pub stop_after_failure: bool,
-}
-
-/// Run the claim families that may match `only`, in parallel with rayon,
-/// and return, in report order, every family that ran (families skipped by
-/// [`RunHooks::stop_after_failure`] are absent).
-///
-/// As [`run_claims`]: faer runs sequentially inside each job, so the
-/// claims do not depend on the number of threads.
-pub fn run_families(options: &RunOptions, only: Option<&str>, hooks: &RunHooks) -> Vec<FamilyRun> {
-    run_family_set(families(), options, only, hooks)
-}
-
-/// [`run_families`] over a given list of families (the registry, or a
-/// test's own families to exercise the failure path).
-pub fn run_family_set(
-    families: Vec<Family>,
-    options: &RunOptions,
-    only: Option<&str>,
-    hooks: &RunHooks,
-) -> Vec<FamilyRun> {
-    faer::set_global_parallelism(faer::Par::Seq);
-    let families: Vec<Family> = families
-        .into_iter()
-        .filter(|f| only.is_none_or(|p| f.may_match(p)))
-        .collect();
-    if let Some(plan) = hooks.on_plan {
-        plan(&families.iter().map(Family::label).collect::<Vec<_>>());
-    }
-    let failed = std::sync::atomic::AtomicBool::new(false);
-    families
-        .par_iter()
-        .filter_map(|f| {
-            if hooks.stop_after_failure && failed.load(std::sync::atomic::Ordering::SeqCst) {
-                return None;
-            }
-            let start = std::time::Instant::now();
-            let claims: Vec<ClaimResult> = (f.run)(options)
-                .into_iter()
-                .filter(|c| only.is_none_or(|p| c.id.starts_with(p)))
-                .collect();
-            let run = FamilyRun {
-                label: f.label(),
-                claims,
-                seconds: start.elapsed().as_secs_f64(),
-            };
-            if run.claims.iter().any(|c| c.verdict == Verdict::Fail) {
-                failed.store(true, std::sync::atomic::Ordering::SeqCst);
-            }
-            if let Some(done) = hooks.on_family {
-                done(&run);
-            }
-            Some(run)
-        })
-        .collect()
 }
 
 /// Full citation of a paper key of SPEC.

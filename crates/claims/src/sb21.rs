@@ -83,11 +83,16 @@ pub const FIXTURE: &str = include_str!("../../../fixtures/claims/sb21.toml");
 const KEYS: &[&str] = &["phases", "depth", "specialisation"];
 
 /// The SB21 family.
-pub const FAMILY: Family = Family {
-    paper: "SB21",
-    keys: KEYS,
-    run,
-};
+pub const FAMILY: Family = Family::new(
+    "SB21",
+    KEYS,
+    "sb21.toml",
+    FIXTURE,
+    &crate::study::WholeFamily {
+        run,
+        cost: [1.0, 1.0],
+    },
+);
 
 /// `fixtures/claims/sb21.toml`.
 #[derive(Debug, Clone, Deserialize)]

@@ -98,6 +98,10 @@ pub struct ReportArgs {
     /// status is 1 on failure and everything that ran is written).
     #[arg(long)]
     pub keep_going: bool,
+    /// Print the units of work (id, family, estimated seconds on one core),
+    /// one per line, and run nothing.
+    #[arg(long)]
+    pub plan: bool,
 }
 
 impl ReportArgs {

@@ -302,10 +302,13 @@ pub struct Provenance {
     pub families: Vec<(String, usize, f64)>,
     /// Families not started because an earlier one failed.
     pub not_run: Vec<String>,
+    /// Per unit of work that ran, in plan order: id, estimated and measured
+    /// seconds.
+    pub units: Vec<(String, f64, f64)>,
 }
 
 /// What `wall_time_s` of a claim measures.
-pub const TIMING_NOTE: &str = "wall time of the claim family run that produced the claim (families run concurrently on the thread pool, so their times overlap and do not add up to the total)";
+pub const TIMING_NOTE: &str = "summed wall time of the units of work of the claim's family (units run concurrently on the thread pool, so these times add up to more than the total)";
 
 impl Provenance {
     fn seeds(&self) -> String {
@@ -368,6 +371,7 @@ impl Provenance {
             "timing": TIMING_NOTE,
             "families": self.families.iter().map(|(l, n, t)| json!({"family": l, "claims": n, "wall_time_s": t})).collect::<Vec<_>>(),
             "not_run": self.not_run,
+            "units": self.units.iter().map(|(id, est, t)| json!({"id": id, "estimated_s": est, "wall_time_s": t})).collect::<Vec<_>>(),
         })
     }
 }

@@ -27,6 +27,29 @@ fn git_commit() -> Option<(String, bool)> {
     Some((commit, dirty))
 }
 
+/// `report --plan`: one unit per line, `id<TAB>family<TAB>seconds`, and
+/// the total on stderr.
+fn plan(options: &RunOptions, only: Option<&str>) -> Result<ExitCode, CliError> {
+    let units = claims::plan_units(options, only).map_err(|e| CliError::usage(e.to_string()))?;
+    if units.is_empty() {
+        return Err(CliError::usage(format!(
+            "no claim id starts with `{}`",
+            only.unwrap_or("")
+        )));
+    }
+    let mut out = String::new();
+    for u in &units {
+        out.push_str(&format!("{}\t{}\t{:.2}\n", u.id, u.family, u.cost));
+    }
+    print!("{out}");
+    eprintln!(
+        "{} units, estimated {:.0} s on one core",
+        units.len(),
+        units.iter().map(|u| u.cost).sum::<f64>()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Run the command; exit status 1 when a claim fails.
 pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
     let start = Instant::now();
@@ -34,24 +57,35 @@ pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
         mode: args.mode(),
         seed: args.seed,
     };
-    let bar = progress::bar(0, "claim families", args.quiet);
+    if args.plan {
+        return plan(&options, args.only.as_deref());
+    }
+    let bar = progress::bar(0, "units of work", args.quiet);
     let planned = std::sync::Mutex::new(Vec::new());
-    let on_plan = |labels: &[String]| {
-        bar.set_length(labels.len() as u64);
+    let on_plan = |units: &[claims::Unit]| {
+        bar.set_length(units.len() as u64);
         if let Ok(mut p) = planned.lock() {
-            *p = labels.to_vec();
+            *p = units
+                .iter()
+                .map(|u| (u.id.clone(), u.family.clone()))
+                .collect();
         }
     };
-    let on_family = |run: &claims::FamilyRun| {
+    let unit_times = std::sync::Mutex::new(Vec::new());
+    let on_unit = |unit: &claims::Unit, seconds: f64| {
         bar.inc(1);
-        bar.set_message(format!("{} done ({:.1} s)", run.label, run.seconds));
+        bar.set_message(format!("{} done ({seconds:.1} s)", unit.id));
+        if let Ok(mut t) = unit_times.lock() {
+            t.push((unit.id.clone(), unit.cost, seconds));
+        }
     };
     let runs = claims::run_families(
         &options,
         args.only.as_deref(),
         &RunHooks {
             on_plan: Some(&on_plan),
-            on_family: Some(&on_family),
+            on_unit: Some(&on_unit),
+            on_family: None,
             stop_after_failure: !args.keep_going,
         },
     );
@@ -63,12 +97,15 @@ pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
             args.only.as_deref().unwrap_or("")
         )));
     }
-    let not_run: Vec<String> = planned
-        .into_inner()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|label| runs.iter().all(|r| &r.label != label))
-        .collect();
+    let planned = planned.into_inner().unwrap_or_default();
+    let mut unit_times = unit_times.into_inner().unwrap_or_default();
+    unit_times.sort_by_key(|u| planned.iter().position(|(id, _)| *id == u.0));
+    let mut not_run: Vec<String> = Vec::new();
+    for (_, family) in planned {
+        if runs.iter().all(|r| r.label != family) && !not_run.contains(&family) {
+            not_run.push(family);
+        }
+    }
     let (commit, dirty) = git_commit().map_or((None, false), |(c, d)| (Some(c), d));
     let figures =
         figures::figures(&results).map_err(|e| CliError::failure(format!("figure: {e}")))?;
@@ -85,6 +122,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
             .map(|r| (r.label.clone(), r.claims.len(), r.seconds))
             .collect(),
         not_run,
+        units: unit_times,
     };
     let markdown =
         render::markdown_document(&results, &provenance, &figures::markdown_section(&figures));

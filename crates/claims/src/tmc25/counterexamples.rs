@@ -29,11 +29,16 @@ pub const FIXTURE: &str = include_str!("../../../../fixtures/claims/tmc25_counte
 const KEYS: &[&str] = &["C.rescaling", "C.quadratic", "C.trained"];
 
 /// The counterexample family.
-pub const FAMILY: Family = Family {
-    paper: "TMC25",
-    keys: KEYS,
-    run,
-};
+pub const FAMILY: Family = Family::new(
+    "TMC25",
+    KEYS,
+    "tmc25_counterexamples.toml",
+    FIXTURE,
+    &crate::study::WholeFamily {
+        run,
+        cost: [1.0, 1.0],
+    },
+);
 
 /// `fixtures/claims/tmc25_counterexamples.toml`.
 #[derive(Debug, Clone, Deserialize)]

@@ -20,11 +20,18 @@ use experiment::{ConfigError, Experiment};
 use faer::Mat;
 
 /// A grid point of a claim family: depth L, hidden width, outputs C.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct GridPoint {
     pub depth: usize,
     pub width: usize,
     pub outputs: usize,
+}
+
+impl GridPoint {
+    /// `L=3,width=10,C=2`: the point's part of a unit id.
+    pub fn name(&self) -> String {
+        format!("L={},width={},C={}", self.depth, self.width, self.outputs)
+    }
 }
 
 /// A fixture template with the grid point's depth, hidden width, outputs and

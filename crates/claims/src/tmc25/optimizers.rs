@@ -39,11 +39,16 @@ use crate::{ClaimResult, Family, RunOptions};
 pub const FIXTURE: &str = include_str!("../../../../fixtures/claims/tmc25_optimizers.toml");
 
 /// The optimiser-study family.
-pub const FAMILY: Family = Family {
-    paper: "TMC25",
-    keys: &["B.optimizers"],
-    run,
-};
+pub const FAMILY: Family = Family::new(
+    "TMC25",
+    &["B.optimizers"],
+    "tmc25_optimizers.toml",
+    FIXTURE,
+    &crate::study::WholeFamily {
+        run,
+        cost: [1.0, 1.0],
+    },
+);
 
 /// Initialisations of the study.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -23,13 +23,13 @@ use experiment::{Experiment, ExperimentConfig, Prepared, Trajectory};
 use faer::Mat;
 use metrics::{AlphaEstimate, AlphaEstimator};
 use optim::{Objective, OptimizerParams};
-use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{GridPoint, frob_diff, imbalance_mats, instantiate};
 use crate::PerMode;
 use crate::claim::{Claim, Comparison};
+use crate::study::{Planned, Study};
 use crate::{ClaimResult, Family, RunOptions};
 
 /// The fixture that configures this family.
@@ -44,11 +44,11 @@ const KEYS: &[&str] = &[
 ];
 
 /// The Theorem A family.
-pub const FAMILY: Family = Family {
-    paper: "TMC25",
-    keys: KEYS,
-    run,
-};
+pub const FAMILY: Family = Family::new("TMC25", KEYS, "tmc25_theorem_a.toml", FIXTURE, &TheoremA);
+
+/// Theorem A's units: one per grid point (L, width, C), each measuring
+/// every claim at that point.
+struct TheoremA;
 
 /// `fixtures/claims/tmc25_theorem_a.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -109,30 +109,52 @@ const ONE_STEP_TOL: f64 = 1e-12;
 /// it up to an O(η) relative correction, a few per cent at η = 0.02.
 const RATIO_TOL: f64 = 0.4;
 
-fn run(options: &RunOptions) -> Vec<ClaimResult> {
-    let cfg = match config() {
-        Ok(c) => c,
-        Err(e) => return crate::fixture_failure("TMC25", KEYS, "tmc25_theorem_a.toml", &e),
-    };
-    let (depths, widths) = (cfg.depths.get(options.mode), cfg.widths.get(options.mode));
-    let mut grid = Vec::new();
-    for &depth in &depths {
-        for &width in &widths {
-            for &outputs in &cfg.outputs {
-                grid.push(GridPoint {
-                    depth,
-                    width,
-                    outputs,
-                });
+impl Study for TheoremA {
+    type Config = Config;
+    type Point = GridPoint;
+    type Measurement = Vec<ClaimResult>;
+
+    fn plan(&self, cfg: &Config, options: &RunOptions) -> Vec<Planned<GridPoint>> {
+        let (depths, widths) = (cfg.depths.get(options.mode), cfg.widths.get(options.mode));
+        let mut grid = Vec::new();
+        for &depth in &depths {
+            for &width in &widths {
+                for &outputs in &cfg.outputs {
+                    let point = GridPoint {
+                        depth,
+                        width,
+                        outputs,
+                    };
+                    grid.push(Planned {
+                        name: point.name(),
+                        cost: cost(&point),
+                        point,
+                    });
+                }
             }
         }
+        grid
     }
-    let mut out: Vec<ClaimResult> = grid
-        .par_iter()
-        .flat_map_iter(|&point| grid_point(&cfg, point, options.seed))
-        .collect();
-    out.sort_by_key(|c| KEYS.iter().position(|k| *k == c.key));
-    out
+
+    fn run(&self, cfg: &Config, options: &RunOptions, point: &GridPoint) -> Vec<ClaimResult> {
+        grid_point(cfg, *point, options.seed)
+    }
+
+    fn conclude(
+        &self,
+        _: &Config,
+        _: &RunOptions,
+        measured: Vec<(GridPoint, Vec<ClaimResult>)>,
+    ) -> Vec<ClaimResult> {
+        let mut out: Vec<ClaimResult> = measured.into_iter().flat_map(|(_, c)| c).collect();
+        out.sort_by_key(|c| KEYS.iter().position(|k| *k == c.key));
+        out
+    }
+}
+
+/// Estimated seconds of one grid point.
+fn cost(point: &GridPoint) -> f64 {
+    (point.depth * point.width * point.width) as f64 * 1e-4
 }
 
 fn grid_point(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<ClaimResult> {

@@ -51,11 +51,16 @@ const KEYS: &[&str] = &[
 ];
 
 /// The Theorem B family.
-pub const FAMILY: Family = Family {
-    paper: "TMC25",
-    keys: KEYS,
-    run,
-};
+pub const FAMILY: Family = Family::new(
+    "TMC25",
+    KEYS,
+    "tmc25_theorem_b.toml",
+    FIXTURE,
+    &crate::study::WholeFamily {
+        run,
+        cost: [1.0, 1.0],
+    },
+);
 
 /// `fixtures/claims/tmc25_theorem_b.toml`.
 #[derive(Debug, Clone, Deserialize)]

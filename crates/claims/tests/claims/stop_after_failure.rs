@@ -1,46 +1,58 @@
 //! The failure path of `run_family_set`: with `stop_after_failure`, no
-//! family starts after one has a failing claim (work under way completes);
-//! without it, every family runs. One rayon thread makes the order of the
-//! families deterministic.
+//! unit starts after a family has a failing claim (work under way
+//! completes); without it, every family runs. One rayon thread makes the
+//! order of the units deterministic.
 
 use claims::claim::{Claim, Comparison};
-use claims::{ClaimResult, Family, RunHooks, RunOptions, Verdict, run_family_set};
+use claims::{ClaimResult, Family, Planned, RunHooks, RunOptions, Study, Verdict, run_family_set};
 
-fn failing(_: &RunOptions) -> Vec<ClaimResult> {
-    // 1 vs 2 with tolerance 0.5: the comparison itself gives the verdict.
-    vec![Claim::new("TEST", "fails", "a claim that fails", "").check(
-        1.0,
-        2.0,
-        0.5,
-        Comparison::Absolute,
-        "test",
-    )]
+/// A family of one unit whose claim passes or fails by its comparison.
+struct OneClaim {
+    key: &'static str,
+    measured: f64,
 }
 
-fn passing(_: &RunOptions) -> Vec<ClaimResult> {
-    vec![
-        Claim::new("TEST", "passes", "a claim that passes", "").check(
+impl Study for OneClaim {
+    type Config = toml::Table;
+    type Point = ();
+    type Measurement = f64;
+
+    fn plan(&self, _: &toml::Table, _: &RunOptions) -> Vec<Planned<()>> {
+        vec![Planned {
+            name: "one".into(),
+            cost: 1.0,
+            point: (),
+        }]
+    }
+
+    fn run(&self, _: &toml::Table, _: &RunOptions, _: &()) -> f64 {
+        self.measured
+    }
+
+    fn conclude(&self, _: &toml::Table, _: &RunOptions, m: Vec<((), f64)>) -> Vec<ClaimResult> {
+        // Measured vs 1 with tolerance 0.5: the comparison gives the verdict.
+        vec![Claim::new("TEST", self.key, "a test claim", "").check(
             1.0,
-            1.0,
+            m[0].1,
             0.5,
             Comparison::Absolute,
             "test",
-        ),
-    ]
+        )]
+    }
 }
 
 fn set() -> Vec<Family> {
+    const FAILS: OneClaim = OneClaim {
+        key: "fails",
+        measured: 2.0,
+    };
+    const PASSES: OneClaim = OneClaim {
+        key: "passes",
+        measured: 1.0,
+    };
     vec![
-        Family {
-            paper: "TEST",
-            keys: &["fails"],
-            run: failing,
-        },
-        Family {
-            paper: "TEST",
-            keys: &["passes"],
-            run: passing,
-        },
+        Family::new("TEST", &["fails"], "none.toml", "", &FAILS),
+        Family::new("TEST", &["passes"], "none.toml", "", &PASSES),
     ]
 }
 

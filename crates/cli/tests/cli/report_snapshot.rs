@@ -101,6 +101,7 @@ fn quick_json_on(threads: usize) -> serde_json::Value {
             .map(|r| (r.label.clone(), r.claims.len(), r.seconds))
             .collect(),
         not_run: Vec::new(),
+        units: Vec::new(),
     };
     let mut json = cli::render::json_document(&runs, &provenance);
     strip(&mut json);

@@ -1,0 +1,249 @@
+//! Running the report's units of work: plan every selected family, run the
+//! units in parallel with rayon, conclude each family once its units are
+//! done.
+//!
+//! Each unit is a deterministic function of its point, and a family is
+//! concluded from its measurements in plan order, so the claims do not
+//! depend on the number of threads or on the order in which units finish.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::claim::Claim;
+use crate::study::{Planned, Unit};
+use crate::{ClaimResult, Family, RunOptions, Verdict, families};
+
+/// The claims of one family and the time its units took.
+#[derive(Debug, Clone)]
+pub struct FamilyRun {
+    /// [`Family::label`].
+    pub label: String,
+    /// Its claims that match the `only` prefix, in report order.
+    pub claims: Vec<ClaimResult>,
+    /// Wall time of the family's units and conclusion, summed, in seconds
+    /// (units run concurrently, so the times of families overlap).
+    pub seconds: f64,
+}
+
+/// Called once with every unit about to run, in plan order.
+pub type PlanHook<'a> = &'a (dyn Fn(&[Unit]) + Sync);
+/// Called from the worker thread as each unit finishes, with its seconds.
+pub type UnitHook<'a> = &'a (dyn Fn(&Unit, f64) + Sync);
+/// Called from the worker thread as each family is concluded.
+pub type FamilyHook<'a> = &'a (dyn Fn(&FamilyRun) + Sync);
+
+/// Observers of [`run_families`]; the library prints nothing itself.
+#[derive(Default)]
+pub struct RunHooks<'a> {
+    /// Called once before any unit runs.
+    pub on_plan: Option<PlanHook<'a>>,
+    /// Called as each unit finishes.
+    pub on_unit: Option<UnitHook<'a>>,
+    /// Called as each family is concluded.
+    pub on_family: Option<FamilyHook<'a>>,
+    /// When true, units not yet started are skipped once a concluded
+    /// family has a failing claim (make-like: work under way completes);
+    /// families with skipped units are not concluded.
+    pub stop_after_failure: bool,
+}
+
+/// A family whose fixture cannot be planned.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("fixture {file}: {message}")]
+pub struct PlanError {
+    /// The fixture's file name.
+    pub file: String,
+    /// What is wrong, on one line.
+    pub message: String,
+}
+
+impl Family {
+    /// The prefix of its units' ids: the label with `.` for spaces
+    /// (`TMC25.A`).
+    pub fn unit_prefix(&self) -> String {
+        self.label().replace(' ', ".")
+    }
+
+    fn units(&self, options: &RunOptions) -> Result<Vec<Unit>, PlanError> {
+        let planned = self
+            .study
+            .plan(self.fixture, options)
+            .map_err(|message| PlanError {
+                file: self.fixture_file.to_owned(),
+                message,
+            })?;
+        let (prefix, label) = (self.unit_prefix(), self.label());
+        Ok(planned
+            .into_iter()
+            .map(|Planned { name, cost, point }| Unit {
+                id: format!("{prefix}/{name}"),
+                family: label.clone(),
+                cost,
+                point,
+            })
+            .collect())
+    }
+
+    /// One failed claim per key, for a family that could not run.
+    fn failure(&self, why: &str) -> Vec<ClaimResult> {
+        self.keys
+            .iter()
+            .map(|k| Claim::new(self.paper, k, "the family's experiments", "").failed(None, why))
+            .collect()
+    }
+
+    fn conclude(
+        &self,
+        options: &RunOptions,
+        measured: Vec<(Value, Result<Value, String>)>,
+    ) -> Vec<ClaimResult> {
+        let measured: Result<Vec<(Value, Value)>, String> =
+            measured.into_iter().map(|(p, m)| Ok((p, m?))).collect();
+        match measured.and_then(|m| self.study.conclude(self.fixture, options, m)) {
+            Ok(claims) => claims,
+            Err(why) => self.failure(&why),
+        }
+    }
+}
+
+fn selected(families: Vec<Family>, only: Option<&str>) -> Vec<Family> {
+    families
+        .into_iter()
+        .filter(|f| only.is_none_or(|p| f.may_match(p)))
+        .collect()
+}
+
+/// The units of every family that may match `only`, in report order; the
+/// first fixture that cannot be planned is an error.
+pub fn plan_units(options: &RunOptions, only: Option<&str>) -> Result<Vec<Unit>, PlanError> {
+    let mut units = Vec::new();
+    for f in selected(families(), only) {
+        units.extend(f.units(options)?);
+    }
+    Ok(units)
+}
+
+/// Run every claim whose id starts with `only` (all when `None`).
+pub fn run_claims(options: &RunOptions, only: Option<&str>) -> Vec<ClaimResult> {
+    run_families(options, only, &RunHooks::default())
+        .into_iter()
+        .flat_map(|f| f.claims)
+        .collect()
+}
+
+/// Run the claim families that may match `only` and return, in report
+/// order, every family that was concluded.
+pub fn run_families(options: &RunOptions, only: Option<&str>, hooks: &RunHooks) -> Vec<FamilyRun> {
+    run_family_set(families(), options, only, hooks)
+}
+
+/// The measurements of one family as its units finish.
+struct Pending {
+    units: Vec<Unit>,
+    measured: Mutex<Vec<Option<(Result<Value, String>, f64)>>>,
+    remaining: AtomicUsize,
+}
+
+/// [`run_families`] over a given list of families (the registry, or a
+/// test's own families to exercise the failure path).
+pub fn run_family_set(
+    families: Vec<Family>,
+    options: &RunOptions,
+    only: Option<&str>,
+    hooks: &RunHooks,
+) -> Vec<FamilyRun> {
+    let families = selected(families, only);
+    let plans: Vec<Result<Vec<Unit>, PlanError>> =
+        families.iter().map(|f| f.units(options)).collect();
+    if let Some(plan) = hooks.on_plan {
+        let all: Vec<Unit> = plans.iter().flatten().flatten().cloned().collect();
+        plan(&all);
+    }
+    let failed = AtomicBool::new(false);
+    let concluded: Vec<Mutex<Option<FamilyRun>>> =
+        families.iter().map(|_| Mutex::new(None)).collect();
+    let finish = |k: usize, claims: Vec<ClaimResult>, seconds: f64| {
+        let run = FamilyRun {
+            label: families[k].label(),
+            claims: claims
+                .into_iter()
+                .filter(|c| only.is_none_or(|p| c.id.starts_with(p)))
+                .collect(),
+            seconds,
+        };
+        if run.claims.iter().any(|c| c.verdict == Verdict::Fail) {
+            failed.store(true, Ordering::SeqCst);
+        }
+        if let Some(done) = hooks.on_family {
+            done(&run);
+        }
+        *concluded[k].lock().expect("no poisoned lock") = Some(run);
+    };
+    let mut pending = Vec::new();
+    for (k, plan) in plans.into_iter().enumerate() {
+        match plan {
+            Err(e) => finish(k, families[k].failure(&e.to_string()), 0.0),
+            Ok(units) if units.is_empty() => {
+                finish(k, families[k].conclude(options, Vec::new()), 0.0)
+            }
+            Ok(units) => pending.push((
+                k,
+                Pending {
+                    measured: Mutex::new(vec![None; units.len()]),
+                    remaining: AtomicUsize::new(units.len()),
+                    units,
+                },
+            )),
+        }
+    }
+    // The costliest units first, so that the last to finish are short.
+    let mut order: Vec<(usize, usize)> = pending
+        .iter()
+        .enumerate()
+        .flat_map(|(p, (_, f))| (0..f.units.len()).map(move |u| (p, u)))
+        .collect();
+    order.sort_by(|a, b| {
+        let cost = |&(p, u): &(usize, usize)| pending[p].1.units[u].cost;
+        cost(b).total_cmp(&cost(a))
+    });
+    order.par_iter().with_max_len(1).for_each(|&(p, u)| {
+        if hooks.stop_after_failure && failed.load(Ordering::SeqCst) {
+            return;
+        }
+        let (k, family) = (&pending[p].0, &pending[p].1);
+        let f = &families[*k];
+        let unit = &family.units[u];
+        let start = Instant::now();
+        let measurement = f.study.run(f.fixture, options, &unit.point);
+        let seconds = start.elapsed().as_secs_f64();
+        if let Some(done) = hooks.on_unit {
+            done(unit, seconds);
+        }
+        family.measured.lock().expect("no poisoned lock")[u] = Some((measurement, seconds));
+        if family.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
+            let start = Instant::now();
+            let measured = std::mem::take(&mut *family.measured.lock().expect("no poisoned lock"));
+            let mut seconds = 0.0;
+            let measured = family
+                .units
+                .iter()
+                .zip(measured)
+                .map(|(unit, m)| {
+                    let (m, s) = m.expect("every unit has finished");
+                    seconds += s;
+                    (unit.point.clone(), m)
+                })
+                .collect();
+            let claims = f.conclude(options, measured);
+            finish(*k, claims, seconds + start.elapsed().as_secs_f64());
+        }
+    });
+    concluded
+        .into_iter()
+        .filter_map(|c| c.into_inner().expect("no poisoned lock"))
+        .collect()
+}

@@ -1,0 +1,192 @@
+//! Units of work: how a claim family declares, runs and concludes its
+//! experiments.
+//!
+//! A family is a [`Study`]: from its fixture it *plans* its units of work
+//! (one grid point × seed each, with a stable id and an estimated cost),
+//! *runs* each unit independently into plain serialisable measurements, and
+//! *concludes* the measurements of all its units into claims. The runner
+//! ([`crate::run_family_set`]) executes the units of every family in
+//! parallel and concludes each family once its units are done; a sharded
+//! run can execute the units anywhere and conclude from their stored
+//! measurements.
+//!
+//! Measurements always pass through JSON ([`serde_json::Value`]) between
+//! `run` and `conclude`, in one process as well, so a family whose
+//! measurements would not survive being written to disk fails its own
+//! tests, not a cluster run. Non-finite numbers do not survive JSON: store
+//! them as `Option<f64>` or as an error string.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::{ClaimResult, RunOptions};
+
+/// One unit of a family's plan, as declared by [`Study::plan`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned<P> {
+    /// The unit's name within its family, e.g. `L=3,width=10,C=2`; with the
+    /// family's id prefix it makes the unit's id.
+    pub name: String,
+    /// Estimated cost in seconds on one core (for ordering and balancing
+    /// work; never for correctness).
+    pub cost: f64,
+    /// What the unit computes: its grid point and seed.
+    pub point: P,
+}
+
+/// A claim family's experiments as units of work.
+///
+/// `plan`, `run` and `conclude` must be deterministic functions of their
+/// arguments: the same fixture and options give the same units, each unit
+/// the same measurement bits, wherever and in whatever order it runs.
+pub trait Study: Sync {
+    /// The family's fixture schema (`fixtures/claims/*.toml`).
+    type Config: DeserializeOwned + Sync;
+    /// A unit's parameters.
+    type Point: Serialize + DeserializeOwned + Sync;
+    /// A unit's result. Where a claim depends on one unit only, the unit
+    /// may return the finished claims.
+    type Measurement: Serialize + DeserializeOwned;
+
+    /// The units, in report order.
+    fn plan(&self, cfg: &Self::Config, options: &RunOptions) -> Vec<Planned<Self::Point>>;
+    /// Compute one unit.
+    fn run(
+        &self,
+        cfg: &Self::Config,
+        options: &RunOptions,
+        point: &Self::Point,
+    ) -> Self::Measurement;
+    /// The claims, from every unit's measurement in plan order.
+    fn conclude(
+        &self,
+        cfg: &Self::Config,
+        options: &RunOptions,
+        measured: Vec<(Self::Point, Self::Measurement)>,
+    ) -> Vec<ClaimResult>;
+}
+
+/// A unit of work of the whole report: which family, which point, how
+/// costly.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Unit {
+    /// Stable, unique id: `PAPER.FAMILY/NAME`, e.g. `TMC25.A/L=3,width=10,C=2`.
+    pub id: String,
+    /// The family's label ([`crate::Family::label`]).
+    pub family: String,
+    /// Estimated cost in seconds on one core.
+    pub cost: f64,
+    /// The unit's parameters, as the family reads them back.
+    pub point: Value,
+}
+
+/// A [`Study`] with its types erased to JSON, so that families of
+/// different types sit in one registry and units cross process boundaries.
+pub(crate) trait ErasedStudy: Sync {
+    /// The units' names, costs and points; `Err` when the fixture does not
+    /// parse.
+    fn plan(&self, fixture: &str, options: &RunOptions) -> Result<Vec<Planned<Value>>, String>;
+    /// One unit's measurement.
+    fn run(&self, fixture: &str, options: &RunOptions, point: &Value) -> Result<Value, String>;
+    /// The claims from the measurements.
+    fn conclude(
+        &self,
+        fixture: &str,
+        options: &RunOptions,
+        measured: Vec<(Value, Value)>,
+    ) -> Result<Vec<ClaimResult>, String>;
+}
+
+fn config<C: DeserializeOwned>(fixture: &str) -> Result<C, String> {
+    crate::parse_fixture(fixture).map_err(|e| e.to_string())
+}
+
+fn to_json(what: &str, v: &impl Serialize) -> Result<Value, String> {
+    serde_json::to_value(v).map_err(|e| format!("{what} does not serialise: {e}"))
+}
+
+fn from_json<T: DeserializeOwned>(what: &str, v: Value) -> Result<T, String> {
+    serde_json::from_value(v).map_err(|e| format!("{what} does not deserialise: {e}"))
+}
+
+impl<S: Study> ErasedStudy for S {
+    fn plan(&self, fixture: &str, options: &RunOptions) -> Result<Vec<Planned<Value>>, String> {
+        let cfg: S::Config = config(fixture)?;
+        Study::plan(self, &cfg, options)
+            .into_iter()
+            .map(|p| {
+                Ok(Planned {
+                    point: to_json("a unit's point", &p.point)?,
+                    name: p.name,
+                    cost: p.cost,
+                })
+            })
+            .collect()
+    }
+
+    fn run(&self, fixture: &str, options: &RunOptions, point: &Value) -> Result<Value, String> {
+        let cfg: S::Config = config(fixture)?;
+        let point: S::Point = from_json("a unit's point", point.clone())?;
+        to_json("a measurement", &Study::run(self, &cfg, options, &point))
+    }
+
+    fn conclude(
+        &self,
+        fixture: &str,
+        options: &RunOptions,
+        measured: Vec<(Value, Value)>,
+    ) -> Result<Vec<ClaimResult>, String> {
+        let cfg: S::Config = config(fixture)?;
+        let measured = measured
+            .into_iter()
+            .map(|(p, m)| {
+                Ok((
+                    from_json("a unit's point", p)?,
+                    from_json("a measurement", m)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Study::conclude(self, &cfg, options, measured))
+    }
+}
+
+/// A family computed as a single unit: `run` reads the fixture and returns
+/// every claim.
+pub(crate) struct WholeFamily {
+    /// Computes the family's claims.
+    pub run: fn(&RunOptions) -> Vec<ClaimResult>,
+    /// Estimated cost in seconds on one core, per mode (quick, full).
+    pub cost: [f64; 2],
+}
+
+impl Study for WholeFamily {
+    type Config = toml::Table;
+    type Point = ();
+    type Measurement = Vec<ClaimResult>;
+
+    fn plan(&self, _: &toml::Table, options: &RunOptions) -> Vec<Planned<()>> {
+        let cost = match options.mode {
+            crate::Mode::Quick => self.cost[0],
+            crate::Mode::Full => self.cost[1],
+        };
+        vec![Planned {
+            name: "all".into(),
+            cost,
+            point: (),
+        }]
+    }
+
+    fn run(&self, _: &toml::Table, options: &RunOptions, _: &()) -> Vec<ClaimResult> {
+        (self.run)(options)
+    }
+
+    fn conclude(
+        &self,
+        _: &toml::Table,
+        _: &RunOptions,
+        measured: Vec<((), Vec<ClaimResult>)>,
+    ) -> Vec<ClaimResult> {
+        measured.into_iter().flat_map(|(_, c)| c).collect()
+    }
+}
