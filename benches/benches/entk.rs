@@ -43,7 +43,7 @@ fn entk(cr: &mut Criterion) {
     let mut group = cr.benchmark_group("entk");
     group.throughput(Throughput::Elements(flops(&widths, n)));
     group.bench_function("relu2_w512_d50_n500", |b| {
-        b.iter(|| ntk::per_output_ntk(&arch, black_box(&params), x.as_ref()).unwrap())
+        b.iter(|| ntk::per_output_ntk(&arch, black_box(&params), x.as_ref(), Par::Seq).unwrap())
     });
     bench_matmul1024(&mut group);
     group.finish();

@@ -83,7 +83,7 @@ fn nfa_values_match_the_metric_kernels_and_inputs_are_unchanged() {
     let last = &a.layers[2].metrics;
     assert!((number(last.nfa(Similarity::Cosine, Exponent::One)) - 1.0).abs() <= ROUND_OFF);
     let ntk = a.ntk.expect("labels given");
-    let kernels = ntk::per_output_ntk(&arch, &p0, x.as_ref()).unwrap();
+    let kernels = ntk::per_output_ntk(&arch, &p0, x.as_ref(), faer::Par::Seq).unwrap();
     let analysis::MatrixValue::Matrix(s) = &ntk.specialisation else {
         panic!("specialisation undefined")
     };

@@ -41,7 +41,7 @@ use common::seed::{Stream, rng};
 use common::stats::slope;
 use datasets::partially_whiten;
 use deep_linear::{LinearObjective, RegressionStats};
-use faer::Mat;
+use faer::{Mat, Par};
 use mlp::{Activation, Architecture};
 use optim::{GradientFlow, run_gradient_flow};
 use rayon::prelude::*;
@@ -584,12 +584,14 @@ fn regression_errors(
     let f = |p: &[Mat<f64>]| deep_linear::forward(p, x_test.as_ref()).map_err(|e| e.to_string());
     let change = f(&end)? - f(&params)?;
     let krr_error = |p: &[Mat<f64>]| -> Result<f64, String> {
-        let k = ntk::per_output_ntk(&arch, p, data.x.as_ref()).map_err(|e| e.to_string())?;
-        let cross = ntk::per_output_ntk_between(&arch, p, x_test.as_ref(), data.x.as_ref())
-            .map_err(|e| e.to_string())?;
+        let k =
+            ntk::per_output_ntk(&arch, p, data.x.as_ref(), Par::Seq).map_err(|e| e.to_string())?;
+        let cross =
+            ntk::per_output_ntk_between(&arch, p, x_test.as_ref(), data.x.as_ref(), Par::Seq)
+                .map_err(|e| e.to_string())?;
         // λ = 0 (absolute): K is positive definite for P < D with X of full
         // row rank; a singular K is reported as an error, not regularised.
-        let fit = ntk::KernelRidge::fit(k[0].as_ref(), data.y.as_ref(), 0.0)
+        let fit = ntk::KernelRidge::fit(k[0].as_ref(), data.y.as_ref(), 0.0, Par::Seq)
             .map_err(|e| e.to_string())?;
         let pred = fit.predict(cross[0].as_ref()).map_err(|e| e.to_string())?;
         Ok((&pred - &change).norm_l2() / change.norm_l2())

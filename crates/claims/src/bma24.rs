@@ -21,7 +21,7 @@
 
 use common::seed::{Stream, rng};
 use datasets::{DigitsSpec, TeacherSpec};
-use faer::Mat;
+use faer::{Mat, Par};
 use metrics::Similarity;
 use mlp::ptk_nfa::{c_nfa, singular_alignment, uc_nfa};
 use mlp::{Activation, Architecture, MlpObjective, tangents};
@@ -234,7 +234,7 @@ fn classification_error(
     x: &Mat<f64>,
     y: &Mat<f64>,
 ) -> Result<f64, String> {
-    let f = mlp::forward(arch, params, x.as_ref()).map_err(|e| e.to_string())?;
+    let f = mlp::forward(arch, params, x.as_ref(), Par::Seq).map_err(|e| e.to_string())?;
     let argmax = |m: &Mat<f64>, i: usize| {
         (0..m.ncols())
             .max_by(|&a, &b| m[(i, a)].total_cmp(&m[(i, b)]))
@@ -350,9 +350,9 @@ fn early_pair(e: &Early, act: Activation, seed: u64) -> Result<Vec<(f64, f64)>, 
     let mut data = rng(seed, Stream::Data);
     let x = common::gaussian_matrix(e.samples, e.input_dim, &mut data);
     let y = common::gaussian_matrix(e.samples, e.outputs, &mut data);
-    let fwd = mlp::forward(&arch, &init, x.as_ref()).map_err(|err| err.to_string())?;
-    let grads =
-        mlp::pre_activation_gradients(&arch, &init, x.as_ref()).map_err(|err| err.to_string())?;
+    let fwd = mlp::forward(&arch, &init, x.as_ref(), Par::Seq).map_err(|err| err.to_string())?;
+    let grads = mlp::pre_activation_gradients(&arch, &init, x.as_ref(), Par::Seq)
+        .map_err(|err| err.to_string())?;
     let (n, c) = (e.samples, e.outputs);
     // Residuals r_{(c,i)} in the row order of the stacked gradients.
     let r: Vec<f64> = (0..c * n)

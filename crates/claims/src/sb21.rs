@@ -66,7 +66,7 @@
 
 use common::seed::{Stream, rng};
 use datasets::DigitsSpec;
-use faer::{Mat, Side};
+use faer::{Mat, Par};
 use mlp::{Activation, Architecture, MlpObjective};
 use optim::OptimizerParams;
 use rayon::prelude::*;
@@ -285,7 +285,7 @@ fn kernels(
     params: &[Mat<f64>],
     x: &Mat<f64>,
 ) -> Result<Vec<Mat<f64>>, String> {
-    let ks = ntk::per_output_ntk(arch, params, x.as_ref()).map_err(|e| e.to_string())?;
+    let ks = ntk::per_output_ntk(arch, params, x.as_ref(), Par::Seq).map_err(|e| e.to_string())?;
     Ok(ks
         .into_iter()
         .map(|k| Mat::from_fn(k.nrows(), k.ncols(), |i, j| 0.5 * (k[(i, j)] + k[(j, i)])))
@@ -293,8 +293,7 @@ fn kernels(
 }
 
 fn eigenvalues(k: &Mat<f64>) -> Result<Vec<f64>, String> {
-    k.self_adjoint_eigenvalues(Side::Lower)
-        .map_err(|e| format!("eigenvalues: {e:?}"))
+    common::linalg::eigvalsh(k.as_ref(), Par::Seq).map_err(|e| format!("eigenvalues: {e:?}"))
 }
 
 /// Largest absolute eigenvalue of a symmetric matrix.
@@ -408,11 +407,8 @@ fn frozen(
 ) -> Result<Frozen, String> {
     let n = residuals[k0].nrows() as f64;
     let k = &kernels[k0];
-    let eig = k
-        .self_adjoint_eigen(Side::Lower)
+    let (lambda, v) = common::linalg::eigh(k.as_ref(), Par::Seq)
         .map_err(|e| format!("eigendecomposition: {e:?}"))?;
-    let v = eig.U();
-    let lambda: Vec<f64> = (0..k.nrows()).map(|i| eig.S()[i]).collect();
     let stability = eta * lambda.iter().fold(0.0, |m: f64, l| m.max(l.abs())) / n;
     let proj = v.transpose() * &residuals[k0];
     let mut losses = Vec::new();
@@ -422,7 +418,7 @@ fn frozen(
         let decayed = Mat::from_fn(proj.nrows(), proj.ncols(), |i, j| {
             (1.0 - eta * lambda[i] / n).powi(p) * proj[(i, j)]
         });
-        let r = v * decayed;
+        let r = &v * decayed;
         losses.push(0.5 * r.squared_norm_l2() / n);
         last = r;
     }
@@ -481,7 +477,7 @@ fn phase_run(p: &Phases, data: Data, mode: Mode, seed: u64) -> Result<PhaseRun, 
         let k = kernels(&net.arch, params, &x)?.remove(0);
         alignment
             .push(ntk::kernel_target_alignment(k.as_ref(), y.as_ref()).map_err(|e| e.to_string())?);
-        let f = mlp::forward(&net.arch, params, x.as_ref()).map_err(|e| e.to_string())?;
+        let f = mlp::forward(&net.arch, params, x.as_ref(), Par::Seq).map_err(|e| e.to_string())?;
         residuals.push(f.output() - &y);
         ks.push(k);
     }

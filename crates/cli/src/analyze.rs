@@ -141,9 +141,6 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
     let kind = Similarity::from_str(&args.similarity)
         .map_err(|e| CliError::usage(format!("--similarity: {e}")))?;
     let alpha = parse_alpha(&args.alpha)?;
-    // One analysis at a time: let faer's products use every core (the
-    // PTK/AGOP blocks are summed in a fixed order whatever the threads).
-    faer::set_global_parallelism(faer::Par::rayon(0));
 
     let net =
         checkpoint::read_checkpoint(&args.weights, args.layers.as_deref()).map_err(read_failure)?;
@@ -235,7 +232,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
         save_matrices(dir, &result)?;
     }
     if let Some(dir) = &args.save_ntk {
-        let kernels = ntk::per_output_ntk(&arch, &params, x.as_ref())
+        let kernels = ntk::per_output_ntk(&arch, &params, x.as_ref(), faer::Par::rayon(0))
             .map_err(|e| CliError::usage(format!("{}: {e}", net.file)))?;
         create_dir(dir)?;
         for (c, k) in kernels.iter().enumerate() {

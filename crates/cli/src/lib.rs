@@ -169,9 +169,6 @@ pub fn command(bin_name: &str) -> clap::Command {
 /// progress bars to stderr; the returned exit status is 1 when `report` has
 /// a failing claim, success otherwise.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
-    // Independent experiments run in parallel with rayon, each
-    // single-threaded, so the numbers do not depend on the thread count.
-    faer::set_global_parallelism(faer::Par::Seq);
     match cli.command {
         Command::Report(args) => report::report(&args),
         Command::Run { file, out, quiet } => run_experiment::run(&file, &out, quiet),

@@ -8,6 +8,7 @@
 //! * [`views`]: borrowed views of a stack of matrices.
 #![warn(missing_docs)]
 
+pub mod linalg;
 pub mod seed;
 pub mod stats;
 

@@ -29,8 +29,8 @@ proptest! {
         let x = common::gaussian_matrix(n, d, &mut rng);
         let c: Vec<f64> = (0..h).map(|i| logs[i].exp()).collect();
         let scaled = rescale(&params, &c);
-        let f0 = forward(&arch, &params, x.as_ref()).unwrap();
-        let f1 = forward(&arch, &scaled, x.as_ref()).unwrap();
+        let f0 = forward(&arch, &params, x.as_ref(), faer::Par::Seq).unwrap();
+        let f1 = forward(&arch, &scaled, x.as_ref(), faer::Par::Seq).unwrap();
         let rel = |a: &Mat<f64>, b: &Mat<f64>| (a - b).norm_l2() / b.norm_l2().max(1e-300);
         prop_assert!(rel(f1.output(), f0.output()) < 1e-12 || f0.output().norm_l2() < 1e-300);
         let g0 = tangents(&arch, &params, x.as_ref(), 4).unwrap().agop[0].clone();

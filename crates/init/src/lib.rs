@@ -211,7 +211,7 @@ fn scaled_gaussian(rows: usize, cols: usize, s: f64, rng: &mut ChaCha8Rng) -> Ma
 /// factor of a Gaussian matrix.
 fn orthonormal_columns(rows: usize, cols: usize, rng: &mut ChaCha8Rng) -> Mat<f64> {
     debug_assert!(rows >= cols);
-    gaussian_matrix(rows, cols, rng).qr().compute_thin_Q()
+    common::linalg::thin_q(gaussian_matrix(rows, cols, rng).as_ref(), Par::Seq)
 }
 
 fn balanced(
@@ -239,13 +239,13 @@ fn balanced(
         }
     }
     let a = scaled_gaussian(c, d, scale / (d as f64).sqrt(), rng);
-    let svd = a.thin_svd().map_err(|_| {
-        invalid(
-            "init",
-            "SVD of the end-to-end matrix did not converge".into(),
-        )
-    })?;
-    let (u, s, v) = (svd.U(), svd.S().column_vector(), svd.V());
+    let common::linalg::ThinSvd { u, s, v } = common::linalg::thin_svd(a.as_ref(), Par::Seq)
+        .map_err(|_| {
+            invalid(
+                "init",
+                "SVD of the end-to-end matrix did not converge".into(),
+            )
+        })?;
     let root: Vec<f64> = (0..r).map(|k| s[k].powf(1.0 / depth as f64)).collect();
     // M_l = (left factor) · diag(root) · (right factor)ᵀ, with the left factor
     // Q_l (or U at the top) and the right factor Q_{l−1} (or V at the bottom).

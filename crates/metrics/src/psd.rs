@@ -7,7 +7,7 @@
 //! is what makes `AGOP^{1/L}` of a rank-deficient AGOP meaningful.
 
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par, Side};
+use faer::{Accum, Mat, MatRef, Par};
 
 use crate::MetricError;
 use crate::frobenius::{check_finite, check_square};
@@ -81,10 +81,10 @@ impl PsdEigen {
                 asymmetry: asym / norm,
             });
         }
-        let eig = a
-            .self_adjoint_eigen(Side::Lower)
-            .map_err(|_| MetricError::EigenFailed { what })?;
-        let raw: Vec<f64> = eig.S().column_vector().iter().copied().collect();
+        // d × d feature matrices, decomposed where they are measured: the
+        // callers parallelise over checkpoints and units, so sequential.
+        let (raw, vectors) =
+            common::linalg::eigh(a, Par::Seq).map_err(|_| MetricError::EigenFailed { what })?;
         let lambda_max = raw.last().copied().unwrap_or(0.0).max(0.0);
         let min = raw.first().copied().unwrap_or(0.0);
         if min < -PSD_VIOLATION * lambda_max || (lambda_max == 0.0 && min < 0.0) {
@@ -102,7 +102,7 @@ impl PsdEigen {
         let rank = values.iter().filter(|&&w| w > 0.0).count();
         Ok(PsdEigen {
             values,
-            vectors: eig.U().to_owned(),
+            vectors,
             lambda_max,
             rank,
         })

@@ -120,18 +120,8 @@ impl Forward {
     }
 }
 
-/// Forward pass of the rows of `x` (products with faer's global
-/// parallelism).
+/// Forward pass of the rows of `x`, the products parallelised by `par`.
 pub fn forward(
-    arch: &Architecture,
-    params: &[Mat<f64>],
-    x: MatRef<'_, f64>,
-) -> Result<Forward, MlpError> {
-    forward_in(arch, params, x, faer::get_global_parallelism())
-}
-
-/// [`forward`] with the products' parallelism given.
-pub(crate) fn forward_in(
     arch: &Architecture,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
@@ -177,14 +167,15 @@ pub(crate) fn forward_in(
     Ok(Forward { pre, post })
 }
 
-/// `1/(2n) ‖F(X) − Y‖_F²`.
+/// `1/(2n) ‖F(X) − Y‖_F²`, the products parallelised by `par`.
 pub fn mse(
     arch: &Architecture,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
     y: MatRef<'_, f64>,
+    par: Par,
 ) -> Result<f64, MlpError> {
-    let f = forward(arch, params, x)?;
+    let f = forward(arch, params, x, par)?;
     Ok(0.5 * (f.output() - y).squared_norm_l2() / x.nrows() as f64)
 }
 
@@ -227,7 +218,7 @@ impl<'a> MlpObjective<'a> {
     ) -> f64 {
         let arch = &self.arch;
         let depth = arch.depth();
-        let fwd = forward(arch, params, x).expect("shapes checked at construction");
+        let fwd = forward(arch, params, x, Par::Seq).expect("shapes checked at construction");
         let n = x.nrows() as f64;
         let mut delta = fwd.output() - y;
         let loss = 0.5 * delta.squared_norm_l2() / n;

@@ -52,13 +52,11 @@ pub fn c_nfa(
 /// `cosine(U_rᵀKU_r, I_r)` for the left singular vectors `U_r` of `W` above
 /// `1e-12·σ_max`.
 pub fn singular_alignment(w: MatRef<'_, f64>, ptk: MatRef<'_, f64>) -> Result<f64, MetricError> {
-    let svd = w
-        .thin_svd()
+    let common::linalg::ThinSvd { u, s, .. } = common::linalg::thin_svd(w, Par::Seq)
         .map_err(|_| MetricError::EigenFailed { what: "W (SVD)" })?;
-    let s = svd.S().column_vector();
-    let smax = (0..s.nrows()).map(|i| s[i]).fold(0.0, f64::max);
-    let r = (0..s.nrows()).filter(|&i| s[i] > 1e-12 * smax).count();
-    let u = svd.U().subcols(0, r);
+    let smax = s.iter().copied().fold(0.0, f64::max);
+    let r = s.iter().filter(|&&v| v > 1e-12 * smax).count();
+    let u = u.subcols(0, r);
     let projected = sandwich(u, ptk);
     similarity(
         Similarity::Cosine,

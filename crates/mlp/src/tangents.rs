@@ -33,11 +33,11 @@
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::reborrow::{Reborrow, ReborrowMut};
-use faer::{Accum, Mat, MatMut, MatRef, Par, get_global_parallelism};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 use crate::activation::Activation;
-use crate::network::{Architecture, Forward, MlpError, forward_in};
+use crate::network::{Architecture, Forward, MlpError, forward};
 
 /// PTK and AGOP of every layer on a data set.
 #[derive(Debug, Clone)]
@@ -74,7 +74,7 @@ fn accumulate_grams(
     bufs: &mut GradientBuffers,
     acc: &mut [Mat<f64>],
 ) -> Result<(), MlpError> {
-    let fwd = forward_in(arch, params, x, Par::Seq)?;
+    let fwd = forward(arch, params, x, Par::Seq)?;
     let depth = arch.depth();
     let (b, c) = (x.nrows(), arch.widths[depth]);
     let rows = c * b;
@@ -183,7 +183,7 @@ pub fn forward_and_gradients(
     x: MatRef<'_, f64>,
     par: Par,
 ) -> Result<(Forward, Vec<Mat<f64>>), MlpError> {
-    let fwd = forward_in(arch, params, x, par)?;
+    let fwd = forward(arch, params, x, par)?;
     let depth = arch.depth();
     let (n, c) = (x.nrows(), arch.widths[depth]);
     let mut s = Mat::<f64>::zeros(c * n, c);
@@ -215,8 +215,9 @@ pub fn pre_activation_gradients(
     arch: &Architecture,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
+    par: Par,
 ) -> Result<Vec<Mat<f64>>, MlpError> {
-    Ok(forward_and_gradients(arch, params, x, get_global_parallelism())?.1)
+    Ok(forward_and_gradients(arch, params, x, par)?.1)
 }
 
 /// Sum over sample blocks of per-layer symmetric Gram matrices of the

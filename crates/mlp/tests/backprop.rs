@@ -70,7 +70,7 @@ proptest! {
         let mut grad: Vec<Mat<f64>> = params.iter().map(|p| Mat::zeros(p.nrows(), p.ncols())).collect();
         let loss = obj.loss_and_gradient(&params, &mut grad);
         let fd_grad = test_support::gradient(&params, 1e-4, Scheme::Richardson, |p| {
-            mse(&arch, p, x.as_ref(), y.as_ref()).unwrap()
+            mse(&arch, p, x.as_ref(), y.as_ref(), faer::Par::Seq).unwrap()
         });
         for k in 0..params.len() {
             for j in 0..params[k].ncols() {
@@ -111,7 +111,7 @@ proptest! {
     fn agop_matches_finite_difference_jacobians(seed in 0u64..1000, widths in widths(), n in 1usize..5, a in prop::sample::select(vec![0usize, 3, 4, 5])) {
         let (arch, params, x, _) = setup(seed, &widths, n, false, Activation::ALL[a]);
         let rows = test_support::input_gradients(&x, 1e-6, |x| {
-            forward(&arch, &params, x).unwrap().output().clone()
+            forward(&arch, &params, x, faer::Par::Seq).unwrap().output().clone()
         });
         let fd = metrics::agop_from_gradients(rows.as_ref(), n).unwrap();
         let g = agop_from_input_gradients(&arch, &params, x.as_ref(), 3).unwrap();
@@ -134,7 +134,7 @@ fn panels_inside_a_block_match_the_whole_stacked_gradients() {
     for act in [Activation::Relu, Activation::Tanh] {
         let (arch, params, x, _) = setup(7, &[3, 1024, 5, 64], 5, false, act);
         let t = tangents(&arch, &params, x.as_ref(), 5).unwrap();
-        let g = pre_activation_gradients(&arch, &params, x.as_ref()).unwrap();
+        let g = pre_activation_gradients(&arch, &params, x.as_ref(), faer::Par::Seq).unwrap();
         let from_gradients = agop_from_input_gradients(&arch, &params, x.as_ref(), 5).unwrap();
         for l in 0..arch.depth() {
             let whole = g[l].transpose() * &g[l];
@@ -170,7 +170,7 @@ fn measurement_does_not_touch_parameters() {
     let (arch, params, x, _) = setup(3, &[4, 6, 6, 2], 10, true, Activation::Relu);
     let before = params.clone();
     let _ = tangents(&arch, &params, x.as_ref(), 4).unwrap();
-    let _ = forward(&arch, &params, x.as_ref()).unwrap();
+    let _ = forward(&arch, &params, x.as_ref(), faer::Par::Seq).unwrap();
     assert!(before == params);
 }
 
@@ -179,7 +179,7 @@ fn mismatched_shapes_are_named_errors() {
     let (arch, mut params, x, y) = setup(3, &[4, 6, 2], 5, false, Activation::Tanh);
     let wide = Mat::<f64>::zeros(5, 3);
     assert!(
-        forward(&arch, &params, wide.as_ref())
+        forward(&arch, &params, wide.as_ref(), faer::Par::Seq)
             .unwrap_err()
             .to_string()
             .contains("d_0 = 4")
@@ -187,7 +187,7 @@ fn mismatched_shapes_are_named_errors() {
     assert!(MlpObjective::new(arch.clone(), x.as_ref(), wide.as_ref()).is_err());
     params[1] = Mat::zeros(2, 5);
     assert!(
-        forward(&arch, &params, x.as_ref())
+        forward(&arch, &params, x.as_ref(), faer::Par::Seq)
             .unwrap_err()
             .to_string()
             .contains("W_2")

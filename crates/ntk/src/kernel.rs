@@ -22,7 +22,7 @@
 //! recursion of [`mlp::tangents`] that the closed form uses.
 
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par, get_global_parallelism};
+use faer::{Accum, Mat, MatRef, Par};
 use mlp::{Architecture, forward_and_gradients};
 
 use crate::NtkError;
@@ -121,8 +121,8 @@ pub fn per_output_ntk_between(
     params: &[Mat<f64>],
     x1: MatRef<'_, f64>,
     x2: MatRef<'_, f64>,
+    par: Par,
 ) -> Result<Vec<Mat<f64>>, NtkError> {
-    let par = get_global_parallelism();
     let t1 = tangents(arch, params, x1, (0, x1.nrows()), par)?;
     let t2 = tangents(arch, params, x2, (0, x2.nrows()), par)?;
     Ok(per_output(arch, &t1, &t2, par))
@@ -133,8 +133,8 @@ pub fn per_output_ntk(
     arch: &Architecture,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
+    par: Par,
 ) -> Result<Vec<Mat<f64>>, NtkError> {
-    let par = get_global_parallelism();
     let t = tangents(arch, params, x, (0, x.nrows()), par)?;
     Ok(per_output(arch, &t, &t, par))
 }
@@ -167,8 +167,8 @@ pub fn full_ntk(
     arch: &Architecture,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
+    par: Par,
 ) -> Result<Mat<f64>, NtkError> {
-    let par = get_global_parallelism();
     let n = x.nrows();
     let t = tangents(arch, params, x, (0, n), par)?;
     let outputs = arch.widths[arch.depth()];

@@ -4,8 +4,7 @@
 //! absolute, in the units of K, not scaled by n or by tr K); predict:
 //! `f(x) = k(x)ᵀ α` with `k(x)_i = K(x, x_i)`.
 
-use faer::linalg::solvers::Solve;
-use faer::{Mat, MatRef, Side};
+use faer::{Mat, MatRef, Par};
 use metrics::MetricError;
 
 use crate::NtkError;
@@ -19,8 +18,14 @@ pub struct KernelRidge {
 impl KernelRidge {
     /// Fit on the n×n training kernel and n×m targets with absolute ridge
     /// `ridge ≥ 0`. Fails with [`NtkError::NotPositiveDefinite`] when
-    /// `K + λI` has no Cholesky factor (λ = 0 and K singular).
-    pub fn fit(kernel: MatRef<'_, f64>, y: MatRef<'_, f64>, ridge: f64) -> Result<Self, NtkError> {
+    /// `K + λI` has no Cholesky factor (λ = 0 and K singular). `par`
+    /// parallelises the factorisation.
+    pub fn fit(
+        kernel: MatRef<'_, f64>,
+        y: MatRef<'_, f64>,
+        ridge: f64,
+        par: Par,
+    ) -> Result<Self, NtkError> {
         if !(ridge.is_finite() && ridge >= 0.0) {
             return Err(MetricError::InvalidArgument {
                 name: "ridge",
@@ -48,12 +53,9 @@ impl KernelRidge {
         for i in 0..n {
             regularised[(i, i)] += ridge;
         }
-        let llt = regularised
-            .llt(Side::Lower)
+        let coefficients = common::linalg::cholesky_solve(regularised.as_ref(), y, par)
             .map_err(|_| NtkError::NotPositiveDefinite { ridge })?;
-        Ok(KernelRidge {
-            coefficients: llt.solve(y),
-        })
+        Ok(KernelRidge { coefficients })
     }
 
     /// `α = (K + λI)^{-1} Y` (n × m).

@@ -3,7 +3,7 @@
 //! two-layer linear formula `xᵀ(WᵀW + |a|²I)x'`, kernel ridge regression vs
 //! a direct solve, and the alignments' defining properties.
 
-use faer::Mat;
+use faer::{Mat, Par};
 use mlp::{Activation, Architecture};
 use ntk::{
     KernelRidge, centered_kernel_target_alignment, diagonal_excess, full_ntk, kernel_alignment,
@@ -65,10 +65,10 @@ proptest! {
     ) {
         let (arch, params) = network(seed, &widths, bias, Activation::ALL[a]);
         let x = common::gaussian_matrix(n, widths[0], &mut ChaCha8Rng::seed_from_u64(seed + 1));
-        let closed = full_ntk(&arch, &params, x.as_ref()).unwrap();
+        let closed = full_ntk(&arch, &params, x.as_ref(), Par::Seq).unwrap();
         let jac = jacobian_ntk(&arch, &params, x.as_ref()).unwrap();
         prop_assert!(rel(&closed, &jac) <= 1e-12, "relerr {}", rel(&closed, &jac));
-        let per = per_output_ntk(&arch, &params, x.as_ref()).unwrap();
+        let per = per_output_ntk(&arch, &params, x.as_ref(), Par::Seq).unwrap();
         for (c, k) in per.iter().enumerate() {
             // Same products as the full kernel's diagonal blocks: round-off only.
             prop_assert!(rel(k, &output_block(closed.as_ref(), n, c)) <= 1e-12);
@@ -86,8 +86,8 @@ proptest! {
         let (arch, params) = network(seed, &widths, false, Activation::ALL[a]);
         let mut rng = ChaCha8Rng::seed_from_u64(seed + 7);
         let x = common::gaussian_matrix(n1 + n2, 3, &mut rng);
-        let whole = per_output_ntk(&arch, &params, x.as_ref()).unwrap();
-        let cross = per_output_ntk_between(&arch, &params, x.subrows(0, n1), x.subrows(n1, n2)).unwrap();
+        let whole = per_output_ntk(&arch, &params, x.as_ref(), Par::Seq).unwrap();
+        let cross = per_output_ntk_between(&arch, &params, x.subrows(0, n1), x.subrows(n1, n2), Par::Seq).unwrap();
         for c in 0..2 {
             let block = whole[c].submatrix(0, n1, n1, n2).to_owned();
             prop_assert!(rel(&cross[c], &block) <= 1e-12);
@@ -101,7 +101,7 @@ proptest! {
 fn two_layer_linear_formula() {
     let (arch, params) = network(3, &[6, 9, 1], false, Activation::Identity);
     let x = common::gaussian_matrix(8, 6, &mut ChaCha8Rng::seed_from_u64(4));
-    let k = &per_output_ntk(&arch, &params, x.as_ref()).unwrap()[0];
+    let k = &per_output_ntk(&arch, &params, x.as_ref(), Par::Seq).unwrap()[0];
     let (w, a) = (&params[0], &params[1]);
     let m = w.transpose() * w + Mat::<f64>::identity(6, 6) * faer::Scale(a.squared_norm_l2());
     let formula = &x * &m * x.transpose();
@@ -118,7 +118,7 @@ fn kernel_ridge_matches_direct_solve() {
     let k = &z * z.transpose();
     let y = common::gaussian_matrix(12, 2, &mut rng);
     let ridge = 0.1;
-    let fit = KernelRidge::fit(k.as_ref(), y.as_ref(), ridge).unwrap();
+    let fit = KernelRidge::fit(k.as_ref(), y.as_ref(), ridge, Par::Seq).unwrap();
     let reg = &k + Mat::<f64>::identity(12, 12) * faer::Scale(ridge);
     let direct = faer::linalg::solvers::Solve::solve(&reg.partial_piv_lu(), y.as_ref());
     assert!(rel(&fit.coefficients().to_owned(), &direct) <= 1e-10);
@@ -126,9 +126,9 @@ fn kernel_ridge_matches_direct_solve() {
     let pred = fit.predict(k.as_ref()).unwrap();
     assert!(rel(&pred, &(&k * &direct)) <= 1e-10);
     // A singular kernel without ridge is a typed error, not NaN.
-    let err = KernelRidge::fit(k.as_ref(), y.as_ref(), 0.0).unwrap_err();
+    let err = KernelRidge::fit(k.as_ref(), y.as_ref(), 0.0, Par::Seq).unwrap_err();
     assert!(matches!(err, ntk::NtkError::NotPositiveDefinite { .. }));
-    assert!(KernelRidge::fit(k.as_ref(), y.as_ref(), f64::NAN).is_err());
+    assert!(KernelRidge::fit(k.as_ref(), y.as_ref(), f64::NAN, Par::Seq).is_err());
 }
 
 proptest! {
@@ -200,7 +200,7 @@ fn undefined_alignments_are_typed() {
 fn linear_per_output_kernels_share_features() {
     let (arch, params) = network(5, &[4, 6, 3], false, Activation::Identity);
     let x = common::gaussian_matrix(7, 4, &mut ChaCha8Rng::seed_from_u64(6));
-    let ks = per_output_ntk(&arch, &params, x.as_ref()).unwrap();
+    let ks = per_output_ntk(&arch, &params, x.as_ref(), Par::Seq).unwrap();
     let (w, a) = (&params[0], &params[1]);
     let feat = &x * w.transpose() * w * x.transpose();
     let lin = &x * x.transpose();
@@ -273,7 +273,7 @@ proptest! {
         let y = common::gaussian_matrix(n, outputs, &mut rng);
         let blocking = ntk::Blocking { tile, panel_tiles };
         let stats = ntk::kernel_statistics(&arch, &params, x.as_ref(), y.as_ref(), blocking, &mut no_progress).unwrap();
-        let ks = per_output_ntk(&arch, &params, x.as_ref()).unwrap();
+        let ks = per_output_ntk(&arch, &params, x.as_ref(), Par::Seq).unwrap();
         let ones = Mat::<f64>::full(n, 1, 1.0);
         for c in 0..outputs {
             let row_sums = &ks[c] * &ones;

@@ -98,7 +98,7 @@ pub fn parameter_jacobian(
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
 ) -> Result<Mat<f64>, MlpError> {
-    let outputs_all = forward(arch, params, x)?;
+    let outputs_all = forward(arch, params, x, faer::Par::Seq)?;
     let f = outputs_all.output();
     let (n, outputs) = (x.nrows(), f.ncols());
     let count: usize = params.iter().map(|p| p.nrows() * p.ncols()).sum();

@@ -12,9 +12,10 @@
 //!   (the regime of Theorem A).
 
 use common::gaussian_matrix;
+use common::linalg::thin_q;
 use common::seed::{Stream, rng};
 use counterexamples::{best_alpha_cosine, first_nfm, quadratic, rescaling};
-use faer::Mat;
+use faer::{Mat, Par};
 use mlp::{Activation, Architecture, MlpObjective, mse, tangents};
 use optim::OptimizerParams;
 use serde::Deserialize;
@@ -131,7 +132,7 @@ fn relu_task(t: &Trained, seed: u64) -> (Mat<f64>, Mat<f64>, Vec<Mat<f64>>) {
         vec![t.input_dim, t.teacher_width, t.outputs],
         Activation::Relu,
     );
-    let y = mlp::forward(&teacher, &[t1, t2], x.as_ref())
+    let y = mlp::forward(&teacher, &[t1, t2], x.as_ref(), Par::Seq)
         .expect("teacher shapes")
         .output()
         .clone();
@@ -210,7 +211,8 @@ fn rescaling_claims(t: &Trained, seed: u64) -> Vec<ClaimResult> {
                 .map(|i| if i == k { s.exp() } else { 1.0 })
                 .collect();
             let p = rescaling::rescale(&params, &c);
-            let loss = mse(&arch, &p, x.as_ref(), y.as_ref()).map_err(|e| e.to_string())?;
+            let loss =
+                mse(&arch, &p, x.as_ref(), y.as_ref(), Par::Seq).map_err(|e| e.to_string())?;
             let gs = agop1(&arch, &p, &x)?;
             max_dloss = max_dloss.max((loss - loss0).abs());
             max_dagop = max_dagop.max((&gs - &g).norm_l2() / g.norm_l2());
@@ -244,13 +246,15 @@ fn quadratic_claims(q: &Quadratic, seed: u64) -> Vec<ClaimResult> {
     const STATEMENT: &str = "The sign-mixed quadratic network fits 2(u·x)(v·x) exactly for every c while cos(W_1ᵀW_1, G_1^{1/2}) → 1/√2";
     let mut data = rng(seed, Stream::Data);
     // Whitened inputs: X = √n·Q with orthonormal columns, so XᵀX/n = I.
-    let q_cols = gaussian_matrix(q.samples, q.input_dim, &mut data)
-        .qr()
-        .compute_thin_Q();
+    let q_cols = thin_q(
+        gaussian_matrix(q.samples, q.input_dim, &mut data).as_ref(),
+        Par::Seq,
+    );
     let x = q_cols * faer::Scale((q.samples as f64).sqrt());
-    let uv = gaussian_matrix(q.input_dim, 2, &mut data)
-        .qr()
-        .compute_thin_Q();
+    let uv = thin_q(
+        gaussian_matrix(q.input_dim, 2, &mut data).as_ref(),
+        Par::Seq,
+    );
     let (u, v) = (uv.subcols(0, 1).to_owned(), uv.subcols(1, 1).to_owned());
     let y = quadratic::teacher(&u, &v, &x);
     let arch = Architecture::new(vec![q.input_dim, 2, 1], Activation::Quadratic);
@@ -264,7 +268,7 @@ fn quadratic_claims(q: &Quadratic, seed: u64) -> Vec<ClaimResult> {
                 .param("d", q.input_dim);
             let params = quadratic::network(&u, &v, c);
             let measured = (|| -> Result<(f64, f64), String> {
-                let f = mlp::forward(&arch, &params, x.as_ref()).map_err(|e| e.to_string())?;
+                let f = mlp::forward(&arch, &params, x.as_ref(), Par::Seq).map_err(|e| e.to_string())?;
                 let residual = (f.output() - &y).norm_l2() / y.norm_l2();
                 let g = agop1(&arch, &params, &x)?;
                 let root = metrics::psd_power(g.as_ref(), 0.5, metrics::Cutoff::for_dim(g.nrows())).map_err(|e| e.to_string())?;

@@ -174,7 +174,7 @@ fn analyze_of_written_files_equals_the_in_memory_analysis() {
     );
     // The saved kernels are the dense closed form, whose statistics the
     // JSON holds (tiled, so equal up to round-off).
-    for (c, want) in ntk::per_output_ntk(&arch, &params, x.as_ref())
+    for (c, want) in ntk::per_output_ntk(&arch, &params, x.as_ref(), faer::Par::Seq)
         .unwrap()
         .iter()
         .enumerate()
