@@ -1,5 +1,8 @@
 //! `run FILE.toml`: run one experiment config and write its trajectory as
-//! `NAME.csv` and `NAME.json`.
+//! `NAME.csv` and `NAME.json`: the deep-linear measurements
+//! ([`experiment::measure`]) for a deep linear network, the MLP ones
+//! ([`experiment::measure_mlp`]) for any other (columns in
+//! [`crate::trajectory`]).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -28,18 +31,37 @@ pub(crate) fn run(file: &Path, out: &Path, quiet: bool) -> Result<ExitCode, CliE
     })
     .map_err(|e| failed(&e))?;
     bar.finish_and_clear();
-    // Checkpoints are measured independently (each single-threaded): in
-    // parallel, collected in order.
-    let rows: Vec<_> = trajectory
-        .snapshots
-        .par_iter()
-        .map(experiment::measure)
-        .collect();
+    // Checkpoints are measured independently: in parallel, collected in
+    // order.
+    let (csv, json) = if exp.is_deep_linear() {
+        let rows: Vec<_> = trajectory
+            .snapshots
+            .par_iter()
+            .map(experiment::measure)
+            .collect();
+        (
+            crate::trajectory::csv(&rows),
+            crate::trajectory::json(&exp.name, &exp.widths, &rows),
+        )
+    } else {
+        let arch = exp.architecture();
+        let init = experiment::initial_params(&exp, &prepared);
+        let x = prepared.data.x.as_ref();
+        let rows: Vec<_> = trajectory
+            .snapshots
+            .par_iter()
+            .map(|s| experiment::measure_mlp(&arch, s, &init, x))
+            .collect::<Result<_, _>>()
+            .map_err(|e| failed(&e))?;
+        (
+            crate::trajectory::mlp_csv(&rows),
+            crate::trajectory::mlp_json(&exp.name, &arch, &rows),
+        )
+    };
     create_dir(out)?;
     let csv_path = out.join(format!("{}.csv", exp.name));
     let json_path = out.join(format!("{}.json", exp.name));
-    write_file(&csv_path, &crate::trajectory::csv(&rows))?;
-    let json = crate::trajectory::json(&exp.name, &exp.widths, &rows);
+    write_file(&csv_path, &csv)?;
     write_file(
         &json_path,
         &serde_json::to_string_pretty(&json).expect("trajectory serialises"),
@@ -47,7 +69,7 @@ pub(crate) fn run(file: &Path, out: &Path, quiet: bool) -> Result<ExitCode, CliE
     eprintln!(
         "{}: {} checkpoints, {} steps; wrote {} and {}",
         exp.name,
-        rows.len(),
+        trajectory.snapshots.len(),
         trajectory.stats.steps,
         csv_path.display(),
         json_path.display()

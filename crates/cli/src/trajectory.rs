@@ -1,13 +1,24 @@
 //! The per-checkpoint table of one run (the `run` command), as CSV and JSON.
 //!
-//! Columns: time, step, loss, max imbalance `max_l ‖D_l‖_F`,
-//! `relerr(W_1ᵀW_1, G_1^{1/L})`, `cosine(W_1ᵀW_1, G_1^{1/L})`, and α̂ by
-//! the corr, eig and fit estimators. An undefined value is the word
-//! `undefined` in CSV and `null` in JSON, with the reason in the JSON.
+//! A deep linear network ([`csv`], [`json()`]): time, step, loss, max
+//! imbalance `max_l ‖D_l‖_F`, `relerr(W_1ᵀW_1, G_1^{1/L})`,
+//! `cosine(W_1ᵀW_1, G_1^{1/L})`, and α̂ by the corr, eig and fit
+//! estimators.
+//!
+//! Any other network ([`mlp_csv`], [`mlp_json`]): time, step, loss,
+//! `cosine(W_1ᵀW_1, G_1)` (α = 1), α̂ of layer 1 by corr, eig and fit, then
+//! for each hidden layer l = 1..L−1 the UC-NFA `uc_nfa_l` and, after all of
+//! them, the C-NFA `c_nfa_l` (Pearson, BMA24). The JSON adds the
+//! activation and whether the layers have biases, and holds the per-layer
+//! values as arrays `uc_nfa`, `c_nfa`.
+//!
+//! An undefined value is the word `undefined` in CSV and `null` in JSON,
+//! with the reason in the JSON's `undefined` object.
 
 use std::fmt::Write as _;
 
-use experiment::CheckpointMeasurement;
+use experiment::{CheckpointMeasurement, MlpMeasurement};
+use mlp::Architecture;
 use serde_json::{Value, json};
 
 const HEADER: &str = "time,step,loss,max_imbalance,relerr,cosine,alpha_corr,alpha_eig,alpha_fit";
@@ -80,4 +91,92 @@ pub fn json(name: &str, widths: &[usize], rows: &[CheckpointMeasurement]) -> Val
         })
         .collect();
     json!({ "name": name, "widths": widths, "convention": "layer 1, α = 1/L; alpha by corr (cosine), eig, fit (relerr_scaled)", "checkpoints": checkpoints })
+}
+
+/// The header of [`mlp_csv`] for `hidden` = L − 1 hidden layers.
+fn mlp_header(hidden: usize) -> String {
+    let mut header = String::from("time,step,loss,cosine,alpha_corr,alpha_eig,alpha_fit");
+    for kind in ["uc_nfa", "c_nfa"] {
+        for l in 1..=hidden {
+            let _ = write!(header, ",{kind}_{l}");
+        }
+    }
+    header
+}
+
+/// CSV with one row per checkpoint of an MLP.
+pub fn mlp_csv(rows: &[MlpMeasurement]) -> String {
+    let hidden = rows.first().map_or(0, |m| m.uc_nfa.len());
+    let mut out = mlp_header(hidden);
+    out.push('\n');
+    for m in rows {
+        let _ = write!(
+            out,
+            "{:e},{},{:e},{}",
+            m.time,
+            m.step,
+            m.loss,
+            csv_value(&m.cosine)
+        );
+        for v in m
+            .alpha
+            .iter()
+            .map(|(_, a)| a)
+            .chain(&m.uc_nfa)
+            .chain(&m.c_nfa)
+        {
+            let _ = write!(out, ",{}", csv_value(v));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// JSON of an MLP run: name, widths, activation, biases, convention, and
+/// one object per checkpoint.
+pub fn mlp_json(name: &str, arch: &Architecture, rows: &[MlpMeasurement]) -> Value {
+    let checkpoints: Vec<Value> = rows
+        .iter()
+        .map(|m| {
+            let mut undefined = serde_json::Map::new();
+            let mut alpha = serde_json::Map::new();
+            for (est, a) in &m.alpha {
+                alpha.insert(est.name().to_owned(), json_value(a));
+                if let Err(why) = a {
+                    undefined.insert(format!("alpha_{}", est.name()), json!(why));
+                }
+            }
+            if let Err(why) = &m.cosine {
+                undefined.insert("cosine".to_owned(), json!(why));
+            }
+            for (kind, values) in [("uc_nfa", &m.uc_nfa), ("c_nfa", &m.c_nfa)] {
+                for (l, v) in values.iter().enumerate() {
+                    if let Err(why) = v {
+                        undefined.insert(format!("{kind}_{}", l + 1), json!(why));
+                    }
+                }
+            }
+            let layers = |values: &[Result<f64, String>]| -> Vec<Value> {
+                values.iter().map(json_value).collect()
+            };
+            json!({
+                "time": m.time,
+                "step": m.step,
+                "loss": m.loss,
+                "cosine": json_value(&m.cosine),
+                "alpha": alpha,
+                "uc_nfa": layers(&m.uc_nfa),
+                "c_nfa": layers(&m.c_nfa),
+                "undefined": undefined,
+            })
+        })
+        .collect();
+    json!({
+        "name": name,
+        "widths": arch.widths,
+        "activation": arch.activation.name(),
+        "biases": arch.bias,
+        "convention": "cosine: layer 1, α = 1; alpha of layer 1 by corr (cosine), eig, fit (relerr_scaled); uc_nfa, c_nfa: hidden layers 1..L−1, pearson (BMA24)",
+        "checkpoints": checkpoints,
+    })
 }

@@ -6,16 +6,31 @@
 //! * [`digits`]: the UCI optical digits (1797 × 64, 10 classes; E. Alpaydin,
 //!   C. Kaynak 1998, CC BY 4.0), embedded from `fixtures/data/`, with
 //!   standardised pixels and one-hot − 1/C labels.
+//! * [`synthetic`] (SB21), [`relu_teacher`] (TMC25's trained
+//!   counterexample) and [`whitened_teacher`] (ABP22, with
+//!   [`partially_whiten`]): the synthetic tasks of the papers (module
+//!   [`tasks`]).
+//! * Target transforms (module [`targets`]): [`parity_targets`] (SB21's
+//!   digits parity), [`argmax_one_hot`] (BMA24's labels of a teacher's
+//!   outputs) and [`add_label_noise`].
 //!
 //! All randomness comes from the caller's seeded `ChaCha8Rng` streams: one
 //! stream for the inputs and teacher, one for label noise (SPEC preamble).
+//! Every function states the order in which it draws, so that a task is
+//! the same bits wherever it is built.
 #![warn(missing_docs)]
+
+pub mod targets;
+pub mod tasks;
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
-use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::StandardNormal;
+
+pub use targets::{add_label_noise, argmax_one_hot, parity_targets};
+pub use tasks::{
+    ReluTeacherSpec, SyntheticSpec, WhitenedTeacherSpec, relu_teacher, synthetic, whitened_teacher,
+};
 
 /// A supervised data set: inputs `X ∈ R^{n×d}` (rows are samples) and
 /// targets `Y ∈ R^{n×C}`.
@@ -158,13 +173,7 @@ pub fn teacher(
         1.0,
         Par::Seq,
     );
-    if spec.noise > 0.0 {
-        for j in 0..c {
-            for i in 0..n {
-                y[(i, j)] += spec.noise * noise_rng.sample::<f64, _>(StandardNormal);
-            }
-        }
-    }
+    add_label_noise(&mut y, spec.noise, noise_rng);
     Ok((Dataset { x, y }, b))
 }
 
@@ -288,13 +297,7 @@ pub fn digits(
         c,
         |i, k| if labels[rows[i]] == k { 1.0 } else { 0.0 } - 1.0 / c as f64,
     );
-    if spec.noise > 0.0 {
-        for k in 0..c {
-            for i in 0..n {
-                y[(i, k)] += spec.noise * noise_rng.sample::<f64, _>(StandardNormal);
-            }
-        }
-    }
+    add_label_noise(&mut y, spec.noise, noise_rng);
     Ok(Dataset { x, y })
 }
 

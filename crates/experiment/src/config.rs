@@ -11,10 +11,13 @@
 //! teacher_rank = 3  # optional, default min(outputs, input_dim)
 //! noise = 0.0       # optional label noise σ_ε
 //! anisotropy = 0.0  # optional
+//! target = "linear" # optional: linear | argmax_one_hot
 //!
-//! [network]         # deep linear network d_0 = input_dim → … → outputs
+//! [network]         # d_0 = input_dim → hidden widths → outputs
 //! depth = 3
 //! width = 10        # every hidden width (or `hidden = [10, 12]`)
+//! activation = "identity" # optional: identity | relu | leaky_relu | tanh | gelu | quadratic
+//! biases = false    # optional
 //!
 //! [init]
 //! kind = "balanced" # balanced | gaussian | orthogonal | small
@@ -27,18 +30,75 @@
 //! weight_decay = 0.0
 //!
 //! [checkpoints]
-//! kind = "log"      # log | linear
+//! kind = "log"      # log | linear | steps | log_steps | until_converged
 //! t_min = 0.01
 //! t_end = 50.0
 //! count = 20
 //! ```
 //!
+//! The other data sets (`noise` is optional everywhere and adds `σ_ε ξ` to
+//! the final targets from the label-noise stream):
+//!
+//! ```toml
+//! [data]            # UCI digits, d = 64 (all 1797 rows when `samples` is absent)
+//! kind = "digits"
+//! samples = 500
+//! target = "one_hot" # one_hot (C = 10, one-hot − 1/C) | parity (C = 1, ±1; SB21)
+//!
+//! [data]            # SB21 (SPEC §6): Y_ik = (x_ik + (x_ik² − 1)/√2)/√2, k < C ≤ d
+//! kind = "synthetic"
+//! samples = 200
+//! input_dim = 16
+//! outputs = 1       # optional, default 1
+//!
+//! [data]            # TMC25 (SPEC §3): Y = relu(X T_1ᵀ) T_2ᵀ, random teacher
+//! kind = "relu_teacher"
+//! samples = 100
+//! input_dim = 10
+//! teacher_width = 4
+//! outputs = 1
+//!
+//! [data]            # ABP22 (SPEC §5): y = s·Xβ, X partially whitened, ‖β‖ = 1
+//! kind = "whitened_teacher"
+//! samples = 100
+//! input_dim = 20
+//! gamma = 0.0       # optional: 0 whitens, 1 keeps the raw spectrum
+//! anisotropy = 0.0  # optional: raw column k scaled by (k+1)^{−a}
+//! signal = 1.0      # optional: s
+//! ```
+//!
+//! `teacher` with `target = "argmax_one_hot"` replaces the teacher's
+//! outputs by one-hot − 1/C of their arg-max (BMA24, SPEC §4; needs C ≥ 2).
+//!
+//! The other checkpoint schedules:
+//!
+//! ```toml
+//! [checkpoints]     # discrete optimisers: the updates after which to record
+//! kind = "steps"
+//! steps = [0, 10, 100, 1000]
+//!
+//! [checkpoints]     # discrete optimisers: 0 and count − 1 log-spaced steps up to total
+//! kind = "log_steps"
+//! total = 1000
+//! count = 20
+//!
+//! [checkpoints]     # gradient flow until ℒ ≤ tolerance·ℒ(0) (ABP22)
+//! kind = "until_converged"
+//! t_first = 0.01    # t = 0, t_first, then times growing by 10^{1/per_decade}
+//! per_decade = 4
+//! tolerance = 1e-10
+//! ```
+//!
+//! `log` and `linear` give times; a discrete optimiser records at the
+//! nearest steps `k = round(t/η)`.
+//!
 //! Unknown keys are errors. [`ExperimentConfig::validate`] turns the raw
 //! configuration into an [`Experiment`]; its errors name the field, e.g.
 //! `network.depth: must be at least 1, got 0`.
 
-use datasets::{DigitsSpec, TeacherSpec};
+use datasets::{DigitsSpec, ReluTeacherSpec, SyntheticSpec, TeacherSpec, WhitenedTeacherSpec};
 use init::InitScheme;
+use mlp::{Activation, Architecture};
 use optim::{Decay, GradientFlow, Method, Optimizer, OptimizerParams, Schedule};
 use serde::{Deserialize, Serialize};
 
@@ -96,7 +156,7 @@ pub struct ExperimentConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DataConfig {
-    /// Linear teacher `Y = XBᵀ + σ_ε ξ`.
+    /// Linear teacher `Y = XBᵀ + σ_ε ξ`, or one-hot labels of its arg-max.
     Teacher {
         /// n.
         samples: usize,
@@ -113,9 +173,12 @@ pub enum DataConfig {
         /// Input anisotropy exponent.
         #[serde(default)]
         anisotropy: f64,
+        /// The targets: the teacher's outputs or their arg-max labels.
+        #[serde(default)]
+        target: TeacherTarget,
     },
-    /// The digits data set (d = 64, C = 10), standardised pixels,
-    /// one-hot − 1/C labels.
+    /// The digits data set (d = 64), standardised pixels, one-hot − 1/C
+    /// labels (C = 10) or their parity (C = 1).
     Digits {
         /// Seeded subset size; all 1797 rows when absent.
         #[serde(default)]
@@ -123,50 +186,247 @@ pub enum DataConfig {
         /// σ_ε.
         #[serde(default)]
         noise: f64,
+        /// The targets.
+        #[serde(default)]
+        target: DigitsTarget,
+    },
+    /// SB21's synthetic task (SPEC §6), [`datasets::synthetic`].
+    Synthetic {
+        /// n.
+        samples: usize,
+        /// d.
+        input_dim: usize,
+        /// C ≤ d; default 1.
+        #[serde(default = "one_output")]
+        outputs: usize,
+        /// σ_ε.
+        #[serde(default)]
+        noise: f64,
+    },
+    /// A random two-layer ReLU teacher (TMC25, SPEC §3),
+    /// [`datasets::relu_teacher`].
+    ReluTeacher {
+        /// n.
+        samples: usize,
+        /// d.
+        input_dim: usize,
+        /// The teacher's hidden width m.
+        teacher_width: usize,
+        /// C.
+        outputs: usize,
+        /// σ_ε.
+        #[serde(default)]
+        noise: f64,
+    },
+    /// ABP22's scalar teacher on partially whitened inputs (SPEC §5),
+    /// [`datasets::whitened_teacher`].
+    WhitenedTeacher {
+        /// P.
+        samples: usize,
+        /// D.
+        input_dim: usize,
+        /// Whitening exponent γ; default 0 (whitened).
+        #[serde(default)]
+        gamma: f64,
+        /// Raw-input anisotropy a; default 0.
+        #[serde(default)]
+        anisotropy: f64,
+        /// Teacher scale s; default 1.
+        #[serde(default = "one")]
+        signal: f64,
+        /// σ_ε.
+        #[serde(default)]
+        noise: f64,
     },
 }
 
-/// The data set of a validated experiment.
+fn one_output() -> usize {
+    1
+}
+
+impl DataConfig {
+    /// Replace the label noise σ_ε.
+    pub fn set_noise(&mut self, sigma: f64) {
+        match self {
+            DataConfig::Teacher { noise, .. }
+            | DataConfig::Digits { noise, .. }
+            | DataConfig::Synthetic { noise, .. }
+            | DataConfig::ReluTeacher { noise, .. }
+            | DataConfig::WhitenedTeacher { noise, .. } => *noise = sigma,
+        }
+    }
+}
+
+/// `target` of `kind = "teacher"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "&'static str")]
+pub enum TeacherTarget {
+    /// `Y = XBᵀ` (plus noise): `"linear"`.
+    #[default]
+    Linear,
+    /// [`datasets::argmax_one_hot`] of `XBᵀ` (BMA24, SPEC §4), then noise:
+    /// `"argmax_one_hot"`.
+    ArgmaxOneHot,
+}
+
+/// `target` of `kind = "digits"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "&'static str")]
+pub enum DigitsTarget {
+    /// One-hot − 1/C, C = 10: `"one_hot"`.
+    #[default]
+    OneHot,
+    /// [`datasets::parity_targets`]: +1 for an even digit, −1 for an odd
+    /// one (SB21, SPEC §6), then noise: `"parity"`.
+    Parity,
+}
+
+/// The member of `all` called `name`; otherwise a message naming the
+/// field `data.target` and the names of `all`.
+fn choose<T: Copy>(name: &str, all: &[T], name_of: fn(T) -> &'static str) -> Result<T, String> {
+    all.iter()
+        .copied()
+        .find(|&t| name_of(t) == name)
+        .ok_or_else(|| {
+            let names: Vec<String> = all.iter().map(|&t| format!("`{}`", name_of(t))).collect();
+            format!(
+                "data.target: unknown target `{name}`, expected {}",
+                names.join(" or ")
+            )
+        })
+}
+
+impl TeacherTarget {
+    /// Every target.
+    pub const ALL: [TeacherTarget; 2] = [TeacherTarget::Linear, TeacherTarget::ArgmaxOneHot];
+
+    /// The name in configs.
+    pub fn name(self) -> &'static str {
+        match self {
+            TeacherTarget::Linear => "linear",
+            TeacherTarget::ArgmaxOneHot => "argmax_one_hot",
+        }
+    }
+}
+
+impl DigitsTarget {
+    /// Every target.
+    pub const ALL: [DigitsTarget; 2] = [DigitsTarget::OneHot, DigitsTarget::Parity];
+
+    /// The name in configs.
+    pub fn name(self) -> &'static str {
+        match self {
+            DigitsTarget::OneHot => "one_hot",
+            DigitsTarget::Parity => "parity",
+        }
+    }
+}
+
+impl TryFrom<String> for TeacherTarget {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, String> {
+        choose(&name, &Self::ALL, Self::name)
+    }
+}
+
+impl From<TeacherTarget> for &'static str {
+    fn from(t: TeacherTarget) -> Self {
+        t.name()
+    }
+}
+
+impl TryFrom<String> for DigitsTarget {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, String> {
+        choose(&name, &Self::ALL, Self::name)
+    }
+}
+
+impl From<DigitsTarget> for &'static str {
+    fn from(t: DigitsTarget) -> Self {
+        t.name()
+    }
+}
+
+/// The data set of a validated experiment. A target transform is applied
+/// to the noiseless targets; the label noise `σ_ε ξ` is added after it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DataSpec {
     /// Synthetic linear teacher.
-    Teacher(TeacherSpec),
+    Teacher {
+        /// Inputs, teacher and noise.
+        spec: TeacherSpec,
+        /// The targets.
+        target: TeacherTarget,
+    },
     /// Digits.
-    Digits(DigitsSpec),
+    Digits {
+        /// Subset and noise.
+        spec: DigitsSpec,
+        /// The targets.
+        target: DigitsTarget,
+    },
+    /// SB21's synthetic task.
+    Synthetic(SyntheticSpec),
+    /// A two-layer ReLU teacher.
+    ReluTeacher(ReluTeacherSpec),
+    /// ABP22's whitened scalar teacher.
+    WhitenedTeacher(WhitenedTeacherSpec),
 }
 
 impl DataSpec {
     /// Input dimension d.
     pub fn input_dim(&self) -> usize {
         match self {
-            DataSpec::Teacher(t) => t.input_dim,
-            DataSpec::Digits(_) => datasets::DIGITS_PIXELS,
+            DataSpec::Teacher { spec, .. } => spec.input_dim,
+            DataSpec::Digits { .. } => datasets::DIGITS_PIXELS,
+            DataSpec::Synthetic(s) => s.input_dim,
+            DataSpec::ReluTeacher(s) => s.input_dim,
+            DataSpec::WhitenedTeacher(s) => s.input_dim,
         }
     }
     /// Output dimension C.
     pub fn outputs(&self) -> usize {
         match self {
-            DataSpec::Teacher(t) => t.outputs,
-            DataSpec::Digits(_) => datasets::DIGITS_CLASSES,
+            DataSpec::Teacher { spec, .. } => spec.outputs,
+            DataSpec::Digits {
+                target: DigitsTarget::OneHot,
+                ..
+            } => datasets::DIGITS_CLASSES,
+            DataSpec::Digits {
+                target: DigitsTarget::Parity,
+                ..
+            } => 1,
+            DataSpec::Synthetic(s) => s.outputs,
+            DataSpec::ReluTeacher(s) => s.outputs,
+            DataSpec::WhitenedTeacher(_) => 1,
         }
     }
     /// Number of samples n.
     pub fn samples(&self) -> usize {
         match self {
-            DataSpec::Teacher(t) => t.samples,
-            DataSpec::Digits(d) => d.samples,
+            DataSpec::Teacher { spec, .. } => spec.samples,
+            DataSpec::Digits { spec, .. } => spec.samples,
+            DataSpec::Synthetic(s) => s.samples,
+            DataSpec::ReluTeacher(s) => s.samples,
+            DataSpec::WhitenedTeacher(s) => s.samples,
         }
     }
     /// Label-noise σ_ε.
     pub fn noise(&self) -> f64 {
         match self {
-            DataSpec::Teacher(t) => t.noise,
-            DataSpec::Digits(d) => d.noise,
+            DataSpec::Teacher { spec, .. } => spec.noise,
+            DataSpec::Digits { spec, .. } => spec.noise,
+            DataSpec::Synthetic(s) => s.noise,
+            DataSpec::ReluTeacher(s) => s.noise,
+            DataSpec::WhitenedTeacher(s) => s.noise,
         }
     }
 }
 
-/// `[network]`: a deep linear network of `depth` layers.
+/// `[network]`: a fully connected network of `depth` layers,
+/// `h_l = W_l a_{l−1} (+ b_l)`, `a_l = φ(h_l)`, `f = h_L` (SPEC §0); with
+/// the identity and no biases, a deep linear network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkConfig {
@@ -178,6 +438,13 @@ pub struct NetworkConfig {
     /// Widths d_1..d_{L−1} of the hidden layers.
     #[serde(default)]
     pub hidden: Option<Vec<usize>>,
+    /// φ of the hidden layers, by its [`Activation`] name; the identity
+    /// when absent.
+    #[serde(default)]
+    pub activation: Option<String>,
+    /// Whether every layer has a bias `b_l` (initialised to 0).
+    #[serde(default)]
+    pub biases: bool,
 }
 
 /// `[init]`.
@@ -467,6 +734,92 @@ pub enum CheckpointConfig {
         /// Number of positive times.
         count: usize,
     },
+    /// The given updates of a discrete optimiser (strictly increasing; 0
+    /// is the initial state).
+    Steps {
+        /// Step counts k.
+        steps: Vec<usize>,
+    },
+    /// Step 0 and log-spaced steps up to `total`: [`log_steps`].
+    LogSteps {
+        /// Last step.
+        total: usize,
+        /// Number of checkpoints, step 0 included (fewer when rounding
+        /// makes small steps coincide).
+        count: usize,
+    },
+    /// Gradient flow observed at 0, `t_first`, then at times growing by
+    /// `10^{1/per_decade}` until `ℒ ≤ tolerance·ℒ(0)`: [`UntilConverged`].
+    UntilConverged {
+        /// First positive time.
+        t_first: f64,
+        /// Checkpoints per decade of time.
+        per_decade: usize,
+        /// Convergence threshold relative to the initial loss.
+        tolerance: f64,
+    },
+}
+
+/// `[0]` and up to `count − 1` distinct log-spaced steps from 1 to `total`:
+/// `k_j = clamp(round(total^{j/max(count−2, 1)}), 1, total)` for
+/// `j = 0, …, max(count−1, 1) − 1`, each kept when it exceeds the last one
+/// kept (SB21's checkpoints, SPEC §6: log-spaced so that the local exponent
+/// `−d log ℒ / d log t` is resolved at every scale).
+pub fn log_steps(total: usize, count: usize) -> Vec<usize> {
+    let mut steps = vec![0];
+    let top = (total.max(1) as f64).ln();
+    for k in 0..count.saturating_sub(1).max(1) {
+        let frac = k as f64 / (count.saturating_sub(2).max(1)) as f64;
+        let s = ((top * frac).exp().round() as usize).clamp(1, total.max(1));
+        if s > *steps.last().unwrap_or(&0) {
+            steps.push(s);
+        }
+    }
+    steps
+}
+
+/// Gradient flow run until it has converged (ABP22, SPEC §5). The run is
+/// observed at `t_0 = 0`, `t_1 = t_first` and `t_{k+1} = t_k·g` with
+/// `g = 10^{1/per_decade}`; each interval `[t_k, t_{k+1}]` is a separate
+/// integration from the state at `t_k` (the flow is autonomous, so this is
+/// exact up to the integrator's tolerance), and the run stops at the first
+/// checkpoint where `ℒ(t_k) ≤ tolerance·ℒ(0)`: deep networks leave their
+/// plateau abruptly, and integrating a converged network over a long
+/// interval costs steps bounded by stability, not accuracy. A run that has
+/// not converged after [`UntilConverged::max_intervals`] intervals (ten
+/// decades of time beyond `t_first`) is an error.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UntilConverged {
+    /// `t_1 > 0`.
+    pub t_first: f64,
+    /// Checkpoints per decade of time, ≥ 1.
+    pub per_decade: usize,
+    /// Threshold on `ℒ(t)/ℒ(0)`, in (0, 1).
+    pub tolerance: f64,
+}
+
+impl UntilConverged {
+    /// The most intervals a run integrates, `10·per_decade + 2`.
+    pub fn max_intervals(&self) -> usize {
+        10 * self.per_decade + 2
+    }
+
+    /// The growth factor `10^{1/per_decade}` of the checkpoint times.
+    pub fn growth(&self) -> f64 {
+        10f64.powf(1.0 / self.per_decade.max(1) as f64)
+    }
+}
+
+/// The checkpoints of a validated experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Checkpoints {
+    /// Times (from `log` or `linear`); a discrete optimiser records at the
+    /// nearest steps ([`Schedule::steps`]).
+    Times(Schedule),
+    /// Steps of a discrete optimiser (from `steps` or `log_steps`).
+    Steps(Vec<usize>),
+    /// Gradient flow until converged.
+    UntilConverged(UntilConverged),
 }
 
 /// The dynamics of a validated experiment.
@@ -499,12 +852,16 @@ pub struct Experiment {
     pub data: DataSpec,
     /// `[d_0, …, d_L]`.
     pub widths: Vec<usize>,
-    /// Initialisation.
+    /// φ of the hidden layers.
+    pub activation: Activation,
+    /// Whether the layers have biases (initialised to 0).
+    pub biases: bool,
+    /// Initialisation of the weights.
     pub init: InitScheme,
     /// Dynamics.
     pub dynamics: Dynamics,
     /// Checkpoints.
-    pub schedule: Schedule,
+    pub checkpoints: Checkpoints,
 }
 
 impl Experiment {
@@ -516,6 +873,24 @@ impl Experiment {
     /// Depth L.
     pub fn depth(&self) -> usize {
         self.widths.len() - 1
+    }
+
+    /// The network of the run (parameters `[W_1..W_L]`, or
+    /// `[W_1..W_L, b_1..b_L]` with biases).
+    pub fn architecture(&self) -> Architecture {
+        Architecture {
+            widths: self.widths.clone(),
+            activation: self.activation,
+            bias: self.biases,
+        }
+    }
+
+    /// True for a deep linear network (identity, no biases): the run
+    /// evaluates the loss from the sufficient statistics `XᵀX/n`, `YᵀX/n`
+    /// ([`deep_linear::LinearObjective`]) instead of backpropagating
+    /// through the samples.
+    pub fn is_deep_linear(&self) -> bool {
+        self.activation == Activation::Identity && !self.biases
     }
 }
 
@@ -547,35 +922,7 @@ impl ExperimentConfig {
 
     /// Check every field and build the [`Experiment`].
     pub fn validate(&self) -> Result<Experiment, ConfigError> {
-        let data = match self.data.clone() {
-            DataConfig::Teacher {
-                samples,
-                input_dim,
-                outputs,
-                teacher_rank,
-                noise,
-                anisotropy,
-            } => {
-                let spec = TeacherSpec {
-                    samples,
-                    input_dim,
-                    outputs,
-                    rank: teacher_rank.unwrap_or(outputs.min(input_dim)),
-                    noise,
-                    anisotropy,
-                };
-                spec.validate().map_err(data_field)?;
-                DataSpec::Teacher(spec)
-            }
-            DataConfig::Digits { samples, noise } => {
-                let spec = DigitsSpec {
-                    samples: samples.unwrap_or(datasets::DIGITS_ROWS),
-                    noise,
-                };
-                spec.validate().map_err(data_field)?;
-                DataSpec::Digits(spec)
-            }
-        };
+        let data = self.data.validate()?;
         let (input_dim, outputs) = (data.input_dim(), data.outputs());
 
         let net = &self.network;
@@ -617,6 +964,14 @@ impl ExperimentConfig {
         let mut widths = vec![input_dim];
         widths.extend(&hidden);
         widths.push(outputs);
+        let activation = match &net.activation {
+            None => Activation::Identity,
+            Some(name) => name
+                .parse()
+                .map_err(|e: mlp::activation::UnknownActivation| {
+                    invalid("network.activation", e.to_string())
+                })?,
+        };
 
         let init = match &self.init {
             InitConfig::Balanced { scale, rank } => {
@@ -685,29 +1040,205 @@ impl ExperimentConfig {
             g.validate().map_err(dynamics_field)?;
         }
 
-        let schedule = match self.checkpoints {
-            CheckpointConfig::Log {
-                t_min,
-                t_end,
-                count,
-            } => Schedule::Log {
-                t_min,
-                t_end,
-                count,
-            },
-            CheckpointConfig::Linear { t_end, count } => Schedule::Linear { t_end, count },
-        };
-        schedule.validate().map_err(dynamics_field)?;
+        let checkpoints = self.checkpoints.validate(&dynamics)?;
 
         Ok(Experiment {
             name: self.name.clone().unwrap_or_else(|| "experiment".to_owned()),
             seed: self.seed,
             data,
             widths,
+            activation,
+            biases: net.biases,
             init,
             dynamics,
-            schedule,
+            checkpoints,
         })
+    }
+}
+
+impl DataConfig {
+    /// Check every field and build the [`DataSpec`].
+    pub fn validate(&self) -> Result<DataSpec, ConfigError> {
+        let data = match *self {
+            DataConfig::Teacher {
+                samples,
+                input_dim,
+                outputs,
+                teacher_rank,
+                noise,
+                anisotropy,
+                target,
+            } => {
+                let spec = TeacherSpec {
+                    samples,
+                    input_dim,
+                    outputs,
+                    rank: teacher_rank.unwrap_or(outputs.min(input_dim)),
+                    noise,
+                    anisotropy,
+                };
+                spec.validate().map_err(data_field)?;
+                if target == TeacherTarget::ArgmaxOneHot && outputs < 2 {
+                    return Err(invalid(
+                        "data.outputs",
+                        format!(
+                            "target = \"argmax_one_hot\" needs at least 2 outputs, got {outputs}"
+                        ),
+                    ));
+                }
+                DataSpec::Teacher { spec, target }
+            }
+            DataConfig::Digits {
+                samples,
+                noise,
+                target,
+            } => {
+                let spec = DigitsSpec {
+                    samples: samples.unwrap_or(datasets::DIGITS_ROWS),
+                    noise,
+                };
+                spec.validate().map_err(data_field)?;
+                DataSpec::Digits { spec, target }
+            }
+            DataConfig::Synthetic {
+                samples,
+                input_dim,
+                outputs,
+                noise,
+            } => {
+                let spec = SyntheticSpec {
+                    samples,
+                    input_dim,
+                    outputs,
+                    noise,
+                };
+                spec.validate().map_err(data_field)?;
+                DataSpec::Synthetic(spec)
+            }
+            DataConfig::ReluTeacher {
+                samples,
+                input_dim,
+                teacher_width,
+                outputs,
+                noise,
+            } => {
+                let spec = ReluTeacherSpec {
+                    samples,
+                    input_dim,
+                    teacher_width,
+                    outputs,
+                    noise,
+                };
+                spec.validate().map_err(data_field)?;
+                DataSpec::ReluTeacher(spec)
+            }
+            DataConfig::WhitenedTeacher {
+                samples,
+                input_dim,
+                gamma,
+                anisotropy,
+                signal,
+                noise,
+            } => {
+                let spec = WhitenedTeacherSpec {
+                    samples,
+                    input_dim,
+                    gamma,
+                    anisotropy,
+                    signal,
+                    noise,
+                };
+                spec.validate().map_err(data_field)?;
+                DataSpec::WhitenedTeacher(spec)
+            }
+        };
+        Ok(data)
+    }
+}
+
+impl CheckpointConfig {
+    /// Check every field, and that the schedule suits `dynamics` (times
+    /// for gradient flow, or for a discrete optimiser through `k =
+    /// round(t/η)`; steps only for a discrete optimiser; `until_converged`
+    /// only for gradient flow).
+    pub fn validate(&self, dynamics: &Dynamics) -> Result<Checkpoints, ConfigError> {
+        let flow = matches!(dynamics, Dynamics::GradientFlow(_));
+        let checkpoints = match *self {
+            CheckpointConfig::Log {
+                t_min,
+                t_end,
+                count,
+            } => Checkpoints::Times(Schedule::Log {
+                t_min,
+                t_end,
+                count,
+            }),
+            CheckpointConfig::Linear { t_end, count } => {
+                Checkpoints::Times(Schedule::Linear { t_end, count })
+            }
+            CheckpointConfig::Steps { ref steps } => {
+                if steps.is_empty() {
+                    return Err(invalid("checkpoints.steps", "needs at least one step"));
+                }
+                if let Some(w) = steps.windows(2).find(|w| w[1] <= w[0]) {
+                    return Err(invalid(
+                        "checkpoints.steps",
+                        format!("must be strictly increasing, got {} after {}", w[1], w[0]),
+                    ));
+                }
+                Checkpoints::Steps(steps.clone())
+            }
+            CheckpointConfig::LogSteps { total, count } => {
+                if total == 0 {
+                    return Err(invalid("checkpoints.total", "must be at least 1, got 0"));
+                }
+                if count == 0 {
+                    return Err(invalid("checkpoints.count", "must be at least 1, got 0"));
+                }
+                Checkpoints::Steps(log_steps(total, count))
+            }
+            CheckpointConfig::UntilConverged {
+                t_first,
+                per_decade,
+                tolerance,
+            } => {
+                finite_pos("checkpoints.t_first", t_first)?;
+                if per_decade == 0 {
+                    return Err(invalid(
+                        "checkpoints.per_decade",
+                        "must be at least 1, got 0",
+                    ));
+                }
+                if !(tolerance.is_finite() && tolerance > 0.0 && tolerance < 1.0) {
+                    return Err(invalid(
+                        "checkpoints.tolerance",
+                        format!("must be in (0, 1), got {tolerance}"),
+                    ));
+                }
+                Checkpoints::UntilConverged(UntilConverged {
+                    t_first,
+                    per_decade,
+                    tolerance,
+                })
+            }
+        };
+        match (&checkpoints, flow) {
+            (Checkpoints::Times(schedule), _) => schedule.validate().map_err(dynamics_field)?,
+            (Checkpoints::Steps(_), true) => {
+                return Err(invalid(
+                    "checkpoints.kind",
+                    "steps count the updates of a discrete optimiser; gradient flow takes \"log\", \"linear\" or \"until_converged\"",
+                ));
+            }
+            (Checkpoints::UntilConverged(_), false) => {
+                return Err(invalid(
+                    "checkpoints.kind",
+                    "\"until_converged\" integrates gradient flow; a discrete optimiser takes \"log\", \"linear\", \"steps\" or \"log_steps\"",
+                ));
+            }
+            _ => {}
+        }
+        Ok(checkpoints)
     }
 }
 

@@ -4,9 +4,13 @@
 //!
 //! ```text
 //! TOML ──► config::ExperimentConfig ──validate──► config::Experiment
-//!      ──► run::prepare (data set, statistics, initial network)
-//!      ──► run::run (gradient flow or GD) ──► run::Trajectory (snapshots)
-//!      ──► measure::measure (NFM, AGOP, similarities, α̂, imbalance)
+//!      ──► run::prepare (data set, statistics of a deep linear network,
+//!          initial network)
+//!      ──► run::run (gradient flow or an optimiser, on
+//!          deep_linear::LinearObjective or mlp::MlpObjective)
+//!      ──► run::Trajectory (snapshots)
+//!      ──► measure::measure (deep linear: NFM, AGOP, similarities, α̂,
+//!          imbalance) or measure::measure_mlp (NFA, α̂, UC/C-NFA)
 //! ```
 //!
 //! Configurations are checked into a validated [`config::Experiment`]
@@ -19,5 +23,5 @@ pub mod measure;
 pub mod run;
 
 pub use config::{ConfigError, Experiment, ExperimentConfig};
-pub use measure::{CheckpointMeasurement, measure};
-pub use run::{Prepared, RunError, Snapshot, Trajectory, prepare, run};
+pub use measure::{CheckpointMeasurement, MlpMeasurement, measure, measure_mlp};
+pub use run::{Prepared, RunError, Snapshot, Trajectory, initial_params, prepare, run};

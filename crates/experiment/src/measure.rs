@@ -1,8 +1,17 @@
-//! Measurements of the Neural Feature Ansatz at one checkpoint of a deep
-//! linear network (SPEC §1, §2.1). Reads a snapshot; never modifies it.
+//! Measurements of the Neural Feature Ansatz at one checkpoint. Each reads
+//! a snapshot; none modifies it.
+//!
+//! * [`measure`]: a deep linear network (SPEC §1, §2.1): imbalance, the
+//!   layer-1 identity `W_1ᵀW_1 = G_1^{1/L}` of TMC25 in the `relerr` and
+//!   `cosine` conventions, and α̂ — with the closed-form AGOP.
+//! * [`measure_mlp`]: any MLP (SPEC §1, §4): the layer-1 NFA
+//!   `cosine(W_1ᵀW_1, G_1)` at α = 1 and α̂, and BMA24's UC-NFA and C-NFA of
+//!   every hidden layer — with the AGOP and PTK of [`mlp::tangents`](fn@mlp::tangents).
 
-use faer::Mat;
+use faer::{Mat, MatRef};
 use metrics::{AlphaEstimate, AlphaEstimator, Cutoff, MetricError, PsdEigen, Similarity};
+use mlp::Architecture;
+use mlp::ptk_nfa::{c_nfa, uc_nfa};
 
 use crate::run::Snapshot;
 
@@ -78,4 +87,95 @@ pub fn measure(snapshot: &Snapshot) -> CheckpointMeasurement {
         cosine: describe(cosine),
         alpha,
     }
+}
+
+/// The NFA quantities of one checkpoint of an MLP.
+#[derive(Debug, Clone)]
+pub struct MlpMeasurement {
+    /// Time t.
+    pub time: f64,
+    /// Steps so far.
+    pub step: usize,
+    /// Data loss.
+    pub loss: f64,
+    /// `cosine(W_1ᵀW_1, G_1)`: the NFA of layer 1 at α = 1, with `G_1` the
+    /// AGOP `W_1ᵀK_1W_1/n` of the inputs.
+    pub cosine: Result<f64, String>,
+    /// α̂ of layer 1 by `corr` (cosine), `eig`, `fit`; `Err` holds why it is
+    /// undefined.
+    pub alpha: [(AlphaEstimator, Result<f64, String>); 3],
+    /// UC-NFA `pearson(W_lᵀK_lW_l, W_lᵀW_l)` of the hidden layers
+    /// l = 1..L−1 (index l − 1; BMA24's convention, SPEC §4).
+    pub uc_nfa: Vec<Result<f64, String>>,
+    /// C-NFA `pearson(ΔW_lᵀK_lΔW_l, ΔW_lᵀΔW_l)`, `ΔW_l = W_l − W_l(0)`, of
+    /// the hidden layers (undefined where `ΔW_l = 0`, e.g. at t = 0).
+    pub c_nfa: Vec<Result<f64, String>>,
+}
+
+/// Samples per block of [`mlp::tangents`](fn@mlp::tangents): the unit of its parallel work
+/// (results depend on it only through the order of the block sums, which
+/// is fixed).
+const TANGENT_BLOCK: usize = 256;
+
+/// Measure a snapshot of the network `arch` (parameters as laid out by
+/// `arch`) on the inputs `x`; `init` is the run's initial parameters (for
+/// the C-NFA). Errors when the parameters or data do not fit `arch`.
+pub fn measure_mlp(
+    arch: &Architecture,
+    snapshot: &Snapshot,
+    init: &[Mat<f64>],
+    x: MatRef<'_, f64>,
+) -> Result<MlpMeasurement, mlp::MlpError> {
+    arch.check(init)?;
+    let p = &snapshot.weights;
+    let tangents = mlp::tangents(arch, p, x, TANGENT_BLOCK)?;
+    let f = metrics::nfm(p[0].as_ref());
+    let g = &tangents.agop[0];
+    let cosine = describe(metrics::similarity(
+        Similarity::Cosine,
+        f.as_ref(),
+        g.as_ref(),
+    ));
+    let options = metrics::alpha::AlphaOptions::default();
+    let alpha = AlphaEstimator::ALL.map(|est| {
+        (
+            est,
+            describe_alpha(metrics::estimate_alpha(
+                f.as_ref(),
+                g.as_ref(),
+                est,
+                &options,
+            )),
+        )
+    });
+    let hidden = 0..arch.depth() - 1;
+    let uc = hidden
+        .clone()
+        .map(|l| {
+            describe(uc_nfa(
+                Similarity::Pearson,
+                p[l].as_ref(),
+                tangents.ptk[l].as_ref(),
+            ))
+        })
+        .collect();
+    let c = hidden
+        .map(|l| {
+            describe(c_nfa(
+                Similarity::Pearson,
+                p[l].as_ref(),
+                init[l].as_ref(),
+                tangents.ptk[l].as_ref(),
+            ))
+        })
+        .collect();
+    Ok(MlpMeasurement {
+        time: snapshot.time,
+        step: snapshot.step,
+        loss: snapshot.loss,
+        cosine,
+        alpha,
+        uc_nfa: uc,
+        c_nfa: c,
+    })
 }

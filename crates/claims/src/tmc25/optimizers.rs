@@ -22,7 +22,7 @@
 
 use std::collections::BTreeMap;
 
-use experiment::config::{DataConfig, Dynamics, DynamicsConfig, InitConfig};
+use experiment::config::{Dynamics, DynamicsConfig, InitConfig};
 use experiment::run::Snapshot;
 use experiment::{Experiment, ExperimentConfig};
 use metrics::AlphaEstimator;
@@ -139,9 +139,7 @@ fn experiment_for(cfg: &Config, cell: &Cell, seed: u64) -> Result<Experiment, St
             sigmas: None,
         },
     };
-    match &mut c.data {
-        DataConfig::Teacher { noise, .. } | DataConfig::Digits { noise, .. } => *noise = cell.noise,
-    }
+    c.data.set_noise(cell.noise);
     let mut dynamics = cell.optimizer.clone();
     dynamics.set_weight_decay(cell.lambda);
     let t_end = dynamics

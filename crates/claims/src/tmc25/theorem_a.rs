@@ -376,8 +376,11 @@ fn gd_weights(
     eta: f64,
     steps: usize,
 ) -> Result<Vec<Mat<f64>>, String> {
-    let mut objective =
-        LinearObjective::new(&prepared.stats, &exp.widths).map_err(|e| e.to_string())?;
+    let mut objective = LinearObjective::new(
+        prepared.stats.as_ref().ok_or("not a deep linear network")?,
+        &exp.widths,
+    )
+    .map_err(|e| e.to_string())?;
     let gd = OptimizerParams::gd(eta, 0.0)
         .validate()
         .map_err(|e| e.to_string())?;
@@ -425,8 +428,14 @@ fn gd_drift(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<ClaimResul
     let one = match gd_weights(&exp, &prepared, eta, 1) {
         Err(e) => one.failed(Some(0.0), e),
         Ok(theta1) => {
-            let mut objective = LinearObjective::new(&prepared.stats, &exp.widths)
-                .expect("shapes checked by the run");
+            let mut objective = LinearObjective::new(
+                prepared
+                    .stats
+                    .as_ref()
+                    .expect("a deep linear run has statistics"),
+                &exp.widths,
+            )
+            .expect("shapes checked by the run");
             let mut grad = optim::params::zeros_like(theta0);
             objective.loss_and_gradient(theta0, &mut grad);
             let d1 = imbalance_mats(&theta1);

@@ -253,10 +253,16 @@ pub(crate) fn gd_trace(
     let opt = OptimizerParams::gd(eta, lambda)
         .validate()
         .map_err(|e| e.to_string())?;
-    let mut objective =
-        LinearObjective::new(&prepared.stats, &exp.widths).map_err(|e| e.to_string())?;
-    let mut probe =
-        LinearObjective::new(&prepared.stats, &exp.widths).map_err(|e| e.to_string())?;
+    let mut objective = LinearObjective::new(
+        prepared.stats.as_ref().ok_or("not a deep linear network")?,
+        &exp.widths,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut probe = LinearObjective::new(
+        prepared.stats.as_ref().ok_or("not a deep linear network")?,
+        &exp.widths,
+    )
+    .map_err(|e| e.to_string())?;
     let layers = exp.depth() - 1;
     let a2 = (1.0 - eta * lambda).powi(2);
     let d0 = imbalance_mats(&prepared.init.weights);

@@ -1,5 +1,5 @@
 //! Bad configurations give a one-line error naming the field, exit code 2,
-//! and no panic.
+//! and no panic; good ones (deep linear and MLP) write their trajectory.
 
 const GOOD: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -147,4 +147,69 @@ fn a_digits_adamw_config_runs() {
     let csv = std::fs::read_to_string(dir.join("adamw_digits.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 21);
     assert!(!csv.contains("NaN"));
+}
+
+const RELU: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../fixtures/experiments/relu_digits_parity.toml"
+));
+
+#[test]
+fn network_and_data_fields_of_mlp_configs_are_named() {
+    assert_one_line_error(
+        "activation",
+        &RELU.replace("activation = \"relu\"", "activation = \"foo\""),
+        &["network.activation", "unknown activation `foo`"],
+    );
+    let synthetic = RELU.replace(
+        "kind = \"digits\"\nsamples = 200\ntarget = \"parity\"",
+        "kind = \"synthetic\"\nsamples = 50\ninput_dim = 3\noutputs = 4",
+    );
+    assert!(synthetic.contains("synthetic"));
+    assert_one_line_error("synthetic", &synthetic, &["data.outputs", "input_dim = 3"]);
+    assert_one_line_error(
+        "target",
+        &RELU.replace("target = \"parity\"", "target = \"odd\""),
+        &["data.target", "`odd`"],
+    );
+    assert_one_line_error(
+        "converged",
+        &RELU.replace(
+            "kind = \"log_steps\"\ntotal = 400\ncount = 12",
+            "kind = \"until_converged\"\nt_first = 0.1\nper_decade = 2\ntolerance = 1e-6",
+        ),
+        &["checkpoints.kind"],
+    );
+}
+
+/// The MLP columns: loss, the layer-1 NFA, α̂, and UC-NFA and C-NFA of the
+/// two hidden layers; the C-NFA is undefined at step 0 (nothing has moved).
+#[test]
+fn a_relu_config_writes_the_mlp_columns() {
+    let (code, _, stderr) = run_config("relu", RELU);
+    assert_eq!(code, Some(0), "{stderr}");
+    let dir = std::env::temp_dir().join(format!("cli-run-{}-relu", std::process::id()));
+    let csv = std::fs::read_to_string(dir.join("relu_digits_parity.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "time,step,loss,cosine,alpha_corr,alpha_eig,alpha_fit,uc_nfa_1,uc_nfa_2,c_nfa_1,c_nfa_2"
+    );
+    assert_eq!(lines.len(), 1 + 12, "header and the 12 log-spaced steps");
+    assert!(lines[1].starts_with("0e0,0,") && lines[1].ends_with(",undefined,undefined"));
+    assert!(!csv.contains("NaN") && !lines[2].contains("undefined"));
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("relu_digits_parity.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["activation"], "relu");
+    assert_eq!(json["biases"], true);
+    assert_eq!(json["widths"], serde_json::json!([64, 32, 32, 1]));
+    let checkpoints = json["checkpoints"].as_array().unwrap();
+    assert_eq!(checkpoints.len(), 12);
+    assert_eq!(checkpoints[0]["c_nfa"], serde_json::json!([null, null]));
+    assert!(checkpoints[0]["undefined"]["c_nfa_1"].is_string());
+    assert_eq!(checkpoints[11]["step"], 400);
+    let loss = |k: usize| checkpoints[k]["loss"].as_f64().unwrap();
+    assert!(loss(11) < loss(0));
 }

@@ -2,4 +2,5 @@
 //! test file of its own.
 
 mod digits;
+mod tasks;
 mod whiten;
