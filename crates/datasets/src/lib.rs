@@ -320,11 +320,11 @@ pub fn partially_whiten(x: &Mat<f64>, gamma: f64) -> Result<Mat<f64>, DataError>
             message: "needs a finite, non-empty input matrix".into(),
         });
     }
-    let svd = x.thin_svd().map_err(|_| DataError::Invalid {
-        field: "x",
-        message: "the SVD did not converge".into(),
-    })?;
-    let s: Vec<f64> = svd.S().column_vector().iter().copied().collect();
+    let common::linalg::ThinSvd { u, s, v } = common::linalg::thin_svd(x.as_ref(), Par::Seq)
+        .map_err(|_| DataError::Invalid {
+            field: "x",
+            message: "the SVD did not converge".into(),
+        })?;
     let s_max = s.iter().copied().fold(0.0, f64::max);
     let cutoff = x.nrows().max(x.ncols()) as f64 * f64::EPSILON * s_max;
     let kept: Vec<f64> = s
@@ -340,7 +340,6 @@ pub fn partially_whiten(x: &Mat<f64>, gamma: f64) -> Result<Mat<f64>, DataError>
     }
     let mean_square = kept.iter().map(|v| v * v).sum::<f64>() / rank as f64;
     let c = (x.nrows() as f64 / mean_square).sqrt();
-    let (u, v) = (svd.U(), svd.V());
     let scaled = Mat::from_fn(u.nrows(), u.ncols(), |i, k| u[(i, k)] * kept[k] * c);
     let mut out = Mat::zeros(x.nrows(), x.ncols());
     matmul(

@@ -25,7 +25,7 @@ fn relu_teacher_targets_are_mlp_forward_of_the_teacher() {
     )
     .unwrap();
     let teacher = Architecture::new(vec![11, 19, 3], Activation::Relu);
-    let forward = mlp::forward(&teacher, &[t1, t2], data.x.as_ref()).unwrap();
+    let forward = mlp::forward(&teacher, &[t1, t2], data.x.as_ref(), faer::Par::Seq).unwrap();
     assert!(*forward.output() == data.y);
 }
 

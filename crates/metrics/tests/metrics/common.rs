@@ -21,7 +21,7 @@ pub fn psd(d: usize, r: usize, rng: &mut ChaCha8Rng) -> Mat<f64> {
 
 /// A random orthogonal matrix (Q factor of a Gaussian matrix).
 pub fn orthogonal(d: usize, rng: &mut ChaCha8Rng) -> Mat<f64> {
-    gaussian(d, d, rng).qr().compute_Q()
+    ::common::linalg::thin_q(gaussian(d, d, rng).as_ref(), faer::Par::Seq)
 }
 
 pub fn rel(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
