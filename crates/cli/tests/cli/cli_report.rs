@@ -118,3 +118,24 @@ fn a_failing_claim_exits_with_status_1_and_is_written() {
         .collect();
     assert!(failed.iter().all(|id| id.contains("by=row")), "{failed:?}");
 }
+
+/// `report --plan` lists the units, one `id<TAB>family<TAB>seconds` line
+/// each, runs nothing and writes nothing.
+#[test]
+fn plan_lists_the_units_and_runs_nothing() {
+    let (code, stdout, stderr, dir) = report("plan", &["--plan"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let units = claims::plan_units(&claims::RunOptions::quick(), None).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), units.len());
+    for (line, unit) in lines.iter().zip(&units) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert_eq!(fields[..2], [unit.id.as_str(), unit.family.as_str()]);
+        assert!(fields[2].parse::<f64>().is_ok(), "{line}");
+    }
+    assert!(
+        stderr.contains(&format!("{} units", units.len())),
+        "{stderr}"
+    );
+    assert!(!dir.exists());
+}
