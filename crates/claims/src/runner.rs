@@ -141,10 +141,13 @@ pub fn run_families(options: &RunOptions, only: Option<&str>, hooks: &RunHooks) 
     run_family_set(families(), options, only, hooks)
 }
 
+/// A unit's measurement (or why it failed) and its wall time in seconds.
+type Measured = (Result<Value, String>, f64);
+
 /// The measurements of one family as its units finish.
 struct Pending {
     units: Vec<Unit>,
-    measured: Mutex<Vec<Option<(Result<Value, String>, f64)>>>,
+    measured: Mutex<Vec<Option<Measured>>>,
     remaining: AtomicUsize,
 }
 
