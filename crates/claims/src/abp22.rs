@@ -46,10 +46,10 @@ use mlp::{Activation, Architecture};
 use optim::{GradientFlow, run_gradient_flow};
 use rayon::prelude::*;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::PerMode;
 use crate::claim::{Claim, Comparison};
+use crate::details::{Details, Series};
 use crate::{ClaimResult, Family, Mode, RunOptions};
 
 /// The fixture that configures this family.
@@ -372,7 +372,7 @@ fn qr_closed_form(cfg: &Qr, task: &Task) -> Vec<ClaimResult> {
         .collect()
 }
 
-fn qr_run(cfg: &Qr, task: &Task, sigma: f64) -> Result<(f64, serde_json::Value), String> {
+fn qr_run(cfg: &Qr, task: &Task, sigma: f64) -> Result<(f64, Details), String> {
     let data = task_data(task, 0.0, 0.0)?;
     let (widths, mut params) = small_init(task, 2, sigma);
     let beta = data.beta.as_ref();
@@ -407,7 +407,11 @@ fn qr_run(cfg: &Qr, task: &Task, sigma: f64) -> Result<(f64, serde_json::Value),
             rs.push(r);
         },
     )?;
-    Ok((worst, json!({"q0": q0, "time": ts, "q": qs, "r": rs})))
+    let details = Details::new()
+        .with_series(Series::new("q", "t", ts.clone(), qs))
+        .with_series(Series::new("r", "t", ts, rs))
+        .with_value("q0", q0);
+    Ok((worst, details))
 }
 
 fn final_alignment(cfg: &AlignmentCfg, task: &Task, mode: Mode) -> Vec<ClaimResult> {
@@ -441,7 +445,11 @@ fn final_alignment(cfg: &AlignmentCfg, task: &Task, mode: Mode) -> Vec<ClaimResu
             };
             match run() {
                 Ok((a0, a)) => claim
-                    .details(json!({"initial": a0, "initial_predicted": 1.0 / rank.sqrt()}))
+                    .details(
+                        Details::new()
+                            .with_value("initial", a0)
+                            .with_value("initial_predicted", 1.0 / rank.sqrt()),
+                    )
                     .check(
                         predicted,
                         a,
@@ -551,7 +559,7 @@ fn t_half_scaling(cfg: &THalf, task: &Task, mode: Mode) -> Vec<ClaimResult> {
                         let y: Vec<f64> = t.iter().map(|v| v.ln()).collect();
                         slope(&x, &y)
                     };
-                    claim.details(json!({"t_half": t})).check(
+                    claim.details(Details::new().with_list("t_half_per_sigma", t)).check(
                         predicted,
                         measured,
                         0.05,
@@ -628,7 +636,11 @@ fn kernel_regression(cfg: &Regression, task: &Task) -> Vec<ClaimResult> {
                         .map(|w| w[1] / w[0])
                         .fold(0.0f64, f64::max);
                     claim
-                        .details(json!({"final_ntk_error": finals, "initial_ntk_error": initials}))
+                        .details(
+                            Details::new()
+                                .with_list("final_ntk_error_per_sigma", finals)
+                                .with_list("initial_ntk_error_per_sigma", initials),
+                        )
                         .check(
                             1.0,
                             ratio,
@@ -715,11 +727,14 @@ fn silent_timing(cfg: &Silent, task: &Task) -> Vec<ClaimResult> {
                     let a_final = *run.alignment.last().unwrap_or(&f64::NAN);
                     let late_change = (a_final - run.alignment[k]).abs() / run.alignment[k];
                     let ratio = run.t_align / run.t_loss;
-                    let claim = claim.details(json!({
-                        "time": run.time, "loss": run.loss, "alignment": run.alignment,
-                        "t_align": run.t_align, "t_loss": run.t_loss,
-                        "late_alignment_change": late_change,
-                    }));
+                    let claim = claim.details(
+                        Details::new()
+                            .with_series(Series::new("loss", "t", run.time.clone(), run.loss))
+                            .with_series(Series::new("alignment", "t", run.time, run.alignment))
+                            .with_value("t_align", run.t_align)
+                            .with_value("t_loss", run.t_loss)
+                            .with_value("late_alignment_change", late_change),
+                    );
                     if gamma == 0.0 {
                         claim.check(
                             1.0,

@@ -28,11 +28,11 @@ use mlp::{Activation, Architecture, MlpObjective, tangents};
 use optim::{Decay, Method, OptimizerParams};
 use rayon::prelude::*;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::PerMode;
 use crate::claim::{Claim, Comparison};
-use crate::{ClaimResult, Family, RunOptions, mean_spread};
+use crate::details::{Details, Series, Summary};
+use crate::{ClaimResult, Family, RunOptions};
 
 /// The fixture that configures this family.
 pub const FIXTURE: &str = include_str!("../../../fixtures/claims/bma24.toml");
@@ -314,14 +314,14 @@ fn slo_claim(s: &Slo, seed: Option<u64>) -> ClaimResult {
         "test error, plain GD",
         "test error, speed-limited",
     ];
-    let summary: Vec<Value> = (0..4)
-        .map(|q| {
-            let ms = mean_spread(&ok.iter().map(|o| o[q]).collect::<Vec<_>>());
-            json!({"name": names[q], "mean": ms["mean"], "spread": ms["spread"]})
-        })
-        .collect();
+    let summary = (0..4).fold(Details::new(), |d, q| {
+        d.with_column(Summary::over_seeds(
+            names[q],
+            &ok.iter().map(|o| o[q]).collect::<Vec<_>>(),
+        ))
+    });
     let gain = ok.iter().map(|o| o[1] - o[0]).sum::<f64>() / ok.len() as f64;
-    claim.details(json!({"summary": summary})).info(
+    claim.details(summary).info(
         Some(gain),
         "no theorem (reconstruction); measured = mean UC-NFA gain of the speed-limited layer",
     )
@@ -422,7 +422,11 @@ fn early_claims(e: &Early, act: Activation, seed: Option<u64>) -> Vec<ClaimResul
                 .max_by(|a, b| (a.0 - a.1).abs().total_cmp(&(b.0 - b.1).abs()))
                 .expect("at least one seed");
             claim
-                .details(json!({"per_seed": pairs.iter().map(|p| json!({"predicted": p.0, "after_one_step": p.1})).collect::<Vec<_>>()}))
+                .details(
+                    Details::new()
+                        .with_list("predicted_per_seed", pairs.iter().map(|p| p.0))
+                        .with_list("after_one_step_per_seed", pairs.iter().map(|p| p.1)),
+                )
                 .check(worst.0, worst.1, EARLY_TOL, Comparison::Absolute, "O(η) change of ΔW and K_l in one step of η = 1e-3")
         })
         .collect()
@@ -463,13 +467,15 @@ fn consistency(c: &Consistency, act: Activation, seed: Option<u64>) -> ClaimResu
                 .map(|l| (&t.agop[l] - &from_gradients[l]).norm_l2() / from_gradients[l].norm_l2())
                 .collect();
             let worst = per_layer.iter().copied().fold(0.0, f64::max);
-            claim.details(json!({"per_layer": per_layer})).check(
-                0.0,
-                worst,
-                CONSISTENCY_TOL,
-                Comparison::Absolute,
-                "two associations of the same products: ~d·ε_mach",
-            )
+            claim
+                .details(Details::new().with_list("relerr_per_layer", per_layer))
+                .check(
+                    0.0,
+                    worst,
+                    CONSISTENCY_TOL,
+                    Comparison::Absolute,
+                    "two associations of the same products: ~d·ε_mach",
+                )
         }
     }
 }
@@ -646,26 +652,28 @@ fn training_claims(t: &Training, options: &RunOptions) -> Vec<ClaimResult> {
                 ok.iter().filter_map(|s| s[checkpoint][l][q]).collect()
             };
             let last = epochs.len() - 1;
-            let series: Vec<Value> = (0..epochs.len())
-                .map(|c| {
-                    let mut row = serde_json::Map::new();
-                    row.insert("epoch".into(), json!(epochs[c]));
-                    for (q, n) in NAMES.iter().enumerate() {
-                        row.insert((*n).into(), mean_spread(&at(c, q)));
-                    }
-                    Value::Object(row)
-                })
-                .collect();
-            let column = |q: usize| {
-                let ms = mean_spread(&at(last, q));
-                json!({"name": NAMES[q], "mean": ms["mean"], "spread": ms["spread"]})
-            };
+            let column = |q: usize| Summary::over_seeds(NAMES[q], &at(last, q));
+            let x: Vec<f64> = epochs.iter().map(|&e| e as f64).collect();
+            let mut uc_details = Details::new()
+                .with_column(column(0))
+                .with_column(column(1))
+                .with_column(column(2))
+                .with_column(column(3));
+            for (q, name) in NAMES.iter().enumerate() {
+                let points: Vec<Summary> = (0..epochs.len())
+                    .map(|c| Summary::over_seeds(name, &at(c, q)))
+                    .collect();
+                uc_details = uc_details.with_series(
+                    Series::new(name, "epoch", x.clone(), points.iter().map(|p| p.mean))
+                        .with_spread(points.iter().map(|p| p.spread)),
+                );
+            }
+            out.push(uc.details(uc_details).info(
+                None,
+                "no theorem: measured beside BMA24's qualitative claim",
+            ));
             out.push(
-                uc.details(json!({"summary": [column(0), column(1), column(2), column(3)], "series": series}))
-                    .info(None, "no theorem: measured beside BMA24's qualitative claim"),
-            );
-            out.push(
-                sa.details(json!({"summary": [column(4), column(0)]}))
+                sa.details(Details::new().with_column(column(4)).with_column(column(0)))
                     .info(None, "no theorem: measured beside BMA24's equivalence"),
             );
         }

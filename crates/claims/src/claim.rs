@@ -1,7 +1,9 @@
-//! The claim record of the report contract (`report.json`, schema 1).
+//! The claim record of the report contract (`report.json`, schema 2).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::details::Details;
 
 /// Outcome of a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,9 +75,9 @@ pub struct ClaimResult {
     /// Why the verdict is `fail` or `undefined`; for `info`, the note that
     /// there is no theorem (empty for `pass`).
     pub reason: String,
-    /// Supporting data (per-layer values, time series), free-form.
+    /// Supporting data (series, statistics over seeds, per-layer values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<Value>,
+    pub details: Option<Details>,
 }
 
 impl ClaimResult {
@@ -100,7 +102,7 @@ pub struct Claim {
     params: Map<String, Value>,
     statement: String,
     convention: String,
-    details: Option<Value>,
+    details: Option<Details>,
 }
 
 impl Claim {
@@ -137,7 +139,7 @@ impl Claim {
     }
 
     /// Attach supporting data.
-    pub fn details(mut self, details: Value) -> Self {
+    pub fn details(mut self, details: Details) -> Self {
         self.details = Some(details);
         self
     }

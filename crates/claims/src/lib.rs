@@ -11,12 +11,14 @@
 pub mod abp22;
 pub mod bma24;
 pub mod claim;
+pub mod details;
 mod runner;
 pub mod sb21;
 pub mod study;
 pub mod tmc25;
 
 pub use claim::{ClaimResult, Comparison, Verdict};
+pub use details::Details;
 pub use runner::{
     FamilyHook, FamilyRun, PlanError, PlanHook, RunHooks, UnitHook, plan_units, run_claims,
     run_families, run_family_set,
@@ -158,15 +160,6 @@ impl<T: Clone> PerMode<T> {
             (PerMode::Split(s), Mode::Quick) => s.quick.clone(),
             (PerMode::Split(s), Mode::Full) => s.full.clone(),
         }
-    }
-}
-
-/// `{"mean", "spread"}` of the values: the mean and the sample standard
-/// deviation (0 for one value, both null for none).
-pub(crate) fn mean_spread(values: &[f64]) -> serde_json::Value {
-    match common::stats::mean_and_spread(values) {
-        Some((mean, spread)) => serde_json::json!({"mean": mean, "spread": spread}),
-        None => serde_json::json!({"mean": null, "spread": null}),
     }
 }
 

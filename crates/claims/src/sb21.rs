@@ -71,11 +71,11 @@ use mlp::{Activation, Architecture, MlpObjective};
 use optim::OptimizerParams;
 use rayon::prelude::*;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::PerMode;
 use crate::claim::{Claim, Comparison};
-use crate::{ClaimResult, Family, Mode, RunOptions, mean_spread};
+use crate::details::{Details, Matrix, Series, Summary};
+use crate::{ClaimResult, Family, Mode, RunOptions};
 
 /// The fixture that configures this family.
 pub const FIXTURE: &str = include_str!("../../../fixtures/claims/sb21.toml");
@@ -553,39 +553,66 @@ fn phases_claims(p: &Phases, options: &RunOptions) -> Vec<ClaimResult> {
             continue;
         }
         let ok: Vec<&PhaseRun> = mine.iter().filter_map(|r| r.as_ref().ok()).collect();
-        let per_seed =
-            |f: &dyn Fn(&PhaseRun) -> Value| -> Vec<Value> { ok.iter().map(|r| f(r)).collect() };
-        let series = per_seed(&|r| {
-            json!({
-                "time": r.times,
-                "loss": r.losses,
-                "alignment": r.alignment,
-                "exponent": r.exponent,
-                "eta": r.eta,
-            })
-        });
-        let frozen_details = |which: usize| -> Vec<Value> {
-            ok.iter()
-                .zip(&seeds)
-                .map(|(r, s)| {
-                    let k0 = if which == 0 { 0 } else { r.late };
-                    let f = &r.frozen[which];
-                    let end = r.losses.len() - 1;
-                    json!({
-                        "seed": s,
-                        "t0": r.times[k0],
-                        "time": r.times[k0..],
-                        "loss": r.losses[k0..],
-                        "frozen_loss": f.losses,
-                        "frozen_over_real_final": f.losses[f.losses.len() - 1] / r.losses[end],
-                        "relative_loss_gap_final": (r.losses[end] - f.losses[f.losses.len() - 1]).abs() / r.losses[end],
-                        "deviation": f.deviation,
-                        "bound": f.bound,
-                        "deviation_over_bound": f.deviation / f.bound,
-                        "eta_lambda_max_over_n": f.stability,
-                    })
-                })
-                .collect()
+        // Per seed: the training curves and the frozen-kernel run from t_0
+        // (`which`: 0 at init, 1 late) with its end-point comparisons.
+        let phase_details = |which: usize| -> Details {
+            let k0 = |r: &PhaseRun| if which == 0 { 0 } else { r.late };
+            let mut d = Details::new();
+            for (r, s) in ok.iter().zip(&seeds) {
+                let seed = format!("seed {s}");
+                let over_t = |name: &str, y: &[f64]| {
+                    Series::new(name, "t", r.times.clone(), y.iter().copied()).in_group(&seed)
+                };
+                d = d
+                    .with_series(over_t("loss", &r.losses))
+                    .with_series(over_t("alignment", &r.alignment))
+                    .with_series(
+                        Series::new("exponent", "t", r.times.clone(), r.exponent.iter().copied())
+                            .in_group(&seed),
+                    )
+                    .with_series(
+                        Series::new(
+                            "frozen_loss",
+                            "t",
+                            r.times[k0(r)..].to_vec(),
+                            r.frozen[which].losses.iter().copied(),
+                        )
+                        .in_group(&seed),
+                    );
+            }
+            let per_seed = |f: &dyn Fn(&PhaseRun, &Frozen) -> f64| -> Vec<f64> {
+                ok.iter().map(|r| f(r, &r.frozen[which])).collect()
+            };
+            // The final losses of the real and the frozen-kernel run.
+            let ends = |r: &PhaseRun, f: &Frozen| {
+                (r.losses[r.losses.len() - 1], f.losses[f.losses.len() - 1])
+            };
+            d.with_list("eta_per_seed", per_seed(&|r, _| r.eta))
+                .with_list("t0_per_seed", per_seed(&|r, _| r.times[k0(r)]))
+                .with_list(
+                    "frozen_over_real_final_per_seed",
+                    per_seed(&|r, f| {
+                        let (real, frozen) = ends(r, f);
+                        frozen / real
+                    }),
+                )
+                .with_list(
+                    "relative_loss_gap_final_per_seed",
+                    per_seed(&|r, f| {
+                        let (real, frozen) = ends(r, f);
+                        (real - frozen).abs() / real
+                    }),
+                )
+                .with_list("deviation_per_seed", per_seed(&|_, f| f.deviation))
+                .with_list("bound_per_seed", per_seed(&|_, f| f.bound))
+                .with_list(
+                    "deviation_over_bound_per_seed",
+                    per_seed(&|_, f| f.deviation / f.bound),
+                )
+                .with_list(
+                    "eta_lambda_max_over_n_per_seed",
+                    per_seed(&|_, f| f.stability),
+                )
         };
         let ratio = ok
             .iter()
@@ -596,7 +623,7 @@ fn phases_claims(p: &Phases, options: &RunOptions) -> Vec<ClaimResult> {
             .fold(f64::INFINITY, f64::min);
         out.push(
             early
-                .details(json!({"series": series, "frozen": frozen_details(0)}))
+                .details(phase_details(0))
                 .check(
                     1.0,
                     ratio,
@@ -605,7 +632,7 @@ fn phases_claims(p: &Phases, options: &RunOptions) -> Vec<ClaimResult> {
                     "SB21 claims the direction only (faster than the frozen kernel), no rate: the margin is the claim itself",
                 ),
         );
-        let late = late.details(json!({"series": series, "frozen": frozen_details(1)}));
+        let late = late.details(phase_details(1));
         if let Some(r) = ok.iter().find(|r| r.frozen[1].stability > 2.0) {
             out.push(late.undefined(
                 Some(1.0),
@@ -732,28 +759,45 @@ fn depth_claims(d: &Depth, options: &RunOptions) -> Vec<ClaimResult> {
             .map(|(_, r)| r)
             .collect()
     };
-    // The trend across depths, for every claim's details.
-    let summary = |data: Data, l: usize| -> Option<Value> {
+    // Statistics over seeds at one depth, for every claim's details (the
+    // trend across depths).
+    let statistics = |data: Data, l: usize| -> Option<Vec<Summary>> {
         let ok: Vec<&DepthRun> = runs_of(data, l)
             .into_iter()
             .map(|r| r.as_ref().ok())
             .collect::<Option<Vec<_>>>()?;
-        let col = |f: &dyn Fn(&DepthRun) -> Option<f64>| {
-            mean_spread(&ok.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
+        let col = |name: &str, f: &dyn Fn(&DepthRun) -> Option<f64>| {
+            Summary::over_seeds(name, &ok.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
         };
-        Some(json!({
-            "depth": l,
-            "initial_alignment": col(&|r| Some(r.initial)),
-            "final_alignment": col(&|r| Some(r.last)),
-            "alignment_gain": col(&|r| Some(r.last - r.initial)),
-            "t_half_gain": col(&|r| r.t_half),
-            "alignment_at_half_loss": col(&|r| r.at_half_loss),
-            "final_loss_ratio": col(&|r| Some(r.final_loss_ratio)),
-        }))
+        Some(vec![
+            col("initial_alignment", &|r| Some(r.initial)),
+            col("final_alignment", &|r| Some(r.last)),
+            col("alignment_gain", &|r| Some(r.last - r.initial)),
+            col("t_half_gain", &|r| r.t_half),
+            col("alignment_at_half_loss", &|r| r.at_half_loss),
+            col("final_loss_ratio", &|r| Some(r.final_loss_ratio)),
+        ])
     };
     let mut out = Vec::new();
     for data in [Data::Digits, Data::Synthetic] {
-        let trend: Vec<Value> = depths.iter().filter_map(|&l| summary(data, l)).collect();
+        // Each statistic over L (the depths whose runs all succeeded), mean ± spread.
+        let by_depth: Vec<(f64, Vec<Summary>)> = depths
+            .iter()
+            .filter_map(|&l| Some((l as f64, statistics(data, l)?)))
+            .collect();
+        let trend: Vec<Series> = by_depth.first().map_or_else(Vec::new, |(_, first)| {
+            (0..first.len())
+                .map(|k| {
+                    Series::new(
+                        &first[k].name,
+                        "L",
+                        by_depth.iter().map(|(l, _)| *l).collect(),
+                        by_depth.iter().map(|(_, s)| s[k].mean),
+                    )
+                    .with_spread(by_depth.iter().map(|(_, s)| s[k].spread))
+                })
+                .collect()
+        });
         for &l in &depths {
             let claim = Claim::new(
                 "SB21",
@@ -775,16 +819,33 @@ fn depth_claims(d: &Depth, options: &RunOptions) -> Vec<ClaimResult> {
                 continue;
             }
             let ok: Vec<&DepthRun> = mine.iter().filter_map(|r| r.as_ref().ok()).collect();
-            let series: Vec<Value> = ok
-                .iter()
-                .map(|r| json!({"time": r.times, "alignment": r.alignment, "loss": r.losses}))
-                .collect();
+            let mut details = statistics(data, l)
+                .into_iter()
+                .flatten()
+                .fold(Details::new(), Details::with_statistic);
+            details = trend.iter().cloned().fold(details, Details::with_series);
+            for (r, s) in ok.iter().zip(&seeds) {
+                let seed = format!("seed {s}");
+                details = details
+                    .with_series(
+                        Series::new(
+                            "alignment",
+                            "t",
+                            r.times.clone(),
+                            r.alignment.iter().copied(),
+                        )
+                        .in_group(&seed),
+                    )
+                    .with_series(
+                        Series::new("loss", "t", r.times.clone(), r.losses.iter().copied())
+                            .in_group(&seed),
+                    );
+            }
             let gain = ok.iter().map(|r| r.last - r.initial).sum::<f64>() / ok.len() as f64;
-            out.push(
-                claim
-                    .details(json!({"summary": summary(data, l), "trend": trend, "series": series}))
-                    .info(Some(gain), "no theorem: SB21's depth trend is qualitative; the trend over L is in the details"),
-            );
+            out.push(claim.details(details).info(
+                Some(gain),
+                "no theorem: SB21's depth trend is qualitative; the trend over L is in the details",
+            ));
         }
     }
     out
@@ -1005,16 +1066,22 @@ fn specialisation_claims(s: &Specialisation, options: &RunOptions) -> Vec<ClaimR
         ));
         let rows = per_seed(&ok, |r| r.excess);
         let worst_row = rows.iter().copied().fold(f64::INFINITY, f64::min);
-        let common = mean_spread(&per_seed(&ok, |r| r.kernel_alignment_min));
-        let common_mean = common["mean"].as_f64().unwrap_or(f64::NAN);
+        let common = Summary::over_seeds(
+            "min_pairwise_kernel_alignment",
+            &per_seed(&ok, |r| r.kernel_alignment_min),
+        );
+        let common_mean = common.mean.unwrap_or(f64::NAN);
         out.push(
             by_row
-                .details(json!({
-                    "row_excess": mean_spread(&rows),
-                    "row_excess_per_seed": rows,
-                    "row_excess_init": mean_spread(&per_seed(&ok, |r| r.excess_init)),
-                    "min_pairwise_kernel_alignment": common,
-                }))
+                .details(
+                    Details::new()
+                        .with_statistic(Summary::with_per_seed("row_excess", &rows))
+                        .with_statistic(Summary::over_seeds(
+                            "row_excess_init",
+                            &per_seed(&ok, |r| r.excess_init),
+                        ))
+                        .with_statistic(common),
+                )
                 .check(
                     0.0,
                     worst_row,
@@ -1037,7 +1104,7 @@ fn per_seed(runs: &[&SpecRun], f: fn(&SpecRun) -> f64) -> Vec<f64> {
 
 /// The details of a specialisation claim: the mean matrix over seeds (for
 /// the heat map) and the row and column excess with their init values.
-fn spec_details(ok: &[&SpecRun]) -> Value {
+fn spec_details(ok: &[&SpecRun]) -> Details {
     let outputs = ok.first().map_or(0, |r| r.matrix.nrows());
     let mean: Vec<Vec<f64>> = (0..outputs)
         .map(|i| {
@@ -1046,25 +1113,46 @@ fn spec_details(ok: &[&SpecRun]) -> Value {
                 .collect()
         })
         .collect();
-    let labels: Vec<String> = (0..outputs).map(|i| format!("{i}")).collect();
-    let excess = per_seed(ok, |r| r.excess);
-    let column = per_seed(ok, |r| r.column_excess);
-    json!({
-        "matrix": mean,
-        "rows": labels.iter().map(|l| format!("K_{l}")).collect::<Vec<_>>(),
-        "cols": labels.iter().map(|l| format!("y_{l}")).collect::<Vec<_>>(),
-        "matrix_is": "mean over seeds of S_{cc'} = A(K_c, y_{c'}) after training",
-        "row_excess": mean_spread(&excess),
-        "row_excess_per_seed": excess,
-        "row_excess_init": mean_spread(&per_seed(ok, |r| r.excess_init)),
-        "column_excess": mean_spread(&column),
-        "column_excess_per_seed": column,
-        "column_excess_init": mean_spread(&per_seed(ok, |r| r.column_excess_init)),
-        "column_mean_margin": mean_spread(&per_seed(ok, |r| r.column_mean_margin[0])),
-        "column_mean_margin_per_seed": per_seed(ok, |r| r.column_mean_margin[0]),
-        "column_mean_margin_init": mean_spread(&per_seed(ok, |r| r.column_mean_margin[1])),
-        "min_pairwise_kernel_alignment": mean_spread(&per_seed(ok, |r| r.kernel_alignment_min)),
-        "final_loss_ratio": mean_spread(&per_seed(ok, |r| r.final_loss_ratio)),
-        "linear_bounds_row_column": ok.iter().map(|r| r.linear_bounds).collect::<Vec<_>>(),
-    })
+    let labels = |prefix: &str| (0..outputs).map(|i| format!("{prefix}_{i}")).collect();
+    let over_seeds =
+        |name: &str, f: fn(&SpecRun) -> f64| Summary::over_seeds(name, &per_seed(ok, f));
+    let details = Details::new()
+        .with_matrix(Matrix::new(
+            "mean over seeds of S_{cc'} = A(K_c, y_{c'}) after training",
+            labels("K"),
+            labels("y"),
+            &mean,
+        ))
+        .with_statistic(Summary::with_per_seed(
+            "row_excess",
+            &per_seed(ok, |r| r.excess),
+        ))
+        .with_statistic(over_seeds("row_excess_init", |r| r.excess_init))
+        .with_statistic(Summary::with_per_seed(
+            "column_excess",
+            &per_seed(ok, |r| r.column_excess),
+        ))
+        .with_statistic(over_seeds("column_excess_init", |r| r.column_excess_init))
+        .with_statistic(Summary::with_per_seed(
+            "column_mean_margin",
+            &per_seed(ok, |r| r.column_mean_margin[0]),
+        ))
+        .with_statistic(over_seeds("column_mean_margin_init", |r| {
+            r.column_mean_margin[1]
+        }))
+        .with_statistic(over_seeds("min_pairwise_kernel_alignment", |r| {
+            r.kernel_alignment_min
+        }))
+        .with_statistic(over_seeds("final_loss_ratio", |r| r.final_loss_ratio));
+    // The linear network's bounds of the module docs (rows, columns), per seed.
+    match ok
+        .iter()
+        .map(|r| r.linear_bounds)
+        .collect::<Option<Vec<_>>>()
+    {
+        Some(bounds) => details
+            .with_list("linear_bound_row_per_seed", bounds.iter().map(|b| b[0]))
+            .with_list("linear_bound_column_per_seed", bounds.iter().map(|b| b[1])),
+        None => details,
+    }
 }

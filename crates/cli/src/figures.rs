@@ -1,5 +1,6 @@
 //! The report's figures, drawn from the claims' results (their measured
-//! values and the series in their `details`) with [`crate::plot`].
+//! values and the typed [`claims::Details`]: series, values, matrix) with
+//! [`crate::plot`].
 //!
 //! A figure whose claims are absent (not run, or filtered out by `--only`)
 //! is simply not produced. Each figure is an SVG file written next to
@@ -16,7 +17,8 @@
 
 use std::fmt::Write as _;
 
-use claims::ClaimResult;
+use claims::details::Series as DetailSeries;
+use claims::{ClaimResult, Details};
 use plotters::prelude::SeriesLabelPosition;
 use serde_json::Value;
 
@@ -88,19 +90,19 @@ fn is(r: &ClaimResult, key: &str, params: &[(&str, u64)]) -> bool {
             .all(|(p, v)| param(r, p).and_then(Value::as_u64) == Some(*v))
 }
 
-/// A JSON array of numbers, `null` entries as NaN (gaps).
-fn floats(v: &Value) -> Option<Vec<f64>> {
-    v.as_array()
-        .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
+/// Missing values as NaN (gaps in a plotted line).
+fn gaps(values: &[Option<f64>]) -> Vec<f64> {
+    values.iter().map(|v| v.unwrap_or(f64::NAN)).collect()
 }
 
-/// `details[key]` of a claim, and its `details.t`.
-fn time_series(r: &ClaimResult, within: Option<&str>, key: &str) -> Option<(Vec<f64>, Vec<f64>)> {
-    let mut d = r.details.as_ref()?;
-    if let Some(w) = within {
-        d = d.get(w)?;
-    }
-    Some((floats(d.get("t")?)?, floats(d.get(key)?)?))
+/// The points `(x, y)` of a series, undefined values as NaN.
+fn points(s: &DetailSeries) -> (Vec<f64>, Vec<f64>) {
+    (s.x.clone(), gaps(&s.y))
+}
+
+/// The series `name` of a claim's details, as points.
+fn time_series(r: &ClaimResult, name: &str) -> Option<(Vec<f64>, Vec<f64>)> {
+    r.details.as_ref()?.series_named(name).map(points)
 }
 
 /// Every figure the results support, in report order.
@@ -150,22 +152,20 @@ fn nfa_relerr(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>> {
             &[("L", depth), ("C", outputs), ("width", width)],
         )
     });
-    if let Some((t, y)) = identity.and_then(|r| time_series(r, None, "relerr")) {
+    if let Some((t, y)) = identity.and_then(|r| time_series(r, "relerr")) {
         series.push(Series::new("balanced, λ = 0 (A.identity)", t, y, 0).style(Style::LineMarkers));
     }
     if let Some(r) = at_depth("B.asymptotic_nfa") {
-        if let Some((t, y)) = time_series(r, Some("balanced_init"), "relerr") {
+        if let Some((t, y)) = time_series(r, "relerr_balanced_init") {
             let name = format!("balanced, λ = {}", lambda(r));
             series.push(Series::new(name, t, y, 2).style(Style::Line));
         }
-        if let Some((t, y)) = time_series(r, None, "relerr") {
+        if let Some((t, y)) = time_series(r, "relerr") {
             let name = format!("unbalanced, λ = {} (B.asymptotic_nfa)", lambda(r));
             series.push(Series::new(name, t, y, 1).style(Style::LineMarkers));
         }
     }
-    if let Some((t, y)) =
-        at_depth("B.no_decay_persists").and_then(|r| time_series(r, None, "relerr"))
-    {
+    if let Some((t, y)) = at_depth("B.no_decay_persists").and_then(|r| time_series(r, "relerr")) {
         series.push(
             Series::new("unbalanced, λ = 0 (B.no_decay_persists)", t, y, 3)
                 .style(Style::LineMarkers),
@@ -199,19 +199,18 @@ fn nfa_relerr(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>> {
 /// (b) `‖D_l(t)‖_F` on a log axis against `‖D_l(0)‖_F e^{−2λt}`.
 fn imbalance_decay(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>> {
     let depth = series_depth(results, "B.decay_rate")?;
+    // Per λ: the checkpoint times and `‖D_l‖_F` per layer (one series each).
     let runs: Vec<(f64, Vec<f64>, Vec<Vec<f64>>)> = results
         .iter()
         .filter(|r| is(r, "B.decay_rate", &[("L", depth)]))
         .filter_map(|r| {
             let lambda = param(r, "lambda")?.as_f64()?;
             let d = r.details.as_ref()?;
-            let t = floats(d.get("t")?)?;
+            let t = d.series_named("imbalance")?.x.clone();
             let layers = d
-                .get("imbalance")?
-                .as_array()?
-                .iter()
-                .map(floats)
-                .collect::<Option<Vec<_>>>()?;
+                .all_series_named("imbalance")
+                .map(|s| gaps(&s.y))
+                .collect();
             Some((lambda, t, layers))
         })
         .collect();
@@ -346,18 +345,11 @@ fn bma24_nfa(results: &[ClaimResult], data: &str) -> Option<Result<Figure, PlotE
         rows.iter()
             .filter_map(|r| {
                 let layer = param(r, "layer")?.as_u64()?;
-                let series = r.details.as_ref()?.get("series")?.as_array()?;
-                let mut x = Vec::new();
-                let (mut mean, mut lower, mut upper) = (Vec::new(), Vec::new(), Vec::new());
-                for point in series {
-                    let q = point.get(quantity)?;
-                    let m = q["mean"].as_f64().unwrap_or(f64::NAN);
-                    let s = q["spread"].as_f64().unwrap_or(f64::NAN);
-                    x.push(point.get("epoch")?.as_f64()?);
-                    mean.push(m);
-                    lower.push(m - s);
-                    upper.push(m + s);
-                }
+                let series = r.details.as_ref()?.series_named(quantity)?;
+                let (x, mean) = points(series);
+                let spread = gaps(&series.spread);
+                let lower = mean.iter().zip(&spread).map(|(m, s)| m - s).collect();
+                let upper = mean.iter().zip(&spread).map(|(m, s)| m + s).collect();
                 let colour = layer.saturating_sub(1) as usize;
                 Some(
                     Series::new(format!("layer {layer}"), x, mean, colour)
@@ -396,19 +388,15 @@ fn bma24_nfa(results: &[ClaimResult], data: &str) -> Option<Result<Figure, PlotE
 /// (e) Kernel–target alignment and loss against log time: the whitened run
 /// with the two times of the ordering, and the alignment over the γ sweep.
 fn silent_alignment(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>> {
-    let runs: Vec<(f64, &Value)> = results
+    let runs: Vec<(f64, &Details)> = results
         .iter()
         .filter(|r| r.paper == "ABP22" && r.key == "silent_timing")
         .filter_map(|r| Some((param(r, "gamma")?.as_f64()?, r.details.as_ref()?)))
         .collect();
     let (_, whitened) = runs.iter().find(|(g, _)| *g == 0.0)?;
-    let t = floats(whitened.get("time")?)?;
-    let loss = floats(whitened.get("loss")?)?;
-    let alignment = floats(whitened.get("alignment")?)?;
-    let (t_align, t_loss) = (
-        whitened.get("t_align")?.as_f64()?,
-        whitened.get("t_loss")?.as_f64()?,
-    );
+    let (t, loss) = points(whitened.series_named("loss")?);
+    let (_, alignment) = points(whitened.series_named("alignment")?);
+    let (t_align, t_loss) = (whitened.value("t_align")?, whitened.value("t_loss")?);
     let finite = loss.iter().copied().filter(|v| v.is_finite());
     let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
@@ -431,8 +419,7 @@ fn silent_alignment(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>
         .iter()
         .enumerate()
         .filter_map(|(k, (gamma, d))| {
-            let t = floats(d.get("time")?)?;
-            let a = floats(d.get("alignment")?)?;
+            let (t, a) = points(d.series_named("alignment")?);
             Some(Series::new(format!("γ = {gamma}"), t, a, k))
         })
         .collect();
@@ -457,29 +444,16 @@ fn silent_alignment(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>
 /// (f) SB21's specialisation matrix `S_cc' = A(K_c, y_c')` of one claim
 /// (one data set and network) as a heat map.
 fn specialisation(r: &ClaimResult) -> Option<Result<Figure, PlotError>> {
-    let d = r.details.as_ref()?;
+    let matrix = r.details.as_ref()?.matrix.as_ref()?;
     let data = param(r, "data")?.as_str()?;
     let net = param(r, "net")?.as_str()?;
-    let labels = |key: &str| -> Option<Vec<String>> {
-        d.get(key)?
-            .as_array()?
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned))
-            .collect()
-    };
-    let values: Vec<Vec<f64>> = d
-        .get("matrix")?
-        .as_array()?
-        .iter()
-        .map(floats)
-        .collect::<Option<_>>()?;
     let map = HeatMap {
         title: format!("SB21: specialisation matrix, {net} network, {data}"),
         x_label: "target column y_c'".into(),
         y_label: "per-output kernel K_c".into(),
-        columns: labels("cols")?,
-        rows: labels("rows")?,
-        values,
+        columns: matrix.columns.clone(),
+        rows: matrix.rows.clone(),
+        values: matrix.values.iter().map(|row| gaps(row)).collect(),
         colour_label: "A(K_c, y_c') = y_c'ᵀK_c y_c'/(‖K_c‖_F‖y_c'‖²)".into(),
         range: None,
     };

@@ -1,7 +1,8 @@
-//! Markdown tables and the JSON report (contract: `schema = 1`).
+//! Markdown tables and the JSON report (contract: `schema = 2`).
 
 use std::fmt::Write as _;
 
+use claims::details::Summary;
 use claims::{ClaimResult, Mode, Verdict};
 use serde_json::{Value, json};
 
@@ -196,21 +197,20 @@ fn plain_table(out: &mut String, rows: &[&ClaimResult], precision: Precision) {
     }
 }
 
-/// The `details.summary` columns of a claim: `[{name, mean, spread}]`.
-fn summary(r: &ClaimResult) -> Option<&Vec<serde_json::Value>> {
-    r.details.as_ref()?.get("summary")?.as_array()
+/// The summary columns of a claim's details, when it has any.
+fn summary(r: &ClaimResult) -> Option<&[Summary]> {
+    let columns = &r.details.as_ref()?.summary;
+    (!columns.is_empty()).then_some(columns.as_slice())
+}
+
+/// The names of a claim's summary columns.
+fn names(r: &ClaimResult) -> Vec<&str> {
+    summary(r).map_or_else(Vec::new, |s| s.iter().map(|c| c.name.as_str()).collect())
 }
 
 /// Claims with summary columns (studies over seeds): one wide table per set
 /// of column names, each cell `mean ± spread`, then the theorem check.
 fn wide_tables(out: &mut String, rows: &[&ClaimResult], precision: Precision) {
-    let names = |r: &ClaimResult| -> Vec<String> {
-        summary(r).map_or_else(Vec::new, |s| {
-            s.iter()
-                .map(|c| c["name"].as_str().unwrap_or("").to_owned())
-                .collect()
-        })
-    };
     let mut done = vec![false; rows.len()];
     for i in 0..rows.len() {
         if done[i] {
@@ -235,8 +235,8 @@ fn wide_tables(out: &mut String, rows: &[&ClaimResult], precision: Precision) {
             let r = rows[j];
             let _ = write!(out, "| {} |", row_label(r));
             for c in summary(r).into_iter().flatten() {
-                let mean = cell(c["mean"].as_f64(), precision);
-                match c["spread"].as_f64() {
+                let mean = cell(c.mean, precision);
+                match c.spread {
                     Some(sd) => {
                         let _ = write!(out, " {mean} ± {} |", number(sd, precision));
                     }
@@ -390,9 +390,13 @@ pub fn markdown_document(
     out
 }
 
-/// `report.json` without provenance: `{"schema": 1, "mode": …, "claims": [...]}`.
+/// The version of the `report.json` contract: 2 since `details` is typed
+/// ([`claims::Details`]).
+pub const SCHEMA: u32 = 2;
+
+/// `report.json` without provenance: `{"schema": 2, "mode": …, "claims": [...]}`.
 pub fn json_report(results: &[ClaimResult], mode: Mode) -> Value {
-    json!({ "schema": 1, "mode": mode.name(), "claims": results })
+    json!({ "schema": SCHEMA, "mode": mode.name(), "claims": results })
 }
 
 /// `report.json` as written by the `report` command: [`json_report`] of the
@@ -413,7 +417,7 @@ pub fn json_document(runs: &[claims::FamilyRun], provenance: &Provenance) -> Val
         })
         .collect();
     json!({
-        "schema": 1,
+        "schema": SCHEMA,
         "mode": provenance.mode.name(),
         "provenance": provenance.json(),
         "claims": claims,

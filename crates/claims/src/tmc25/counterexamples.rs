@@ -19,9 +19,9 @@ use faer::{Mat, Par};
 use mlp::{Activation, Architecture, MlpObjective, mse, tangents};
 use optim::OptimizerParams;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::claim::{Claim, Comparison};
+use crate::details::{Details, Series};
 use crate::{ClaimResult, Family, RunOptions};
 
 /// The fixture that configures this family.
@@ -202,7 +202,7 @@ fn rescaling_claims(t: &Trained, seed: u64) -> Vec<ClaimResult> {
             }
         }
         let (k, bound) = best.ok_or("no hidden unit has a non-zero readout")?;
-        let mut sweep = Vec::new();
+        let (mut losses, mut cosines, mut alphas) = (Vec::new(), Vec::new(), Vec::new());
         let mut max_dloss = 0.0f64;
         let mut max_dagop = 0.0f64;
         let mut last = (f64::NAN, 0.0);
@@ -226,9 +226,18 @@ fn rescaling_claims(t: &Trained, seed: u64) -> Vec<ClaimResult> {
                 .sum();
             let top: f64 = (0..t.input_dim).map(|j| p[0][(k, j)].powi(2)).sum();
             last = (cos, 2.0 * rest / top);
-            sweep.push(json!({"s": s, "loss": loss, "best_cosine": cos, "alpha": alpha}));
+            losses.push(loss);
+            cosines.push(cos);
+            alphas.push(alpha);
         }
-        let details = json!({"sweep": sweep, "unit": k, "training_loss": loss0, "max_relative_agop_change": max_dagop});
+        let over_s = |name: &str, y: Vec<f64>| Series::new(name, "s", t.scales.clone(), y);
+        let details = Details::new()
+            .with_series(over_s("loss", losses))
+            .with_series(over_s("best_cosine", cosines))
+            .with_series(over_s("alpha", alphas))
+            .with_value("unit", k as f64)
+            .with_value("training_loss", loss0)
+            .with_value("max_relative_agop_change", max_dagop);
         Ok(vec![
             base("loss_invariance", "max over the family of |ℒ(s) − ℒ(0)|")
                 .details(details.clone())
@@ -281,10 +290,11 @@ fn quadratic_claims(q: &Quadratic, seed: u64) -> Vec<ClaimResult> {
                     // The difference of squares cancels values of size c²‖x‖²:
                     // an exact fit leaves a relative residual of ~c²·1e-15.
                     let fit_bound = 1e-13 * c * c;
-                    let claim = claim.details(json!({
-                        "relative_residual": residual,
-                        "closed_form_cosine": quadratic::predicted_cosine(c),
-                    }));
+                    let claim = claim.details(
+                        Details::new()
+                            .with_value("relative_residual", residual)
+                            .with_value("closed_form_cosine", quadratic::predicted_cosine(c)),
+                    );
                     if residual > fit_bound {
                         claim.failed(Some(std::f64::consts::FRAC_1_SQRT_2), format!("not an exact fit: relative residual {residual:.3e} > {fit_bound:.1e}"))
                     } else {
@@ -335,10 +345,15 @@ fn trained_claims(t: &Trained, seed: u64) -> Vec<ClaimResult> {
         };
         let (cos_r, alpha_r) = best(&relu, &pr)?;
         let (cos_l, alpha_l) = best(&linear, &pl)?;
-        let claim = claim.clone().details(json!({
-            "relu": {"loss": loss_r, "best_cosine": cos_r, "alpha": alpha_r},
-            "linear": {"loss": loss_l, "best_cosine": cos_l, "alpha": alpha_l},
-        }));
+        let claim = claim.clone().details(
+            Details::new()
+                .with_value("relu_loss", loss_r)
+                .with_value("relu_best_cosine", cos_r)
+                .with_value("relu_alpha", alpha_r)
+                .with_value("linear_loss", loss_l)
+                .with_value("linear_best_cosine", cos_l)
+                .with_value("linear_alpha", alpha_l),
+        );
         if loss_r.is_nan() || loss_r > target {
             return Ok(claim.failed(
                 Some(cos_l),

@@ -28,11 +28,12 @@ use experiment::{Experiment, ExperimentConfig};
 use metrics::AlphaEstimator;
 use rayon::prelude::*;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::theorem_b::gd_trace;
 use crate::PerMode;
 use crate::claim::{Claim, Comparison};
+use crate::details::{Details, Summary};
 use crate::{ClaimResult, Family, RunOptions};
 
 /// The fixture that configures this family.
@@ -201,11 +202,6 @@ fn run_one(cfg: &Config, cell: &Cell, seed: u64) -> Result<Outcome, String> {
     })
 }
 
-/// A summary column `{name, mean, spread}`.
-fn column(name: &str, stats: Value) -> Value {
-    json!({"name": name, "mean": stats["mean"], "spread": stats["spread"]})
-}
-
 const STATEMENT: &str = "The NFA across optimisers, weight decay, init and label noise (TMC25); only gradient flow and GD carry a theorem on the imbalances";
 
 fn row(
@@ -238,25 +234,24 @@ fn row(
         return claim.failed(None, e.clone());
     }
     let ok: Vec<&Outcome> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
-    let summary = vec![
-        column(
+    let summary = Details::new()
+        .with_column(Summary::over_seeds(
             "final loss",
-            crate::mean_spread(&ok.iter().map(|o| o.loss).collect::<Vec<_>>()),
-        ),
-        column(
+            &ok.iter().map(|o| o.loss).collect::<Vec<_>>(),
+        ))
+        .with_column(Summary::over_seeds(
             "cosine(F_1, G_1^{1/L})",
-            crate::mean_spread(&ok.iter().filter_map(|o| o.cosine).collect::<Vec<_>>()),
-        ),
-        column(
+            &ok.iter().filter_map(|o| o.cosine).collect::<Vec<_>>(),
+        ))
+        .with_column(Summary::over_seeds(
             "α̂ (corr)",
-            crate::mean_spread(&ok.iter().filter_map(|o| o.alpha).collect::<Vec<_>>()),
-        ),
-        column(
+            &ok.iter().filter_map(|o| o.alpha).collect::<Vec<_>>(),
+        ))
+        .with_column(Summary::over_seeds(
             "max_l ‖D_l‖_F",
-            crate::mean_spread(&ok.iter().map(|o| o.max_imbalance).collect::<Vec<_>>()),
-        ),
-    ];
-    let claim = claim.details(json!({"summary": summary}));
+            &ok.iter().map(|o| o.max_imbalance).collect::<Vec<_>>(),
+        ));
+    let claim = claim.details(summary);
     let theorem: Vec<(f64, f64)> = ok.iter().filter_map(|o| o.theorem).collect();
     if theorem.len() == ok.len() && !ok.is_empty() {
         let measured = theorem.iter().map(|t| t.0).fold(0.0, f64::max);
@@ -370,10 +365,11 @@ fn run(options: &RunOptions) -> Vec<ClaimResult> {
                     "Adam (L2) is not more robust here"
                 };
                 claim
-                    .details(json!({"summary": [
-                        {"name": "cosine change 0 → σ_ε, adam_l2", "mean": -a, "spread": null},
-                        {"name": "cosine change 0 → σ_ε, momentum", "mean": -m, "spread": null},
-                    ]}))
+                    .details(
+                        Details::new()
+                            .with_column(Summary::single("cosine change 0 → σ_ε, adam_l2", -a))
+                            .with_column(Summary::single("cosine change 0 → σ_ε, momentum", -m)),
+                    )
                     .info(
                         Some(m.abs() - a.abs()),
                         format!("no theorem; measured: {verdict}"),

@@ -17,6 +17,7 @@
 //! C = 1, where rank G_1 = 1 makes α unidentifiable), `A.conservation`,
 //! `A.gd_drift` (the one-step identity and the drift ratio at η vs η/2).
 
+use crate::details::{Details, Series};
 use deep_linear::LinearObjective;
 use experiment::measure::layer_relerr;
 use experiment::{Experiment, ExperimentConfig, Prepared, Trajectory};
@@ -24,7 +25,6 @@ use faer::Mat;
 use metrics::{AlphaEstimate, AlphaEstimator};
 use optim::{Objective, OptimizerParams};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{GridPoint, frob_diff, imbalance_mats, instantiate};
 use crate::PerMode;
@@ -278,13 +278,19 @@ fn balanced_claims(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<Cla
             let first = &per_layer[0];
             out.push(
                 identity
-                    .details(json!({"t": times, "relerr": first, "steps": traj.stats.steps}))
+                    .details(
+                        Details::new()
+                            .with_series(Series::new("relerr", "t", times, first.iter().copied()))
+                            .with_value("steps", traj.stats.steps as f64),
+                    )
                     .check(0.0, max(first), tol, Comparison::Absolute, &tol_reason),
             );
             let layer_max: Vec<f64> = per_layer.iter().map(|v| max(v)).collect();
             out.push(
                 layerwise
-                    .details(json!({"per_layer_max": layer_max}))
+                    .details(
+                        Details::new().with_list("relerr_max_per_layer", layer_max.iter().copied()),
+                    )
                     .check(0.0, max(&layer_max), tol, Comparison::Absolute, &tol_reason),
             );
         }
@@ -484,7 +490,11 @@ fn gd_drift(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<ClaimResul
     };
     let ratio = match (drift(eta), drift(eta / 2.0)) {
         (Ok(a), Ok(b)) if b > 0.0 => ratio
-            .details(json!({"drift_eta": a, "drift_half_eta": b}))
+            .details(
+                Details::new()
+                    .with_value("drift_eta", a)
+                    .with_value("drift_half_eta", b),
+            )
             .check(
                 2.0,
                 a / b,

@@ -20,9 +20,9 @@
 //!
 //! Claims: `B.decay_rate`, `B.gd_contraction`, `B.asymptotic_nfa`,
 //! `B.no_decay_persists`. Their `details` carry the series of the report's
-//! figures: `‖D_l(t)‖_F` per layer (`B.decay_rate`), and `relerr` over time
-//! (`B.asymptotic_nfa` also from a balanced init with the same decay, which
-//! stays balanced: `balanced_init`).
+//! figures: `imbalance` `‖D_l(t)‖_F`, one per layer (`B.decay_rate`), and
+//! `relerr` over time (`B.asymptotic_nfa` also from a balanced init with the
+//! same decay, which stays balanced: `relerr_balanced_init`).
 
 use common::stats::slope;
 use deep_linear::LinearObjective;
@@ -34,10 +34,10 @@ use metrics::{Cutoff, MetricError, PsdEigen};
 use optim::{Objective, OptimizerParams};
 use rayon::prelude::*;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{frob_diff, imbalance_mats};
 use crate::claim::{Claim, Comparison};
+use crate::details::{self, Details};
 use crate::{ClaimResult, Family, RunOptions};
 
 /// The fixture that configures this family.
@@ -218,8 +218,24 @@ fn decay_rate(cfg: &Config, depth: usize, lambda: f64, seed: Option<u64>) -> Cla
         .copied()
         .max_by(|a, b| (a - predicted).abs().total_cmp(&(b - predicted).abs()))
         .unwrap_or(f64::NAN);
-    c.details(json!({"t": times, "imbalance": (0..depth - 1).map(|l| norms.iter().map(|n| n[l]).collect::<Vec<_>>()).collect::<Vec<_>>(), "rates": rates, "steps": traj.stats.steps}))
-        .check(predicted, worst, RATE_TOL, Comparison::Relative, "integrator error N·rtol ≈ 1e-9 on ln‖D‖ over 2λt ∈ [0, 2] moves the slope ≪ 1e-4")
+    let details = (0..depth - 1).fold(Details::new(), |d, l| {
+        d.with_series(
+            details::Series::new("imbalance", "t", times.clone(), norms.iter().map(|n| n[l]))
+                .in_group(format!("layer {}", l + 1)),
+        )
+    });
+    c.details(
+        details
+            .with_list("rate_per_layer", rates)
+            .with_value("steps", traj.stats.steps as f64),
+    )
+    .check(
+        predicted,
+        worst,
+        RATE_TOL,
+        Comparison::Relative,
+        "integrator error N·rtol ≈ 1e-9 on ln‖D‖ over 2λt ∈ [0, 2] moves the slope ≪ 1e-4",
+    )
 }
 
 /// A GD run with the exact bookkeeping of the imbalance recursion
@@ -360,7 +376,7 @@ fn gd_contraction(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimRes
                         .max_by(|a, b| ((a.0 - predicted).abs() / a.1).total_cmp(&((b.0 - predicted).abs() / b.1)))
                         .unwrap_or((f64::NAN, 0.0));
                     let deviations: Vec<f64> = per_layer.iter().map(|p| p.0 - predicted).collect();
-                    c.details(json!({"per_layer_deviation": deviations, "per_layer_tolerance": per_layer.iter().map(|p| p.1).collect::<Vec<_>>()}))
+                    c.details(Details::new().with_list("deviation_per_layer", deviations).with_list("tolerance_per_layer", per_layer.iter().map(|p| p.1)))
                         .check(predicted, measured, tol, Comparison::Absolute, "exact η² remainder: ‖D(k) − (1−ηλ)^{2k}D(0)‖ ≤ η²Σ_j(1−ηλ)^{2(k−1−j)}‖E(j)‖, accumulated along the run")
                 }
             }
@@ -456,9 +472,15 @@ fn asymptotic(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult>
         },
         || series(0.0, false),
     );
-    let balanced = match balanced {
-        Ok(b) => json!({"t": b.times, "relerr": b.relerr}),
-        Err(e) => json!({"error": e}),
+    // The balanced run's series, or why it is missing.
+    let with_balanced = |d: Details| match balanced {
+        Ok(b) => d.with_series(details::Series::new(
+            "relerr_balanced_init",
+            "t",
+            b.times,
+            b.relerr,
+        )),
+        Err(e) => d.with_note("relerr_balanced_init", e),
     };
     let with = match decaying {
         Err(e) => with.failed(Some(0.0), e),
@@ -466,8 +488,9 @@ fn asymptotic(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult>
             exp, times, relerr, ..
         }) => {
             let (first, last) = (relerr[0], *relerr.last().expect("checkpoints"));
-            let c = with_setup(with, &exp)
-                .details(json!({"t": times, "relerr": relerr, "balanced_init": balanced}));
+            let c = with_setup(with, &exp).details(with_balanced(Details::new().with_series(
+                details::Series::new("relerr", "t", times, relerr.iter().copied()),
+            )));
             if last >= first {
                 c.failed(
                     Some(0.0),
@@ -505,7 +528,16 @@ fn asymptotic(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult>
                 Err(e) => c.undefined(None, e.to_string()),
                 Ok(bound) => {
                     let min = relerr[1..].iter().copied().fold(f64::INFINITY, f64::min);
-                    let c = c.details(json!({"t": times, "relerr": relerr, "min_relerr": min}));
+                    let c = c.details(
+                        Details::new()
+                            .with_series(details::Series::new(
+                                "relerr",
+                                "t",
+                                times,
+                                relerr.iter().copied(),
+                            ))
+                            .with_value("min_relerr", min),
+                    );
                     let last = *relerr.last().expect("checkpoints");
                     if min < PERSIST_FLOOR {
                         c.failed(Some(bound), format!("relerr fell to {min:.3e} < {PERSIST_FLOOR}: the NFA did not stay broken"))

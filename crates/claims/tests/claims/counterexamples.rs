@@ -15,14 +15,9 @@ fn counterexample_claims_hold() {
     let sweep = results
         .iter()
         .find(|r| r.key == "C.rescaling")
-        .unwrap()
-        .details
-        .as_ref()
-        .unwrap()["sweep"]
-        .as_array()
-        .unwrap()
-        .clone();
-    let first = sweep.first().unwrap()["best_cosine"].as_f64().unwrap();
-    let last = sweep.last().unwrap()["best_cosine"].as_f64().unwrap();
+        .and_then(|r| r.details.as_ref()?.series_named("best_cosine"))
+        .expect("the sweep's best cosine over s");
+    let first = sweep.y.first().copied().flatten().unwrap();
+    let last = sweep.y.last().copied().flatten().unwrap();
     assert!(first - last > 0.3, "similarity {first} → {last}");
 }

@@ -31,29 +31,30 @@ fn sb21_claims() {
                 // A gain of an alignment in [0, 1].
                 let gain = r.measured.expect("alignment gain");
                 assert!((-1.0..=1.0).contains(&gain), "{}: {gain}", r.id);
-                let s = &details["summary"];
-                let last = s["final_alignment"]["mean"].as_f64().unwrap();
-                let first = s["initial_alignment"]["mean"].as_f64().unwrap();
+                let mean = |name: &str| details.statistic(name).and_then(|s| s.mean).unwrap();
+                let (last, first) = (mean("final_alignment"), mean("initial_alignment"));
                 assert!((0.0..=1.0).contains(&last) && (0.0..=1.0).contains(&first));
                 assert!((gain - (last - first)).abs() < 1e-12, "{}", r.id);
             }
             other => panic!("unexpected key {other}"),
         }
         if r.key == "phases" {
-            for s in details["series"].as_array().unwrap() {
-                let n = s["time"].as_array().unwrap().len();
+            let seeds = r.params["seeds"].as_array().unwrap().len();
+            let losses: Vec<_> = details.all_series_named("loss").collect();
+            let alignments: Vec<_> = details.all_series_named("alignment").collect();
+            assert_eq!((losses.len(), alignments.len()), (seeds, seeds), "{}", r.id);
+            for (loss, alignment) in losses.iter().zip(&alignments) {
+                let n = loss.x.len();
                 assert!(n > 2);
-                assert_eq!(s["loss"].as_array().unwrap().len(), n);
-                assert_eq!(s["alignment"].as_array().unwrap().len(), n);
+                assert_eq!(loss.y.len(), n);
+                assert_eq!(alignment.x, loss.x);
+                assert_eq!(alignment.y.len(), n);
             }
         }
         if r.key == "specialisation" && r.params.get("by").is_none_or(|b| b != "row") {
-            let m = details["matrix"].as_array().unwrap();
-            assert_eq!(m.len(), details["rows"].as_array().unwrap().len());
-            assert_eq!(
-                m[0].as_array().unwrap().len(),
-                details["cols"].as_array().unwrap().len()
-            );
+            let m = details.matrix.as_ref().expect("matrix");
+            assert_eq!(m.values.len(), m.rows.len());
+            assert_eq!(m.values[0].len(), m.columns.len());
         }
     }
 }

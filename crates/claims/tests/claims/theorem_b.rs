@@ -61,15 +61,10 @@ fn optimizer_study_rows() {
                 assert!(r.measured.is_some());
             }
         }
-        let summary = r
-            .details
-            .as_ref()
-            .and_then(|d| d["summary"].as_array())
-            .expect("summary columns");
+        let summary = &r.details.as_ref().expect("details").summary;
+        assert!(!summary.is_empty(), "{}: summary columns", r.id);
         assert!(
-            summary
-                .iter()
-                .all(|c| c["mean"].as_f64().is_some_and(f64::is_finite)),
+            summary.iter().all(|c| c.mean.is_some_and(f64::is_finite)),
             "{}",
             r.id
         );

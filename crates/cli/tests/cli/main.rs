@@ -7,6 +7,7 @@ mod analyze_formats;
 mod analyze_round_trip;
 mod cli_errors;
 mod cli_report;
+mod details;
 mod figures;
 mod report_snapshot;
 mod support;

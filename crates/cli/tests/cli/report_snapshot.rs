@@ -19,7 +19,7 @@ fn quick_report_tables() {
 fn json_report_follows_the_contract() {
     let results = run_claims(&RunOptions::quick(), Some("TMC25.A.alpha"));
     let json = json_report(&results, Mode::Quick);
-    assert_eq!(json["schema"], 1);
+    assert_eq!(json["schema"], 2);
     assert_eq!(json["mode"], "quick");
     let claims = json["claims"].as_array().unwrap();
     assert!(!claims.is_empty());

@@ -1,0 +1,296 @@
+//! The supporting data of a claim (`details` in `report.json`): the
+//! numbers behind its measurement that the report's figures and wide
+//! tables read, in a few typed parts.
+//!
+//! - [`Summary`] columns (`summary`): mean ± spread over seeds, shown as
+//!   the columns of the claim's row in a wide table;
+//! - further [`Summary`] statistics (`statistics`), not shown as columns;
+//! - [`Series`] (`series`): a named curve `y` over a named axis `x` (time
+//!   `t`, `epoch`, depth `L`, scale `s`), optionally with a spread per point
+//!   and a group label (`layer 2`, `seed 3`) when one name has one curve per
+//!   layer or seed;
+//! - a [`Matrix`] (`matrix`) with row and column labels;
+//! - named scalars (`values`) and named vectors (`lists`, whose names end
+//!   in what they are indexed by: `_per_layer`, `_per_seed`, `_per_sigma`,
+//!   in the order of the corresponding parameter);
+//! - named remarks (`notes`), e.g. why a supporting series is absent.
+//!
+//! JSON has no NaN or infinity: every measured number is an `Option<f64>`
+//! and a non-finite one is stored as `None` (`null`). Axis coordinates
+//! (`Series::x`) are finite by construction (times, epochs, depths,
+//! parameters). Empty parts are left out of the JSON, and unknown fields are
+//! refused when reading it back.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// `Some(v)` for a finite `v`, `None` otherwise.
+fn finite(v: impl Into<Option<f64>>) -> Option<f64> {
+    v.into().filter(|v| v.is_finite())
+}
+
+/// The supporting data of one claim; see the module docs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Details {
+    /// The claim's columns in a wide table of the report (studies over
+    /// seeds), in column order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub summary: Vec<Summary>,
+    /// Statistics over seeds that are not table columns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statistics: Vec<Summary>,
+    /// Curves over an axis.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<Series>,
+    /// A labelled matrix (e.g. for a heat map).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<Matrix>,
+    /// Named scalars.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, Option<f64>>,
+    /// Named vectors (per layer, per seed, per σ: the name says which).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lists: BTreeMap<String, Vec<Option<f64>>>,
+    /// Named remarks.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notes: BTreeMap<String, String>,
+}
+
+impl Details {
+    /// No parts.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Append a table column.
+    pub fn with_column(mut self, column: Summary) -> Self {
+        self.summary.push(column);
+        self
+    }
+
+    /// Append a statistic that is not a table column.
+    pub fn with_statistic(mut self, statistic: Summary) -> Self {
+        self.statistics.push(statistic);
+        self
+    }
+
+    /// Append a series.
+    pub fn with_series(mut self, series: Series) -> Self {
+        self.series.push(series);
+        self
+    }
+
+    /// Set the matrix.
+    pub fn with_matrix(mut self, matrix: Matrix) -> Self {
+        self.matrix = Some(matrix);
+        self
+    }
+
+    /// Set a named scalar (`None` when not finite).
+    pub fn with_value(mut self, name: &str, value: impl Into<Option<f64>>) -> Self {
+        self.values.insert(name.to_owned(), finite(value));
+        self
+    }
+
+    /// Set a named vector (non-finite entries as `None`).
+    pub fn with_list<V: Into<Option<f64>>>(
+        mut self,
+        name: &str,
+        values: impl IntoIterator<Item = V>,
+    ) -> Self {
+        self.lists
+            .insert(name.to_owned(), values.into_iter().map(finite).collect());
+        self
+    }
+
+    /// Set a named remark.
+    pub fn with_note(mut self, name: &str, text: impl Into<String>) -> Self {
+        self.notes.insert(name.to_owned(), text.into());
+        self
+    }
+
+    /// The first series called `name`.
+    pub fn series_named(&self, name: &str) -> Option<&Series> {
+        self.series.iter().find(|s| s.name == name)
+    }
+
+    /// Every series called `name` (one per group), in order.
+    pub fn all_series_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Series> {
+        self.series.iter().filter(move |s| s.name == name)
+    }
+
+    /// The statistic called `name`.
+    pub fn statistic(&self, name: &str) -> Option<&Summary> {
+        self.statistics.iter().find(|s| s.name == name)
+    }
+
+    /// The finite scalar called `name`.
+    pub fn value(&self, name: &str) -> Option<f64> {
+        self.values.get(name).copied().flatten()
+    }
+}
+
+/// Mean ± sample standard deviation of a quantity over seeds, or a single
+/// value (no spread).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    /// What is summarised (a column header for a table column).
+    pub name: String,
+    /// Mean over seeds; `None` when there is no finite value.
+    pub mean: Option<f64>,
+    /// Sample standard deviation over seeds (0 for one seed); `None` for a
+    /// single value that is not a mean.
+    pub spread: Option<f64>,
+    /// The value of each seed, in the order of the claim's `seeds`, when
+    /// recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_seed: Vec<Option<f64>>,
+}
+
+impl Summary {
+    /// Mean and sample spread of `values` (`None` for no values).
+    pub fn over_seeds(name: &str, values: &[f64]) -> Self {
+        let stats = common::stats::mean_and_spread(values);
+        Summary {
+            name: name.to_owned(),
+            mean: finite(stats.map(|s| s.0)),
+            spread: finite(stats.map(|s| s.1)),
+            per_seed: Vec::new(),
+        }
+    }
+
+    /// One value without a spread.
+    pub fn single(name: &str, value: f64) -> Self {
+        Summary {
+            name: name.to_owned(),
+            mean: finite(value),
+            spread: None,
+            per_seed: Vec::new(),
+        }
+    }
+
+    /// [`Summary::over_seeds`] that also records each seed's value.
+    pub fn with_per_seed(name: &str, values: &[f64]) -> Self {
+        Summary {
+            per_seed: values.iter().copied().map(finite).collect(),
+            ..Summary::over_seeds(name, values)
+        }
+    }
+}
+
+/// A curve `y` over the axis `x`, optionally mean ± `spread` per point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Series {
+    /// What `y` is.
+    pub name: String,
+    /// Which of several curves of this name (`layer 2`, `seed 3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// What `x` is (`t`, `epoch`, `L`, `s`).
+    pub x_name: String,
+    /// Axis coordinates (finite).
+    pub x: Vec<f64>,
+    /// The value at each `x`; `None` where undefined or not finite.
+    pub y: Vec<Option<f64>>,
+    /// Sample standard deviation over seeds at each `x` when `y` is a mean
+    /// (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spread: Vec<Option<f64>>,
+}
+
+impl Series {
+    /// `y` (non-finite entries as `None`) over `x`, called `x_name`.
+    pub fn new<V: Into<Option<f64>>>(
+        name: &str,
+        x_name: &str,
+        x: Vec<f64>,
+        y: impl IntoIterator<Item = V>,
+    ) -> Self {
+        Series {
+            name: name.to_owned(),
+            group: None,
+            x_name: x_name.to_owned(),
+            x,
+            y: y.into_iter().map(finite).collect(),
+            spread: Vec::new(),
+        }
+    }
+
+    /// The same series labelled as one of a group.
+    pub fn in_group(mut self, group: impl Into<String>) -> Self {
+        self.group = Some(group.into());
+        self
+    }
+
+    /// The same series with a spread per point (non-finite as `None`).
+    pub fn with_spread<V: Into<Option<f64>>>(
+        mut self,
+        spread: impl IntoIterator<Item = V>,
+    ) -> Self {
+        self.spread = spread.into_iter().map(finite).collect();
+        self
+    }
+}
+
+/// A matrix with labelled rows and columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Matrix {
+    /// What the entries are.
+    pub name: String,
+    /// Row labels.
+    pub rows: Vec<String>,
+    /// Column labels.
+    pub columns: Vec<String>,
+    /// Entries by row; `None` where not finite.
+    pub values: Vec<Vec<Option<f64>>>,
+}
+
+impl Matrix {
+    /// `values[i][j]` at row `rows[i]` and column `columns[j]`.
+    pub fn new(name: &str, rows: Vec<String>, columns: Vec<String>, values: &[Vec<f64>]) -> Self {
+        Matrix {
+            name: name.to_owned(),
+            rows,
+            columns,
+            values: values
+                .iter()
+                .map(|row| row.iter().copied().map(finite).collect())
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_numbers_are_stored_as_none_and_written_as_null() {
+        let d = Details::new()
+            .with_value("a", f64::NAN)
+            .with_list("b", [1.0, f64::INFINITY])
+            .with_series(Series::new("y", "t", vec![0.0, 1.0], [f64::NAN, 2.0]))
+            .with_column(Summary::over_seeds("empty", &[]));
+        assert_eq!(d.value("a"), None);
+        assert_eq!(d.lists["b"], [Some(1.0), None]);
+        let text = serde_json::to_string(&d).unwrap();
+        assert!(!text.contains("NaN") && !text.contains("inf"), "{text}");
+        assert_eq!(serde_json::from_str::<Details>(&text).unwrap(), d);
+    }
+
+    #[test]
+    fn empty_parts_are_left_out_and_unknown_fields_refused() {
+        assert_eq!(serde_json::to_string(&Details::new()).unwrap(), "{}");
+        let single = serde_json::to_value(Summary::single("x", 1.0)).unwrap();
+        assert_eq!(
+            single,
+            serde_json::json!({"name": "x", "mean": 1.0, "spread": null})
+        );
+        assert!(serde_json::from_str::<Details>(r#"{"sweep": []}"#).is_err());
+    }
+}
