@@ -30,3 +30,25 @@ fn theorem_a_claims_hold() {
     // identity + layerwise + 3 alpha + conservation + 2 gd_drift per point.
     assert_eq!(results.len(), points * 8);
 }
+
+/// The example config `fixtures/experiments/balanced_gradient_flow.toml`
+/// is the Theorem A template at L = 3, width 10, C = 3: run through
+/// `experiment::run` on its own, it gives the claim's measurement bit for
+/// bit (the same run, the same metric).
+#[test]
+fn the_example_config_reproduces_a_unit() {
+    let text = include_str!("../../../../fixtures/experiments/balanced_gradient_flow.toml");
+    let exp = experiment::Experiment::from_toml(text).unwrap();
+    let (_, trajectory) = experiment::run(&exp).unwrap();
+    let worst = trajectory
+        .snapshots
+        .iter()
+        .map(|s| experiment::measure::layer_relerr(&s.weights, 1).unwrap())
+        .fold(0.0, f64::max);
+    let claim = run_claims(
+        &RunOptions::quick(),
+        Some("TMC25.A.identity[L=3,width=10,C=3]"),
+    );
+    assert_eq!(claim.len(), 1);
+    assert_eq!(claim[0].measured, Some(worst));
+}
