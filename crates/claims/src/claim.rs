@@ -17,6 +17,13 @@ pub enum Verdict {
     Undefined,
     /// Reported without a theorem to check against.
     Info,
+    /// An empirical claim (a paper's observation, no theorem): the 95 %
+    /// interval over seeds excludes zero in the paper's direction.
+    Reproduced,
+    /// The interval excludes zero in the opposite direction.
+    Contradicted,
+    /// The interval contains zero: the seeds do not decide.
+    Inconclusive,
 }
 
 impl Verdict {
@@ -27,8 +34,60 @@ impl Verdict {
             Verdict::Fail => "fail",
             Verdict::Undefined => "undefined",
             Verdict::Info => "info",
+            Verdict::Reproduced => "reproduced",
+            Verdict::Contradicted => "contradicted",
+            Verdict::Inconclusive => "inconclusive",
         }
     }
+
+    /// Every verdict, in report order.
+    pub const ALL: [Verdict; 7] = [
+        Verdict::Pass,
+        Verdict::Fail,
+        Verdict::Undefined,
+        Verdict::Info,
+        Verdict::Reproduced,
+        Verdict::Contradicted,
+        Verdict::Inconclusive,
+    ];
+
+    /// A finding where we disagree with a paper or cannot confirm it: a
+    /// contradicted or inconclusive empirical claim (not an error).
+    pub fn is_disagreement(self) -> bool {
+        matches!(self, Verdict::Contradicted | Verdict::Inconclusive)
+    }
+}
+
+/// The direction of a paper's empirical observation, as the sign of the
+/// effect the claim measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// The paper observes a positive effect.
+    Positive,
+    /// The paper observes a negative effect.
+    Negative,
+}
+
+/// The confidence interval of an empirical claim's effect over seeds
+/// (SPEC §8).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// The paper's direction.
+    pub direction: Direction,
+    /// Lower end of the interval.
+    pub lower: f64,
+    /// Upper end.
+    pub upper: f64,
+    /// Standard error of the effect.
+    pub standard_error: f64,
+    /// Coverage (0.95).
+    pub level: f64,
+    /// Number of seeds.
+    pub seeds: usize,
+    /// How the interval was computed (`Student t`, `paired t`, `bootstrap`).
+    pub method: String,
 }
 
 /// How `measured` is compared with `predicted`.
@@ -75,6 +134,10 @@ pub struct ClaimResult {
     /// Why the verdict is `fail` or `undefined`; for `info`, the note that
     /// there is no theorem (empty for `pass`).
     pub reason: String,
+    /// For an empirical claim: the effect's interval over seeds and the
+    /// paper's direction (`measured` is the effect's estimate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
     /// Supporting data (series, statistics over seeds, per-layer values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<Details>,
@@ -173,6 +236,7 @@ impl Claim {
             tolerance_reason: String::new(),
             verdict,
             reason,
+            evidence: None,
             details: self.details,
         }
     }
@@ -245,8 +309,106 @@ impl Claim {
         }
     }
 
+    /// Judge an empirical claim from the interval of its effect over seeds
+    /// (`method` names how it was computed): `reproduced` when the interval
+    /// excludes zero in the paper's `direction`, `contradicted` when it
+    /// excludes zero the other way, `inconclusive` when it contains zero.
+    /// `cause` is the likely cause of a disagreement, given as the reason of
+    /// a contradicted or inconclusive verdict. Fewer than two seeds or a
+    /// non-finite interval is `undefined`.
+    pub fn judge(
+        self,
+        interval: Option<common::stats::Interval>,
+        method: &str,
+        direction: Direction,
+        cause: &str,
+    ) -> ClaimResult {
+        let Some(i) = interval.filter(|i| i.lower.is_finite() && i.upper.is_finite()) else {
+            return self.undefined(
+                None,
+                "no interval: fewer than two seeds or a non-finite effect",
+            );
+        };
+        let signed = match direction {
+            Direction::Positive => (i.lower, i.upper),
+            Direction::Negative => (-i.upper, -i.lower),
+        };
+        let (verdict, reason) = if signed.0 > 0.0 {
+            (Verdict::Reproduced, String::new())
+        } else if signed.1 < 0.0 {
+            (Verdict::Contradicted, cause.to_owned())
+        } else {
+            (Verdict::Inconclusive, cause.to_owned())
+        };
+        ClaimResult {
+            measured: Some(i.estimate),
+            tolerance_reason: format!(
+                "{:.0} % {method} interval over {} seeds",
+                100.0 * i.level,
+                i.n
+            ),
+            evidence: Some(Evidence {
+                direction,
+                lower: i.lower,
+                upper: i.upper,
+                standard_error: i.standard_error,
+                level: i.level,
+                seeds: i.n,
+                method: method.to_owned(),
+            }),
+            ..self.finish(None, verdict, reason)
+        }
+    }
+
     /// The experiment could not produce a measurement.
     pub fn failed(self, predicted: Option<f64>, reason: impl Into<String>) -> ClaimResult {
         self.finish(predicted, Verdict::Fail, reason.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use common::stats::t_interval;
+
+    fn judged(values: &[f64], direction: Direction) -> ClaimResult {
+        Claim::new("TEST", "effect", "an observed effect", "").judge(
+            t_interval(values, 0.95),
+            "Student t",
+            direction,
+            "the cause",
+        )
+    }
+
+    /// The verdict follows the interval's position relative to zero and
+    /// the paper's direction; the cause is the reason of a disagreement.
+    #[test]
+    fn empirical_verdicts_follow_the_interval() {
+        let up = [1.0, 1.2, 0.9, 1.1];
+        let around = [1.0, -1.0, 0.5, -0.4];
+        let r = judged(&up, Direction::Positive);
+        assert_eq!((r.verdict, r.reason.as_str()), (Verdict::Reproduced, ""));
+        assert_eq!(r.measured, Some(1.05));
+        let e = r.evidence.unwrap();
+        assert!(e.lower > 0.0 && e.seeds == 4 && e.direction == Direction::Positive);
+        let r = judged(&up, Direction::Negative);
+        assert_eq!(
+            (r.verdict, r.reason.as_str()),
+            (Verdict::Contradicted, "the cause")
+        );
+        let neg: Vec<f64> = up.iter().map(|v| -v).collect();
+        assert_eq!(
+            judged(&neg, Direction::Negative).verdict,
+            Verdict::Reproduced
+        );
+        assert_eq!(
+            judged(&around, Direction::Positive).verdict,
+            Verdict::Inconclusive
+        );
+        assert_eq!(
+            judged(&[1.0], Direction::Positive).verdict,
+            Verdict::Undefined
+        );
+        assert!(Verdict::Inconclusive.is_disagreement() && !Verdict::Fail.is_disagreement());
     }
 }

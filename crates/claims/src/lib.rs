@@ -17,7 +17,7 @@ pub mod sb21;
 pub mod study;
 pub mod tmc25;
 
-pub use claim::{ClaimResult, Comparison, Verdict};
+pub use claim::{ClaimResult, Comparison, Direction, Evidence, Verdict};
 pub use details::Details;
 pub use runner::{
     FamilyHook, FamilyRun, PlanError, PlanHook, RunHooks, UnitHook, plan_units, run_claims,

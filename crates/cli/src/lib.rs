@@ -102,6 +102,11 @@ pub struct ReportArgs {
     /// one per line, and run nothing.
     #[arg(long)]
     pub plan: bool,
+    /// Exit with status 1 also when an empirical claim is contradicted or
+    /// inconclusive (by default they are findings: listed first in
+    /// report.md, exit status 0).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 impl ReportArgs {

@@ -78,15 +78,22 @@ fn resolved_cell(x: Option<f64>, r: &ClaimResult, precision: Precision) -> Strin
     }
 }
 
-/// Counts of each verdict.
-pub fn tally(results: &[ClaimResult]) -> [(Verdict, usize); 4] {
-    [
-        Verdict::Pass,
-        Verdict::Fail,
-        Verdict::Undefined,
-        Verdict::Info,
-    ]
-    .map(|v| (v, results.iter().filter(|r| r.verdict == v).count()))
+/// Counts of each verdict, in [`Verdict::ALL`] order.
+pub fn tally(results: &[ClaimResult]) -> [(Verdict, usize); 7] {
+    Verdict::ALL.map(|v| (v, results.iter().filter(|r| r.verdict == v).count()))
+}
+
+/// `pass 3 · fail 0 · undefined 1 · info 2`, followed by the empirical
+/// verdicts when there are any.
+pub fn tally_text(results: &[ClaimResult]) -> String {
+    let t = tally(results);
+    let empirical = t[4..].iter().any(|(_, n)| *n > 0);
+    t.iter()
+        .enumerate()
+        .filter(|(k, _)| *k < 4 || empirical)
+        .map(|(_, (v, n))| format!("{} {n}", v.name()))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// The id parameters of a claim as shown in its table row:
@@ -161,8 +168,82 @@ pub fn markdown_tables(results: &[ClaimResult], precision: Precision) -> String 
 fn verdict_cell(r: &ClaimResult) -> String {
     match r.verdict {
         Verdict::Fail => "**FAIL**".to_owned(),
+        Verdict::Contradicted => "**contradicted**".to_owned(),
         v => v.name().to_owned(),
     }
+}
+
+/// The predicted cell: the value, or the paper's direction of an empirical
+/// claim (`> 0`, `< 0`).
+fn predicted_cell(r: &ClaimResult, precision: Precision) -> String {
+    match &r.evidence {
+        Some(e) => match e.direction {
+            claims::Direction::Positive => "> 0".to_owned(),
+            claims::Direction::Negative => "< 0".to_owned(),
+        },
+        None => resolved_cell(r.predicted, r, precision),
+    }
+}
+
+/// The tolerance cell, or an empirical claim's interval and seeds.
+fn tolerance_cell(r: &ClaimResult, precision: Precision) -> String {
+    match &r.evidence {
+        Some(e) => format!(
+            "{:.0} % CI [{}, {}], {} seeds",
+            100.0 * e.level,
+            number(e.lower, precision),
+            number(e.upper, precision),
+            e.seeds
+        ),
+        None => cell(r.tolerance, precision),
+    }
+}
+
+/// `## Where we disagree with the papers`: every contradicted or
+/// inconclusive empirical claim with its effect, interval and likely cause;
+/// empty when there is none.
+pub fn disagreements(results: &[ClaimResult], precision: Precision) -> String {
+    let rows: Vec<&ClaimResult> = results
+        .iter()
+        .filter(|r| r.verdict.is_disagreement())
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "## Where we disagree with the papers\n\n\
+         Empirical claims (a paper's observation, no theorem) whose 95 % interval over seeds \
+         does not exclude zero in the paper's direction. They are findings, not errors: \
+         the exit status is 0 unless `--strict`.\n\n",
+    );
+    for r in rows {
+        let _ = write!(
+            out,
+            "- **{}** — {}: {}. Effect {}",
+            r.id,
+            r.verdict.name(),
+            r.statement,
+            cell(r.measured, precision)
+        );
+        if let Some(e) = &r.evidence {
+            let _ = write!(
+                out,
+                " ({:.0} % {} interval [{}, {}] over {} seeds; the paper: {})",
+                100.0 * e.level,
+                e.method,
+                number(e.lower, precision),
+                number(e.upper, precision),
+                e.seeds,
+                match e.direction {
+                    claims::Direction::Positive => "> 0",
+                    claims::Direction::Negative => "< 0",
+                }
+            );
+        }
+        let _ = writeln!(out, ". Likely cause: {}", r.reason);
+    }
+    out.push('\n');
+    out
 }
 
 /// predicted | measured | tolerance | verdict [| reason].
@@ -180,9 +261,9 @@ fn plain_table(out: &mut String, rows: &[&ClaimResult], precision: Precision) {
             out,
             "| {} | {} | {} | {} | {} |",
             row_label(r),
-            resolved_cell(r.predicted, r, precision),
+            predicted_cell(r, precision),
             resolved_cell(r.measured, r, precision),
-            cell(r.tolerance, precision),
+            tolerance_cell(r, precision),
             verdict_cell(r)
         );
         let _ = writeln!(
@@ -260,17 +341,14 @@ fn wide_tables(out: &mut String, rows: &[&ClaimResult], precision: Precision) {
 /// Title and tally line of the report.
 fn header(results: &[ClaimResult], mode: Mode) -> String {
     let mut out = String::from("# Feature-learning theory: checked claims\n\n");
-    let t = tally(results);
     let _ = writeln!(
         out,
-        "mode: {} · claims: {} · pass {} · fail {} · undefined {} · info {}\n",
+        "mode: {} · claims: {} · {}\n",
         mode.name(),
         results.len(),
-        t[0].1,
-        t[1].1,
-        t[2].1,
-        t[3].1
+        tally_text(results)
     );
+    out.push_str(&disagreements(results, Precision::Display));
     out
 }
 

@@ -50,7 +50,9 @@ fn plan(options: &RunOptions, only: Option<&str>) -> Result<ExitCode, CliError> 
     Ok(ExitCode::SUCCESS)
 }
 
-/// Run the command; exit status 1 when a claim fails.
+/// Run the command; exit status 1 when a claim fails (a theorem-backed
+/// check or a run that errs), or with `--strict` when an empirical claim is
+/// contradicted or inconclusive.
 pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
     let start = Instant::now();
     let options = RunOptions {
@@ -154,8 +156,17 @@ pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
     }
     let t = render::tally(&results);
     let failed = t[1].1;
+    let disagreements = t[5].1 + t[6].1;
+    let empirical = if t[4..].iter().any(|(_, n)| *n > 0) {
+        format!(
+            " · reproduced {} · contradicted {} · inconclusive {}",
+            t[4].1, t[5].1, t[6].1
+        )
+    } else {
+        String::new()
+    };
     eprintln!(
-        "claims: {} · passed {} · failed {} · undefined {} · info {} · wall time {:.1} s on {} threads · wrote {} in {}",
+        "claims: {} · passed {} · failed {} · undefined {} · info {}{empirical} · wall time {:.1} s on {} threads · wrote {} in {}",
         results.len(),
         t[0].1,
         failed,
@@ -172,7 +183,18 @@ pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
             provenance.not_run.join(", ")
         );
     }
-    Ok(if failed > 0 {
+    if disagreements > 0 {
+        eprintln!(
+            "{disagreements} empirical claim{} contradicted or inconclusive: see \"Where we disagree with the papers\" in report.md{}",
+            if disagreements == 1 { "" } else { "s" },
+            if args.strict {
+                " (--strict: exit status 1)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(if failed > 0 || (args.strict && disagreements > 0) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -8,6 +8,7 @@ mod analyze_round_trip;
 mod cli_errors;
 mod cli_report;
 mod details;
+mod empirical;
 mod figures;
 mod report_snapshot;
 mod support;
