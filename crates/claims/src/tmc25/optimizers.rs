@@ -236,11 +236,12 @@ fn cells(cfg: &Config, options: &RunOptions) -> Vec<Cell> {
 /// gradient evaluations — a discrete optimiser's `steps` updates (GD: two
 /// per update, the step's and its bound's), gradient flow ≈ `150·horizon`
 /// (about 20 Dormand–Prince steps per unit of time at these tolerances,
-/// seven evaluations each). `c ≈ 4e-8` s per weight and evaluation is the
-/// wall time per unit in `provenance.units` of the quick and full reports
-/// (2 cores; from 210 weights on the teacher to 3392 on digits).
+/// seven evaluations each). `c = 2e-8` s per weight and evaluation is
+/// fitted to the wall times per unit in `provenance.units` of `report` and
+/// `report --quick` (2 cores; 210 weights on the teacher, 3392 on digits;
+/// within a factor 2–3 of every kind of unit).
 fn cost(cfg: &Config, cell: &Cell) -> f64 {
-    const PER_WEIGHT_AND_EVALUATION: f64 = 4e-8;
+    const PER_WEIGHT_AND_EVALUATION: f64 = 2e-8;
     let evaluations = match cell.optimizer {
         DynamicsConfig::GradientFlow { .. } => 150.0 * cfg.horizon,
         DynamicsConfig::Gd { .. } => 2.0 * cfg.steps as f64,

@@ -158,11 +158,12 @@ impl Point {
     /// Estimated seconds on one core. Gradient flow to time t takes
     /// `N ≈ 80·L·√t` Dormand–Prince steps here (532 at L = 2, t = 10 up to
     /// 11743 at L = 4, t = 1000: the `steps` of `B.decay_rate`) of
-    /// ≈ 1.2e-5 s per layer, so `1e-3·L²·√t` per run; a GD update with its
-    /// bound takes ≈ 2.5e-6 s per layer. Both constants are wall times per
-    /// unit from `provenance.units` of `report --quick` (2 cores).
+    /// ≈ 4e-6 s per layer, so `3e-4·L²·√t` per run; a GD update with its
+    /// bound takes ≈ 2.5e-6 s per layer. Both constants are fitted to the
+    /// wall times per unit in `provenance.units` of `report` and
+    /// `report --quick` (2 cores; within a factor 2 of every unit).
     fn cost(self, cfg: &Config) -> f64 {
-        let flow = |t: f64| 1e-3 * (self.depth * self.depth) as f64 * t.sqrt();
+        let flow = |t: f64| 3e-4 * (self.depth * self.depth) as f64 * t.sqrt();
         match self.run {
             Run::DecayRate { lambda } => flow(cfg.decay_rate.horizon / lambda),
             Run::GdContraction { steps, .. } => 2.5e-6 * (self.depth * steps) as f64,
