@@ -19,21 +19,24 @@
 //! of the change of the NFA cosine from σ_ε = 0 to the largest σ_ε, averaged
 //! over decay, init and seeds — measured, not assumed (TMC25 reports Adam to
 //! be more robust).
+//!
+//! Units: one run per cell (data set, optimiser, λ, init, σ_ε) and seed,
+//! the data set's experiment template with those set; a row concludes the
+//! seeds of its cell.
 
 use std::collections::BTreeMap;
 
-use experiment::config::{Dynamics, DynamicsConfig, InitConfig};
-use experiment::run::Snapshot;
+use experiment::config::{CheckpointConfig, Dynamics, DynamicsConfig, InitConfig};
 use experiment::{Experiment, ExperimentConfig};
 use metrics::AlphaEstimator;
-use rayon::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::theorem_b::gd_trace;
+use super::theorem_b::{every_step, gd_trace};
 use crate::PerMode;
 use crate::claim::{Claim, Comparison};
 use crate::details::{Details, Summary};
+use crate::study::{Planned, Study};
 use crate::{ClaimResult, Family, RunOptions};
 
 /// The fixture that configures this family.
@@ -45,14 +48,14 @@ pub const FAMILY: Family = Family::new(
     &["B.optimizers"],
     "tmc25_optimizers.toml",
     FIXTURE,
-    &crate::study::WholeFamily {
-        run,
-        cost: [1.0, 1.0],
-    },
+    &Optimizers,
 );
 
+/// The study's units: one per cell and seed.
+struct Optimizers;
+
 /// Initialisations of the study.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum InitName {
     /// Balanced, scale 1.
@@ -102,7 +105,7 @@ pub fn config() -> Result<Config, experiment::ConfigError> {
 }
 
 /// One cell of the grid (all but the seed).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Cell {
     data: String,
     optimizer: DynamicsConfig,
@@ -111,8 +114,23 @@ struct Cell {
     noise: f64,
 }
 
-/// What one seeded run yields.
-#[derive(Debug, Clone)]
+/// A unit: one cell at one seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Point {
+    cell: Cell,
+    seed: u64,
+}
+
+/// The runs of one cell, in seed order.
+struct Seeds {
+    cell: Cell,
+    seeds: Vec<u64>,
+    outcomes: Vec<Result<Outcome, String>>,
+}
+
+/// What one seeded run yields (every number finite: a run that is not
+/// fails with its reason instead).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Outcome {
     loss: f64,
     cosine: Option<f64>,
@@ -120,6 +138,119 @@ struct Outcome {
     max_imbalance: f64,
     /// (measured, tolerance) of the row's theorem, if it has one.
     theorem: Option<(f64, f64)>,
+}
+
+impl Study for Optimizers {
+    type Config = Config;
+    type Point = Point;
+    type Measurement = Result<Outcome, String>;
+
+    fn plan(&self, cfg: &Config, options: &RunOptions) -> Vec<Planned<Point>> {
+        let seeds = crate::study_seeds(&cfg.seeds.get(options.mode), options.seed);
+        let mut units = Vec::new();
+        for cell in cells(cfg, options) {
+            for &seed in &seeds {
+                let point = Point {
+                    cell: cell.clone(),
+                    seed,
+                };
+                units.push(Planned {
+                    name: format!(
+                        "data={},optimizer={},lambda={},init={},noise={},seed={seed}",
+                        cell.data,
+                        cell.optimizer.name(),
+                        cell.lambda,
+                        cell.init.name(),
+                        cell.noise
+                    ),
+                    cost: cost(cfg, &cell),
+                    point,
+                });
+            }
+        }
+        units
+    }
+
+    fn run(&self, cfg: &Config, _: &RunOptions, point: &Point) -> Result<Outcome, String> {
+        run_one(cfg, &point.cell, point.seed)
+    }
+
+    /// A row per cell from its seeds (consecutive units of the plan), then
+    /// a label-noise comparison per data set.
+    fn conclude(
+        &self,
+        cfg: &Config,
+        options: &RunOptions,
+        measured: Vec<(Point, Result<Outcome, String>)>,
+    ) -> Vec<ClaimResult> {
+        let mut per_cell: Vec<Seeds> = Vec::new();
+        for (Point { cell, seed }, outcome) in measured {
+            match per_cell.last_mut() {
+                Some(s) if s.cell == cell => {
+                    s.seeds.push(seed);
+                    s.outcomes.push(outcome);
+                }
+                _ => per_cell.push(Seeds {
+                    cell,
+                    seeds: vec![seed],
+                    outcomes: vec![outcome],
+                }),
+            }
+        }
+        let mut out: Vec<ClaimResult> = per_cell.iter().map(|s| row(cfg, s)).collect();
+        let (low, high) = (
+            cfg.noises.iter().copied().fold(f64::INFINITY, f64::min),
+            cfg.noises.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        );
+        for data in &cfg.data_sets.get(options.mode) {
+            out.push(label_noise(&per_cell, data, low, high));
+        }
+        out
+    }
+}
+
+/// The cells in report order: data set, optimiser, λ, init, σ_ε.
+fn cells(cfg: &Config, options: &RunOptions) -> Vec<Cell> {
+    let mut cells = Vec::new();
+    for data in &cfg.data_sets.get(options.mode) {
+        for optimizer in &cfg.optimizers {
+            for &lambda in &cfg.weight_decays {
+                for &init in &cfg.inits {
+                    for &noise in &cfg.noises {
+                        cells.push(Cell {
+                            data: data.clone(),
+                            optimizer: optimizer.clone(),
+                            lambda,
+                            init,
+                            noise,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    cells
+}
+
+/// Estimated seconds of one unit on one core: `c·P·E` for P weights and E
+/// gradient evaluations — a discrete optimiser's `steps` updates (GD: two
+/// per update, the step's and its bound's), gradient flow ≈ `150·horizon`
+/// (about 20 Dormand–Prince steps per unit of time at these tolerances,
+/// seven evaluations each). `c = 2e-8` s per weight and evaluation is
+/// fitted to the wall times per unit in `provenance.units` of `report` and
+/// `report --quick` (2 cores; 210 weights on the teacher, 3392 on digits;
+/// within a factor 2–3 of every kind of unit).
+fn cost(cfg: &Config, cell: &Cell) -> f64 {
+    const PER_WEIGHT_AND_EVALUATION: f64 = 2e-8;
+    let evaluations = match cell.optimizer {
+        DynamicsConfig::GradientFlow { .. } => 150.0 * cfg.horizon,
+        DynamicsConfig::Gd { .. } => 2.0 * cfg.steps as f64,
+        _ => cfg.steps as f64,
+    };
+    let weights = experiment_for(cfg, cell, 0).map_or(1, |e| {
+        e.widths.windows(2).map(|w| w[0] * w[1]).sum::<usize>()
+    });
+    PER_WEIGHT_AND_EVALUATION * weights as f64 * evaluations
 }
 
 fn experiment_for(cfg: &Config, cell: &Cell, seed: u64) -> Result<Experiment, String> {
@@ -143,29 +274,36 @@ fn experiment_for(cfg: &Config, cell: &Cell, seed: u64) -> Result<Experiment, St
     c.data.set_noise(cell.noise);
     let mut dynamics = cell.optimizer.clone();
     dynamics.set_weight_decay(cell.lambda);
-    let t_end = dynamics
-        .learning_rate()
-        .map_or(cfg.horizon, |eta| eta * cfg.steps as f64);
+    c.checkpoints = match (&dynamics, dynamics.learning_rate()) {
+        // The exact recursion of GD is checked along every step.
+        (DynamicsConfig::Gd { .. }, _) => every_step(cfg.steps),
+        (_, Some(eta)) => CheckpointConfig::Linear {
+            t_end: eta * cfg.steps as f64,
+            count: 1,
+        },
+        (_, None) => CheckpointConfig::Linear {
+            t_end: cfg.horizon,
+            count: 1,
+        },
+    };
     c.dynamics = dynamics;
-    c.checkpoints = experiment::config::CheckpointConfig::Linear { t_end, count: 1 };
     c.validate().map_err(|e| format!("config: {e}"))
 }
 
 fn run_one(cfg: &Config, cell: &Cell, seed: u64) -> Result<Outcome, String> {
     let exp = experiment_for(cfg, cell, seed)?;
-    let prepared = experiment::prepare(&exp).map_err(|e| e.to_string())?;
-    let (weights, loss, theorem) = match exp.dynamics {
-        Dynamics::Discrete(o) if cell.optimizer.name() == "gd" => {
-            let p = o.params();
-            let t = gd_trace(&exp, &prepared, p.learning_rate, p.weight_decay, cfg.steps)?;
+    let (last, theorem) = match cell.optimizer {
+        DynamicsConfig::Gd { .. } => {
+            let t = gd_trace(&exp)?;
             let ratio = (0..t.deviation.len())
                 .map(|l| t.deviation[l] / (t.bound[l] + t.rounding))
                 .fold(0.0, f64::max);
-            (t.weights, t.loss, Some((ratio, 1.0)))
+            (t.last_snapshot, Some((ratio, 1.0)))
         }
         _ => {
-            let traj = experiment::run::run_prepared(&exp, &prepared).map_err(|e| e.to_string())?;
-            let last = traj.snapshots.last().ok_or("no checkpoints")?;
+            let (prepared, traj) = experiment::run(&exp).map_err(|e| e.to_string())?;
+            let steps = traj.stats.steps;
+            let last = traj.snapshots.into_iter().last().ok_or("no checkpoints")?;
             let theorem = match exp.dynamics {
                 Dynamics::GradientFlow(g) => {
                     let decay = (-2.0 * g.weight_decay * last.time).exp();
@@ -175,26 +313,21 @@ fn run_one(cfg: &Config, cell: &Cell, seed: u64) -> Result<Outcome, String> {
                         .zip(&prepared.init.imbalance)
                         .map(|(d, d0)| (d - decay * d0).abs() / (1.0 + d0))
                         .fold(0.0, f64::max);
-                    Some((worst, traj.stats.steps as f64 * g.rtol))
+                    Some((worst, steps as f64 * g.rtol))
                 }
                 Dynamics::Discrete(_) => None,
             };
-            (last.weights.clone(), last.loss, theorem)
+            (last, theorem)
         }
     };
-    let m = experiment::measure(&Snapshot {
-        time: 0.0,
-        step: 0,
-        loss,
-        weights,
-    });
+    let m = experiment::measure(&last);
     let alpha = m
         .alpha
         .iter()
         .find(|(e, _)| *e == AlphaEstimator::Corr)
         .and_then(|(_, a)| a.as_ref().ok().copied());
     Ok(Outcome {
-        loss,
+        loss: last.loss,
         cosine: m.cosine.ok(),
         alpha,
         max_imbalance: m.max_imbalance,
@@ -204,12 +337,12 @@ fn run_one(cfg: &Config, cell: &Cell, seed: u64) -> Result<Outcome, String> {
 
 const STATEMENT: &str = "The NFA across optimisers, weight decay, init and label noise (TMC25); only gradient flow and GD carry a theorem on the imbalances";
 
-fn row(
-    cfg: &Config,
-    cell: &Cell,
-    seeds: &[u64],
-    outcomes: &[Result<Outcome, String>],
-) -> ClaimResult {
+fn row(cfg: &Config, runs: &Seeds) -> ClaimResult {
+    let Seeds {
+        cell,
+        seeds,
+        outcomes,
+    } = runs;
     let name = cell.optimizer.name();
     let convention = match name {
         "gradient_flow" => "max over seeds, l of |‖D_l(T)‖ − e^{−2λT}‖D_l(0)‖| / (1 + ‖D_l(0)‖)",
@@ -224,7 +357,7 @@ fn row(
         .id_param("lambda", cell.lambda)
         .id_param("init", cell.init.name())
         .id_param("noise", cell.noise)
-        .param("seeds", seeds.to_vec())
+        .param("seeds", seeds.clone())
         .param("depth", cfg.depth);
     claim = match cell.optimizer.learning_rate() {
         Some(eta) => claim.param("learning_rate", eta).param("steps", cfg.steps),
@@ -269,19 +402,17 @@ fn row(
 
 /// Drop of the mean NFA cosine from σ_ε = 0 to the largest σ_ε for one
 /// optimiser on one data set, averaged over decay, init and seeds.
-fn noise_drop(
-    results: &[(Cell, Vec<Result<Outcome, String>>)],
-    data: &str,
-    optimizer: &str,
-    low: f64,
-    high: f64,
-) -> Option<f64> {
+fn noise_drop(per_cell: &[Seeds], data: &str, optimizer: &str, low: f64, high: f64) -> Option<f64> {
     let mean_cos = |noise: f64| {
-        let v: Vec<f64> = results
+        let v: Vec<f64> = per_cell
             .iter()
-            .filter(|(c, _)| c.data == data && c.optimizer.name() == optimizer && c.noise == noise)
-            .flat_map(|(_, o)| {
-                o.iter()
+            .filter(|s| {
+                let c = &s.cell;
+                c.data == data && c.optimizer.name() == optimizer && c.noise == noise
+            })
+            .flat_map(|s| {
+                s.outcomes
+                    .iter()
                     .filter_map(|o| o.as_ref().ok().and_then(|o| o.cosine))
             })
             .collect();
@@ -290,95 +421,41 @@ fn noise_drop(
     Some(mean_cos(low)? - mean_cos(high)?)
 }
 
-fn run(options: &RunOptions) -> Vec<ClaimResult> {
-    let cfg = match config() {
-        Ok(c) => c,
-        Err(e) => return crate::fixture_failure("TMC25", FAMILY.keys, "tmc25_optimizers.toml", &e),
-    };
-    let (seeds, data_sets) = (cfg.seeds.get(options.mode), cfg.data_sets.get(options.mode));
-    let seeds = crate::study_seeds(&seeds, options.seed);
-    let mut cells = Vec::new();
-    for data in &data_sets {
-        for optimizer in &cfg.optimizers {
-            for &lambda in &cfg.weight_decays {
-                for &init in &cfg.inits {
-                    for &noise in &cfg.noises {
-                        cells.push(Cell {
-                            data: data.clone(),
-                            optimizer: optimizer.clone(),
-                            lambda,
-                            init,
-                            noise,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    let jobs: Vec<(usize, u64)> = (0..cells.len())
-        .flat_map(|c| seeds.iter().map(move |&s| (c, s)))
-        .collect();
-    let outcomes: Vec<Result<Outcome, String>> = jobs
-        .par_iter()
-        .map(|&(c, s)| run_one(&cfg, &cells[c], s))
-        .collect();
-    let per_cell: Vec<(Cell, Vec<Result<Outcome, String>>)> = cells
-        .into_iter()
-        .enumerate()
-        .map(|(c, cell)| {
-            let o = jobs
-                .iter()
-                .zip(&outcomes)
-                .filter(|((j, _), _)| *j == c)
-                .map(|(_, o)| o.clone())
-                .collect();
-            (cell, o)
-        })
-        .collect();
-    let mut out: Vec<ClaimResult> = per_cell
-        .iter()
-        .map(|(cell, o)| row(&cfg, cell, &seeds, o))
-        .collect();
-    let (low, high) = (
-        cfg.noises.iter().copied().fold(f64::INFINITY, f64::min),
-        cfg.noises.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+/// The label-noise comparison of Adam (L2) and SGD with momentum on `data`.
+fn label_noise(per_cell: &[Seeds], data: &str, low: f64, high: f64) -> ClaimResult {
+    let claim = Claim::new(
+        "TMC25",
+        "B.optimizers",
+        "Label-noise sensitivity of the NFA: Adam (L2) vs SGD with momentum (TMC25 reports Adam more robust)",
+        "sensitivity = |change of the mean cosine(F_1, G_1^{1/L})| from σ_ε = 0 to the largest σ_ε, over decay, init, seeds; measured = sensitivity(momentum) − sensitivity(adam_l2), > 0 when Adam is more robust",
+    )
+    .id_param("data", data)
+    .id_param("compare", "label_noise")
+    .param("noise", json!([low, high]));
+    let (adam, momentum) = (
+        noise_drop(per_cell, data, "adam_l2", low, high),
+        noise_drop(per_cell, data, "momentum", low, high),
     );
-    for data in &data_sets {
-        let claim = Claim::new(
-            "TMC25",
-            "B.optimizers",
-            "Label-noise sensitivity of the NFA: Adam (L2) vs SGD with momentum (TMC25 reports Adam more robust)",
-            "sensitivity = |change of the mean cosine(F_1, G_1^{1/L})| from σ_ε = 0 to the largest σ_ε, over decay, init, seeds; measured = sensitivity(momentum) − sensitivity(adam_l2), > 0 when Adam is more robust",
-        )
-        .id_param("data", data.as_str())
-        .id_param("compare", "label_noise")
-        .param("noise", json!([low, high]));
-        let (adam, momentum) = (
-            noise_drop(&per_cell, data, "adam_l2", low, high),
-            noise_drop(&per_cell, data, "momentum", low, high),
-        );
-        out.push(match (adam, momentum) {
-            (Some(a), Some(m)) => {
-                let verdict = if m.abs() > a.abs() {
-                    "Adam (L2) is more robust here"
-                } else {
-                    "Adam (L2) is not more robust here"
-                };
-                claim
-                    .details(
-                        Details::new()
-                            .with_column(Summary::single("cosine change 0 → σ_ε, adam_l2", -a))
-                            .with_column(Summary::single("cosine change 0 → σ_ε, momentum", -m)),
-                    )
-                    .info(
-                        Some(m.abs() - a.abs()),
-                        format!("no theorem; measured: {verdict}"),
-                    )
-            }
-            _ => claim.undefined(None, "no finite cosine for one of the optimisers"),
-        });
+    match (adam, momentum) {
+        (Some(a), Some(m)) => {
+            let verdict = if m.abs() > a.abs() {
+                "Adam (L2) is more robust here"
+            } else {
+                "Adam (L2) is not more robust here"
+            };
+            claim
+                .details(
+                    Details::new()
+                        .with_column(Summary::single("cosine change 0 → σ_ε, adam_l2", -a))
+                        .with_column(Summary::single("cosine change 0 → σ_ε, momentum", -m)),
+                )
+                .info(
+                    Some(m.abs() - a.abs()),
+                    format!("no theorem; measured: {verdict}"),
+                )
+        }
+        _ => claim.undefined(None, "no finite cosine for one of the optimisers"),
     }
-    out
 }
 
 #[cfg(test)]
@@ -407,7 +484,14 @@ mod tests {
                 .is_err_and(|e| e.contains("diverged at step")),
             "{outcome:?}"
         );
-        let r = row(&cfg, &cell, &[1], &[outcome]);
+        let r = row(
+            &cfg,
+            &Seeds {
+                cell,
+                seeds: vec![1],
+                outcomes: vec![outcome],
+            },
+        );
         assert_eq!(r.verdict, crate::Verdict::Fail);
         assert!(r.measured.is_none() && r.reason.contains("diverged at step"));
     }

@@ -23,21 +23,29 @@
 //! figures: `imbalance` `‖D_l(t)‖_F`, one per layer (`B.decay_rate`), and
 //! `relerr` over time (`B.asymptotic_nfa` also from a balanced init with the
 //! same decay, which stays balanced: `relerr_balanced_init`).
+//!
+//! Units: one claim each, per depth L — gradient flow over the fit window
+//! of each λ (`B.decay_rate`), GD at η and at η/2 (`B.gd_contraction`),
+//! gradient flow to `t_end` with decay from the unbalanced init and from a
+//! balanced one (`B.asymptotic_nfa`), and without decay
+//! (`B.no_decay_persists`). Every run is the fixture's experiment template
+//! with depth, dynamics and checkpoints set.
 
 use common::stats::slope;
 use deep_linear::LinearObjective;
-use experiment::config::{CheckpointConfig, DynamicsConfig, InitConfig};
+use experiment::config::{CheckpointConfig, Checkpoints, Dynamics, DynamicsConfig, InitConfig};
 use experiment::measure::layer_relerr;
 use experiment::{ConfigError, Experiment, ExperimentConfig};
-use faer::Mat;
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, Par};
 use metrics::{Cutoff, MetricError, PsdEigen};
-use optim::{Objective, OptimizerParams};
-use rayon::prelude::*;
-use serde::Deserialize;
+use optim::Objective;
+use serde::{Deserialize, Serialize};
 
 use super::{frob_diff, imbalance_mats};
 use crate::claim::{Claim, Comparison};
 use crate::details::{self, Details};
+use crate::study::{Planned, Study};
 use crate::{ClaimResult, Family, RunOptions};
 
 /// The fixture that configures this family.
@@ -51,16 +59,10 @@ const KEYS: &[&str] = &[
 ];
 
 /// The Theorem B family.
-pub const FAMILY: Family = Family::new(
-    "TMC25",
-    KEYS,
-    "tmc25_theorem_b.toml",
-    FIXTURE,
-    &crate::study::WholeFamily {
-        run,
-        cost: [1.0, 1.0],
-    },
-);
+pub const FAMILY: Family = Family::new("TMC25", KEYS, "tmc25_theorem_b.toml", FIXTURE, &TheoremB);
+
+/// Theorem B's units: one claim each (module docs).
+struct TheoremB;
 
 /// `fixtures/claims/tmc25_theorem_b.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -119,6 +121,111 @@ pub fn config() -> Result<Config, experiment::ConfigError> {
     crate::parse_fixture(FIXTURE)
 }
 
+/// A unit: one claim at depth L.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Point {
+    depth: usize,
+    run: Run,
+}
+
+/// The run(s) of a unit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Run {
+    /// `B.decay_rate`: gradient flow with decay λ over `[0, horizon/λ]`.
+    DecayRate { lambda: f64 },
+    /// `B.gd_contraction`: GD with decay at step size η for `steps` steps.
+    GdContraction { eta: f64, steps: usize },
+    /// `B.asymptotic_nfa`: gradient flow with decay to `t_end`, and the same
+    /// from a balanced init for the supporting series.
+    Asymptotic,
+    /// `B.no_decay_persists`: gradient flow without decay to `t_end`.
+    NoDecay,
+}
+
+impl Point {
+    /// `L=3,run=decay_rate,lambda=0.01`: the unit's name.
+    fn name(self, cfg: &Config) -> String {
+        let run = match self.run {
+            Run::DecayRate { lambda } => format!("decay_rate,lambda={lambda}"),
+            Run::GdContraction { eta, .. } => format!("gd_contraction,eta={eta}"),
+            Run::Asymptotic => format!("asymptotic_nfa,lambda={}", cfg.asymptotic.weight_decay),
+            Run::NoDecay => "no_decay_persists,lambda=0".to_owned(),
+        };
+        format!("L={},run={run}", self.depth)
+    }
+
+    /// Estimated seconds on one core. Gradient flow to time t takes
+    /// `N ≈ 80·L·√t` Dormand–Prince steps here (532 at L = 2, t = 10 up to
+    /// 11743 at L = 4, t = 1000: the `steps` of `B.decay_rate`) of
+    /// ≈ 4e-6 s per layer, so `3e-4·L²·√t` per run; a GD update with its
+    /// bound takes ≈ 2.5e-6 s per layer. Both constants are fitted to the
+    /// wall times per unit in `provenance.units` of `report` and
+    /// `report --quick` (2 cores; within a factor 2 of every unit).
+    fn cost(self, cfg: &Config) -> f64 {
+        let flow = |t: f64| 3e-4 * (self.depth * self.depth) as f64 * t.sqrt();
+        match self.run {
+            Run::DecayRate { lambda } => flow(cfg.decay_rate.horizon / lambda),
+            Run::GdContraction { steps, .. } => 2.5e-6 * (self.depth * steps) as f64,
+            Run::Asymptotic => 2.0 * flow(cfg.asymptotic.t_end),
+            Run::NoDecay => flow(cfg.asymptotic.t_end),
+        }
+    }
+}
+
+impl Study for TheoremB {
+    type Config = Config;
+    type Point = Point;
+    type Measurement = ClaimResult;
+
+    fn plan(&self, cfg: &Config, _: &RunOptions) -> Vec<Planned<Point>> {
+        let g = &cfg.gd_contraction;
+        let mut runs: Vec<Run> = (cfg.decay_rate.weight_decays.iter())
+            .map(|&lambda| Run::DecayRate { lambda })
+            .collect();
+        for (eta, steps) in [
+            (g.learning_rate, g.steps),
+            (g.learning_rate / 2.0, 2 * g.steps),
+        ] {
+            runs.push(Run::GdContraction { eta, steps });
+        }
+        runs.extend([Run::Asymptotic, Run::NoDecay]);
+        let points = cfg
+            .depths
+            .iter()
+            .flat_map(|&depth| runs.iter().map(move |&run| Point { depth, run }));
+        points
+            .map(|point| Planned {
+                name: point.name(cfg),
+                cost: point.cost(cfg),
+                point,
+            })
+            .collect()
+    }
+
+    fn run(&self, cfg: &Config, options: &RunOptions, point: &Point) -> ClaimResult {
+        let (depth, seed) = (point.depth, options.seed);
+        match point.run {
+            Run::DecayRate { lambda } => decay_rate(cfg, depth, lambda, seed),
+            Run::GdContraction { eta, steps } => gd_contraction(cfg, depth, eta, steps, seed),
+            Run::Asymptotic => asymptotic(cfg, depth, seed),
+            Run::NoDecay => no_decay(cfg, depth, seed),
+        }
+    }
+
+    /// The claims in key order, by depth and then λ or η within a key.
+    fn conclude(
+        &self,
+        _: &Config,
+        _: &RunOptions,
+        measured: Vec<(Point, ClaimResult)>,
+    ) -> Vec<ClaimResult> {
+        let mut out: Vec<ClaimResult> = measured.into_iter().map(|(_, c)| c).collect();
+        out.sort_by_key(|c| KEYS.iter().position(|k| *k == c.key));
+        out
+    }
+}
+
 /// The fitted rate is checked to 1e-4 relative. Reason: the integrator
 /// keeps ‖D_l(t)‖ within ~N·rtol ≈ 1e-9 relative of e^{−2λt}‖D_l(0)‖; over a
 /// fit window where 2λt spans [0, 2] that moves the least-squares slope by
@@ -133,47 +240,36 @@ const ASYMPTOTIC_TOL: f64 = 1e-3;
 /// §2.2) at every checkpoint, besides respecting the derived lower bound.
 const PERSIST_FLOOR: f64 = 0.05;
 
-fn run(options: &RunOptions) -> Vec<ClaimResult> {
-    let cfg = match config() {
-        Ok(c) => c,
-        Err(e) => return crate::fixture_failure("TMC25", KEYS, "tmc25_theorem_b.toml", &e),
-    };
-    let mut jobs: Vec<Box<dyn Fn() -> Vec<ClaimResult> + Send + Sync>> = Vec::new();
-    for &depth in &cfg.depths {
-        for &lambda in &cfg.decay_rate.weight_decays {
-            let cfg = cfg.clone();
-            jobs.push(Box::new(move || {
-                vec![decay_rate(&cfg, depth, lambda, options.seed)]
-            }));
-        }
-        let c = cfg.clone();
-        jobs.push(Box::new(move || gd_contraction(&c, depth, options.seed)));
-        let c = cfg.clone();
-        jobs.push(Box::new(move || asymptotic(&c, depth, options.seed)));
+/// The template with depth and `--seed` set.
+fn template(cfg: &Config, depth: usize, seed: Option<u64>) -> ExperimentConfig {
+    let mut c = cfg.unbalanced.clone();
+    c.network.depth = depth;
+    if let Some(s) = seed {
+        c.seed = s;
     }
-    let mut out: Vec<ClaimResult> = jobs.par_iter().flat_map_iter(|job| job()).collect();
-    out.sort_by_key(|c| KEYS.iter().position(|k| *k == c.key));
-    out
+    c
 }
 
-/// The template with depth, weight decay and checkpoints replaced.
-fn experiment(
+/// The template's gradient flow with weight decay λ, recorded at
+/// `checkpoints`.
+fn flow(
     cfg: &Config,
     depth: usize,
     lambda: f64,
     checkpoints: CheckpointConfig,
     seed: Option<u64>,
 ) -> Result<Experiment, ConfigError> {
-    let mut c = cfg.unbalanced.clone();
-    c.network.depth = depth;
-    if let DynamicsConfig::GradientFlow { weight_decay, .. } = &mut c.dynamics {
-        *weight_decay = lambda;
-    }
+    let mut c = template(cfg, depth, seed);
+    c.dynamics.set_weight_decay(lambda);
     c.checkpoints = checkpoints;
-    if let Some(s) = seed {
-        c.seed = s;
-    }
     c.validate()
+}
+
+/// Checkpoints after every one of `steps` updates, as [`gd_trace`] needs.
+pub(crate) fn every_step(steps: usize) -> CheckpointConfig {
+    CheckpointConfig::Steps {
+        steps: (0..=steps).collect(),
+    }
 }
 
 fn claim(key: &'static str, statement: &str, convention: &str, depth: usize) -> Claim {
@@ -198,7 +294,7 @@ fn decay_rate(cfg: &Config, depth: usize, lambda: f64, seed: Option<u64>) -> Cla
         t_end: d.horizon / lambda,
         count: d.checkpoints,
     };
-    let exp = match experiment(cfg, depth, lambda, schedule, seed) {
+    let exp = match flow(cfg, depth, lambda, schedule, seed) {
         Ok(e) => e,
         Err(e) => return c.failed(Some(2.0 * lambda), format!("config: {e}")),
     };
@@ -251,29 +347,23 @@ pub(crate) struct GdTrace {
     pub bound: Vec<f64>,
     /// Round-off scale of the imbalances, `~1e-13·(1 + Σ_l‖W_l‖_F²)`.
     pub rounding: f64,
-    /// Final weights.
-    pub weights: Vec<Mat<f64>>,
-    /// Final data loss.
-    pub loss: f64,
+    /// The state after the last step (time, step, data loss, weights).
+    pub last_snapshot: experiment::Snapshot,
 }
 
-/// Run full-batch GD for `steps` steps at `eta` with decay `lambda` from the
-/// prepared init, accumulating the exact bound of [`GdTrace`].
-pub(crate) fn gd_trace(
-    exp: &Experiment,
-    prepared: &experiment::Prepared,
-    eta: f64,
-    lambda: f64,
-    steps: usize,
-) -> Result<GdTrace, String> {
-    let opt = OptimizerParams::gd(eta, lambda)
-        .validate()
-        .map_err(|e| e.to_string())?;
-    let mut objective = LinearObjective::new(
-        prepared.stats.as_ref().ok_or("not a deep linear network")?,
-        &exp.widths,
-    )
-    .map_err(|e| e.to_string())?;
+/// Run `exp`, full-batch GD of a deep linear network with L2 decay observed
+/// after every update ([`every_step`]), accumulating the exact bound of
+/// [`GdTrace`] from the data gradient at each θ_j.
+pub(crate) fn gd_trace(exp: &Experiment) -> Result<GdTrace, String> {
+    let Dynamics::Discrete(o) = exp.dynamics else {
+        return Err("the imbalance recursion is for gradient descent".into());
+    };
+    let (eta, lambda) = (o.params().learning_rate, o.params().weight_decay);
+    let steps = match &exp.checkpoints {
+        Checkpoints::Steps(s) if s.iter().copied().eq(0..s.len()) => s.len() - 1,
+        _ => return Err("the imbalance recursion needs a checkpoint after every step".into()),
+    };
+    let prepared = experiment::prepare(exp).map_err(|e| e.to_string())?;
     let mut probe = LinearObjective::new(
         prepared.stats.as_ref().ok_or("not a deep linear network")?,
         &exp.widths,
@@ -284,24 +374,21 @@ pub(crate) fn gd_trace(
     let d0 = imbalance_mats(&prepared.init.weights);
     let mut bound = vec![0.0; layers];
     let mut grad = optim::params::zeros_like(&prepared.init.weights);
-    let mut loss = f64::NAN;
-    let all: Vec<usize> = (0..=steps).collect();
-    let (weights, _) =
-        optim::run_optimizer(&opt, &mut objective, &prepared.init.weights, &all, |c| {
-            loss = c.loss;
-            if c.step < steps {
-                // η²‖E_l(j)‖ with the data gradient at θ_j, contracted by the
-                // later steps.
-                probe.loss_and_gradient(c.params, &mut grad);
-                for l in 0..layers {
-                    let upper = metrics::nfm(grad[l + 1].as_ref());
-                    let lower = metrics::nfm(grad[l].transpose());
-                    bound[l] = a2 * bound[l] + eta * eta * frob_diff(&upper, &lower);
-                }
+    let traj = experiment::run::run_prepared_observed(exp, &prepared, |s| {
+        if s.step < steps {
+            // η²‖E_l(j)‖ with the data gradient at θ_j, contracted by the
+            // later steps.
+            probe.loss_and_gradient(&s.weights, &mut grad);
+            for l in 0..layers {
+                let upper = metrics::nfm(grad[l + 1].as_ref());
+                let lower = metrics::nfm(grad[l].transpose());
+                bound[l] = a2 * bound[l] + eta * eta * frob_diff(&upper, &lower);
             }
-        })
-        .map_err(|e| e.to_string())?;
-    let dk = imbalance_mats(&weights);
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    let last_snapshot = traj.snapshots.into_iter().last().ok_or("no checkpoints")?;
+    let dk = imbalance_mats(&last_snapshot.weights);
     let a2k = a2.powf(steps as f64);
     Ok(GdTrace {
         initial: d0.iter().map(|m| m.norm_l2()).collect(),
@@ -312,9 +399,8 @@ pub(crate) fn gd_trace(
             .map(|(k, z)| (k - z * faer::Scale(a2k)).norm_l2())
             .collect(),
         bound,
-        rounding: 1e-13 * (1.0 + optim::params::squared_norm(&weights)),
-        weights,
-        loss,
+        rounding: 1e-13 * (1.0 + optim::params::squared_norm(&last_snapshot.weights)),
+        last_snapshot,
     })
 }
 
@@ -334,54 +420,54 @@ fn contraction(trace: &GdTrace, a2: f64, steps: usize) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn gd_contraction(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult> {
+fn gd_contraction(
+    cfg: &Config,
+    depth: usize,
+    eta: f64,
+    steps: usize,
+    seed: Option<u64>,
+) -> ClaimResult {
     const STATEMENT: &str = "GD with L2 decay contracts D_l by (1−ηλ)² per step, up to the exact η²(∇_{l+1}ᵀ∇_{l+1} − ∇_l∇_lᵀ) term";
     const CONVENTION: &str = "(‖D_l(k)‖_F/‖D_l(0)‖_F)^{1/k}, worst layer relative to its bound";
-    let g = &cfg.gd_contraction;
-    let schedule = CheckpointConfig::Linear {
-        t_end: 1.0,
-        count: 1,
+    let lambda = cfg.gd_contraction.weight_decay;
+    let predicted = (1.0 - eta * lambda).powi(2);
+    let c = claim("B.gd_contraction", STATEMENT, CONVENTION, depth).id_param("eta", eta);
+    let mut gd = template(cfg, depth, seed);
+    gd.dynamics = DynamicsConfig::Gd {
+        learning_rate: eta,
+        weight_decay: lambda,
     };
-    let exp = match experiment(cfg, depth, g.weight_decay, schedule, seed) {
+    gd.checkpoints = every_step(steps);
+    let exp = match gd.validate() {
         Ok(e) => e,
-        Err(e) => {
-            return vec![
-                claim("B.gd_contraction", STATEMENT, CONVENTION, depth)
-                    .failed(None, format!("config: {e}")),
-            ];
-        }
+        Err(e) => return c.failed(Some(predicted), format!("config: {e}")),
     };
-    let prepared = match experiment::prepare(&exp) {
-        Ok(p) => p,
-        Err(e) => {
-            return vec![
-                claim("B.gd_contraction", STATEMENT, CONVENTION, depth).failed(None, e.to_string()),
-            ];
-        }
+    let c = with_setup(c, &exp)
+        .param("lambda", lambda)
+        .param("steps", steps);
+    let trace = match gd_trace(&exp) {
+        Ok(t) => t,
+        Err(e) => return c.failed(Some(predicted), e),
     };
-    [(g.learning_rate, g.steps), (g.learning_rate / 2.0, 2 * g.steps)]
-        .into_iter()
-        .map(|(eta, steps)| {
-            let predicted = (1.0 - eta * g.weight_decay).powi(2);
-            let c = with_setup(claim("B.gd_contraction", STATEMENT, CONVENTION, depth).id_param("eta", eta), &exp)
-                .param("lambda", g.weight_decay)
-                .param("steps", steps);
-            match gd_trace(&exp, &prepared, eta, g.weight_decay, steps) {
-                Err(e) => c.failed(Some(predicted), e),
-                Ok(trace) => {
-                    let per_layer = contraction(&trace, predicted, steps);
-                    let (measured, tol) = per_layer
-                        .iter()
-                        .copied()
-                        .max_by(|a, b| ((a.0 - predicted).abs() / a.1).total_cmp(&((b.0 - predicted).abs() / b.1)))
-                        .unwrap_or((f64::NAN, 0.0));
-                    let deviations: Vec<f64> = per_layer.iter().map(|p| p.0 - predicted).collect();
-                    c.details(Details::new().with_list("deviation_per_layer", deviations).with_list("tolerance_per_layer", per_layer.iter().map(|p| p.1)))
-                        .check(predicted, measured, tol, Comparison::Absolute, "exact η² remainder: ‖D(k) − (1−ηλ)^{2k}D(0)‖ ≤ η²Σ_j(1−ηλ)^{2(k−1−j)}‖E(j)‖, accumulated along the run")
-                }
-            }
-        })
-        .collect()
+    let per_layer = contraction(&trace, predicted, steps);
+    let (measured, tol) = per_layer
+        .iter()
+        .copied()
+        .max_by(|a, b| ((a.0 - predicted).abs() / a.1).total_cmp(&((b.0 - predicted).abs() / b.1)))
+        .unwrap_or((f64::NAN, 0.0));
+    let deviations: Vec<f64> = per_layer.iter().map(|p| p.0 - predicted).collect();
+    c.details(
+        Details::new()
+            .with_list("deviation_per_layer", deviations)
+            .with_list("tolerance_per_layer", per_layer.iter().map(|p| p.1)),
+    )
+    .check(
+        predicted,
+        measured,
+        tol,
+        Comparison::Absolute,
+        "exact η² remainder: ‖D(k) − (1−ηλ)^{2k}D(0)‖ ≤ η²Σ_j(1−ηλ)^{2(k−1−j)}‖E(j)‖, accumulated along the run",
+    )
 }
 
 /// The lower bound `‖F^L − G‖_F / (L·M^{L−1}‖R‖_F)` on `relerr(F, R)`,
@@ -395,7 +481,9 @@ fn no_decay_bound(weights: &[Mat<f64>]) -> Result<f64, MetricError> {
     let g_clipped = eig.power(1.0)?;
     let mut f_power = f.clone();
     for _ in 1..depth {
-        f_power = &f_power * &f;
+        let mut next = Mat::zeros(f.nrows(), f.ncols());
+        matmul(&mut next, Accum::Replace, &f_power, &f, 1.0, Par::Seq);
+        f_power = next;
     }
     let spectral = |m: &Mat<f64>| -> Result<f64, MetricError> {
         let e = PsdEigen::new(m.as_ref(), Cutoff(0.0), "spectral norm operand")?;
@@ -408,151 +496,159 @@ fn no_decay_bound(weights: &[Mat<f64>]) -> Result<f64, MetricError> {
     )
 }
 
-/// A run's relerr series and its final weights.
-struct Series {
+/// A gradient-flow run to `t_end`: its relerr series and final weights.
+struct RelerrRun {
     exp: Experiment,
     times: Vec<f64>,
     relerr: Vec<f64>,
     last: Vec<Mat<f64>>,
 }
 
-fn asymptotic(cfg: &Config, depth: usize, seed: Option<u64>) -> Vec<ClaimResult> {
-    const WITH: &str = "From an unbalanced init, gradient flow with weight decay makes W_1ᵀW_1 = G_1^{1/L} hold asymptotically";
-    const WITHOUT: &str = "Without weight decay the conserved imbalance keeps the NFA broken";
-    const CONVENTION: &str = "relerr(W_1ᵀW_1, G_1^{1/L}) at t_end";
+/// Gradient flow with decay λ to `t_end` from the unbalanced init, or from a
+/// balanced one (scale 1), with `relerr(W_1ᵀW_1, G_1^{1/L})` at each
+/// checkpoint.
+fn relerr_run(
+    cfg: &Config,
+    depth: usize,
+    lambda: f64,
+    balanced: bool,
+    seed: Option<u64>,
+) -> Result<RelerrRun, String> {
     let a = &cfg.asymptotic;
     let schedule = CheckpointConfig::Log {
         t_min: 0.1,
         t_end: a.t_end,
         count: a.checkpoints,
     };
-    // `balanced`: the same run from a balanced init (supporting series for
-    // the report's figure: a balanced network stays balanced under decay).
-    let series = |lambda: f64, balanced: bool| -> Result<Series, String> {
-        let exp = if balanced {
-            let mut c = cfg.clone();
-            c.unbalanced.init = InitConfig::Balanced {
-                scale: 1.0,
-                rank: None,
-            };
-            experiment(&c, depth, lambda, schedule.clone(), seed)
-        } else {
-            experiment(cfg, depth, lambda, schedule.clone(), seed)
-        }
-        .map_err(|e| format!("config: {e}"))?;
-        let (_, traj) = experiment::run(&exp).map_err(|e| e.to_string())?;
-        let times = traj.snapshots.iter().map(|s| s.time).collect();
-        let relerr = traj
-            .snapshots
-            .iter()
-            .map(|s| layer_relerr(&s.weights, 1))
-            .collect::<Result<Vec<f64>, _>>()
-            .map_err(|e| e.to_string())?;
-        let last = traj
-            .snapshots
-            .last()
-            .map(|s| s.weights.clone())
-            .unwrap_or_default();
-        Ok(Series {
-            exp,
-            times,
-            relerr,
-            last,
-        })
-    };
-    let with = claim("B.asymptotic_nfa", WITH, CONVENTION, depth)
+    let exp = if balanced {
+        let mut c = cfg.clone();
+        c.unbalanced.init = InitConfig::Balanced {
+            scale: 1.0,
+            rank: None,
+        };
+        flow(&c, depth, lambda, schedule, seed)
+    } else {
+        flow(cfg, depth, lambda, schedule, seed)
+    }
+    .map_err(|e| format!("config: {e}"))?;
+    let (_, traj) = experiment::run(&exp).map_err(|e| e.to_string())?;
+    let times = traj.snapshots.iter().map(|s| s.time).collect();
+    let relerr = traj
+        .snapshots
+        .iter()
+        .map(|s| layer_relerr(&s.weights, 1))
+        .collect::<Result<Vec<f64>, _>>()
+        .map_err(|e| e.to_string())?;
+    let last = traj
+        .snapshots
+        .last()
+        .map(|s| s.weights.clone())
+        .unwrap_or_default();
+    Ok(RelerrRun {
+        exp,
+        times,
+        relerr,
+        last,
+    })
+}
+
+const RELERR_AT_END: &str = "relerr(W_1ᵀW_1, G_1^{1/L}) at t_end";
+
+/// `B.asymptotic_nfa`, with the series of the same run from a balanced
+/// init (a balanced network stays balanced under decay) as supporting data.
+fn asymptotic(cfg: &Config, depth: usize, seed: Option<u64>) -> ClaimResult {
+    const STATEMENT: &str = "From an unbalanced init, gradient flow with weight decay makes W_1ᵀW_1 = G_1^{1/L} hold asymptotically";
+    let a = &cfg.asymptotic;
+    let c = claim("B.asymptotic_nfa", STATEMENT, RELERR_AT_END, depth)
         .id_param("lambda", a.weight_decay)
         .param("t_end", a.t_end);
-    let ((decaying, balanced), undecayed) = rayon::join(
-        || {
-            rayon::join(
-                || series(a.weight_decay, false),
-                || series(a.weight_decay, true),
-            )
-        },
-        || series(0.0, false),
-    );
-    // The balanced run's series, or why it is missing.
-    let with_balanced = |d: Details| match balanced {
-        Ok(b) => d.with_series(details::Series::new(
+    let RelerrRun {
+        exp, times, relerr, ..
+    } = match relerr_run(cfg, depth, a.weight_decay, false, seed) {
+        Ok(r) => r,
+        Err(e) => return c.failed(Some(0.0), e),
+    };
+    let details = Details::new().with_series(details::Series::new(
+        "relerr",
+        "t",
+        times,
+        relerr.iter().copied(),
+    ));
+    let details = match relerr_run(cfg, depth, a.weight_decay, true, seed) {
+        Ok(b) => details.with_series(details::Series::new(
             "relerr_balanced_init",
             "t",
             b.times,
             b.relerr,
         )),
-        Err(e) => d.with_note("relerr_balanced_init", e),
+        Err(e) => details.with_note("relerr_balanced_init", e),
     };
-    let with = match decaying {
-        Err(e) => with.failed(Some(0.0), e),
-        Ok(Series {
-            exp, times, relerr, ..
-        }) => {
-            let (first, last) = (relerr[0], *relerr.last().expect("checkpoints"));
-            let c = with_setup(with, &exp).details(with_balanced(Details::new().with_series(
-                details::Series::new("relerr", "t", times, relerr.iter().copied()),
-            )));
-            if last >= first {
-                c.failed(
-                    Some(0.0),
-                    format!("relerr did not decrease: {first:.3e} at t = 0, {last:.3e} at t_end"),
-                )
-            } else {
-                c.check(
-                    0.0,
-                    last,
-                    ASYMPTOTIC_TOL,
-                    Comparison::Absolute,
-                    "imbalance e^{−2λt} ≤ e^{−10} of its initial value at t ≥ 5/λ",
-                )
-            }
-        }
-    };
-    let without = claim(
+    let (first, last) = (relerr[0], *relerr.last().expect("checkpoints"));
+    let c = with_setup(c, &exp).details(details);
+    if last >= first {
+        c.failed(
+            Some(0.0),
+            format!("relerr did not decrease: {first:.3e} at t = 0, {last:.3e} at t_end"),
+        )
+    } else {
+        c.check(
+            0.0,
+            last,
+            ASYMPTOTIC_TOL,
+            Comparison::Absolute,
+            "imbalance e^{−2λt} ≤ e^{−10} of its initial value at t ≥ 5/λ",
+        )
+    }
+}
+
+fn no_decay(cfg: &Config, depth: usize, seed: Option<u64>) -> ClaimResult {
+    const STATEMENT: &str = "Without weight decay the conserved imbalance keeps the NFA broken";
+    let c = claim(
         "B.no_decay_persists",
-        WITHOUT,
+        STATEMENT,
         "relerr(W_1ᵀW_1, G_1^{1/L}) at t_end vs the lower bound ‖F^L − G_1‖/(L·M^{L−1}‖G_1^{1/L}‖)",
         depth,
     )
     .id_param("lambda", 0.0)
-    .param("t_end", a.t_end);
-    let without = match undecayed {
-        Err(e) => without.failed(None, e),
-        Ok(Series {
-            exp,
-            times,
-            relerr,
-            last: last_weights,
-        }) => {
-            let c = with_setup(without, &exp);
-            match no_decay_bound(&last_weights) {
-                Err(e) => c.undefined(None, e.to_string()),
-                Ok(bound) => {
-                    let min = relerr[1..].iter().copied().fold(f64::INFINITY, f64::min);
-                    let c = c.details(
-                        Details::new()
-                            .with_series(details::Series::new(
-                                "relerr",
-                                "t",
-                                times,
-                                relerr.iter().copied(),
-                            ))
-                            .with_value("min_relerr", min),
-                    );
-                    let last = *relerr.last().expect("checkpoints");
-                    if min < PERSIST_FLOOR {
-                        c.failed(Some(bound), format!("relerr fell to {min:.3e} < {PERSIST_FLOOR}: the NFA did not stay broken"))
-                    } else {
-                        c.check(
-                            bound,
-                            last,
-                            0.0,
-                            Comparison::AtLeast,
-                            "a derived lower bound: no tolerance",
-                        )
-                    }
-                }
-            }
-        }
+    .param("t_end", cfg.asymptotic.t_end);
+    let RelerrRun {
+        exp,
+        times,
+        relerr,
+        last: last_weights,
+    } = match relerr_run(cfg, depth, 0.0, false, seed) {
+        Ok(r) => r,
+        Err(e) => return c.failed(None, e),
     };
-    vec![with, without]
+    let c = with_setup(c, &exp);
+    let bound = match no_decay_bound(&last_weights) {
+        Ok(b) => b,
+        Err(e) => return c.undefined(None, e.to_string()),
+    };
+    let min = relerr[1..].iter().copied().fold(f64::INFINITY, f64::min);
+    let c = c.details(
+        Details::new()
+            .with_series(details::Series::new(
+                "relerr",
+                "t",
+                times,
+                relerr.iter().copied(),
+            ))
+            .with_value("min_relerr", min),
+    );
+    let last = *relerr.last().expect("checkpoints");
+    if min < PERSIST_FLOOR {
+        c.failed(
+            Some(bound),
+            format!("relerr fell to {min:.3e} < {PERSIST_FLOOR}: the NFA did not stay broken"),
+        )
+    } else {
+        c.check(
+            bound,
+            last,
+            0.0,
+            Comparison::AtLeast,
+            "a derived lower bound: no tolerance",
+        )
+    }
 }

@@ -1,7 +1,16 @@
-//! TMC25 Theorem B as a test: every claim of the family passes in quick mode.
+//! TMC25 Theorem B as a test: every claim of the family passes in quick mode;
+//! one unit of each family, run from its example config, gives the claim's
+//! number.
 
 use crate::common::assert_pass;
 use claims::{Mode, RunOptions, Verdict, run_claims};
+use experiment::{Experiment, ExperimentConfig};
+
+/// The unit `run=decay_rate,L=3,lambda=0.1` as an experiment config.
+const DECAY_RATE: &str = include_str!("../../../../fixtures/experiments/tmc25_theorem_b.toml");
+
+/// The unit `data=teacher,optimizer=adam_l2,lambda=0.01,init=gaussian,noise=0.5,seed=1`.
+const ADAM: &str = include_str!("../../../../fixtures/experiments/tmc25_optimizers.toml");
 
 #[test]
 fn theorem_b_claims_hold() {
@@ -69,4 +78,65 @@ fn optimizer_study_rows() {
             r.id
         );
     }
+}
+
+/// `fixtures/experiments/tmc25_theorem_b.toml` run by `experiment::run`
+/// gives B.decay_rate[L=3,lambda=0.1] exactly: the worst layer's
+/// least-squares rate `−slope(t, ln‖D_l(t)‖_F)` (the same run and the same
+/// arithmetic, so the same bits).
+#[test]
+fn decay_rate_unit_from_its_config() {
+    let exp = Experiment::from_toml(DECAY_RATE).unwrap();
+    let (_, traj) = experiment::run(&exp).unwrap();
+    let times: Vec<f64> = traj.snapshots.iter().map(|s| s.time).collect();
+    let predicted = 2.0 * exp.dynamics.weight_decay();
+    let worst = (0..exp.depth() - 1)
+        .map(|l| {
+            let ln: Vec<f64> = traj
+                .snapshots
+                .iter()
+                .map(|s| s.imbalance_norms()[l].ln())
+                .collect();
+            -common::stats::slope(&times, &ln)
+        })
+        .max_by(|a, b| (a - predicted).abs().total_cmp(&(b - predicted).abs()))
+        .unwrap();
+    let claim = run_claims(
+        &RunOptions::quick(),
+        Some("TMC25.B.decay_rate[L=3,lambda=0.1]"),
+    );
+    assert_eq!(claim.len(), 1);
+    assert_eq!(claim[0].measured, Some(worst));
+}
+
+/// `fixtures/experiments/tmc25_optimizers.toml` (seed 1) and the same
+/// config at the row's other quick seed, run by `experiment::run`, give the
+/// row's final loss and NFA cosine exactly: means over the two seeds of the
+/// last checkpoint's loss and `experiment::measure` cosine.
+#[test]
+fn optimizer_unit_from_its_config() {
+    let mut cfg = ExperimentConfig::from_toml(ADAM).unwrap();
+    let (mut loss, mut cosine) = (Vec::new(), Vec::new());
+    for seed in [1, 2] {
+        cfg.seed = seed;
+        let (_, traj) = experiment::run(&cfg.validate().unwrap()).unwrap();
+        let last = traj.snapshots.last().unwrap();
+        loss.push(last.loss);
+        cosine.push(experiment::measure(last).cosine.unwrap());
+    }
+    let row = run_claims(
+        &RunOptions::quick(),
+        Some(
+            "TMC25.B.optimizers[data=teacher,optimizer=adam_l2,lambda=0.01,init=gaussian,noise=0.5]",
+        ),
+    );
+    assert_eq!(row.len(), 1);
+    assert_eq!(row[0].params["seeds"], serde_json::json!([1, 2]));
+    let column = |name: &str| {
+        let summary = &row[0].details.as_ref().unwrap().summary;
+        summary.iter().find(|c| c.name == name).unwrap().mean
+    };
+    let mean = |v: &[f64]| common::stats::mean_and_spread(v).map(|m| m.0);
+    assert_eq!(column("final loss"), mean(&loss));
+    assert_eq!(column("cosine(F_1, G_1^{1/L})"), mean(&cosine));
 }
