@@ -2,9 +2,8 @@
 //! formulas, errors naming their field, and seeded label noise.
 
 use datasets::{
-    DataError, GaussianSpec, ReluTeacherSpec, SyntheticSpec, WhitenedTeacherSpec,
-    add_label_noise, argmax_one_hot, gaussian, parity_targets, relu_teacher, synthetic,
-    whitened_teacher,
+    DataError, GaussianSpec, ReluTeacherSpec, SyntheticSpec, WhitenedTeacherSpec, add_label_noise,
+    argmax_one_hot, gaussian, parity_targets, relu_teacher, synthetic, whitened_teacher,
 };
 use faer::Mat;
 use rand::SeedableRng;
@@ -200,7 +199,10 @@ fn gaussian_task_draws_inputs_then_independent_targets() {
     assert!(d.x == common::gaussian_matrix(12, 4, &mut by_hand));
     assert!(d.y == common::gaussian_matrix(12, 3, &mut by_hand));
     let bad = GaussianSpec { outputs: 0, ..spec };
-    assert_eq!(field(gaussian(&bad, &mut r, &mut n).unwrap_err()), "outputs");
+    assert_eq!(
+        field(gaussian(&bad, &mut r, &mut n).unwrap_err()),
+        "outputs"
+    );
 }
 
 #[test]

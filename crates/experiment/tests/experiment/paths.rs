@@ -160,8 +160,14 @@ fn an_sgd_run_is_run_optimizer_on_the_mlp_objective() {
 #[test]
 fn updates_are_the_last_snapshots_step() {
     for (dynamics, checkpoints) in [
-        ("kind = \"gd\"\nlearning_rate = 0.05", "kind = \"steps\"\nsteps = [0, 7]"),
-        ("kind = \"gd\"\nlearning_rate = 0.05", "kind = \"linear\"\nt_end = 1.0\ncount = 2"),
+        (
+            "kind = \"gd\"\nlearning_rate = 0.05",
+            "kind = \"steps\"\nsteps = [0, 7]",
+        ),
+        (
+            "kind = \"gd\"\nlearning_rate = 0.05",
+            "kind = \"linear\"\nt_end = 1.0\ncount = 2",
+        ),
     ] {
         let exp = linear(dynamics, checkpoints);
         let (_, traj) = run(&exp).unwrap();
