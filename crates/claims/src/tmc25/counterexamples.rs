@@ -22,7 +22,7 @@ use common::linalg::thin_q;
 use common::seed::{Stream, rng};
 use counterexamples::{best_alpha_cosine, first_nfm, quadratic, rescaling};
 use experiment::config::InitConfig;
-use experiment::{Experiment, ExperimentConfig, Prepared, Trajectory};
+use experiment::{Experiment, ExperimentConfig, Prepared, Snapshot};
 use faer::{Mat, Par};
 use mlp::{Activation, Architecture, mse, tangents};
 use serde::{Deserialize, Serialize};
@@ -113,15 +113,8 @@ enum Point {
     Rescaling,
     /// C.quadratic at scale c.
     Quadratic { c: f64 },
-    /// One network of C.trained.
-    Trained { network: Network },
-}
-
-/// The two networks of C.trained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-enum Network {
-    Relu,
-    Linear,
+    /// One network of C.trained: the ReLU network or its linear reference.
+    Trained { linear: bool },
 }
 
 impl Point {
@@ -129,25 +122,21 @@ impl Point {
         match self {
             Point::Rescaling => "rescaling".into(),
             Point::Quadratic { c } => format!("quadratic,c={c:?}"),
-            Point::Trained { network } => format!("trained,network={}", network.name()),
+            Point::Trained { linear: false } => "trained,network=relu".into(),
+            Point::Trained { linear: true } => "trained,network=linear".into(),
         }
     }
 }
 
-impl Network {
-    fn name(self) -> &'static str {
-        match self {
-            Network::Relu => "relu",
-            Network::Linear => "linear",
-        }
-    }
-}
-
-/// A unit's result: finished claims, or one trained network of C.trained.
+/// A unit's result: finished claims, or one network of C.trained (`linear`
+/// as in [`Point::Trained`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 enum Measured {
     Claims(Vec<ClaimResult>),
-    Trained(Network, Result<Fit, String>),
+    Trained {
+        linear: bool,
+        fit: Result<Fit, String>,
+    },
 }
 
 /// A trained network of C.trained: final loss and best-α NFA similarity.
@@ -170,15 +159,15 @@ impl Study for Counterexamples {
     type Point = Point;
     type Measurement = Measured;
 
-    fn plan(&self, cfg: &Config, options: &RunOptions) -> Vec<Planned<Point>> {
+    fn plan(&self, cfg: &Config, _: &RunOptions) -> Vec<Planned<Point>> {
         let mut points = vec![Point::Rescaling];
         points.extend(cfg.quadratic.scales.iter().map(|&c| Point::Quadratic { c }));
-        points.extend([Network::Relu, Network::Linear].map(|network| Point::Trained { network }));
+        points.extend([false, true].map(|linear| Point::Trained { linear }));
         points
             .into_iter()
             .map(|point| Planned {
                 name: point.name(),
-                cost: cost(cfg, options, point),
+                cost: cost(cfg, point),
                 point,
             })
             .collect()
@@ -191,10 +180,10 @@ impl Study for Counterexamples {
                 let seed = options.seed.unwrap_or(cfg.quadratic.seed);
                 Measured::Claims(vec![quadratic_claim(&cfg.quadratic, c, seed)])
             }
-            Point::Trained { network } => Measured::Trained(
-                network,
-                trained_network(&cfg.trained, network, options.seed),
-            ),
+            Point::Trained { linear } => Measured::Trained {
+                linear,
+                fit: trained_network(&cfg.trained, linear, options.seed),
+            },
         }
     }
 
@@ -209,8 +198,8 @@ impl Study for Counterexamples {
         for (_, m) in measured {
             match m {
                 Measured::Claims(claims) => out.extend(claims),
-                Measured::Trained(Network::Relu, fit) => relu = Some(fit),
-                Measured::Trained(Network::Linear, fit) => linear = Some(fit),
+                Measured::Trained { linear: false, fit } => relu = Some(fit),
+                Measured::Trained { linear: true, fit } => linear = Some(fit),
             }
         }
         let missing = || Err("the unit did not run".to_owned());
@@ -235,21 +224,18 @@ const SECONDS_PER_STEP_SAMPLE_WEIGHT: f64 = 1.5e-9;
 const QUADRATIC_SECONDS: f64 = 1e-3;
 
 /// Estimated seconds of a unit: steps × samples × weights of its training.
-fn cost(cfg: &Config, options: &RunOptions, point: Point) -> f64 {
+/// (An invalid configuration fails before any work.)
+fn cost(cfg: &Config, point: Point) -> f64 {
     let template = match point {
         Point::Quadratic { .. } => return QUADRATIC_SECONDS,
         Point::Rescaling => &cfg.rescaling.experiment,
         Point::Trained { .. } => &cfg.trained.experiment,
     };
-    match seeded(template, options.seed).validate() {
-        Ok(exp) => {
-            let weights: usize = exp.widths.windows(2).map(|w| w[0] * w[1]).sum();
-            let work = exp.updates().unwrap_or(1) * exp.data.samples() * weights;
-            work as f64 * SECONDS_PER_STEP_SAMPLE_WEIGHT
-        }
-        // An invalid configuration fails before any work.
-        Err(_) => QUADRATIC_SECONDS,
-    }
+    template.validate().map_or(QUADRATIC_SECONDS, |exp| {
+        let weights: usize = exp.widths.windows(2).map(|w| w[0] * w[1]).sum();
+        let work = exp.updates().unwrap_or(1) * exp.data.samples() * weights;
+        work as f64 * SECONDS_PER_STEP_SAMPLE_WEIGHT
+    })
 }
 
 /// A fixture experiment with `--seed` applied.
@@ -264,16 +250,17 @@ fn seeded(template: &ExperimentConfig, seed: Option<u64>) -> ExperimentConfig {
 /// `YᵀX/n` of [`experiment::prepare`] a deep linear network takes the same
 /// path as the ReLU network, so the two runs differ only in activation and
 /// init (and the linear loss is not limited by the ~1e-18 round-off floor
-/// of a loss formed from statistics). The trained network is the last
-/// snapshot.
-fn train(exp: &Experiment) -> Result<(Prepared, Trajectory), String> {
+/// of a loss formed from statistics). Returns the data and the trained
+/// network, the last snapshot.
+fn train(exp: &Experiment) -> Result<(Prepared, Snapshot), String> {
     let mut prepared = experiment::prepare(exp).map_err(|e| e.to_string())?;
     prepared.stats = None;
-    let traj = experiment::run::run_prepared(exp, &prepared).map_err(|e| e.to_string())?;
-    if traj.snapshots.is_empty() {
-        return Err("the run recorded no checkpoint".into());
-    }
-    Ok((prepared, traj))
+    let mut traj = experiment::run::run_prepared(exp, &prepared).map_err(|e| e.to_string())?;
+    let end = traj
+        .snapshots
+        .pop()
+        .ok_or("the run recorded no checkpoint")?;
+    Ok((prepared, end))
 }
 
 fn agop1(arch: &Architecture, params: &[Mat<f64>], x: &Mat<f64>) -> Result<Mat<f64>, String> {
@@ -300,9 +287,8 @@ fn rescaling_claims(r: &Rescaling, seed: Option<u64>) -> Vec<ClaimResult> {
     let (d, hidden, outputs) = (exp.widths[0], exp.widths[1], exp.widths[2]);
     let arch = exp.architecture();
     let result = (|| -> Result<Vec<ClaimResult>, String> {
-        let (prepared, traj) = train(&exp)?;
+        let (prepared, end) = train(&exp)?;
         let (x, y) = (&prepared.data.x, &prepared.data.y);
-        let end = &traj.snapshots[traj.snapshots.len() - 1];
         let (params, loss0) = (&end.weights, end.loss);
         let g = agop1(&arch, params, x)?;
         // The unit whose rank-one NFM is least aligned with any G^α (among
@@ -442,9 +428,9 @@ fn quadratic_claim(q: &Quadratic, c: f64, seed: u64) -> ClaimResult {
 }
 
 /// The experiment of one network of C.trained.
-fn trained_experiment(t: &Trained, network: Network, seed: Option<u64>) -> ExperimentConfig {
+fn trained_experiment(t: &Trained, linear: bool, seed: Option<u64>) -> ExperimentConfig {
     let mut cfg = seeded(&t.experiment, seed);
-    if network == Network::Linear {
+    if linear {
         cfg.network.activation = None;
         cfg.init = InitConfig::Gaussian {
             sigma: Some(t.linear_init_sigma),
@@ -455,12 +441,11 @@ fn trained_experiment(t: &Trained, network: Network, seed: Option<u64>) -> Exper
 }
 
 /// Train one network of C.trained; its final loss and best-α cosine.
-fn trained_network(t: &Trained, network: Network, seed: Option<u64>) -> Result<Fit, String> {
-    let exp = trained_experiment(t, network, seed)
+fn trained_network(t: &Trained, linear: bool, seed: Option<u64>) -> Result<Fit, String> {
+    let exp = trained_experiment(t, linear, seed)
         .validate()
         .map_err(|e| format!("config: {e}"))?;
-    let (prepared, traj) = train(&exp)?;
-    let end = &traj.snapshots[traj.snapshots.len() - 1];
+    let (prepared, end) = train(&exp)?;
     let g = agop1(&exp.architecture(), &end.weights, &prepared.data.x)?;
     let (cosine, alpha) = best_alpha_cosine(first_nfm(&end.weights).as_ref(), g.as_ref())
         .map_err(|e| e.to_string())?
@@ -481,7 +466,7 @@ fn trained_claim(
     const STATEMENT: &str = "A two-layer ReLU network trained by GD to loss ≤ 1e-8 has a best-α NFA similarity clearly below that of a linear network of the same shape (near-balanced init) trained by GD on the same data";
     let mut claim = Claim::new("TMC25", "C.trained", STATEMENT, "best-α cosine(W_1ᵀW_1, G_1^α), α ∈ [0.02, 2]: linear network (predicted, an upper reference) vs ReLU network (measured)")
         .id_param("networks", "relu_vs_linear");
-    if let Ok(exp) = trained_experiment(t, Network::Relu, seed).validate() {
+    if let Ok(exp) = trained_experiment(t, false, seed).validate() {
         claim = claim
             .param("seed", exp.seed)
             .param("widths", exp.widths.clone())
