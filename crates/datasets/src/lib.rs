@@ -7,9 +7,9 @@
 //!   C. Kaynak 1998, CC BY 4.0), embedded from `fixtures/data/`, with
 //!   standardised pixels and one-hot − 1/C labels.
 //! * [`synthetic`] (SB21), [`relu_teacher`] (TMC25's trained
-//!   counterexample) and [`whitened_teacher`] (ABP22, with
-//!   [`partially_whiten`]): the synthetic tasks of the papers (module
-//!   [`tasks`]).
+//!   counterexample), [`whitened_teacher`] (ABP22, with
+//!   [`partially_whiten`]) and [`gaussian`] (BMA24's early-time
+//!   prediction): the synthetic tasks of the papers (module [`tasks`]).
 //! * Target transforms (module [`targets`]): [`parity_targets`] (SB21's
 //!   digits parity), [`argmax_one_hot`] (BMA24's labels of a teacher's
 //!   outputs) and [`add_label_noise`].
@@ -29,7 +29,8 @@ use rand_chacha::ChaCha8Rng;
 
 pub use targets::{add_label_noise, argmax_one_hot, parity_targets};
 pub use tasks::{
-    ReluTeacherSpec, SyntheticSpec, WhitenedTeacherSpec, relu_teacher, synthetic, whitened_teacher,
+    GaussianSpec, ReluTeacherSpec, SyntheticSpec, WhitenedTeacherSpec, gaussian, relu_teacher,
+    synthetic, whitened_teacher,
 };
 
 /// A supervised data set: inputs `X ∈ R^{n×d}` (rows are samples) and

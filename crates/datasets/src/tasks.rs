@@ -1,4 +1,5 @@
-//! The synthetic tasks of SB21, TMC25's trained counterexample and ABP22.
+//! The synthetic tasks of SB21, TMC25's trained counterexample, ABP22 and
+//! BMA24.
 //!
 //! * [`synthetic`] (SB21, SPEC §6): Gaussian inputs and one unit-variance
 //!   target per input direction, linear plus quadratic in that coordinate.
@@ -6,6 +7,8 @@
 //!   ReLU network.
 //! * [`whitened_teacher`] (ABP22, SPEC §5): a scalar linear teacher
 //!   `y = s·xᵀβ`, `‖β‖ = 1`, on (partially) whitened anisotropic inputs.
+//! * [`gaussian`] (BMA24, SPEC §4): Gaussian inputs and independent Gaussian
+//!   targets, the residuals of the early-time prediction at init.
 //!
 //! Each draws from the caller's data stream in a fixed order (stated on the
 //! function) and adds label noise from the separate noise stream last.
@@ -220,4 +223,43 @@ pub fn whitened_teacher(
     let mut y = &x * &beta * faer::Scale(spec.signal);
     add_label_noise(&mut y, spec.noise, noise_rng);
     Ok((Dataset { x, y }, beta))
+}
+
+/// Independent Gaussian inputs and targets (BMA24's early-time prediction,
+/// SPEC §4: a network at init fitting targets it cannot predict).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GaussianSpec {
+    /// Number of samples n ≥ 1.
+    pub samples: usize,
+    /// Input dimension d ≥ 1.
+    pub input_dim: usize,
+    /// Output dimension C ≥ 1.
+    pub outputs: usize,
+    /// Label-noise standard deviation σ_ε ≥ 0.
+    pub noise: f64,
+}
+
+impl GaussianSpec {
+    /// Check every field; the error names the offending one.
+    pub fn validate(&self) -> Result<(), DataError> {
+        at_least_one("samples", self.samples)?;
+        at_least_one("input_dim", self.input_dim)?;
+        at_least_one("outputs", self.outputs)?;
+        noise(self.noise)
+    }
+}
+
+/// Gaussian inputs and targets. From `rng`, in this order: `X ∈ R^{n×d}`,
+/// then `Y ∈ R^{n×C}`, both i.i.d. `N(0, 1)` drawn column by column; then
+/// `σ_ε ξ` from `noise_rng`.
+pub fn gaussian(
+    spec: &GaussianSpec,
+    rng: &mut ChaCha8Rng,
+    noise_rng: &mut ChaCha8Rng,
+) -> Result<Dataset, DataError> {
+    spec.validate()?;
+    let x = gaussian_matrix(spec.samples, spec.input_dim, rng);
+    let mut y = gaussian_matrix(spec.samples, spec.outputs, rng);
+    add_label_noise(&mut y, spec.noise, noise_rng);
+    Ok(Dataset { x, y })
 }

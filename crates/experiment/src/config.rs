@@ -65,6 +65,12 @@
 //! gamma = 0.0       # optional: 0 whitens, 1 keeps the raw spectrum
 //! anisotropy = 0.0  # optional: raw column k scaled by (k+1)^{−a}
 //! signal = 1.0      # optional: s
+//!
+//! [data]            # BMA24 (SPEC §4): X and Y i.i.d. N(0, 1), independent
+//! kind = "gaussian"
+//! samples = 60
+//! input_dim = 10
+//! outputs = 3
 //! ```
 //!
 //! `teacher` with `target = "argmax_one_hot"` replaces the teacher's
@@ -96,7 +102,9 @@
 //! configuration into an [`Experiment`]; its errors name the field, e.g.
 //! `network.depth: must be at least 1, got 0`.
 
-use datasets::{DigitsSpec, ReluTeacherSpec, SyntheticSpec, TeacherSpec, WhitenedTeacherSpec};
+use datasets::{
+    DigitsSpec, GaussianSpec, ReluTeacherSpec, SyntheticSpec, TeacherSpec, WhitenedTeacherSpec,
+};
 use init::InitScheme;
 use mlp::{Activation, Architecture};
 use optim::{Decay, GradientFlow, Method, Optimizer, OptimizerParams, Schedule};
@@ -238,6 +246,19 @@ pub enum DataConfig {
         #[serde(default)]
         noise: f64,
     },
+    /// Independent Gaussian inputs and targets (BMA24, SPEC §4),
+    /// [`datasets::gaussian`].
+    Gaussian {
+        /// n.
+        samples: usize,
+        /// d.
+        input_dim: usize,
+        /// C.
+        outputs: usize,
+        /// σ_ε.
+        #[serde(default)]
+        noise: f64,
+    },
 }
 
 fn one_output() -> usize {
@@ -252,7 +273,8 @@ impl DataConfig {
             | DataConfig::Digits { noise, .. }
             | DataConfig::Synthetic { noise, .. }
             | DataConfig::ReluTeacher { noise, .. }
-            | DataConfig::WhitenedTeacher { noise, .. } => *noise = sigma,
+            | DataConfig::WhitenedTeacher { noise, .. }
+            | DataConfig::Gaussian { noise, .. } => *noise = sigma,
         }
     }
 }
@@ -372,6 +394,8 @@ pub enum DataSpec {
     ReluTeacher(ReluTeacherSpec),
     /// ABP22's whitened scalar teacher.
     WhitenedTeacher(WhitenedTeacherSpec),
+    /// Independent Gaussian inputs and targets.
+    Gaussian(GaussianSpec),
 }
 
 impl DataSpec {
@@ -383,6 +407,7 @@ impl DataSpec {
             DataSpec::Synthetic(s) => s.input_dim,
             DataSpec::ReluTeacher(s) => s.input_dim,
             DataSpec::WhitenedTeacher(s) => s.input_dim,
+            DataSpec::Gaussian(s) => s.input_dim,
         }
     }
     /// Output dimension C.
@@ -400,6 +425,7 @@ impl DataSpec {
             DataSpec::Synthetic(s) => s.outputs,
             DataSpec::ReluTeacher(s) => s.outputs,
             DataSpec::WhitenedTeacher(_) => 1,
+            DataSpec::Gaussian(s) => s.outputs,
         }
     }
     /// Number of samples n.
@@ -410,6 +436,7 @@ impl DataSpec {
             DataSpec::Synthetic(s) => s.samples,
             DataSpec::ReluTeacher(s) => s.samples,
             DataSpec::WhitenedTeacher(s) => s.samples,
+            DataSpec::Gaussian(s) => s.samples,
         }
     }
     /// Label-noise σ_ε.
@@ -420,6 +447,7 @@ impl DataSpec {
             DataSpec::Synthetic(s) => s.noise,
             DataSpec::ReluTeacher(s) => s.noise,
             DataSpec::WhitenedTeacher(s) => s.noise,
+            DataSpec::Gaussian(s) => s.noise,
         }
     }
 }
@@ -892,6 +920,20 @@ impl Experiment {
     pub fn is_deep_linear(&self) -> bool {
         self.activation == Activation::Identity && !self.biases
     }
+
+    /// The updates a discrete optimiser makes: the step of its last
+    /// checkpoint (`round(t/η)` of the last time); `None` for gradient
+    /// flow.
+    pub fn updates(&self) -> Option<usize> {
+        let Dynamics::Discrete(o) = &self.dynamics else {
+            return None;
+        };
+        match &self.checkpoints {
+            Checkpoints::Steps(steps) => steps.last().copied(),
+            Checkpoints::Times(s) => s.steps(o.params().learning_rate).last().copied(),
+            Checkpoints::UntilConverged(_) => None,
+        }
+    }
 }
 
 /// Turn a TOML parse error into one line with its line number.
@@ -1150,6 +1192,21 @@ impl DataConfig {
                 };
                 spec.validate().map_err(data_field)?;
                 DataSpec::WhitenedTeacher(spec)
+            }
+            DataConfig::Gaussian {
+                samples,
+                input_dim,
+                outputs,
+                noise,
+            } => {
+                let spec = GaussianSpec {
+                    samples,
+                    input_dim,
+                    outputs,
+                    noise,
+                };
+                spec.validate().map_err(data_field)?;
+                DataSpec::Gaussian(spec)
             }
         };
         Ok(data)

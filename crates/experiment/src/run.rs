@@ -134,6 +134,10 @@ pub fn prepare(exp: &Experiment) -> Result<Prepared, RunError> {
             let (data, beta) = datasets::whitened_teacher(spec, &mut data_rng, &mut noise_rng)?;
             (data, Some(beta))
         }
+        DataSpec::Gaussian(spec) => (
+            datasets::gaussian(spec, &mut data_rng, &mut noise_rng)?,
+            None,
+        ),
     };
     let stats = if exp.is_deep_linear() {
         Some(RegressionStats::new(data.x.as_ref(), data.y.as_ref())?)

@@ -1,15 +1,21 @@
 //! BMA24 as a test: the two AGOP computations agree for every activation,
-//! and the training measurements are finite, in range and `info`.
+//! the training measurements are finite, in range and `info`, and the
+//! early-time unit for ReLU is the stand-alone experiment of
+//! `fixtures/experiments/bma24.toml`.
 
 use crate::common::assert_pass;
 use claims::{RunOptions, Verdict, run_claims};
+use experiment::ExperimentConfig;
+use metrics::Similarity;
+
+const EXAMPLE: &str = include_str!("../../../../fixtures/experiments/bma24.toml");
 
 #[test]
 fn bma24_claims() {
     let results = run_claims(&RunOptions::quick(), Some("BMA24."));
     let cfg = claims::bma24::config().unwrap();
     let hidden = cfg.training.depth - 1;
-    let early = 3 * cfg.early.widths_hidden.len();
+    let early = cfg.early.activations.len() * (cfg.early.experiment.network.depth - 1);
     assert_eq!(results.len(), 6 + 2 * 2 * hidden + early + 1);
     for r in &results {
         match r.key.as_str() {
@@ -28,5 +34,37 @@ fn bma24_claims() {
                 }
             }
         }
+    }
+}
+
+/// The C-NFA after one step that early.prediction reports for ReLU and the
+/// first seed (`after_one_step_per_seed[0]`, per hidden layer) is that of
+/// the example experiment, bit for bit: the claim runs the same
+/// configuration through the same path.
+#[test]
+fn the_early_relu_unit_is_the_example_experiment() {
+    let cfg = claims::bma24::config().unwrap();
+    let example = ExperimentConfig::from_toml(EXAMPLE).unwrap();
+    assert_eq!(example, cfg.early.experiment);
+    assert_eq!(example.seed, cfg.early.seeds[0]);
+    let exp = example.validate().unwrap();
+    let (prepared, trajectory) = experiment::run(&exp).unwrap();
+    let after = &trajectory.snapshots.last().unwrap().weights;
+    let tangents = mlp::tangents(&exp.architecture(), after, prepared.data.x.as_ref(), 64).unwrap();
+    let claims = run_claims(
+        &RunOptions::quick(),
+        Some("BMA24.early.prediction[activation=relu,"),
+    );
+    assert_eq!(claims.len(), exp.depth() - 1);
+    for (l, claim) in claims.iter().enumerate() {
+        let c_nfa = mlp::ptk_nfa::c_nfa(
+            Similarity::Pearson,
+            after[l].as_ref(),
+            prepared.init.weights[l].as_ref(),
+            tangents.ptk[l].as_ref(),
+        )
+        .unwrap();
+        let reported = &claim.details.as_ref().unwrap().lists["after_one_step_per_seed"];
+        assert_eq!(reported[0], Some(c_nfa), "{}", claim.id);
     }
 }

@@ -2,8 +2,8 @@
 //! formulas, errors naming their field, and seeded label noise.
 
 use datasets::{
-    DataError, ReluTeacherSpec, SyntheticSpec, WhitenedTeacherSpec, add_label_noise,
-    argmax_one_hot, parity_targets, relu_teacher, synthetic, whitened_teacher,
+    DataError, GaussianSpec, ReluTeacherSpec, SyntheticSpec, WhitenedTeacherSpec, add_label_noise,
+    argmax_one_hot, gaussian, parity_targets, relu_teacher, synthetic, whitened_teacher,
 };
 use faer::Mat;
 use rand::SeedableRng;
@@ -181,6 +181,28 @@ fn whitened_teacher_has_a_unit_teacher_and_whitened_inputs() {
             name
         );
     }
+}
+
+/// X, then Y, from the data stream, each column by column: the same bits as
+/// two `gaussian_matrix` draws.
+#[test]
+fn gaussian_task_draws_inputs_then_independent_targets() {
+    let spec = GaussianSpec {
+        samples: 12,
+        input_dim: 4,
+        outputs: 3,
+        noise: 0.0,
+    };
+    let (mut r, mut n) = streams(6);
+    let d = gaussian(&spec, &mut r, &mut n).unwrap();
+    let (mut by_hand, _) = streams(6);
+    assert!(d.x == common::gaussian_matrix(12, 4, &mut by_hand));
+    assert!(d.y == common::gaussian_matrix(12, 3, &mut by_hand));
+    let bad = GaussianSpec { outputs: 0, ..spec };
+    assert_eq!(
+        field(gaussian(&bad, &mut r, &mut n).unwrap_err()),
+        "outputs"
+    );
 }
 
 #[test]

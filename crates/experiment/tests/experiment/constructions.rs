@@ -96,3 +96,17 @@ fn noiseless_targets_are_the_transforms_of_the_plain_data_set() {
     assert!(labels.data.x == plain.x && labels.teacher == Some(b));
     assert!(labels.data.y == datasets::argmax_one_hot(plain.y.as_ref()));
 }
+
+/// `gaussian` is BMA24's early-time data: X, then Y, drawn from the data
+/// stream as two `gaussian_matrix` calls (equal bits).
+#[test]
+fn gaussian_data_is_inputs_then_targets_from_the_data_stream() {
+    let exp = crate::experiment(&crate::with(
+        "kind = \"gaussian\"\nsamples = 9\ninput_dim = 5\noutputs = 2",
+        "depth = 2\nwidth = 4\nactivation = \"relu\"",
+    ));
+    let data = prepare(&exp).unwrap().data;
+    let mut r = rng(3, Stream::Data);
+    assert!(data.x == common::gaussian_matrix(9, 5, &mut r));
+    assert!(data.y == common::gaussian_matrix(9, 2, &mut r));
+}

@@ -7,7 +7,7 @@ use experiment::prepare;
 use crate::{experiment, with};
 
 /// (`[data]` body, n, d, C, has a teacher matrix).
-const KINDS: [(&str, usize, usize, usize, bool); 7] = [
+const KINDS: [(&str, usize, usize, usize, bool); 8] = [
     (
         "kind = \"teacher\"\nsamples = 30\ninput_dim = 6\noutputs = 3",
         30,
@@ -50,6 +50,13 @@ const KINDS: [(&str, usize, usize, usize, bool); 7] = [
         8,
         1,
         true,
+    ),
+    (
+        "kind = \"gaussian\"\nsamples = 15\ninput_dim = 4\noutputs = 3",
+        15,
+        4,
+        3,
+        false,
     ),
 ];
 
@@ -102,7 +109,9 @@ fn targets_take_the_values_of_their_kind() {
 
 #[test]
 fn label_noise_is_added_to_the_transformed_targets() {
-    for data in [KINDS[1].0, KINDS[3].0, KINDS[4].0, KINDS[5].0, KINDS[6].0] {
+    for data in [
+        KINDS[1].0, KINDS[3].0, KINDS[4].0, KINDS[5].0, KINDS[6].0, KINDS[7].0,
+    ] {
         let clean = prepare(&experiment(&with(data, "depth = 1"))).unwrap();
         let noisy_exp = experiment(&with(&format!("{data}\nnoise = 0.1"), "depth = 1"));
         assert_eq!(noisy_exp.data.noise(), 0.1);

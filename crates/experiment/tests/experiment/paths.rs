@@ -154,3 +154,28 @@ fn an_sgd_run_is_run_optimizer_on_the_mlp_objective() {
         assert!(s.step == *step && s.loss.to_bits() == loss.to_bits() && s.weights == *params);
     }
 }
+
+/// `Experiment::updates` is the number of optimiser steps a run takes: the
+/// last snapshot's step (times map to `round(t/η)`); gradient flow has none.
+#[test]
+fn updates_are_the_last_snapshots_step() {
+    for (dynamics, checkpoints) in [
+        (
+            "kind = \"gd\"\nlearning_rate = 0.05",
+            "kind = \"steps\"\nsteps = [0, 7]",
+        ),
+        (
+            "kind = \"gd\"\nlearning_rate = 0.05",
+            "kind = \"linear\"\nt_end = 1.0\ncount = 2",
+        ),
+    ] {
+        let exp = linear(dynamics, checkpoints);
+        let (_, traj) = run(&exp).unwrap();
+        assert_eq!(exp.updates(), traj.snapshots.last().map(|s| s.step));
+    }
+    let flow = linear(
+        "kind = \"gradient_flow\"",
+        "kind = \"linear\"\nt_end = 1.0\ncount = 2",
+    );
+    assert_eq!(flow.updates(), None);
+}
