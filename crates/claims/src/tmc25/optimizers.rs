@@ -14,11 +14,9 @@
 //!   `‖D_l(k) − (1−ηλ)^{2k}D_l(0)‖ / (η²Σ_j(1−ηλ)^{2(k−1−j)}‖E_l(j)‖ + round-off)`,
 //!   which the triangle inequality bounds by 1.
 //!
-//! The others are `info` ("no theorem"). A last row per data set compares
-//! the label-noise sensitivity of Adam (L2) and SGD with momentum: the size
-//! of the change of the NFA cosine from σ_ε = 0 to the largest σ_ε, averaged
-//! over decay, init and seeds — measured, not assumed (TMC25 reports Adam to
-//! be more robust).
+//! The others are `info` ("no theorem"). TMC25's observation that Adam is
+//! more robust to label noise than SGD with momentum is a study of its own,
+//! judged over seeds: [`super::label_noise`].
 //!
 //! Units: one run per cell (data set, optimiser, λ, init, σ_ε) and seed,
 //! the data set's experiment template with those set; a row concludes the
@@ -30,7 +28,6 @@ use experiment::config::{CheckpointConfig, Dynamics, DynamicsConfig, InitConfig}
 use experiment::{Experiment, ExperimentConfig};
 use metrics::AlphaEstimator;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::theorem_b::{every_step, gd_trace};
 use crate::PerMode;
@@ -175,12 +172,11 @@ impl Study for Optimizers {
         run_one(cfg, &point.cell, point.seed)
     }
 
-    /// A row per cell from its seeds (consecutive units of the plan), then
-    /// a label-noise comparison per data set.
+    /// A row per cell from its seeds (consecutive units of the plan).
     fn conclude(
         &self,
         cfg: &Config,
-        options: &RunOptions,
+        _: &RunOptions,
         measured: Vec<(Point, Result<Outcome, String>)>,
     ) -> Vec<ClaimResult> {
         let mut per_cell: Vec<Seeds> = Vec::new();
@@ -197,15 +193,7 @@ impl Study for Optimizers {
                 }),
             }
         }
-        let mut out: Vec<ClaimResult> = per_cell.iter().map(|s| row(cfg, s)).collect();
-        let (low, high) = (
-            cfg.noises.iter().copied().fold(f64::INFINITY, f64::min),
-            cfg.noises.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        );
-        for data in &cfg.data_sets.get(options.mode) {
-            out.push(label_noise(&per_cell, data, low, high));
-        }
-        out
+        per_cell.iter().map(|s| row(cfg, s)).collect()
     }
 }
 
@@ -397,64 +385,6 @@ fn row(cfg: &Config, runs: &Seeds) -> ClaimResult {
         claim.check(0.0, measured, tol, Comparison::Absolute, reason)
     } else {
         claim.info(None, "no theorem: measured only")
-    }
-}
-
-/// Drop of the mean NFA cosine from σ_ε = 0 to the largest σ_ε for one
-/// optimiser on one data set, averaged over decay, init and seeds.
-fn noise_drop(per_cell: &[Seeds], data: &str, optimizer: &str, low: f64, high: f64) -> Option<f64> {
-    let mean_cos = |noise: f64| {
-        let v: Vec<f64> = per_cell
-            .iter()
-            .filter(|s| {
-                let c = &s.cell;
-                c.data == data && c.optimizer.name() == optimizer && c.noise == noise
-            })
-            .flat_map(|s| {
-                s.outcomes
-                    .iter()
-                    .filter_map(|o| o.as_ref().ok().and_then(|o| o.cosine))
-            })
-            .collect();
-        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-    };
-    Some(mean_cos(low)? - mean_cos(high)?)
-}
-
-/// The label-noise comparison of Adam (L2) and SGD with momentum on `data`.
-fn label_noise(per_cell: &[Seeds], data: &str, low: f64, high: f64) -> ClaimResult {
-    let claim = Claim::new(
-        "TMC25",
-        "B.optimizers",
-        "Label-noise sensitivity of the NFA: Adam (L2) vs SGD with momentum (TMC25 reports Adam more robust)",
-        "sensitivity = |change of the mean cosine(F_1, G_1^{1/L})| from σ_ε = 0 to the largest σ_ε, over decay, init, seeds; measured = sensitivity(momentum) − sensitivity(adam_l2), > 0 when Adam is more robust",
-    )
-    .id_param("data", data)
-    .id_param("compare", "label_noise")
-    .param("noise", json!([low, high]));
-    let (adam, momentum) = (
-        noise_drop(per_cell, data, "adam_l2", low, high),
-        noise_drop(per_cell, data, "momentum", low, high),
-    );
-    match (adam, momentum) {
-        (Some(a), Some(m)) => {
-            let verdict = if m.abs() > a.abs() {
-                "Adam (L2) is more robust here"
-            } else {
-                "Adam (L2) is not more robust here"
-            };
-            claim
-                .details(
-                    Details::new()
-                        .with_column(Summary::single("cosine change 0 → σ_ε, adam_l2", -a))
-                        .with_column(Summary::single("cosine change 0 → σ_ε, momentum", -m)),
-                )
-                .info(
-                    Some(m.abs() - a.abs()),
-                    format!("no theorem; measured: {verdict}"),
-                )
-        }
-        _ => claim.undefined(None, "no finite cosine for one of the optimisers"),
     }
 }
 
