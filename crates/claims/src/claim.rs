@@ -313,6 +313,9 @@ impl Claim {
     /// (`method` names how it was computed): `reproduced` when the interval
     /// excludes zero in the paper's `direction`, `contradicted` when it
     /// excludes zero the other way, `inconclusive` when it contains zero.
+    /// The interval is first widened by `resolution` on both sides: the
+    /// numerical error of the measured quantity, below which a difference
+    /// between runs is round-off, not an effect (0 for exact counts).
     /// `cause` is the likely cause of a disagreement, given as the reason of
     /// a contradicted or inconclusive verdict. Fewer than two seeds or a
     /// non-finite interval is `undefined`.
@@ -321,14 +324,17 @@ impl Claim {
         interval: Option<common::stats::Interval>,
         method: &str,
         direction: Direction,
+        resolution: f64,
         cause: &str,
     ) -> ClaimResult {
-        let Some(i) = interval.filter(|i| i.lower.is_finite() && i.upper.is_finite()) else {
+        let Some(mut i) = interval.filter(|i| i.lower.is_finite() && i.upper.is_finite()) else {
             return self.undefined(
                 None,
                 "no interval: fewer than two seeds or a non-finite effect",
             );
         };
+        i.lower -= resolution;
+        i.upper += resolution;
         let signed = match direction {
             Direction::Positive => (i.lower, i.upper),
             Direction::Negative => (-i.upper, -i.lower),
@@ -342,11 +348,19 @@ impl Claim {
         };
         ClaimResult {
             measured: Some(i.estimate),
-            tolerance_reason: format!(
-                "{:.0} % {method} interval over {} seeds",
-                100.0 * i.level,
-                i.n
-            ),
+            tolerance_reason: if resolution > 0.0 {
+                format!(
+                    "{:.0} % {method} interval over {} seeds, widened by the numerical resolution {resolution:.0e}",
+                    100.0 * i.level,
+                    i.n
+                )
+            } else {
+                format!(
+                    "{:.0} % {method} interval over {} seeds",
+                    100.0 * i.level,
+                    i.n
+                )
+            },
             evidence: Some(Evidence {
                 direction,
                 lower: i.lower,
@@ -376,6 +390,7 @@ mod tests {
             t_interval(values, 0.95),
             "Student t",
             direction,
+            0.0,
             "the cause",
         )
     }
@@ -410,5 +425,19 @@ mod tests {
             Verdict::Undefined
         );
         assert!(Verdict::Inconclusive.is_disagreement() && !Verdict::Fail.is_disagreement());
+        // An effect at round-off level is no effect.
+        let tiny: Vec<f64> = up.iter().map(|v| v * 1e-12).collect();
+        assert_eq!(
+            judged(&tiny, Direction::Positive).verdict,
+            Verdict::Reproduced
+        );
+        let r = Claim::new("TEST", "effect", "", "").judge(
+            t_interval(&tiny, 0.95),
+            "Student t",
+            Direction::Positive,
+            1e-9,
+            "below resolution",
+        );
+        assert_eq!(r.verdict, Verdict::Inconclusive);
     }
 }

@@ -18,6 +18,7 @@ fn judged(key: &'static str, values: &[f64], cause: &str) -> ClaimResult {
         t_interval(values, 0.95),
         "paired t",
         Direction::Positive,
+        0.0,
         cause,
     )
 }
