@@ -6,9 +6,9 @@
 //! has), so the study asks in which regimes it holds: per initialisation
 //! (balanced, Gaussian), in an under-determined regime (n < d, where a
 //! linear network can fit the noise) and an over-determined one (n > d,
-//! where it cannot), at several noise levels σ_ε, with weight decay run for
-//! λT ≥ 5 (the regime of Theorem B, in which the imbalance has decayed by
-//! e^{−2λT}).
+//! where it cannot), at several noise levels σ_ε, without weight decay and
+//! with weight decay run for λT ≥ 5 (the regime of Theorem B, in which the
+//! imbalance has decayed by e^{−2λT} and the NFA holds whatever the labels).
 //!
 //! Per seed, the noisy run is paired with the noise-free run on the same
 //! inputs, teacher and initialisation. The NFA similarity
@@ -21,7 +21,7 @@
 //! final training losses are in the details.
 //!
 //! Units: one per regime × initialisation × seed, each running both
-//! optimisers at every noise level.
+//! optimisers at every weight decay and noise level.
 
 use std::collections::BTreeMap;
 
@@ -58,10 +58,12 @@ pub struct Config {
     pub seeds: PerMode<Vec<u64>>,
     /// Noise levels σ_ε; the first must be 0 (the pair of every other).
     pub noises: PerMode<Vec<f64>>,
-    /// Weight decay λ of both optimisers.
-    pub weight_decay: PerMode<f64>,
-    /// Horizon T (t = kη): λT ≥ 5.
-    pub horizon: PerMode<f64>,
+    /// Weight decays λ of both optimisers, one arm each.
+    pub weight_decays: Vec<f64>,
+    /// Horizon T (t = kη).
+    pub horizon: f64,
+    /// Numerical resolution of the NFA cosine (see [`Claim::judge`]).
+    pub resolution: f64,
     /// Adam with L2-coupled decay.
     pub adam: DynamicsConfig,
     /// SGD with heavy-ball momentum.
@@ -99,19 +101,24 @@ pub struct Outcome {
     pub loss: f64,
 }
 
-/// Per noise level: Adam's run, then momentum's (or why it failed).
-type Measurement = Vec<[Result<Outcome, String>; 2]>;
+/// Per weight decay, per noise level: Adam's run, then momentum's (or why
+/// it failed).
+type Measurement = Vec<Vec<[Result<Outcome, String>; 2]>>;
 
 /// The study.
 struct LabelNoise;
 
-/// Seconds per unit on one core, measured: 0.25 s (quick, 2 noise levels ×
-/// 2 optimisers × 10⁴–2·10⁴ steps) and 3 s (full, 4 levels, 5 times the
-/// steps) on this project's 2-core reference machine.
+/// Estimated seconds of one unit on one core: its optimiser steps at 4.5 µs
+/// each (measured with `report --only TMC25.B.label_noise` on the 2-core
+/// reference machine).
 fn cost(cfg: &Config, options: &RunOptions) -> f64 {
-    let runs = 2.0 * cfg.noises.get(options.mode).len() as f64;
-    let steps = cfg.horizon.get(options.mode) / 0.001;
-    runs * steps * 6e-6
+    let arms = (cfg.weight_decays.len() * cfg.noises.get(options.mode).len()) as f64;
+    let steps: f64 = [&cfg.adam, &cfg.momentum]
+        .iter()
+        .filter_map(|o| o.learning_rate())
+        .map(|eta| cfg.horizon / eta)
+        .sum();
+    arms * steps * 4.5e-6
 }
 
 impl Study for LabelNoise {
@@ -141,10 +148,17 @@ impl Study for LabelNoise {
     }
 
     fn run(&self, cfg: &Config, options: &RunOptions, p: &Point) -> Measurement {
-        cfg.noises
-            .get(options.mode)
+        let noises = cfg.noises.get(options.mode);
+        cfg.weight_decays
             .iter()
-            .map(|&noise| [&cfg.adam, &cfg.momentum].map(|o| run_one(cfg, options, p, o, noise)))
+            .map(|&lambda| {
+                noises
+                    .iter()
+                    .map(|&noise| {
+                        [&cfg.adam, &cfg.momentum].map(|o| run_one(cfg, p, o, lambda, noise))
+                    })
+                    .collect()
+            })
             .collect()
     }
 
@@ -162,8 +176,16 @@ impl Study for LabelNoise {
                     .iter()
                     .filter(|(p, _)| &p.regime == regime && &p.init == init)
                     .collect();
-                for (k, &noise) in noises.iter().enumerate().skip(1) {
-                    out.push(claim(cfg, options, regime, init, noise, k, &runs));
+                for (arm, &lambda) in cfg.weight_decays.iter().enumerate() {
+                    for (k, &noise) in noises.iter().enumerate().skip(1) {
+                        let at = Arm {
+                            regime,
+                            init,
+                            lambda,
+                            noise,
+                        };
+                        out.push(claim(cfg, &at, (arm, k), &runs));
+                    }
                 }
             }
         }
@@ -173,9 +195,9 @@ impl Study for LabelNoise {
 
 fn run_one(
     cfg: &Config,
-    options: &RunOptions,
     p: &Point,
     optimizer: &DynamicsConfig,
+    lambda: f64,
     noise: f64,
 ) -> Result<Outcome, String> {
     let mut c = cfg.regimes[&p.regime].clone();
@@ -183,9 +205,9 @@ fn run_one(
     c.init = cfg.inits[&p.init].clone();
     c.data.set_noise(noise);
     c.dynamics = optimizer.clone();
-    c.dynamics.set_weight_decay(cfg.weight_decay.get(options.mode));
+    c.dynamics.set_weight_decay(lambda);
     c.checkpoints = CheckpointConfig::Linear {
-        t_end: cfg.horizon.get(options.mode),
+        t_end: cfg.horizon,
         count: 1,
     };
     let exp = c.validate().map_err(|e| e.to_string())?;
@@ -206,34 +228,41 @@ fn run_one(
 const STATEMENT: &str = "Adam's NFA is more robust to label noise than SGD with momentum's (TMC25): Δcos(Adam) − Δcos(momentum) > 0";
 const CONVENTION: &str = "per seed, Δcos = cosine(W_1ᵀW_1, G_1^{1/L})(σ_ε) − the same at σ_ε = 0 (same inputs, teacher, init); effect = Δcos(adam_l2) − Δcos(momentum)";
 
-/// The `B.label_noise` row of one regime, initialisation and noise level
-/// (index `k` of the noise list; index 0 is σ_ε = 0).
+/// Where a `B.label_noise` row is measured.
+struct Arm<'a> {
+    regime: &'a str,
+    init: &'a str,
+    lambda: f64,
+    noise: f64,
+}
+
+/// The `B.label_noise` row of one arm; `(arm, k)` index the weight decay
+/// and the noise level (level 0 is σ_ε = 0).
 fn claim(
     cfg: &Config,
-    options: &RunOptions,
-    regime: &str,
-    init: &str,
-    noise: f64,
-    k: usize,
+    at: &Arm,
+    (arm, k): (usize, usize),
     runs: &[&(Point, Measurement)],
 ) -> ClaimResult {
+    let (regime, init, lambda, noise) = (at.regime, at.init, at.lambda, at.noise);
     let template = &cfg.regimes[regime].data;
-    let lambda = cfg.weight_decay.get(options.mode);
-    let horizon = cfg.horizon.get(options.mode);
     let claim = Claim::new("TMC25", "B.label_noise", STATEMENT, CONVENTION)
         .id_param("regime", regime)
         .id_param("init", init)
+        .id_param("lambda", lambda)
         .id_param("noise", noise)
         .param("data", serde_json::to_value(template).unwrap_or_default())
-        .param("weight_decay", lambda)
-        .param("horizon", horizon)
-        .param("lambda_T", lambda * horizon)
-        .param("seeds", runs.iter().map(|(p, _)| p.seed).collect::<Vec<_>>());
+        .param("horizon", cfg.horizon)
+        .param("lambda_T", lambda * cfg.horizon)
+        .param(
+            "seeds",
+            runs.iter().map(|(p, _)| p.seed).collect::<Vec<_>>(),
+        );
     // Per seed and optimiser: the run at σ_ε = 0 and at this level.
     let mut pairs: [Vec<(&Outcome, &Outcome)>; 2] = [Vec::new(), Vec::new()];
     for (p, m) in runs {
         for o in 0..2 {
-            match (&m[0][o], &m[k][o]) {
+            match (&m[arm][0][o], &m[arm][k][o]) {
                 (Ok(clean), Ok(noisy)) => pairs[o].push((clean, noisy)),
                 (Err(e), _) | (_, Err(e)) => {
                     return claim.failed(None, format!("seed {}: {e}", p.seed));
@@ -248,7 +277,7 @@ fn claim(
             .collect()
     };
     let (Some(adam), Some(momentum)) = (change(0, |o| o.cosine), change(1, |o| o.cosine)) else {
-        return claim.undefined(None, format!("the NFA cosine is undefined on some seed {:?}", runs.iter().map(|(_, m)| m[k][0].clone()).collect::<Vec<_>>()));
+        return claim.undefined(None, "the NFA cosine is undefined on some seed");
     };
     let effect: Vec<f64> = adam.iter().zip(&momentum).map(|(a, m)| a - m).collect();
     let mut details = Details::new()
@@ -280,16 +309,16 @@ fn claim(
         None => "undefined".to_owned(),
     };
     let cause = format!(
-        "Δcos with 95 % intervals: adam_l2 {}, momentum {} ({} regime, {init} init, λT = {})",
+        "Δcos with 95 % intervals: adam_l2 {}, momentum {} ({regime} regime, {init} init, λT = {})",
         describe(&adam),
         describe(&momentum),
-        regime,
-        lambda * horizon
+        lambda * cfg.horizon
     );
     claim.details(details).judge(
         t_interval(&effect, 0.95),
         "paired Student t",
         Direction::Positive,
+        cfg.resolution,
         &cause,
     )
 }
