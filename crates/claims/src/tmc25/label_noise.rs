@@ -108,7 +108,7 @@ type Measurement = Vec<Vec<[Result<Outcome, String>; 2]>>;
 /// The study.
 struct LabelNoise;
 
-/// Estimated seconds of one unit on one core: its optimiser steps at 4.5 µs
+/// Estimated seconds of one unit on one core: its optimiser steps at 3 µs
 /// each (measured with `report --only TMC25.B.label_noise` on the 2-core
 /// reference machine).
 fn cost(cfg: &Config, options: &RunOptions) -> f64 {
@@ -118,7 +118,7 @@ fn cost(cfg: &Config, options: &RunOptions) -> f64 {
         .filter_map(|o| o.learning_rate())
         .map(|eta| cfg.horizon / eta)
         .sum();
-    arms * steps * 4.5e-6
+    arms * steps * 3e-6
 }
 
 impl Study for LabelNoise {
