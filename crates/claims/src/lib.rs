@@ -192,6 +192,7 @@ pub fn families() -> Vec<Family> {
         tmc25::theorem_a::FAMILY,
         tmc25::theorem_b::FAMILY,
         tmc25::optimizers::FAMILY,
+        tmc25::label_noise::FAMILY,
         tmc25::counterexamples::FAMILY,
         bma24::FAMILY,
         abp22::FAMILY,

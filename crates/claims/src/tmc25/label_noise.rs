@@ -1,0 +1,324 @@
+//! TMC25's observation that Adam is more robust to label noise than SGD
+//! with momentum, as an empirical claim judged over seeds (SPEC §8).
+//!
+//! TMC25 states it without the setup that produced it (data, sizes, step
+//! sizes, decay and horizon are not public in the material this project
+//! has), so the study asks in which regimes it holds: per initialisation
+//! (balanced, Gaussian), in an under-determined regime (n < d, where a
+//! linear network can fit the noise) and an over-determined one (n > d,
+//! where it cannot), at several noise levels σ_ε, without weight decay and
+//! with weight decay run for λT ≥ 5 (the regime of Theorem B, in which the
+//! imbalance has decayed by e^{−2λT} and the NFA holds whatever the labels).
+//!
+//! Per seed, the noisy run is paired with the noise-free run on the same
+//! inputs, teacher and initialisation. The NFA similarity
+//! `cos = cosine(W_1ᵀW_1, G_1^{1/L})` (SPEC §1, §2.1) changes by
+//! `Δcos(σ_ε) = cos(σ_ε) − cos(0)` — signed, so an improvement is not
+//! counted as sensitivity. The claim `B.label_noise` measures
+//! `Δcos(Adam) − Δcos(momentum)`: TMC25's statement predicts it positive.
+//! Its 95 % Student t interval over the seeds gives the verdict:
+//! reproduced, contradicted or inconclusive. The changes of α̂ and the
+//! final training losses are in the details.
+//!
+//! Units: one per regime × initialisation × seed, each running both
+//! optimisers at every weight decay and noise level.
+
+use std::collections::BTreeMap;
+
+use common::stats::t_interval;
+use experiment::config::{CheckpointConfig, DynamicsConfig, ExperimentConfig, InitConfig};
+use experiment::{Snapshot, measure};
+use metrics::AlphaEstimator;
+use serde::{Deserialize, Serialize};
+
+use crate::claim::{Claim, Direction};
+use crate::details::{Details, Summary};
+use crate::study::{Planned, Study};
+use crate::{ClaimResult, Family, PerMode, RunOptions};
+
+/// The fixture that configures this family.
+pub const FIXTURE: &str = include_str!("../../../../fixtures/claims/tmc25_label_noise.toml");
+
+const KEYS: &[&str] = &["B.label_noise"];
+
+/// The label-noise study.
+pub const FAMILY: Family = Family::new(
+    "TMC25",
+    KEYS,
+    "tmc25_label_noise.toml",
+    FIXTURE,
+    &LabelNoise,
+);
+
+/// `fixtures/claims/tmc25_label_noise.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Seeds (at least 10: SPEC §8 for runs under a second).
+    pub seeds: PerMode<Vec<u64>>,
+    /// Noise levels σ_ε; the first must be 0 (the pair of every other).
+    pub noises: PerMode<Vec<f64>>,
+    /// Weight decays λ of both optimisers, one arm each.
+    pub weight_decays: Vec<f64>,
+    /// Horizon T (t = kη).
+    pub horizon: f64,
+    /// Numerical resolution of the NFA cosine (see [`Claim::judge`]).
+    pub resolution: f64,
+    /// Adam with L2-coupled decay.
+    pub adam: DynamicsConfig,
+    /// SGD with heavy-ball momentum.
+    pub momentum: DynamicsConfig,
+    /// Initialisations by name.
+    pub inits: BTreeMap<String, InitConfig>,
+    /// Regimes by name, as experiment templates.
+    pub regimes: BTreeMap<String, ExperimentConfig>,
+}
+
+/// Parse the fixture.
+pub fn config() -> Result<Config, experiment::ConfigError> {
+    crate::parse_fixture(FIXTURE)
+}
+
+/// One unit: a regime, an initialisation and a seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// Key of `regimes`.
+    pub regime: String,
+    /// Key of `inits`.
+    pub init: String,
+    /// Master seed of the runs.
+    pub seed: u64,
+}
+
+/// The end of one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// `cosine(W_1ᵀW_1, G_1^{1/L})` at the horizon (`None`: undefined).
+    pub cosine: Option<f64>,
+    /// α̂ by the `corr` estimator (`None`: unidentifiable or undefined).
+    pub alpha: Option<f64>,
+    /// Training loss at the horizon (data term).
+    pub loss: f64,
+}
+
+/// Per weight decay, per noise level: Adam's run, then momentum's (or why
+/// it failed).
+type Measurement = Vec<Vec<[Result<Outcome, String>; 2]>>;
+
+/// The study.
+struct LabelNoise;
+
+/// Estimated seconds of one unit on one core: its optimiser steps at 3 µs
+/// each (measured with `report --only TMC25.B.label_noise` on the 2-core
+/// reference machine).
+fn cost(cfg: &Config, options: &RunOptions) -> f64 {
+    let arms = (cfg.weight_decays.len() * cfg.noises.get(options.mode).len()) as f64;
+    let steps: f64 = [&cfg.adam, &cfg.momentum]
+        .iter()
+        .filter_map(|o| o.learning_rate())
+        .map(|eta| cfg.horizon / eta)
+        .sum();
+    arms * steps * 3e-6
+}
+
+impl Study for LabelNoise {
+    type Config = Config;
+    type Point = Point;
+    type Measurement = Measurement;
+
+    fn plan(&self, cfg: &Config, options: &RunOptions) -> Vec<Planned<Point>> {
+        let seeds = crate::study_seeds(&cfg.seeds.get(options.mode), options.seed);
+        let mut units = Vec::new();
+        for regime in cfg.regimes.keys() {
+            for init in cfg.inits.keys() {
+                for &seed in &seeds {
+                    units.push(Planned {
+                        name: format!("regime={regime},init={init},seed={seed}"),
+                        cost: cost(cfg, options),
+                        point: Point {
+                            regime: regime.clone(),
+                            init: init.clone(),
+                            seed,
+                        },
+                    });
+                }
+            }
+        }
+        units
+    }
+
+    fn run(&self, cfg: &Config, options: &RunOptions, p: &Point) -> Measurement {
+        let noises = cfg.noises.get(options.mode);
+        cfg.weight_decays
+            .iter()
+            .map(|&lambda| {
+                noises
+                    .iter()
+                    .map(|&noise| {
+                        [&cfg.adam, &cfg.momentum].map(|o| run_one(cfg, p, o, lambda, noise))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn conclude(
+        &self,
+        cfg: &Config,
+        options: &RunOptions,
+        measured: Vec<(Point, Measurement)>,
+    ) -> Vec<ClaimResult> {
+        let noises = cfg.noises.get(options.mode);
+        let mut out = Vec::new();
+        for regime in cfg.regimes.keys() {
+            for init in cfg.inits.keys() {
+                let runs: Vec<&(Point, Measurement)> = measured
+                    .iter()
+                    .filter(|(p, _)| &p.regime == regime && &p.init == init)
+                    .collect();
+                for (arm, &lambda) in cfg.weight_decays.iter().enumerate() {
+                    for (k, &noise) in noises.iter().enumerate().skip(1) {
+                        let at = Arm {
+                            regime,
+                            init,
+                            lambda,
+                            noise,
+                        };
+                        out.push(claim(cfg, &at, (arm, k), &runs));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn run_one(
+    cfg: &Config,
+    p: &Point,
+    optimizer: &DynamicsConfig,
+    lambda: f64,
+    noise: f64,
+) -> Result<Outcome, String> {
+    let mut c = cfg.regimes[&p.regime].clone();
+    c.seed = p.seed;
+    c.init = cfg.inits[&p.init].clone();
+    c.data.set_noise(noise);
+    c.dynamics = optimizer.clone();
+    c.dynamics.set_weight_decay(lambda);
+    c.checkpoints = CheckpointConfig::Linear {
+        t_end: cfg.horizon,
+        count: 1,
+    };
+    let exp = c.validate().map_err(|e| e.to_string())?;
+    let (_, trajectory) = experiment::run(&exp).map_err(|e| e.to_string())?;
+    let last: &Snapshot = trajectory.snapshots.last().ok_or("no checkpoints")?;
+    let m = measure(last);
+    Ok(Outcome {
+        cosine: m.cosine.ok(),
+        alpha: m
+            .alpha
+            .iter()
+            .find(|(e, _)| *e == AlphaEstimator::Corr)
+            .and_then(|(_, a)| a.as_ref().ok().copied()),
+        loss: last.loss,
+    })
+}
+
+const STATEMENT: &str = "Adam's NFA is more robust to label noise than SGD with momentum's (TMC25): Δcos(Adam) − Δcos(momentum) > 0";
+const CONVENTION: &str = "per seed, Δcos = cosine(W_1ᵀW_1, G_1^{1/L})(σ_ε) − the same at σ_ε = 0 (same inputs, teacher, init); effect = Δcos(adam_l2) − Δcos(momentum)";
+
+/// Where a `B.label_noise` row is measured.
+struct Arm<'a> {
+    regime: &'a str,
+    init: &'a str,
+    lambda: f64,
+    noise: f64,
+}
+
+/// The `B.label_noise` row of one arm; `(arm, k)` index the weight decay
+/// and the noise level (level 0 is σ_ε = 0).
+fn claim(
+    cfg: &Config,
+    at: &Arm,
+    (arm, k): (usize, usize),
+    runs: &[&(Point, Measurement)],
+) -> ClaimResult {
+    let (regime, init, lambda, noise) = (at.regime, at.init, at.lambda, at.noise);
+    let template = &cfg.regimes[regime].data;
+    let claim = Claim::new("TMC25", "B.label_noise", STATEMENT, CONVENTION)
+        .id_param("regime", regime)
+        .id_param("init", init)
+        .id_param("lambda", lambda)
+        .id_param("noise", noise)
+        .param("data", serde_json::to_value(template).unwrap_or_default())
+        .param("horizon", cfg.horizon)
+        .param("lambda_T", lambda * cfg.horizon)
+        .param(
+            "seeds",
+            runs.iter().map(|(p, _)| p.seed).collect::<Vec<_>>(),
+        );
+    // Per seed and optimiser: the run at σ_ε = 0 and at this level.
+    let mut pairs: [Vec<(&Outcome, &Outcome)>; 2] = [Vec::new(), Vec::new()];
+    for (p, m) in runs {
+        for o in 0..2 {
+            match (&m[arm][0][o], &m[arm][k][o]) {
+                (Ok(clean), Ok(noisy)) => pairs[o].push((clean, noisy)),
+                (Err(e), _) | (_, Err(e)) => {
+                    return claim.failed(None, format!("seed {}: {e}", p.seed));
+                }
+            }
+        }
+    }
+    let change = |o: usize, f: fn(&Outcome) -> Option<f64>| -> Option<Vec<f64>> {
+        pairs[o]
+            .iter()
+            .map(|(clean, noisy)| Some(f(noisy)? - f(clean)?))
+            .collect()
+    };
+    let (Some(adam), Some(momentum)) = (change(0, |o| o.cosine), change(1, |o| o.cosine)) else {
+        return claim.undefined(None, "the NFA cosine is undefined on some seed");
+    };
+    let effect: Vec<f64> = adam.iter().zip(&momentum).map(|(a, m)| a - m).collect();
+    let mut details = Details::new()
+        .with_statistic(Summary::with_per_seed("Δcos adam_l2", &adam))
+        .with_statistic(Summary::with_per_seed("Δcos momentum", &momentum))
+        .with_statistic(Summary::with_per_seed("effect", &effect));
+    for (o, name) in ["adam_l2", "momentum"].iter().enumerate() {
+        if let Some(alpha) = change(o, |o| o.alpha) {
+            details = details.with_statistic(Summary::with_per_seed(&format!("Δα̂ {name}"), &alpha));
+        }
+        let loss = |noisy: bool| -> Vec<f64> {
+            pairs[o]
+                .iter()
+                .map(|(c, n)| if noisy { n.loss } else { c.loss })
+                .collect()
+        };
+        details = details
+            .with_statistic(Summary::with_per_seed(
+                &format!("final loss {name}, σ_ε = 0"),
+                &loss(false),
+            ))
+            .with_statistic(Summary::with_per_seed(
+                &format!("final loss {name}, σ_ε = {noise}"),
+                &loss(true),
+            ));
+    }
+    let describe = |v: &[f64]| match t_interval(v, 0.95) {
+        Some(i) => format!("{:+.3} [{:+.3}, {:+.3}]", i.estimate, i.lower, i.upper),
+        None => "undefined".to_owned(),
+    };
+    let cause = format!(
+        "Δcos with 95 % intervals: adam_l2 {}, momentum {} ({regime} regime, {init} init, λT = {})",
+        describe(&adam),
+        describe(&momentum),
+        lambda * cfg.horizon
+    );
+    claim.details(details).judge(
+        t_interval(&effect, 0.95),
+        "paired Student t",
+        Direction::Positive,
+        cfg.resolution,
+        &cause,
+    )
+}
