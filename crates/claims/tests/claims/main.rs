@@ -6,6 +6,7 @@ mod bma24;
 mod common;
 mod counterexamples;
 mod determinism;
+mod label_noise;
 mod plan;
 mod sb21;
 mod stop_after_failure;
