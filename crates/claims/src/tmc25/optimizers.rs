@@ -183,20 +183,14 @@ impl Study for Optimizers {
         options: &RunOptions,
         measured: Vec<(Point, Result<Outcome, String>)>,
     ) -> Vec<ClaimResult> {
-        let mut per_cell: Vec<Seeds> = Vec::new();
-        for (Point { cell, seed }, outcome) in measured {
-            match per_cell.last_mut() {
-                Some(s) if s.cell == cell => {
-                    s.seeds.push(seed);
-                    s.outcomes.push(outcome);
-                }
-                _ => per_cell.push(Seeds {
-                    cell,
-                    seeds: vec![seed],
-                    outcomes: vec![outcome],
-                }),
-            }
-        }
+        let per_cell: Vec<Seeds> = measured
+            .chunk_by(|a, b| a.0.cell == b.0.cell)
+            .map(|runs| Seeds {
+                cell: runs[0].0.cell.clone(),
+                seeds: runs.iter().map(|(p, _)| p.seed).collect(),
+                outcomes: runs.iter().map(|(_, o)| o.clone()).collect(),
+            })
+            .collect();
         let mut out: Vec<ClaimResult> = per_cell.iter().map(|s| row(cfg, s)).collect();
         let (low, high) = (
             cfg.noises.iter().copied().fold(f64::INFINITY, f64::min),
