@@ -179,21 +179,15 @@ impl Study for Optimizers {
         _: &RunOptions,
         measured: Vec<(Point, Result<Outcome, String>)>,
     ) -> Vec<ClaimResult> {
-        let mut per_cell: Vec<Seeds> = Vec::new();
-        for (Point { cell, seed }, outcome) in measured {
-            match per_cell.last_mut() {
-                Some(s) if s.cell == cell => {
-                    s.seeds.push(seed);
-                    s.outcomes.push(outcome);
-                }
-                _ => per_cell.push(Seeds {
-                    cell,
-                    seeds: vec![seed],
-                    outcomes: vec![outcome],
-                }),
-            }
-        }
-        per_cell.iter().map(|s| row(cfg, s)).collect()
+        measured
+            .chunk_by(|a, b| a.0.cell == b.0.cell)
+            .map(|runs| Seeds {
+                cell: runs[0].0.cell.clone(),
+                seeds: runs.iter().map(|(p, _)| p.seed).collect(),
+                outcomes: runs.iter().map(|(_, o)| o.clone()).collect(),
+            })
+            .map(|s| row(cfg, &s))
+            .collect()
     }
 }
 

@@ -180,21 +180,27 @@ impl Study for TheoremB {
 
     fn plan(&self, cfg: &Config, _: &RunOptions) -> Vec<Planned<Point>> {
         let g = &cfg.gd_contraction;
-        let mut runs: Vec<Run> = (cfg.decay_rate.weight_decays.iter())
+        let mut runs: Vec<Run> = cfg
+            .decay_rate
+            .weight_decays
+            .iter()
             .map(|&lambda| Run::DecayRate { lambda })
             .collect();
-        for (eta, steps) in [
-            (g.learning_rate, g.steps),
-            (g.learning_rate / 2.0, 2 * g.steps),
-        ] {
-            runs.push(Run::GdContraction { eta, steps });
-        }
-        runs.extend([Run::Asymptotic, Run::NoDecay]);
-        let points = cfg
-            .depths
+        runs.extend([
+            Run::GdContraction {
+                eta: g.learning_rate,
+                steps: g.steps,
+            },
+            Run::GdContraction {
+                eta: g.learning_rate / 2.0,
+                steps: 2 * g.steps,
+            },
+            Run::Asymptotic,
+            Run::NoDecay,
+        ]);
+        cfg.depths
             .iter()
-            .flat_map(|&depth| runs.iter().map(move |&run| Point { depth, run }));
-        points
+            .flat_map(|&depth| runs.iter().map(move |&run| Point { depth, run }))
             .map(|point| Planned {
                 name: point.name(cfg),
                 cost: point.cost(cfg),
