@@ -35,21 +35,23 @@
 //!   final value before the loss has fallen by 10%; a γ sweep over
 //!   `X_γ = U S^γ Vᵀ` of anisotropic inputs shows the effect weaken
 //!   (`info`).
+//!
+//! Units of work: one per claim, named like its id (`final_alignment[L=3,
+//! sigma=0.01]`); a `t_half_scaling` or `kernel_regression` unit runs its σ
+//! sweep. Every run is an [`experiment`]: `whitened_teacher` data, a deep
+//! linear network with `small` init, gradient flow `until_converged`.
 
-use common::gaussian_matrix;
 use common::seed::{Stream, rng};
 use common::stats::slope;
-use datasets::partially_whiten;
-use deep_linear::{LinearObjective, RegressionStats};
+use experiment::config::{CheckpointConfig, DataConfig, DynamicsConfig, InitConfig, NetworkConfig};
+use experiment::{Experiment, ExperimentConfig, Prepared, Trajectory};
 use faer::{Mat, Par};
-use mlp::{Activation, Architecture};
-use optim::{GradientFlow, run_gradient_flow};
-use rayon::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::PerMode;
 use crate::claim::{Claim, Comparison};
 use crate::details::{Details, Series};
+use crate::study::{Planned, Study};
 use crate::{ClaimResult, Family, Mode, RunOptions};
 
 /// The fixture that configures this family.
@@ -64,16 +66,7 @@ const KEYS: &[&str] = &[
 ];
 
 /// The ABP22 family.
-pub const FAMILY: Family = Family::new(
-    "ABP22",
-    KEYS,
-    "abp22.toml",
-    FIXTURE,
-    &crate::study::WholeFamily {
-        run,
-        cost: [1.0, 1.0],
-    },
-);
+pub const FAMILY: Family = Family::new("ABP22", KEYS, "abp22.toml", FIXTURE, &Abp22);
 
 /// `fixtures/claims/abp22.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -201,139 +194,217 @@ pub fn config() -> Result<Config, experiment::ConfigError> {
     crate::parse_fixture(FIXTURE)
 }
 
+/// ABP22's units of work: one per claim ([`Point`]).
+struct Abp22;
+
+/// A claim of the family and its parameters: one run, or for
+/// `t_half_scaling` and `kernel_regression` the runs of a σ sweep (the claim
+/// is a slope or a trend over σ).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "claim", rename_all = "snake_case")]
+enum Point {
+    QrClosedForm { sigma: f64 },
+    FinalAlignment { depth: usize, sigma: f64 },
+    THalfScaling { depth: usize, sigmas: Vec<f64> },
+    KernelRegression { depth: usize },
+    SilentTiming { gamma: f64 },
+}
+
+impl Point {
+    /// The unit's name: the claim's key and id parameters, as in its id
+    /// (`final_alignment[L=3,sigma=0.01]`).
+    fn name(&self) -> String {
+        let num = serde_json::Value::from;
+        match self {
+            Point::QrClosedForm { sigma } => format!("qr_closed_form[sigma={}]", num(*sigma)),
+            Point::FinalAlignment { depth, sigma } => {
+                format!("final_alignment[L={depth},sigma={}]", num(*sigma))
+            }
+            Point::THalfScaling { depth, .. } => format!("t_half_scaling[L={depth}]"),
+            Point::KernelRegression { depth } => format!("kernel_regression[L={depth}]"),
+            Point::SilentTiming { gamma } => format!("silent_timing[gamma={}]", num(*gamma)),
+        }
+    }
+}
+
+impl Study for Abp22 {
+    type Config = Config;
+    type Point = Point;
+    type Measurement = ClaimResult;
+
+    fn plan(&self, cfg: &Config, options: &RunOptions) -> Vec<Planned<Point>> {
+        let (a, t) = (&cfg.alignment, &cfg.t_half);
+        let alignment = a.depths.get(options.mode).into_iter().flat_map(|depth| {
+            (a.sigmas.iter()).map(move |&sigma| Point::FinalAlignment { depth, sigma })
+        });
+        let t_half = t
+            .grid
+            .iter()
+            .filter(|g| options.mode == Mode::Full || t.depths_quick.contains(&g.depth));
+        (cfg.qr
+            .sigmas
+            .iter()
+            .map(|&sigma| Point::QrClosedForm { sigma }))
+        .chain(alignment)
+        .chain(t_half.map(|g| Point::THalfScaling {
+            depth: g.depth,
+            sigmas: g.sigmas.clone(),
+        }))
+        .chain((cfg.regression.depths.iter()).map(|&depth| Point::KernelRegression { depth }))
+        .chain((cfg.silent.gammas.iter()).map(|&gamma| Point::SilentTiming { gamma }))
+        .map(|point| Planned {
+            name: point.name(),
+            cost: cost(cfg, &point),
+            point,
+        })
+        .collect()
+    }
+
+    fn run(&self, cfg: &Config, options: &RunOptions, point: &Point) -> ClaimResult {
+        let seeded = |t: &Task| Task {
+            seed: options.seed.unwrap_or(t.seed),
+            ..*t
+        };
+        match point {
+            Point::QrClosedForm { sigma } => qr_closed_form(&cfg.qr, &seeded(&cfg.qr.task), *sigma),
+            Point::FinalAlignment { depth, sigma } => {
+                final_alignment(&cfg.alignment, &seeded(&cfg.alignment.task), *depth, *sigma)
+            }
+            Point::THalfScaling { depth, sigmas } => {
+                t_half_scaling(&cfg.t_half, &seeded(&cfg.t_half.task), *depth, sigmas)
+            }
+            Point::KernelRegression { depth } => {
+                kernel_regression(&cfg.regression, &seeded(&cfg.regression.task), *depth)
+            }
+            Point::SilentTiming { gamma } => {
+                silent_timing(&cfg.silent, &seeded(&cfg.silent.task), *gamma)
+            }
+        }
+    }
+
+    fn conclude(
+        &self,
+        _: &Config,
+        _: &RunOptions,
+        measured: Vec<(Point, ClaimResult)>,
+    ) -> Vec<ClaimResult> {
+        measured.into_iter().map(|(_, claim)| claim).collect()
+    }
+}
+
+/// Estimated seconds of a unit: [`COST_PER_EVALUATION`] × the parameters
+/// `N(D + 1) + (L − 2)N²` of each run's network × the checkpoint intervals
+/// `per_decade·(2 + (L − 1)·log10(1/σ))` it integrates (the plateau of a
+/// depth-L network from init σ lasts ~σ^{2−L}, ~ln(1/σ) for L = 2, and the
+/// run stops about a decade after it), summed over the unit's runs.
+fn cost(cfg: &Config, point: &Point) -> f64 {
+    let run = |task: &Task, depth: usize, sigma: f64, per_decade: usize| {
+        let (n, d, l) = (task.hidden as f64, task.input_dim as f64, depth as f64);
+        let params = n * (d + 1.0) + (l - 2.0).max(0.0) * n * n;
+        COST_PER_EVALUATION * params * per_decade as f64 * (2.0 + (l - 1.0) * (1.0 / sigma).log10())
+    };
+    let (a, t, r, s) = (&cfg.alignment, &cfg.t_half, &cfg.regression, &cfg.silent);
+    match point {
+        Point::QrClosedForm { sigma } => run(&cfg.qr.task, 2, *sigma, cfg.qr.per_decade),
+        Point::FinalAlignment { depth, sigma } => run(&a.task, *depth, *sigma, a.per_decade),
+        Point::THalfScaling { depth, sigmas } => (sigmas.iter())
+            .map(|&sigma| run(&t.task, *depth, sigma, t.per_decade))
+            .sum(),
+        Point::KernelRegression { depth } => (r.sigmas.iter())
+            .map(|&sigma| run(&r.task, *depth, sigma, r.per_decade))
+            .sum(),
+        Point::SilentTiming { .. } => run(&s.task, s.depth, s.sigma, s.per_decade),
+    }
+}
+
+/// Seconds per parameter and checkpoint interval, fitted to the units' wall
+/// times of `report --only ABP22`, quick and full (release build, one core
+/// per unit, 2-core reference machine): within a factor 2 for most units;
+/// the kernel statistics of `silent_timing` take 2–4× the estimate, the
+/// stiff ends of the deepest runs (L = 4, σ = 0.001; L = 5, σ = 0.01) ~4×.
+const COST_PER_EVALUATION: f64 = 2.5e-7;
+
 /// Integrator tolerance: the measured quantities are compared with O(σ²)
 /// and percent-level predictions, so 1e-10 per step is ample.
-const FLOW: GradientFlow = GradientFlow {
+const FLOW: DynamicsConfig = DynamicsConfig::GradientFlow {
     rtol: 1e-10,
     atol: 1e-16,
     weight_decay: 0.0,
     max_steps: 2_000_000,
 };
 
-/// Runs stop at the end of the first decade of time in which the loss is
-/// below this fraction of its initial value (converged for every claim).
+/// Runs stop at the first checkpoint at which the loss is below this
+/// fraction of its initial value (converged for every claim).
 const CONVERGED: f64 = 1e-10;
 
-/// A whitened (γ = 0) or partially whitened teacher task.
-struct TaskData {
-    x: Mat<f64>,
-    y: Mat<f64>,
-    beta: Mat<f64>,
-}
-
-fn task_data(task: &Task, gamma: f64, anisotropy: f64) -> Result<TaskData, String> {
-    let mut r = rng(task.seed, Stream::Data);
-    let raw = gaussian_matrix(task.samples, task.input_dim, &mut r);
-    let raw = Mat::from_fn(raw.nrows(), raw.ncols(), |i, k| {
-        raw[(i, k)] * ((k + 1) as f64).powf(-anisotropy)
-    });
-    let x = partially_whiten(&raw, gamma).map_err(|e| e.to_string())?;
-    let beta = gaussian_matrix(task.input_dim, 1, &mut r);
-    let beta = &beta * faer::Scale(1.0 / beta.norm_l2());
-    let y = &x * &beta * faer::Scale(task.signal);
-    Ok(TaskData { x, y, beta })
-}
-
-/// `W_l = σ/√d_{l−1} · G_l` with the same Gaussian `G_l` for every σ.
-fn small_init(task: &Task, depth: usize, sigma: f64) -> (Vec<usize>, Vec<Mat<f64>>) {
-    let widths = widths(task, depth);
-    let mut r = rng(task.seed, Stream::Init);
-    let params = widths
-        .windows(2)
-        .map(|w| gaussian_matrix(w[1], w[0], &mut r) * faer::Scale(sigma / (w[0] as f64).sqrt()))
-        .collect();
-    (widths, params)
-}
-
-fn widths(task: &Task, depth: usize) -> Vec<usize> {
-    let mut w = vec![task.input_dim];
-    w.extend(std::iter::repeat_n(task.hidden, depth - 1));
-    w.push(1);
-    w
-}
-
-/// Gradient flow from `theta0`, observed at t = 0, at `t_first` and then
-/// at times growing by `10^{1/per_decade}`, until the loss is below
-/// [`CONVERGED`]·ℒ(0). Each interval is a separate integration from the
-/// last state (the flow is autonomous, so this is exact up to the
-/// integrator's tolerance) so that the run stops within one interval of
-/// convergence: deep networks leave their plateau abruptly, and integrating
-/// a converged network over a long interval costs steps bounded by
-/// stability, not accuracy. Returns the final weights.
-fn flow(
-    stats: &RegressionStats,
-    widths: &[usize],
-    theta0: &[Mat<f64>],
-    t_first: f64,
-    per_decade: usize,
-    mut observe: impl FnMut(f64, f64, &[Mat<f64>]),
-) -> Result<Vec<Mat<f64>>, String> {
-    let mut objective = LinearObjective::new(stats, widths).map_err(|e| e.to_string())?;
-    let growth = 10f64.powf(1.0 / per_decade.max(1) as f64);
-    let mut theta = theta0.to_vec();
-    let (mut t, mut loss0) = (0.0, f64::NAN);
-    // Ample for 10 decades of time beyond t_first.
-    for _ in 0..10 * per_decade + 2 {
-        let step = if t == 0.0 {
-            t_first
-        } else {
-            t * (growth - 1.0)
-        };
-        let times = if t == 0.0 {
-            vec![0.0, step]
-        } else {
-            vec![step]
-        };
-        let (mut at, mut loss) = (t, f64::NAN);
-        let (next, _) = run_gradient_flow(&FLOW, &mut objective, &theta, &times, |cp| {
-            if at == 0.0 && cp.index == 0 {
-                loss0 = cp.loss;
-            }
-            loss = cp.loss;
-            observe(at + cp.time, cp.loss, cp.params);
-        })
-        .map_err(|e| e.to_string())?;
-        at += step;
-        t = at;
-        theta = next;
-        if loss <= CONVERGED * loss0 {
-            return Ok(theta);
+impl Task {
+    /// A run on whitened data (`XᵀX = P·I`, teacher `y = s·Xβ`): a deep
+    /// linear network of depth L and width N, `W_l = σ/√d_{l−1} · G_l`
+    /// (`small` init: the same Gaussian `G_l` for every σ), gradient flow
+    /// observed at t = 0, 1e-2, then `per_decade` times per decade until
+    /// ℒ ≤ [`CONVERGED`]·ℒ(0), each interval a separate integration so that
+    /// a run stops within one interval of convergence
+    /// ([`experiment::config::UntilConverged`]).
+    fn experiment(&self, depth: usize, sigma: f64, per_decade: usize) -> ExperimentConfig {
+        ExperimentConfig {
+            name: None,
+            seed: self.seed,
+            data: DataConfig::WhitenedTeacher {
+                samples: self.samples,
+                input_dim: self.input_dim,
+                gamma: 0.0,
+                anisotropy: 0.0,
+                signal: self.signal,
+                noise: 0.0,
+            },
+            network: NetworkConfig {
+                depth,
+                width: Some(self.hidden),
+                hidden: None,
+                activation: None,
+                biases: false,
+            },
+            init: InitConfig::Small { sigma },
+            dynamics: FLOW,
+            checkpoints: CheckpointConfig::UntilConverged {
+                t_first: 1e-2,
+                per_decade,
+                tolerance: CONVERGED,
+            },
         }
     }
-    Err(format!(
-        "not converged by t = {t:.3e} (initial loss {loss0:.3e})"
-    ))
 }
 
-fn linear_arch(widths: &[usize]) -> Architecture {
-    Architecture::new(widths.to_vec(), Activation::Identity)
+fn text(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn validated(config: &ExperimentConfig) -> Result<Experiment, String> {
+    config.validate().map_err(|e| format!("config: {e}"))
+}
+
+/// Validate and run an experiment.
+fn run(config: &ExperimentConfig) -> Result<(Experiment, Prepared, Trajectory), String> {
+    let exp = validated(config)?;
+    let (prepared, traj) = experiment::run(&exp).map_err(text)?;
+    Ok((exp, prepared, traj))
+}
+
+fn last_weights(traj: &Trajectory) -> Result<&[Mat<f64>], String> {
+    Ok(&traj.snapshots.last().ok_or("no checkpoints")?.weights)
 }
 
 /// `A(K(θ), y)` of the empirical NTK on the training inputs, from the tiled
 /// kernel statistics (no n × n kernel).
-fn ntk_alignment(widths: &[usize], params: &[Mat<f64>], d: &TaskData) -> Result<f64, String> {
-    ntk::KernelStatistics::compute(&linear_arch(widths), params, d.x.as_ref(), d.y.as_ref())
+fn ntk_alignment(
+    exp: &Experiment,
+    params: &[Mat<f64>],
+    prepared: &Prepared,
+) -> Result<f64, String> {
+    let (x, y) = (prepared.data.x.as_ref(), prepared.data.y.as_ref());
+    ntk::KernelStatistics::compute(&exp.architecture(), params, x, y)
         .and_then(|s| Ok(s.alignment(0, 0)?))
-        .map_err(|e| e.to_string())
-}
-
-fn run(options: &RunOptions) -> Vec<ClaimResult> {
-    let cfg = match config() {
-        Ok(c) => c,
-        Err(e) => return crate::fixture_failure("ABP22", KEYS, "abp22.toml", &e),
-    };
-    let seed = |t: &Task| Task {
-        seed: options.seed.unwrap_or(t.seed),
-        ..*t
-    };
-    let jobs: Vec<Box<dyn Fn() -> Vec<ClaimResult> + Sync + Send>> = vec![
-        Box::new(|| qr_closed_form(&cfg.qr, &seed(&cfg.qr.task))),
-        Box::new(|| final_alignment(&cfg.alignment, &seed(&cfg.alignment.task), options.mode)),
-        Box::new(|| t_half_scaling(&cfg.t_half, &seed(&cfg.t_half.task), options.mode)),
-        Box::new(|| kernel_regression(&cfg.regression, &seed(&cfg.regression.task))),
-        Box::new(|| silent_timing(&cfg.silent, &seed(&cfg.silent.task))),
-    ];
-    jobs.par_iter().flat_map_iter(|job| job()).collect()
+        .map_err(text)
 }
 
 /// `(q(t), r(t))` of the closed form, written with `e^{−2st}` so that it
@@ -344,69 +415,64 @@ fn qr_closed(s: f64, q0: f64, t: f64) -> (f64, f64) {
     (s * (1.0 + e * e) / denom, s * (1.0 - e * e) / denom)
 }
 
-fn qr_closed_form(cfg: &Qr, task: &Task) -> Vec<ClaimResult> {
-    cfg.sigmas
-        .par_iter()
-        .map(|&sigma| {
-            let claim = Claim::new(
-                "ABP22",
-                "qr_closed_form",
-                "two-layer linear net, whitened data: q(t), r(t) follow the closed form",
-                "max_t max(|q−q_cf|, |r−r_cf|)/q_cf(t); a ⟂ Wβ at init (r_0 = 0)",
-            )
-            .id_param("sigma", sigma)
-            .param("hidden", task.hidden)
-            .param("input_dim", task.input_dim)
-            .param("signal", task.signal);
-            match qr_run(cfg, task, sigma) {
-                Ok((worst, series)) => claim.details(series).check(
-                    0.0,
-                    worst,
-                    0.03,
-                    Comparison::AtMost,
-                    "SPEC §5: the closed form holds up to O(σ²) (W's part orthogonal to β, the q_0² term); 3% for σ ≤ 1e-2",
-                ),
-                Err(e) => claim.failed(Some(0.0), e),
-            }
-        })
-        .collect()
+fn qr_closed_form(cfg: &Qr, task: &Task, sigma: f64) -> ClaimResult {
+    let claim = Claim::new(
+        "ABP22",
+        "qr_closed_form",
+        "two-layer linear net, whitened data: q(t), r(t) follow the closed form",
+        "max_t max(|q−q_cf|, |r−r_cf|)/q_cf(t); a ⟂ Wβ at init (r_0 = 0)",
+    )
+    .id_param("sigma", sigma)
+    .param("hidden", task.hidden)
+    .param("input_dim", task.input_dim)
+    .param("signal", task.signal);
+    match qr_run(cfg, task, sigma) {
+        Ok((worst, series)) => claim.details(series).check(
+            0.0,
+            worst,
+            0.03,
+            Comparison::AtMost,
+            "SPEC §5: the closed form holds up to O(σ²) (W's part orthogonal to β, the q_0² term); 3% for σ ≤ 1e-2",
+        ),
+        Err(e) => claim.failed(Some(0.0), e),
+    }
 }
 
+/// The two-layer run from t_first = 1e-2/s, its init edited so that
+/// `r_0 = 0`; the worst relative deviation from the closed form and the
+/// series of q and r.
 fn qr_run(cfg: &Qr, task: &Task, sigma: f64) -> Result<(f64, Details), String> {
-    let data = task_data(task, 0.0, 0.0)?;
-    let (widths, mut params) = small_init(task, 2, sigma);
-    let beta = data.beta.as_ref();
+    let mut config = task.experiment(2, sigma, cfg.per_decade);
+    if let CheckpointConfig::UntilConverged { t_first, .. } = &mut config.checkpoints {
+        *t_first = 1e-2 / task.signal;
+    }
+    let exp = validated(&config)?;
+    let mut prepared = experiment::prepare(&exp).map_err(text)?;
+    let beta = prepared.teacher.clone().ok_or("the teacher has no β")?;
+    let params = &mut prepared.init.weights;
     // r_0 = 0: remove from a its component along v = Wβ.
-    let v = &params[0] * beta;
+    let v = &params[0] * &beta;
     let a = params[1].transpose().to_owned();
     let coef = (a.transpose() * &v)[(0, 0)] / v.squared_norm_l2();
     params[1] = (a - &v * faer::Scale(coef)).transpose().to_owned();
     let order = |p: &[Mat<f64>]| {
-        let v = &p[0] * beta;
+        let v = &p[0] * &beta;
         let r = (&p[1] * &v)[(0, 0)];
         (0.5 * (p[1].squared_norm_l2() + v.squared_norm_l2()), r)
     };
-    let (q0, _) = order(&params);
+    let (q0, _) = order(&prepared.init.weights);
     let s = task.signal;
-    let stats =
-        RegressionStats::new(data.x.as_ref(), data.y.as_ref()).map_err(|e| e.to_string())?;
+    let traj = experiment::run::run_prepared(&exp, &prepared).map_err(text)?;
     let mut worst = 0.0f64;
     let (mut ts, mut qs, mut rs) = (Vec::new(), Vec::new(), Vec::new());
-    flow(
-        &stats,
-        &widths,
-        &params,
-        1e-2 / s,
-        cfg.per_decade,
-        |t, _, p| {
-            let (q, r) = order(p);
-            let (qc, rc) = qr_closed(s, q0, t);
-            worst = worst.max((q - qc).abs() / qc).max((r - rc).abs() / qc);
-            ts.push(t);
-            qs.push(q);
-            rs.push(r);
-        },
-    )?;
+    for snapshot in &traj.snapshots {
+        let (q, r) = order(&snapshot.weights);
+        let (qc, rc) = qr_closed(s, q0, snapshot.time);
+        worst = worst.max((q - qc).abs() / qc).max((r - rc).abs() / qc);
+        ts.push(snapshot.time);
+        qs.push(q);
+        rs.push(r);
+    }
     let details = Details::new()
         .with_series(Series::new("q", "t", ts.clone(), qs))
         .with_series(Series::new("r", "t", ts, rs))
@@ -414,163 +480,128 @@ fn qr_run(cfg: &Qr, task: &Task, sigma: f64) -> Result<(f64, Details), String> {
     Ok((worst, details))
 }
 
-fn final_alignment(cfg: &AlignmentCfg, task: &Task, mode: Mode) -> Vec<ClaimResult> {
-    let depths = cfg.depths.get(mode);
-    let grid: Vec<(usize, f64)> = depths
-        .iter()
-        .flat_map(|&l| cfg.sigmas.iter().map(move |&s| (l, s)))
-        .collect();
+fn final_alignment(cfg: &AlignmentCfg, task: &Task, depth: usize, sigma: f64) -> ClaimResult {
     let rank = task.samples.min(task.input_dim) as f64;
-    grid.par_iter()
-        .map(|&(depth, sigma)| {
-            let l = depth as f64;
-            let predicted = l / (l * l + rank - 1.0).sqrt();
-            let claim = Claim::new(
-                "ABP22",
-                "final_alignment",
-                "final kernel–target alignment A(K_∞, y) = L/√(L² + r − 1) on whitened data",
-                "uncentred A = yᵀKy/(‖K‖_F‖y‖²); r = min(P, D)",
+    let l = depth as f64;
+    let predicted = l / (l * l + rank - 1.0).sqrt();
+    let claim = Claim::new(
+        "ABP22",
+        "final_alignment",
+        "final kernel–target alignment A(K_∞, y) = L/√(L² + r − 1) on whitened data",
+        "uncentred A = yᵀKy/(‖K‖_F‖y‖²); r = min(P, D)",
+    )
+    .id_param("L", depth)
+    .id_param("sigma", sigma)
+    .param("r", rank);
+    let alignments = || -> Result<(f64, f64), String> {
+        let (exp, prepared, traj) = run(&task.experiment(depth, sigma, cfg.per_decade))?;
+        let a0 = ntk_alignment(&exp, &prepared.init.weights, &prepared)?;
+        Ok((a0, ntk_alignment(&exp, last_weights(&traj)?, &prepared)?))
+    };
+    match alignments() {
+        Ok((a0, a)) => claim
+            .details(
+                Details::new()
+                    .with_value("initial", a0)
+                    .with_value("initial_predicted", 1.0 / rank.sqrt()),
             )
-            .id_param("L", depth)
-            .id_param("sigma", sigma)
-            .param("r", rank);
-            let run = || -> Result<(f64, f64), String> {
-                let data = task_data(task, 0.0, 0.0)?;
-                let (widths, params) = small_init(task, depth, sigma);
-                let a0 = ntk_alignment(&widths, &params, &data)?;
-                let stats = RegressionStats::new(data.x.as_ref(), data.y.as_ref())
-                    .map_err(|e| e.to_string())?;
-                let end = flow(&stats, &widths, &params, 1e-2, cfg.per_decade, |_, _, _| {})?;
-                Ok((a0, ntk_alignment(&widths, &end, &data)?))
-            };
-            match run() {
-                Ok((a0, a)) => claim
-                    .details(
-                        Details::new()
-                            .with_value("initial", a0)
-                            .with_value("initial_predicted", 1.0 / rank.sqrt()),
-                    )
-                    .check(
-                        predicted,
-                        a,
-                        sigma,
-                        Comparison::Absolute,
-                        "SPEC §5: A_∞ holds up to O(σ) (the init's components that never grow); tolerance σ, i.e. unit constant",
-                    ),
-                Err(e) => claim.failed(Some(predicted), e),
-            }
-        })
-        .collect()
+            .check(
+                predicted,
+                a,
+                sigma,
+                Comparison::Absolute,
+                "SPEC §5: A_∞ holds up to O(σ) (the init's components that never grow); tolerance σ, i.e. unit constant",
+            ),
+        Err(e) => claim.failed(Some(predicted), e),
+    }
 }
+
+/// Equal sub-intervals of the checkpoint interval in which the loss halves.
+const HALF_TIME_SUBINTERVALS: usize = 1000;
 
 /// The time at which the loss first reaches half its initial value: the
 /// run is recorded at its checkpoints (growth `10^{1/per_decade}`), then the
-/// bracketing interval is integrated again from its start with 1000 equal
-/// sub-intervals and the crossing is interpolated linearly in t inside the
-/// sub-interval. Deep networks leave their plateau within one checkpoint
-/// interval, so the coarse grid alone would resolve t_½ only to ~5%.
-fn half_time(
-    stats: &RegressionStats,
-    widths: &[usize],
-    theta0: &[Mat<f64>],
-    per_decade: usize,
-) -> Result<f64, String> {
-    let mut record: Vec<(f64, f64, Vec<Mat<f64>>)> = Vec::new();
-    flow(stats, widths, theta0, 1e-2, per_decade, |t, l, p| {
-        record.push((t, l, p.to_vec()))
-    })?;
-    let target = 0.5 * record[0].1;
+/// bracketing interval is integrated again from its start with
+/// [`HALF_TIME_SUBINTERVALS`] equal sub-intervals and the crossing is
+/// interpolated linearly in t inside the sub-interval. Deep networks leave
+/// their plateau within one checkpoint interval, so the coarse grid alone
+/// would resolve t_½ only to ~5%.
+fn half_time(task: &Task, depth: usize, sigma: f64, per_decade: usize) -> Result<f64, String> {
+    let mut config = task.experiment(depth, sigma, per_decade);
+    let (_, mut prepared, traj) = run(&config)?;
+    let record = &traj.snapshots;
+    let target = 0.5 * record[0].loss;
     let k = record
         .iter()
-        .position(|r| r.1 <= target)
+        .position(|r| r.loss <= target)
         .ok_or("the loss never halved")?;
     if k == 0 {
         return Err("the initial loss is zero".into());
     }
-    let (t0, t1) = (record[k - 1].0, record[k].0);
-    let sub = 1000;
-    let times: Vec<f64> = (0..=sub)
-        .map(|i| (t1 - t0) * i as f64 / sub as f64)
-        .collect();
-    let mut fine: Vec<(f64, f64)> = Vec::with_capacity(sub + 1);
-    let mut objective = LinearObjective::new(stats, widths).map_err(|e| e.to_string())?;
-    run_gradient_flow(&FLOW, &mut objective, &record[k - 1].2, &times, |cp| {
-        fine.push((t0 + cp.time, cp.loss))
-    })
-    .map_err(|e| e.to_string())?;
+    let (t0, t1) = (record[k - 1].time, record[k].time);
+    config.checkpoints = CheckpointConfig::Linear {
+        t_end: t1 - t0,
+        count: HALF_TIME_SUBINTERVALS,
+    };
+    let refined = validated(&config)?;
+    prepared.init.weights = record[k - 1].weights.clone();
+    let fine = experiment::run::run_prepared(&refined, &prepared).map_err(text)?;
     let j = fine
+        .snapshots
         .iter()
-        .position(|f| f.1 <= target)
+        .position(|f| f.loss <= target)
         .filter(|&j| j > 0)
         .ok_or("the refined run does not cross half the loss")?;
-    let ((ta, la), (tb, lb)) = (fine[j - 1], fine[j]);
+    let (a, b) = (&fine.snapshots[j - 1], &fine.snapshots[j]);
+    let ((ta, la), (tb, lb)) = ((t0 + a.time, a.loss), (t0 + b.time, b.loss));
     Ok(ta + (tb - ta) * (la - target) / (la - lb))
 }
 
-fn t_half_scaling(cfg: &THalf, task: &Task, mode: Mode) -> Vec<ClaimResult> {
-    let grids: Vec<&THalfGrid> = cfg
-        .grid
-        .iter()
-        .filter(|g| mode == Mode::Full || cfg.depths_quick.contains(&g.depth))
+fn t_half_scaling(cfg: &THalf, task: &Task, depth: usize, sigmas: &[f64]) -> ClaimResult {
+    let (predicted, law, convention) = if depth == 2 {
+        (
+            1.0 / task.signal,
+            "t_½ = a + b·ln(1/σ), b = 1/s",
+            "slope of t_½ against ln(1/σ)",
+        )
+    } else {
+        (
+            2.0 - depth as f64,
+            "t_½ ∝ σ^{2−L}",
+            "slope of ln t_½ against ln σ",
+        )
+    };
+    let claim = Claim::new(
+        "ABP22",
+        "t_half_scaling",
+        format!("time to half loss from init scale σ: {law}"),
+        convention,
+    )
+    .id_param("L", depth)
+    .param("sigmas", sigmas.to_vec());
+    let halves: Result<Vec<f64>, String> = (sigmas.iter())
+        .map(|&sigma| half_time(task, depth, sigma, cfg.per_decade))
         .collect();
-    grids
-        .par_iter()
-        .map(|g| {
-            let depth = g.depth;
-            let (predicted, law, convention) = if depth == 2 {
-                (
-                    1.0 / task.signal,
-                    "t_½ = a + b·ln(1/σ), b = 1/s",
-                    "slope of t_½ against ln(1/σ)",
-                )
+    match halves {
+        Ok(t) => {
+            let measured = if depth == 2 {
+                let x: Vec<f64> = sigmas.iter().map(|s| (1.0 / s).ln()).collect();
+                slope(&x, &t)
             } else {
-                (
-                    2.0 - depth as f64,
-                    "t_½ ∝ σ^{2−L}",
-                    "slope of ln t_½ against ln σ",
-                )
+                let x: Vec<f64> = sigmas.iter().map(|s| s.ln()).collect();
+                let y: Vec<f64> = t.iter().map(|v| v.ln()).collect();
+                slope(&x, &y)
             };
-            let claim = Claim::new(
-                "ABP22",
-                "t_half_scaling",
-                format!("time to half loss from init scale σ: {law}"),
-                convention,
+            claim.details(Details::new().with_list("t_half_per_sigma", t)).check(
+                predicted,
+                measured,
+                0.05,
+                Comparison::Relative,
+                "the issue's 5%: corrections are the O(1/s) late phase against σ^{2−L} or ln(1/σ); t_½ is interpolated to 1e-3 of a checkpoint interval",
             )
-            .id_param("L", depth)
-            .param("sigmas", g.sigmas.clone());
-            let halves: Result<Vec<f64>, String> = g
-                .sigmas
-                .par_iter()
-                .map(|&sigma| {
-                    let data = task_data(task, 0.0, 0.0)?;
-                    let (widths, params) = small_init(task, depth, sigma);
-                    let stats = RegressionStats::new(data.x.as_ref(), data.y.as_ref())
-                        .map_err(|e| e.to_string())?;
-                    half_time(&stats, &widths, &params, cfg.per_decade)
-                })
-                .collect();
-            match halves {
-                Ok(t) => {
-                    let measured = if depth == 2 {
-                        let x: Vec<f64> = g.sigmas.iter().map(|s| (1.0 / s).ln()).collect();
-                        slope(&x, &t)
-                    } else {
-                        let x: Vec<f64> = g.sigmas.iter().map(|s| s.ln()).collect();
-                        let y: Vec<f64> = t.iter().map(|v| v.ln()).collect();
-                        slope(&x, &y)
-                    };
-                    claim.details(Details::new().with_list("t_half_per_sigma", t)).check(
-                        predicted,
-                        measured,
-                        0.05,
-                        Comparison::Relative,
-                        "the issue's 5%: corrections are the O(1/s) late phase against σ^{2−L} or ln(1/σ); t_½ is interpolated to 1e-3 of a checkpoint interval",
-                    )
-                }
-                Err(e) => claim.failed(Some(predicted), e),
-            }
-        })
-        .collect()
+        }
+        Err(e) => claim.failed(Some(predicted), e),
+    }
 }
 
 /// Held-out relative errors of kernel regression with the final and the
@@ -581,78 +612,68 @@ fn regression_errors(
     depth: usize,
     sigma: f64,
 ) -> Result<(f64, f64), String> {
-    let data = task_data(task, 0.0, 0.0)?;
-    let mut r = rng(task.seed, Stream::LabelNoise);
-    let x_test = gaussian_matrix(cfg.test_samples, task.input_dim, &mut r);
-    let (widths, params) = small_init(task, depth, sigma);
-    let stats =
-        RegressionStats::new(data.x.as_ref(), data.y.as_ref()).map_err(|e| e.to_string())?;
-    let end = flow(&stats, &widths, &params, 1e-2, cfg.per_decade, |_, _, _| {})?;
-    let arch = linear_arch(&widths);
-    let f = |p: &[Mat<f64>]| deep_linear::forward(p, x_test.as_ref()).map_err(|e| e.to_string());
-    let change = f(&end)? - f(&params)?;
+    let (exp, prepared, traj) = run(&task.experiment(depth, sigma, cfg.per_decade))?;
+    // Held-out inputs from the label-noise stream, which the noiseless
+    // teacher leaves untouched.
+    let mut r = rng(exp.seed, Stream::LabelNoise);
+    let x_test = common::gaussian_matrix(cfg.test_samples, task.input_dim, &mut r);
+    let (x, y) = (prepared.data.x.as_ref(), prepared.data.y.as_ref());
+    let (init, end) = (&prepared.init.weights, last_weights(&traj)?);
+    let arch = exp.architecture();
+    let f = |p: &[Mat<f64>]| deep_linear::forward(p, x_test.as_ref()).map_err(text);
+    let change = f(end)? - f(init)?;
     let krr_error = |p: &[Mat<f64>]| -> Result<f64, String> {
-        let k =
-            ntk::per_output_ntk(&arch, p, data.x.as_ref(), Par::Seq).map_err(|e| e.to_string())?;
+        let k = ntk::per_output_ntk(&arch, p, x, Par::Seq).map_err(text)?;
         let cross =
-            ntk::per_output_ntk_between(&arch, p, x_test.as_ref(), data.x.as_ref(), Par::Seq)
-                .map_err(|e| e.to_string())?;
+            ntk::per_output_ntk_between(&arch, p, x_test.as_ref(), x, Par::Seq).map_err(text)?;
         // λ = 0 (absolute): K is positive definite for P < D with X of full
         // row rank; a singular K is reported as an error, not regularised.
-        let fit = ntk::KernelRidge::fit(k[0].as_ref(), data.y.as_ref(), 0.0, Par::Seq)
-            .map_err(|e| e.to_string())?;
-        let pred = fit.predict(cross[0].as_ref()).map_err(|e| e.to_string())?;
+        let fit = ntk::KernelRidge::fit(k[0].as_ref(), y, 0.0, Par::Seq).map_err(text)?;
+        let pred = fit.predict(cross[0].as_ref()).map_err(text)?;
         Ok((&pred - &change).norm_l2() / change.norm_l2())
     };
-    Ok((krr_error(&end)?, krr_error(&params)?))
+    Ok((krr_error(end)?, krr_error(init)?))
 }
 
-fn kernel_regression(cfg: &Regression, task: &Task) -> Vec<ClaimResult> {
-    cfg.depths
-        .par_iter()
-        .map(|&depth| {
-            let claim = Claim::new(
-                "ABP22",
-                "kernel_regression",
-                "trained net ≈ kernel regression with the final NTK; the error falls as σ falls",
-                "‖(f−f_0) − k_∞ᵀK_∞⁻¹y‖/‖f−f_0‖ on held-out points; ridge λ = 0",
-            )
-            .id_param("L", depth)
-            .param("sigmas", cfg.sigmas.clone())
-            .param("samples", task.samples)
-            .param("input_dim", task.input_dim);
-            let errors: Result<Vec<(f64, f64)>, String> = cfg
-                .sigmas
-                .par_iter()
-                .map(|&s| regression_errors(cfg, task, depth, s))
-                .collect();
-            match errors {
-                Ok(e) => {
-                    let finals: Vec<f64> = e.iter().map(|p| p.0).collect();
-                    let initials: Vec<f64> = e.iter().map(|p| p.1).collect();
-                    // Worst ratio of consecutive errors as σ decreases.
-                    let ratio = finals
-                        .windows(2)
-                        .map(|w| w[1] / w[0])
-                        .fold(0.0f64, f64::max);
-                    claim
-                        .details(
-                            Details::new()
-                                .with_list("final_ntk_error_per_sigma", finals)
-                                .with_list("initial_ntk_error_per_sigma", initials),
-                        )
-                        .check(
-                            1.0,
-                            ratio,
-                            0.0,
-                            Comparison::AtMost,
-                            "a trend (SPEC §7): every smaller σ must give a smaller error (ratio < 1)",
-                        )
-                }
-                Err(e) => claim.failed(Some(1.0), e),
-            }
-        })
-        .collect()
+fn kernel_regression(cfg: &Regression, task: &Task, depth: usize) -> ClaimResult {
+    let claim = Claim::new(
+        "ABP22",
+        "kernel_regression",
+        "trained net ≈ kernel regression with the final NTK; the error falls as σ falls",
+        "‖(f−f_0) − k_∞ᵀK_∞⁻¹y‖/‖f−f_0‖ on held-out points; ridge λ = 0",
+    )
+    .id_param("L", depth)
+    .param("sigmas", cfg.sigmas.clone())
+    .param("samples", task.samples)
+    .param("input_dim", task.input_dim);
+    let errors: Result<Vec<(f64, f64)>, String> = (cfg.sigmas.iter())
+        .map(|&sigma| regression_errors(cfg, task, depth, sigma))
+        .collect();
+    match errors {
+        Ok(e) => {
+            let finals: Vec<f64> = e.iter().map(|p| p.0).collect();
+            let initials: Vec<f64> = e.iter().map(|p| p.1).collect();
+            // Worst ratio of consecutive errors as σ decreases.
+            let ratio = finals
+                .windows(2)
+                .map(|w| w[1] / w[0])
+                .fold(0.0f64, f64::max);
+            claim
+                .details(
+                    Details::new()
+                        .with_list("final_ntk_error_per_sigma", finals)
+                        .with_list("initial_ntk_error_per_sigma", initials),
+                )
+                .check(
+                    1.0,
+                    ratio,
+                    0.0,
+                    Comparison::AtMost,
+                    "a trend (SPEC §7): every smaller σ must give a smaller error (ratio < 1)",
+                )
+        }
+        Err(e) => claim.failed(Some(1.0), e),
+    }
 }
 
 /// Alignment and loss over one run, and the two times of the ordering.
@@ -667,23 +688,23 @@ struct SilentRun {
 }
 
 fn silent_run(cfg: &Silent, task: &Task, gamma: f64) -> Result<SilentRun, String> {
-    let data = task_data(task, gamma, cfg.anisotropy)?;
-    let (widths, params) = small_init(task, cfg.depth, cfg.sigma);
-    let stats =
-        RegressionStats::new(data.x.as_ref(), data.y.as_ref()).map_err(|e| e.to_string())?;
-    let (mut time, mut loss, mut alignment) = (Vec::new(), Vec::new(), Vec::new());
-    let mut failure = None;
-    flow(&stats, &widths, &params, 1e-2, cfg.per_decade, |t, l, p| {
-        time.push(t);
-        loss.push(l);
-        match ntk_alignment(&widths, p, &data) {
-            Ok(a) => alignment.push(a),
-            Err(e) => failure = Some(e),
-        }
-    })?;
-    if let Some(e) = failure {
-        return Err(e);
+    let mut config = task.experiment(cfg.depth, cfg.sigma, cfg.per_decade);
+    if let DataConfig::WhitenedTeacher {
+        gamma: g,
+        anisotropy,
+        ..
+    } = &mut config.data
+    {
+        (*g, *anisotropy) = (gamma, cfg.anisotropy);
     }
+    let (exp, prepared, traj) = run(&config)?;
+    let time: Vec<f64> = traj.snapshots.iter().map(|s| s.time).collect();
+    let loss: Vec<f64> = traj.snapshots.iter().map(|s| s.loss).collect();
+    let alignment = traj
+        .snapshots
+        .iter()
+        .map(|s| ntk_alignment(&exp, &s.weights, &prepared))
+        .collect::<Result<Vec<f64>, String>>()?;
     let a_final = *alignment.last().ok_or("no checkpoints")?;
     let first = |ok: &dyn Fn(usize) -> bool| (0..time.len()).find(|&k| ok(k)).map(|k| time[k]);
     let t_align = first(&|k| alignment[k] >= 0.9 * a_final).ok_or("alignment never at 90%")?;
@@ -697,61 +718,56 @@ fn silent_run(cfg: &Silent, task: &Task, gamma: f64) -> Result<SilentRun, String
     })
 }
 
-fn silent_timing(cfg: &Silent, task: &Task) -> Vec<ClaimResult> {
-    cfg.gammas
-        .par_iter()
-        .map(|&gamma| {
-            // γ = 0 is the theorem's setting (checked); γ > 0 is the sweep.
-            let claim = if gamma == 0.0 {
-                Claim::new(
-                    "ABP22",
-                    "silent_timing",
-                    "whitened data: alignment reaches 90% of its final value before the loss falls 10%",
-                    "t(A ≥ 0.9·A_final) / t(ℒ ≤ 0.9·ℒ_0), first checkpoints",
+fn silent_timing(cfg: &Silent, task: &Task, gamma: f64) -> ClaimResult {
+    // γ = 0 is the theorem's setting (checked); γ > 0 is the sweep.
+    let claim = if gamma == 0.0 {
+        Claim::new(
+            "ABP22",
+            "silent_timing",
+            "whitened data: alignment reaches 90% of its final value before the loss falls 10%",
+            "t(A ≥ 0.9·A_final) / t(ℒ ≤ 0.9·ℒ_0), first checkpoints",
+        )
+    } else {
+        Claim::new(
+            "ABP22",
+            "silent_timing",
+            "anisotropic data X_γ = U S^γ Vᵀ: the alignment keeps changing after the loss has fallen 10%",
+            "|A_final − A(t_10%)| / A(t_10%), t_10% = first checkpoint with ℒ ≤ 0.9·ℒ_0",
+        )
+    }
+    .id_param("gamma", gamma)
+    .param("L", cfg.depth)
+    .param("sigma", cfg.sigma)
+    .param("anisotropy", cfg.anisotropy);
+    match silent_run(cfg, task, gamma) {
+        Ok(run) => {
+            let k = run.time.partition_point(|&t| t < run.t_loss);
+            let a_final = *run.alignment.last().unwrap_or(&f64::NAN);
+            let late_change = (a_final - run.alignment[k]).abs() / run.alignment[k];
+            let ratio = run.t_align / run.t_loss;
+            let claim = claim.details(
+                Details::new()
+                    .with_series(Series::new("loss", "t", run.time.clone(), run.loss))
+                    .with_series(Series::new("alignment", "t", run.time, run.alignment))
+                    .with_value("t_align", run.t_align)
+                    .with_value("t_loss", run.t_loss)
+                    .with_value("late_alignment_change", late_change),
+            );
+            if gamma == 0.0 {
+                claim.check(
+                    1.0,
+                    ratio,
+                    0.0,
+                    Comparison::AtMost,
+                    "an ordering on the checkpoint grid (50 per decade): both times are first checkpoints past their thresholds",
                 )
             } else {
-                Claim::new(
-                    "ABP22",
-                    "silent_timing",
-                    "anisotropic data X_γ = U S^γ Vᵀ: the alignment keeps changing after the loss has fallen 10%",
-                    "|A_final − A(t_10%)| / A(t_10%), t_10% = first checkpoint with ℒ ≤ 0.9·ℒ_0",
+                claim.info(
+                    Some(late_change),
+                    "ABP22: anisotropy weakens silent alignment (γ = 0 gives the whitened value in details)",
                 )
             }
-            .id_param("gamma", gamma)
-            .param("L", cfg.depth)
-            .param("sigma", cfg.sigma)
-            .param("anisotropy", cfg.anisotropy);
-            match silent_run(cfg, task, gamma) {
-                Ok(run) => {
-                    let k = run.time.partition_point(|&t| t < run.t_loss);
-                    let a_final = *run.alignment.last().unwrap_or(&f64::NAN);
-                    let late_change = (a_final - run.alignment[k]).abs() / run.alignment[k];
-                    let ratio = run.t_align / run.t_loss;
-                    let claim = claim.details(
-                        Details::new()
-                            .with_series(Series::new("loss", "t", run.time.clone(), run.loss))
-                            .with_series(Series::new("alignment", "t", run.time, run.alignment))
-                            .with_value("t_align", run.t_align)
-                            .with_value("t_loss", run.t_loss)
-                            .with_value("late_alignment_change", late_change),
-                    );
-                    if gamma == 0.0 {
-                        claim.check(
-                            1.0,
-                            ratio,
-                            0.0,
-                            Comparison::AtMost,
-                            "an ordering on the checkpoint grid (50 per decade): both times are first checkpoints past their thresholds",
-                        )
-                    } else {
-                        claim.info(
-                            Some(late_change),
-                            "ABP22: anisotropy weakens silent alignment (γ = 0 gives the whitened value in details)",
-                        )
-                    }
-                }
-                Err(e) => claim.failed(Some(1.0), e),
-            }
-        })
-        .collect()
+        }
+        Err(e) => claim.failed(Some(1.0), e),
+    }
 }
