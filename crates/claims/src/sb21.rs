@@ -63,18 +63,30 @@
 //! [`ntk::kernel_statistics`] over tiles of samples, so their n is not
 //! bounded by n × n kernels in memory; `phases` needs the dense kernels for
 //! kernel gradient descent.
+//!
+//! Units of work: one run per claim, data set and seed, named
+//! `phases[data=digits,seed=1]`, `depth[data=digits,L=3,seed=1]`,
+//! `specialisation[data=digits,net=relu,seed=1]`; each is an
+//! [`experiment`] (`digits` with `target = "parity"` or `"one_hot"`, or
+//! `synthetic`; a bias-free network; `gaussian` init; `gd` recorded at
+//! `log_steps` or `steps`) whose learning rate is set from the NTK at init
+//! before it runs. A unit measures its run (kernels, frozen-kernel GD,
+//! specialisation matrices) into a per-seed record; the claims aggregate
+//! the records over seeds.
 
-use common::seed::{Stream, rng};
-use datasets::DigitsSpec;
+use experiment::config::{
+    CheckpointConfig, Checkpoints, DataConfig, DigitsTarget, DynamicsConfig, InitConfig,
+    NetworkConfig,
+};
+use experiment::{Experiment, ExperimentConfig, Prepared, Trajectory};
 use faer::{Mat, Par};
-use mlp::{Activation, Architecture, MlpObjective};
-use optim::OptimizerParams;
-use rayon::prelude::*;
-use serde::Deserialize;
+use mlp::Architecture;
+use serde::{Deserialize, Serialize};
 
 use crate::PerMode;
 use crate::claim::{Claim, Comparison};
 use crate::details::{Details, Matrix, Series, Summary};
+use crate::study::{Planned, Study};
 use crate::{ClaimResult, Family, Mode, RunOptions};
 
 /// The fixture that configures this family.
@@ -83,16 +95,7 @@ pub const FIXTURE: &str = include_str!("../../../fixtures/claims/sb21.toml");
 const KEYS: &[&str] = &["phases", "depth", "specialisation"];
 
 /// The SB21 family.
-pub const FAMILY: Family = Family::new(
-    "SB21",
-    KEYS,
-    "sb21.toml",
-    FIXTURE,
-    &crate::study::WholeFamily {
-        run,
-        cost: [1.0, 1.0],
-    },
-);
+pub const FAMILY: Family = Family::new("SB21", KEYS, "sb21.toml", FIXTURE, &Sb21);
 
 /// `fixtures/claims/sb21.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -183,99 +186,310 @@ pub fn config() -> Result<Config, experiment::ConfigError> {
     crate::parse_fixture(FIXTURE)
 }
 
-fn run(options: &RunOptions) -> Vec<ClaimResult> {
-    let cfg = match config() {
-        Ok(c) => c,
-        Err(e) => return crate::fixture_failure("SB21", KEYS, "sb21.toml", &e),
-    };
-    let mut out = phases_claims(&cfg.phases, options);
-    out.extend(depth_claims(&cfg.depth, options));
-    out.extend(specialisation_claims(&cfg.specialisation, options));
-    out
+/// SB21's units of work ([`Point`]).
+struct Sb21;
+
+/// One run: a claim's data set (and depth or network) and a seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "claim", rename_all = "snake_case")]
+enum Point {
+    Phases { data: Data, seed: u64 },
+    Depth { data: Data, depth: usize, seed: u64 },
+    Specialisation { data: Data, net: Net, seed: u64 },
 }
 
+impl Point {
+    /// The unit's name: the claim key, its id parameters and the seed
+    /// (`depth[data=digits,L=3,seed=1]`).
+    fn name(&self) -> String {
+        match *self {
+            Point::Phases { data, seed } => format!("phases[data={},seed={seed}]", data.name()),
+            Point::Depth { data, depth, seed } => {
+                format!("depth[data={},L={depth},seed={seed}]", data.name())
+            }
+            Point::Specialisation { data, net, seed } => format!(
+                "specialisation[data={},net={},seed={seed}]",
+                data.name(),
+                net.name()
+            ),
+        }
+    }
+
+    /// The unit's experiment — a bias-free network on its data set,
+    /// Gaussian init `N(0, σ_l²/d_{l−1})` (one σ for all layers, or one per
+    /// layer), full-batch GD recorded at log-spaced steps (`specialisation`:
+    /// at init and at the end) — and the fraction `ηΣ_cλ_max(K_c)/n` of
+    /// the NTK at init from which [`train`] sets its learning rate.
+    fn experiment(&self, cfg: &Config, mode: Mode) -> (ExperimentConfig, f64) {
+        let (p, d, s) = (&cfg.phases, &cfg.depth, &cfg.specialisation);
+        let log_steps =
+            |total: &PerMode<usize>, count: &PerMode<usize>| CheckpointConfig::LogSteps {
+                total: total.get(mode),
+                count: count.get(mode),
+            };
+        let (data, seed, hidden, activation, sigma, checkpoints, fraction) = match *self {
+            Point::Phases { data, seed } => (
+                data.config(p.samples.get(mode), p.synthetic_input_dim, None),
+                seed,
+                p.widths_hidden.clone(),
+                "relu",
+                vec![p.sigma],
+                log_steps(&p.steps, &p.checkpoints),
+                p.step_fraction,
+            ),
+            Point::Depth { data, depth, seed } => (
+                data.config(d.samples.get(mode), d.synthetic_input_dim, None),
+                seed,
+                vec![d.width; depth - 1],
+                "relu",
+                vec![d.sigma],
+                log_steps(&d.steps, &d.checkpoints),
+                d.step_fraction,
+            ),
+            Point::Specialisation { data, net, seed } => (
+                data.config(
+                    s.samples(data).get(mode),
+                    s.synthetic_input_dim,
+                    Some(s.synthetic_outputs),
+                ),
+                seed,
+                vec![s.width],
+                if net == Net::Linear {
+                    "identity"
+                } else {
+                    "relu"
+                },
+                s.sigma.clone(),
+                CheckpointConfig::Steps {
+                    steps: vec![0, s.steps.get(mode)],
+                },
+                s.step_fraction,
+            ),
+        };
+        let config = ExperimentConfig {
+            name: None,
+            seed,
+            data,
+            network: NetworkConfig {
+                depth: hidden.len() + 1,
+                width: None,
+                hidden: Some(hidden),
+                activation: Some(activation.into()),
+                biases: false,
+            },
+            init: InitConfig::Gaussian {
+                sigma: None,
+                sigmas: Some(sigma),
+            },
+            // Replaced by the step from the NTK at init before the run.
+            dynamics: DynamicsConfig::Gd {
+                learning_rate: 1.0,
+                weight_decay: 0.0,
+            },
+            checkpoints,
+        };
+        (config, fraction)
+    }
+}
+
+/// A unit's per-seed record (or why its run failed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Measurement {
+    Phases(Result<PhaseRun, String>),
+    Depth(Result<DepthRun, String>),
+    Specialisation(Result<SpecRun, String>),
+}
+
+/// A record of the wrong kind for its unit (plan and conclusion disagree).
+const MISMATCH: &str = "a unit's measurement is not of its claim";
+
+/// The specialisation study's networks, in report order.
+const SPECIALISATION: [(Data, Net); 4] = [
+    (Data::Digits, Net::Relu),
+    (Data::Digits, Net::Linear),
+    (Data::Synthetic, Net::Relu),
+    (Data::Synthetic, Net::Linear),
+];
+
+impl Study for Sb21 {
+    type Config = Config;
+    type Point = Point;
+    type Measurement = Measurement;
+
+    fn plan(&self, cfg: &Config, options: &RunOptions) -> Vec<Planned<Point>> {
+        let seeds = |fixture: &[u64]| crate::study_seeds(fixture, options.seed);
+        let mut points = Vec::new();
+        for data in Data::ALL {
+            for seed in seeds(&cfg.phases.seeds) {
+                points.push(Point::Phases { data, seed });
+            }
+        }
+        for data in Data::ALL {
+            for depth in cfg.depth.depths.get(options.mode) {
+                for seed in seeds(&cfg.depth.seeds) {
+                    points.push(Point::Depth { data, depth, seed });
+                }
+            }
+        }
+        for (data, net) in SPECIALISATION {
+            for seed in seeds(&cfg.specialisation.seeds) {
+                points.push(Point::Specialisation { data, net, seed });
+            }
+        }
+        points
+            .into_iter()
+            .map(|point| Planned {
+                name: point.name(),
+                cost: cost(&point.experiment(cfg, options.mode).0),
+                point,
+            })
+            .collect()
+    }
+
+    fn run(&self, cfg: &Config, options: &RunOptions, point: &Point) -> Measurement {
+        let (config, fraction) = point.experiment(cfg, options.mode);
+        let run = train(config, fraction);
+        match *point {
+            Point::Phases { .. } => {
+                Measurement::Phases(run.and_then(|r| phase_run(&cfg.phases, options.mode, &r)))
+            }
+            Point::Depth { .. } => Measurement::Depth(run.and_then(|r| depth_run(&r))),
+            Point::Specialisation { net, .. } => {
+                Measurement::Specialisation(run.and_then(|r| spec_run(&r, net)))
+            }
+        }
+    }
+
+    fn conclude(
+        &self,
+        cfg: &Config,
+        options: &RunOptions,
+        measured: Vec<(Point, Measurement)>,
+    ) -> Vec<ClaimResult> {
+        let (mut phases, mut depths, mut specs) = (Vec::new(), Vec::new(), Vec::new());
+        for (point, m) in measured {
+            match (point, m) {
+                (Point::Phases { data, seed }, Measurement::Phases(r)) => {
+                    phases.push(((data, seed), r))
+                }
+                (Point::Depth { data, depth, seed }, Measurement::Depth(r)) => {
+                    depths.push(((data, depth, seed), r))
+                }
+                (Point::Specialisation { data, net, .. }, Measurement::Specialisation(r)) => {
+                    specs.push(((data, net), r))
+                }
+                (Point::Phases { data, seed }, _) => {
+                    phases.push(((data, seed), Err(MISMATCH.into())))
+                }
+                (Point::Depth { data, depth, seed }, _) => {
+                    depths.push(((data, depth, seed), Err(MISMATCH.into())))
+                }
+                (Point::Specialisation { data, net, .. }, _) => {
+                    specs.push(((data, net), Err(MISMATCH.into())))
+                }
+            }
+        }
+        let mut out = phases_claims(&cfg.phases, options, &phases);
+        out.extend(depth_claims(&cfg.depth, options, &depths));
+        out.extend(specialisation_claims(&cfg.specialisation, options, &specs));
+        out
+    }
+}
+
+/// Estimated seconds of a unit: [`COST_PER_SAMPLE_STEP`] × steps × n ×
+/// (weights + 10 × units), units = `d_1 + … + d_L`: full-batch GD's
+/// forward and backward pass per sample and step, its products and the
+/// elementwise work on every unit. The kernels at the checkpoints (a few
+/// dozen against thousands of steps) are within the fit's spread. A
+/// configuration that does not validate fails at once.
+fn cost(config: &ExperimentConfig) -> f64 {
+    config.validate().map_or(COST_PER_SAMPLE_STEP, |exp| {
+        let steps = match &exp.checkpoints {
+            Checkpoints::Steps(steps) => steps.last().copied().unwrap_or(0),
+            Checkpoints::Times(_) | Checkpoints::UntilConverged(_) => 0,
+        };
+        let weights: usize = exp.widths.windows(2).map(|w| w[0] * w[1]).sum();
+        let units: usize = exp.widths[1..].iter().sum();
+        let work = steps * exp.data.samples() * (weights + 10 * units);
+        COST_PER_SAMPLE_STEP * work.max(1) as f64
+    })
+}
+
+/// Seconds per sample, step and weight, fitted (with the factor 10 on the
+/// units) to the units' single-core times of `report --only SB21`, quick
+/// and full (release build, 2-core reference machine): within a factor 1.3
+/// for every unit.
+const COST_PER_SAMPLE_STEP: f64 = 1.2e-10;
+
 /// The two data sets of every claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 enum Data {
     Digits,
     Synthetic,
 }
 
 impl Data {
+    const ALL: [Data; 2] = [Data::Digits, Data::Synthetic];
+
     fn name(self) -> &'static str {
         match self {
             Data::Digits => "digits",
             Data::Synthetic => "synthetic",
         }
     }
-}
 
-/// Inputs and targets. `outputs = None` asks for one output: digits' parity
-/// (+1 even, −1 odd) or the synthetic target along the first input
-/// direction; `Some(C)` asks for digits' one-hot − 1/C (C = 10) or C
-/// synthetic targets (module and fixture docs).
-fn task(
-    data: Data,
-    samples: usize,
-    input_dim: usize,
-    outputs: Option<usize>,
-    seed: u64,
-) -> Result<(Mat<f64>, Mat<f64>), String> {
-    let mut data_rng = rng(seed, Stream::Data);
-    match data {
-        Data::Digits => {
-            let set = datasets::digits(
-                &DigitsSpec {
-                    samples,
-                    noise: 0.0,
+    /// The data of a run. `outputs = None` asks for one output: digits'
+    /// parity (+1 even, −1 odd) or the synthetic target along the first
+    /// input direction; `Some(C)` asks for digits' one-hot − 1/C (C = 10)
+    /// or C synthetic targets (module and fixture docs).
+    fn config(self, samples: usize, input_dim: usize, outputs: Option<usize>) -> DataConfig {
+        match self {
+            Data::Digits => DataConfig::Digits {
+                samples: Some(samples),
+                noise: 0.0,
+                target: match outputs {
+                    Some(_) => DigitsTarget::OneHot,
+                    None => DigitsTarget::Parity,
                 },
-                &mut data_rng,
-                &mut rng(seed, Stream::LabelNoise),
-            )
-            .map_err(|e| e.to_string())?;
-            match outputs {
-                Some(_) => Ok((set.x, set.y)),
-                None => {
-                    let c = set.y.ncols();
-                    let y = Mat::from_fn(samples, 1, |i, _| {
-                        let label = (0..c)
-                            .max_by(|&a, &b| set.y[(i, a)].total_cmp(&set.y[(i, b)]))
-                            .unwrap_or(0);
-                        if label % 2 == 0 { 1.0 } else { -1.0 }
-                    });
-                    Ok((set.x, y))
-                }
-            }
-        }
-        Data::Synthetic => {
-            let c = outputs.unwrap_or(1);
-            if c > input_dim {
-                return Err(format!(
-                    "synthetic task: {c} outputs need at least as many input dimensions, got {input_dim}"
-                ));
-            }
-            let x = common::gaussian_matrix(samples, input_dim, &mut data_rng);
-            let y = Mat::from_fn(samples, c, |i, k| {
-                let v = x[(i, k)];
-                (v + (v * v - 1.0) / 2f64.sqrt()) / 2f64.sqrt()
-            });
-            Ok((x, y))
+            },
+            Data::Synthetic => DataConfig::Synthetic {
+                samples,
+                input_dim,
+                outputs: outputs.unwrap_or(1),
+                noise: 0.0,
+            },
         }
     }
 }
 
-/// `[0]` and `count − 1` distinct log-spaced steps from 1 to `total`.
-fn log_steps(total: usize, count: usize) -> Vec<usize> {
-    let mut steps = vec![0];
-    let top = (total.max(1) as f64).ln();
-    for k in 0..count.saturating_sub(1).max(1) {
-        let frac = k as f64 / (count.saturating_sub(2).max(1)) as f64;
-        let s = ((top * frac).exp().round() as usize).clamp(1, total.max(1));
-        if s > *steps.last().unwrap_or(&0) {
-            steps.push(s);
+/// The two networks of the specialisation study.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Net {
+    /// φ = ReLU.
+    Relu,
+    /// φ = identity: a deep linear network.
+    Linear,
+}
+
+impl Net {
+    fn name(self) -> &'static str {
+        match self {
+            Net::Relu => "relu",
+            Net::Linear => "linear",
         }
     }
-    steps
+}
+
+impl Specialisation {
+    /// n of a data set.
+    fn samples(&self, data: Data) -> &PerMode<usize> {
+        match data {
+            Data::Digits => &self.digits_samples,
+            Data::Synthetic => &self.synthetic_samples,
+        }
+    }
 }
 
 /// Per-output kernels, symmetrised (the closed form is symmetric up to
@@ -292,80 +506,70 @@ fn kernels(
         .collect())
 }
 
-fn eigenvalues(k: &Mat<f64>) -> Result<Vec<f64>, String> {
-    common::linalg::eigvalsh(k.as_ref(), Par::Seq).map_err(|e| format!("eigenvalues: {e:?}"))
-}
-
 /// Largest absolute eigenvalue of a symmetric matrix.
 fn op_norm(k: &Mat<f64>) -> Result<f64, String> {
-    Ok(eigenvalues(k)?.iter().fold(0.0, |m: f64, v| m.max(v.abs())))
+    let eigenvalues = common::linalg::eigvalsh(k.as_ref(), Par::Seq)
+        .map_err(|e| format!("eigenvalues: {e:?}"))?;
+    Ok(eigenvalues.iter().fold(0.0, |m: f64, v| m.max(v.abs())))
 }
 
-/// A trained network and its step.
-struct Network {
-    arch: Architecture,
-    init: Vec<Mat<f64>>,
+/// A trained network: its experiment, data and init, trajectory and step.
+struct Trained {
+    exp: Experiment,
+    prepared: Prepared,
+    traj: Trajectory,
     eta: f64,
 }
 
-/// Gaussian init and `η = fraction · n / Σ_c λ_max(K_c)` at init.
-fn network(
-    widths: Vec<usize>,
-    activation: Activation,
-    sigma: &[f64],
-    fraction: f64,
-    x: &Mat<f64>,
-    seed: u64,
-) -> Result<Network, String> {
-    let arch = Architecture::new(widths.clone(), activation);
-    let init = init::initialise(
-        &widths,
-        &init::InitScheme::Gaussian {
-            sigma: sigma.to_vec(),
-        },
-        &mut rng(seed, Stream::Init),
-    )
-    .map_err(|e| e.to_string())?
-    .weights;
+fn text(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn validated(config: &ExperimentConfig) -> Result<Experiment, String> {
+    config.validate().map_err(|e| format!("config: {e}"))
+}
+
+/// Run `config` with the step `η = fraction · n / Σ_c λ_max(K_c)` of the
+/// NTK at init, set into the config before the run (every run takes the
+/// same number of steps per unit of the kernel's fastest time scale).
+fn train(mut config: ExperimentConfig, fraction: f64) -> Result<Trained, String> {
+    let exp = validated(&config)?;
+    let mut prepared = experiment::prepare(&exp).map_err(text)?;
+    // Every network, the linear one too, trains by backpropagation through
+    // the samples (`mlp::MlpObjective`): the linear and ReLU networks of a
+    // comparison differ only in φ.
+    prepared.stats = None;
+    let x = &prepared.data.x;
     let mut scale = 0.0;
-    for k in kernels(&arch, &init, x)? {
+    for k in kernels(&exp.architecture(), &prepared.init.weights, x)? {
         scale += op_norm(&k)?;
     }
     if scale <= 0.0 {
         return Err("the NTK at init is zero".into());
     }
     let eta = fraction * x.nrows() as f64 / scale;
-    Ok(Network { arch, init, eta })
-}
-
-/// Parameters and loss at each checkpoint step of full-batch GD.
-struct Trace {
-    steps: Vec<usize>,
-    times: Vec<f64>,
-    losses: Vec<f64>,
-    params: Vec<Vec<Mat<f64>>>,
-}
-
-fn train(net: &Network, x: &Mat<f64>, y: &Mat<f64>, steps: &[usize]) -> Result<Trace, String> {
-    let opt = OptimizerParams::gd(net.eta, 0.0)
-        .validate()
-        .map_err(|e| e.to_string())?;
-    let mut objective =
-        MlpObjective::new(net.arch.clone(), x.as_ref(), y.as_ref()).map_err(|e| e.to_string())?;
-    let mut trace = Trace {
-        steps: Vec::new(),
-        times: Vec::new(),
-        losses: Vec::new(),
-        params: Vec::new(),
+    config.dynamics = DynamicsConfig::Gd {
+        learning_rate: eta,
+        weight_decay: 0.0,
     };
-    optim::run_optimizer(&opt, &mut objective, &net.init, steps, |cp| {
-        trace.steps.push(cp.step);
-        trace.times.push(cp.time);
-        trace.losses.push(cp.loss);
-        trace.params.push(cp.params.to_vec());
+    let exp = validated(&config)?;
+    let traj = experiment::run::run_prepared(&exp, &prepared).map_err(text)?;
+    Ok(Trained {
+        exp,
+        prepared,
+        traj,
+        eta,
     })
-    .map_err(|e| e.to_string())?;
-    Ok(trace)
+}
+
+impl Trained {
+    fn times(&self) -> Vec<f64> {
+        self.traj.snapshots.iter().map(|s| s.time).collect()
+    }
+
+    fn losses(&self) -> Vec<f64> {
+        self.traj.snapshots.iter().map(|s| s.loss).collect()
+    }
 }
 
 /// `γ_k = −Δ log ℒ / Δ log t` by central differences (one-sided at the
@@ -386,20 +590,32 @@ fn local_exponent(times: &[f64], losses: &[f64]) -> Vec<Option<f64>> {
     out
 }
 
-/// Kernel GD on the kernel frozen at checkpoint `k0`, against the real run.
+/// Kernel GD on the kernel frozen at checkpoint `k0`, against the real run;
+/// `None` where not finite (kernel GD diverges when ηλ_max(K_{t0})/n > 2).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Frozen {
     /// Frozen-kernel loss at checkpoints `k0..`.
-    losses: Vec<f64>,
+    losses: Vec<Option<f64>>,
     /// `‖r_T − r̃_T‖`.
-    deviation: f64,
+    deviation: Option<f64>,
     /// The Darboux bound on it.
-    bound: f64,
+    bound: Option<f64>,
     /// `ηλ_max(K_{t0})/n` (the bound needs ≤ 2).
     stability: f64,
 }
 
+/// `Some(v)` for a finite `v` (measurements pass through JSON).
+fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+/// The value stored by [`finite`], NaN for a non-finite one.
+fn value(v: Option<f64>) -> f64 {
+    v.unwrap_or(f64::NAN)
+}
+
 fn frozen(
-    trace: &Trace,
+    steps: &[usize],
     eta: f64,
     kernels: &[Mat<f64>],
     residuals: &[Mat<f64>],
@@ -413,13 +629,13 @@ fn frozen(
     let proj = v.transpose() * &residuals[k0];
     let mut losses = Vec::new();
     let mut last = Mat::zeros(0, 0);
-    for &s in &trace.steps[k0..] {
-        let p = (s - trace.steps[k0]) as i32;
+    for &s in &steps[k0..] {
+        let p = (s - steps[k0]) as i32;
         let decayed = Mat::from_fn(proj.nrows(), proj.ncols(), |i, j| {
             (1.0 - eta * lambda[i] / n).powi(p) * proj[(i, j)]
         });
         let r = &v * decayed;
-        losses.push(0.5 * r.squared_norm_l2() / n);
+        losses.push(finite(0.5 * r.squared_norm_l2() / n));
         last = r;
     }
     let end = residuals.len() - 1;
@@ -430,19 +646,20 @@ fn frozen(
     let mut bound = 0.0;
     for j in k0..end {
         let (a, b) = (j - k0, j + 1 - k0);
-        let dt = (trace.steps[j + 1] - trace.steps[j]) as f64 * eta;
+        let dt = (steps[j + 1] - steps[j]) as f64 * eta;
         let r = residuals[j].norm_l2().max(residuals[j + 1].norm_l2());
         bound += dt / n * moves[a].max(moves[b]) * r;
     }
     Ok(Frozen {
         losses,
-        deviation,
-        bound,
+        deviation: finite(deviation),
+        bound: finite(bound),
         stability,
     })
 }
 
 /// One phases run: series and the frozen-kernel comparisons at init and late.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct PhaseRun {
     times: Vec<f64>,
     losses: Vec<f64>,
@@ -453,48 +670,35 @@ struct PhaseRun {
     frozen: [Frozen; 2],
 }
 
-fn phase_run(p: &Phases, data: Data, mode: Mode, seed: u64) -> Result<PhaseRun, String> {
-    let samples = p.samples.get(mode);
-    let (x, y) = task(data, samples, p.synthetic_input_dim, None, seed)?;
-    let mut widths = vec![x.ncols()];
-    widths.extend(&p.widths_hidden);
-    widths.push(1);
-    let net = network(
-        widths,
-        Activation::Relu,
-        &[p.sigma],
-        p.step_fraction,
-        &x,
-        seed,
-    )?;
-    let total = p.steps.get(mode);
-    let count = p.checkpoints.get(mode);
-    let trace = train(&net, &x, &y, &log_steps(total, count))?;
+fn phase_run(p: &Phases, mode: Mode, run: &Trained) -> Result<PhaseRun, String> {
+    let (x, y) = (&run.prepared.data.x, &run.prepared.data.y);
+    let arch = run.exp.architecture();
     let mut ks = Vec::new();
     let mut residuals = Vec::new();
     let mut alignment = Vec::new();
-    for params in &trace.params {
-        let k = kernels(&net.arch, params, &x)?.remove(0);
-        alignment
-            .push(ntk::kernel_target_alignment(k.as_ref(), y.as_ref()).map_err(|e| e.to_string())?);
-        let f = mlp::forward(&net.arch, params, x.as_ref(), Par::Seq).map_err(|e| e.to_string())?;
-        residuals.push(f.output() - &y);
+    for s in &run.traj.snapshots {
+        let k = kernels(&arch, &s.weights, x)?.remove(0);
+        alignment.push(ntk::kernel_target_alignment(k.as_ref(), y.as_ref()).map_err(text)?);
+        let f = mlp::forward(&arch, &s.weights, x.as_ref(), Par::Seq).map_err(text)?;
+        residuals.push(f.output() - y);
         ks.push(k);
     }
-    let target = p.late_fraction * total as f64;
-    let late = (0..trace.steps.len())
-        .find(|&k| trace.steps[k] as f64 >= target)
-        .unwrap_or(trace.steps.len() - 1);
+    let steps: Vec<usize> = run.traj.snapshots.iter().map(|s| s.step).collect();
+    let target = p.late_fraction * p.steps.get(mode) as f64;
+    let late = (0..steps.len())
+        .find(|&k| steps[k] as f64 >= target)
+        .unwrap_or(steps.len() - 1);
     let frozen = [
-        frozen(&trace, net.eta, &ks, &residuals, 0)?,
-        frozen(&trace, net.eta, &ks, &residuals, late)?,
+        frozen(&steps, run.eta, &ks, &residuals, 0)?,
+        frozen(&steps, run.eta, &ks, &residuals, late)?,
     ];
+    let (times, losses) = (run.times(), run.losses());
     Ok(PhaseRun {
-        exponent: local_exponent(&trace.times, &trace.losses),
-        times: trace.times,
-        losses: trace.losses,
+        exponent: local_exponent(&times, &losses),
+        times,
+        losses,
         alignment,
-        eta: net.eta,
+        eta: run.eta,
         late,
         frozen,
     })
@@ -507,22 +711,19 @@ fn phase_run(p: &Phases, data: Data, mode: Mode, seed: u64) -> Result<PhaseRun, 
 /// in the details).
 const FROZEN_BOUND_SLACK: f64 = 0.1;
 
-fn phases_claims(p: &Phases, options: &RunOptions) -> Vec<ClaimResult> {
+/// The records of a claim's units with their keys, in plan order.
+type Records<K, R> = [(K, Result<R, String>)];
+
+fn phases_claims(
+    p: &Phases,
+    options: &RunOptions,
+    runs: &Records<(Data, u64), PhaseRun>,
+) -> Vec<ClaimResult> {
     let seeds = crate::study_seeds(&p.seeds, options.seed);
-    let sets = [Data::Digits, Data::Synthetic];
-    let jobs: Vec<(Data, u64)> = sets
-        .iter()
-        .flat_map(|&d| seeds.iter().map(move |&s| (d, s)))
-        .collect();
-    let runs: Vec<Result<PhaseRun, String>> = jobs
-        .par_iter()
-        .map(|&(d, s)| phase_run(p, d, options.mode, s))
-        .collect();
     let mut out = Vec::new();
-    for data in sets {
-        let mine: Vec<&Result<PhaseRun, String>> = jobs
+    for data in Data::ALL {
+        let mine: Vec<&Result<PhaseRun, String>> = runs
             .iter()
-            .zip(&runs)
             .filter(|((d, _), _)| *d == data)
             .map(|(_, r)| r)
             .collect();
@@ -585,7 +786,10 @@ fn phases_claims(p: &Phases, options: &RunOptions) -> Vec<ClaimResult> {
             };
             // The final losses of the real and the frozen-kernel run.
             let ends = |r: &PhaseRun, f: &Frozen| {
-                (r.losses[r.losses.len() - 1], f.losses[f.losses.len() - 1])
+                (
+                    r.losses[r.losses.len() - 1],
+                    value(f.losses[f.losses.len() - 1]),
+                )
             };
             d.with_list("eta_per_seed", per_seed(&|r, _| r.eta))
                 .with_list("t0_per_seed", per_seed(&|r, _| r.times[k0(r)]))
@@ -603,11 +807,11 @@ fn phases_claims(p: &Phases, options: &RunOptions) -> Vec<ClaimResult> {
                         (real - frozen).abs() / real
                     }),
                 )
-                .with_list("deviation_per_seed", per_seed(&|_, f| f.deviation))
-                .with_list("bound_per_seed", per_seed(&|_, f| f.bound))
+                .with_list("deviation_per_seed", per_seed(&|_, f| value(f.deviation)))
+                .with_list("bound_per_seed", per_seed(&|_, f| value(f.bound)))
                 .with_list(
                     "deviation_over_bound_per_seed",
-                    per_seed(&|_, f| f.deviation / f.bound),
+                    per_seed(&|_, f| value(f.deviation) / value(f.bound)),
                 )
                 .with_list(
                     "eta_lambda_max_over_n_per_seed",
@@ -618,7 +822,7 @@ fn phases_claims(p: &Phases, options: &RunOptions) -> Vec<ClaimResult> {
             .iter()
             .map(|r| {
                 let f = &r.frozen[0];
-                f.losses[f.losses.len() - 1] / r.losses[r.losses.len() - 1]
+                value(f.losses[f.losses.len() - 1]) / r.losses[r.losses.len() - 1]
             })
             .fold(f64::INFINITY, f64::min);
         out.push(
@@ -645,7 +849,7 @@ fn phases_claims(p: &Phases, options: &RunOptions) -> Vec<ClaimResult> {
         }
         let worst = ok
             .iter()
-            .map(|r| r.frozen[1].deviation / r.frozen[1].bound)
+            .map(|r| value(r.frozen[1].deviation) / value(r.frozen[1].bound))
             .fold(0.0, f64::max);
         out.push(late.check(
             1.0,
@@ -659,6 +863,7 @@ fn phases_claims(p: &Phases, options: &RunOptions) -> Vec<ClaimResult> {
 }
 
 /// Alignment measurements of one depth run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct DepthRun {
     initial: f64,
     last: f64,
@@ -682,79 +887,48 @@ fn first_crossing(times: &[f64], values: &[f64], level: f64, rising: bool) -> Op
     Some((times[k - 1].ln() + w * (times[k].ln() - times[k - 1].ln())).exp())
 }
 
-fn depth_run(
-    d: &Depth,
-    data: Data,
-    depth: usize,
-    mode: Mode,
-    seed: u64,
-) -> Result<DepthRun, String> {
-    let samples = d.samples.get(mode);
-    let (x, y) = task(data, samples, d.synthetic_input_dim, None, seed)?;
-    let mut widths = vec![x.ncols()];
-    widths.extend(std::iter::repeat_n(d.width, depth - 1));
-    widths.push(1);
-    let net = network(
-        widths,
-        Activation::Relu,
-        &[d.sigma],
-        d.step_fraction,
-        &x,
-        seed,
-    )?;
-    let total = d.steps.get(mode);
-    let count = d.checkpoints.get(mode);
-    let trace = train(&net, &x, &y, &log_steps(total, count))?;
-    let alignment: Vec<f64> = trace
-        .params
-        .iter()
-        .map(|params| {
-            ntk::KernelStatistics::compute(&net.arch, params, x.as_ref(), y.as_ref())
+fn depth_run(run: &Trained) -> Result<DepthRun, String> {
+    let (x, y) = (run.prepared.data.x.as_ref(), run.prepared.data.y.as_ref());
+    let arch = run.exp.architecture();
+    let alignment: Vec<f64> = (run.traj.snapshots.iter())
+        .map(|s| {
+            ntk::KernelStatistics::compute(&arch, &s.weights, x, y)
                 .and_then(|s| Ok(s.alignment(0, 0)?))
-                .map_err(|e| e.to_string())
+                .map_err(text)
         })
         .collect::<Result<_, _>>()?;
+    let (times, losses) = (run.times(), run.losses());
     let (initial, last) = (alignment[0], alignment[alignment.len() - 1]);
-    let l0 = trace.losses[0];
-    let at_half_loss = (0..trace.losses.len())
-        .find(|&k| trace.losses[k] <= 0.5 * l0)
+    let l0 = losses[0];
+    let at_half_loss = (0..losses.len())
+        .find(|&k| losses[k] <= 0.5 * l0)
         .map(|k| alignment[k]);
     Ok(DepthRun {
         initial,
         last,
         t_half: first_crossing(
-            &trace.times,
+            &times,
             &alignment,
             initial + 0.5 * (last - initial),
             last >= initial,
         ),
         at_half_loss,
-        final_loss_ratio: trace.losses[trace.losses.len() - 1] / l0,
-        times: trace.times,
+        final_loss_ratio: losses[losses.len() - 1] / l0,
+        times,
         alignment,
-        losses: trace.losses,
+        losses,
     })
 }
 
-fn depth_claims(d: &Depth, options: &RunOptions) -> Vec<ClaimResult> {
+fn depth_claims(
+    d: &Depth,
+    options: &RunOptions,
+    runs: &Records<(Data, usize, u64), DepthRun>,
+) -> Vec<ClaimResult> {
     let seeds = crate::study_seeds(&d.seeds, options.seed);
     let depths = d.depths.get(options.mode);
-    let jobs: Vec<(Data, usize, u64)> = [Data::Digits, Data::Synthetic]
-        .into_iter()
-        .flat_map(|data| {
-            let seeds = &seeds;
-            depths
-                .iter()
-                .flat_map(move |&l| seeds.iter().map(move |&s| (data, l, s)))
-        })
-        .collect();
-    let runs: Vec<Result<DepthRun, String>> = jobs
-        .par_iter()
-        .map(|&(data, l, s)| depth_run(d, data, l, options.mode, s))
-        .collect();
     let runs_of = |data: Data, l: usize| -> Vec<&Result<DepthRun, String>> {
-        jobs.iter()
-            .zip(&runs)
+        runs.iter()
             .filter(|((dt, j, _), _)| *dt == data && *j == l)
             .map(|(_, r)| r)
             .collect()
@@ -779,7 +953,7 @@ fn depth_claims(d: &Depth, options: &RunOptions) -> Vec<ClaimResult> {
         ])
     };
     let mut out = Vec::new();
-    for data in [Data::Digits, Data::Synthetic] {
+    for data in Data::ALL {
         // Each statistic over L (the depths whose runs all succeeded), mean ± spread.
         let by_depth: Vec<(f64, Vec<Summary>)> = depths
             .iter()
@@ -853,8 +1027,10 @@ fn depth_claims(d: &Depth, options: &RunOptions) -> Vec<ClaimResult> {
 
 /// One specialisation run: S at the end and at init, and for the linear
 /// network the bound of the module docs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct SpecRun {
-    matrix: Mat<f64>,
+    /// `S_{cc'}` after training, by rows.
+    matrix: Vec<Vec<f64>>,
     /// Row-wise diagonal excess (`K_c` aligns best with its own `y_c`).
     excess: f64,
     excess_init: f64,
@@ -908,39 +1084,20 @@ fn column_mean_margin(s: &Mat<f64>) -> Result<f64, metrics::MetricError> {
     Ok(margins.iter().sum::<f64>() / margins.len() as f64)
 }
 
-fn spec_run(
-    s: &Specialisation,
-    data: Data,
-    activation: Activation,
-    mode: Mode,
-    seed: u64,
-) -> Result<SpecRun, String> {
-    let samples = match data {
-        Data::Digits => s.digits_samples.get(mode),
-        Data::Synthetic => s.synthetic_samples.get(mode),
-    };
-    let (x, y) = task(
-        data,
-        samples,
-        s.synthetic_input_dim,
-        Some(s.synthetic_outputs),
-        seed,
-    )?;
-    let widths = vec![x.ncols(), s.width, y.ncols()];
-    let net = network(widths, activation, &s.sigma, s.step_fraction, &x, seed)?;
-    let total = s.steps.get(mode);
-    let trace = train(&net, &x, &y, &[0, total])?;
+fn spec_run(run: &Trained, net: Net) -> Result<SpecRun, String> {
+    let (x, y) = (&run.prepared.data.x, &run.prepared.data.y);
+    let (init, end) = (&run.traj.snapshots[0], &run.traj.snapshots[1]);
     let metric = |e: metrics::MetricError| e.to_string();
     // Kernel statistics over tiles of samples: no n × n kernel is formed,
     // so a fixture may grow n beyond what dense kernels fit.
+    let arch = run.exp.architecture();
     let statistics = |params: &[Mat<f64>]| {
-        ntk::KernelStatistics::compute(&net.arch, params, x.as_ref(), y.as_ref())
-            .map_err(|e| e.to_string())
+        ntk::KernelStatistics::compute(&arch, params, x.as_ref(), y.as_ref()).map_err(text)
     };
-    let s0 = statistics(&trace.params[0])?
+    let s0 = statistics(&init.weights)?
         .specialisation_matrix()
         .map_err(metric)?;
-    let stats = statistics(&trace.params[1])?;
+    let stats = statistics(&end.weights)?;
     let matrix = stats.specialisation_matrix().map_err(metric)?;
     let outputs = stats.outputs();
     let mut kernel_alignment_min = f64::INFINITY;
@@ -960,11 +1117,12 @@ fn spec_run(
             column_mean_margin(&matrix).map_err(metric)?,
             column_mean_margin(&s0).map_err(metric)?,
         ],
-        matrix,
+        matrix: (0..outputs)
+            .map(|i| (0..outputs).map(|j| matrix[(i, j)]).collect())
+            .collect(),
         kernel_alignment_min,
-        linear_bounds: (activation == Activation::Identity)
-            .then(|| linear_bounds(&trace.params[1], &x, &y, &norms)),
-        final_loss_ratio: trace.losses[1] / trace.losses[0],
+        linear_bounds: (net == Net::Linear).then(|| linear_bounds(&end.weights, x, y, &norms)),
+        final_loss_ratio: end.loss / init.loss,
     })
 }
 
@@ -973,43 +1131,29 @@ fn spec_run(
 /// alignments.
 const LINEAR_ROUNDING: f64 = 1e-10;
 
-fn specialisation_claims(s: &Specialisation, options: &RunOptions) -> Vec<ClaimResult> {
+fn specialisation_claims(
+    s: &Specialisation,
+    options: &RunOptions,
+    runs: &Records<(Data, Net), SpecRun>,
+) -> Vec<ClaimResult> {
     let seeds = crate::study_seeds(&s.seeds, options.seed);
-    let configs = [
-        (Data::Digits, Activation::Relu),
-        (Data::Digits, Activation::Identity),
-        (Data::Synthetic, Activation::Relu),
-        (Data::Synthetic, Activation::Identity),
-    ];
-    let jobs: Vec<(usize, u64)> = (0..configs.len())
-        .flat_map(|c| seeds.iter().map(move |&sd| (c, sd)))
-        .collect();
-    let runs: Vec<Result<SpecRun, String>> = jobs
-        .par_iter()
-        .map(|&(c, sd)| spec_run(s, configs[c].0, configs[c].1, options.mode, sd))
-        .collect();
     let mut out = Vec::new();
-    for (c, &(data, activation)) in configs.iter().enumerate() {
-        let linear = activation == Activation::Identity;
-        let samples = match data {
-            Data::Digits => s.digits_samples.get(options.mode),
-            Data::Synthetic => s.synthetic_samples.get(options.mode),
-        };
+    for (data, net) in SPECIALISATION {
+        let linear = net == Net::Linear;
         let claim = |statement: &str, convention: &str| {
             Claim::new("SB21", "specialisation", statement, convention)
                 .id_param("data", data.name())
-                .id_param("net", if linear { "linear" } else { "relu" })
+                .id_param("net", net.name())
                 .param("seeds", seeds.clone())
                 .param("width", s.width)
                 .param("sigma", s.sigma.clone())
                 .param("step_fraction", s.step_fraction)
-                .param("n", samples)
+                .param("n", s.samples(data).get(options.mode))
                 .param("steps", s.steps.get(options.mode))
         };
-        let mine: Vec<&Result<SpecRun, String>> = jobs
+        let mine: Vec<&Result<SpecRun, String>> = runs
             .iter()
-            .zip(&runs)
-            .filter(|((j, _), _)| *j == c)
+            .filter(|(key, _)| *key == (data, net))
             .map(|(_, r)| r)
             .collect();
         let ok: Vec<&SpecRun> = mine.iter().filter_map(|r| r.as_ref().ok()).collect();
@@ -1105,11 +1249,11 @@ fn per_seed(runs: &[&SpecRun], f: fn(&SpecRun) -> f64) -> Vec<f64> {
 /// The details of a specialisation claim: the mean matrix over seeds (for
 /// the heat map) and the row and column excess with their init values.
 fn spec_details(ok: &[&SpecRun]) -> Details {
-    let outputs = ok.first().map_or(0, |r| r.matrix.nrows());
+    let outputs = ok.first().map_or(0, |r| r.matrix.len());
     let mean: Vec<Vec<f64>> = (0..outputs)
         .map(|i| {
             (0..outputs)
-                .map(|j| ok.iter().map(|r| r.matrix[(i, j)]).sum::<f64>() / ok.len() as f64)
+                .map(|j| ok.iter().map(|r| r.matrix[i][j]).sum::<f64>() / ok.len() as f64)
                 .collect()
         })
         .collect();

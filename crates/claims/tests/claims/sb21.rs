@@ -3,19 +3,31 @@
 //! specialisation hold; SPEC §6's row-wise check fails at these sizes (with
 //! its cause in the reason); the depth study is `info` with alignments in
 //! range and its gain equal to final − init; the heat-map and series data are present.
+//! The example experiment `fixtures/experiments/sb21.toml` is one of the
+//! family's runs.
+
+use std::sync::OnceLock;
 
 use crate::common::assert_pass;
-use claims::{Mode, RunOptions, Verdict, run_claims};
+use claims::{ClaimResult, Mode, RunOptions, Verdict, run_claims};
+use experiment::Experiment;
+use experiment::config::Dynamics;
+
+/// The quick SB21 claims, computed once for the tests of this module.
+fn quick_claims() -> &'static [ClaimResult] {
+    static CLAIMS: OnceLock<Vec<ClaimResult>> = OnceLock::new();
+    CLAIMS.get_or_init(|| run_claims(&RunOptions::quick(), Some("SB21.")))
+}
 
 #[test]
 fn sb21_claims() {
-    let results = run_claims(&RunOptions::quick(), Some("SB21."));
+    let results = quick_claims();
     let cfg = claims::sb21::config().unwrap();
     assert_eq!(
         results.len(),
         4 + 2 * cfg.depth.depths.get(Mode::Quick).len() + 6
     );
-    for r in &results {
+    for r in results {
         let details = r.details.as_ref().expect("details");
         match r.key.as_str() {
             "specialisation" if r.params.get("by").is_some_and(|b| b == "row") => {
@@ -57,4 +69,35 @@ fn sb21_claims() {
             assert_eq!(m.values[0].len(), m.columns.len());
         }
     }
+}
+
+const EXAMPLE: &str = include_str!("../../../../fixtures/experiments/sb21.toml");
+
+/// `fixtures/experiments/sb21.toml` is the run of the unit
+/// `phases[data=digits,seed=1]` with its step written out: its learning
+/// rate is the claim's η of seed 1, and through `experiment::run` its
+/// checkpoint times and losses are the claim's `loss` series of seed 1, bit
+/// for bit (the same data, init, GD and checkpoints).
+#[test]
+fn the_example_experiment_is_the_phases_run_of_seed_1() {
+    let exp = Experiment::from_toml(EXAMPLE).unwrap();
+    let claim = (quick_claims().iter())
+        .find(|c| c.id == "SB21.phases[data=digits,t0=init]")
+        .unwrap();
+    let details = claim.details.as_ref().unwrap();
+    let Dynamics::Discrete(gd) = exp.dynamics else {
+        panic!("the example trains by GD")
+    };
+    assert_eq!(
+        Some(gd.params().learning_rate),
+        details.lists["eta_per_seed"][0]
+    );
+    let (_, traj) = experiment::run(&exp).unwrap();
+    let loss = details
+        .all_series_named("loss")
+        .find(|s| s.group.as_deref() == Some("seed 1"))
+        .unwrap();
+    let times: Vec<f64> = traj.snapshots.iter().map(|s| s.time).collect();
+    let losses: Vec<Option<f64>> = traj.snapshots.iter().map(|s| Some(s.loss)).collect();
+    assert_eq!((&loss.x, &loss.y), (&times, &losses));
 }
