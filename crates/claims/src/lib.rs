@@ -171,21 +171,6 @@ pub fn parse_fixture<T: serde::de::DeserializeOwned>(
     toml::from_str(text).map_err(|e| experiment::config::parse_error(text, &e))
 }
 
-/// One failed claim per key of a family whose fixture does not parse.
-pub(crate) fn fixture_failure(
-    paper: &'static str,
-    keys: &[&'static str],
-    file: &str,
-    err: &experiment::ConfigError,
-) -> Vec<ClaimResult> {
-    keys.iter()
-        .map(|k| {
-            claim::Claim::new(paper, k, "fixture", "")
-                .failed(None, format!("fixture {file}: {err}"))
-        })
-        .collect()
-}
-
 /// Every claim family, in report order.
 pub fn families() -> Vec<Family> {
     vec![
