@@ -144,6 +144,17 @@ pub struct ClaimResult {
 }
 
 impl ClaimResult {
+    /// An empirical verdict becomes `inconclusive` with `why` as its reason
+    /// unless `decidable`: the setup cannot decide the question whatever
+    /// the interval (SPEC §8, e.g. a regime without feature learning).
+    pub fn undecided_unless(mut self, decidable: bool, why: &str) -> Self {
+        if !decidable && self.evidence.is_some() {
+            self.verdict = Verdict::Inconclusive;
+            self.reason = why.to_owned();
+        }
+        self
+    }
+
     /// When the verdict is `fail`, append what is known to cause the failure
     /// to its reason (the report prints the reason beside the verdict).
     pub fn cause_of_failure(mut self, cause: &str) -> Self {

@@ -31,9 +31,13 @@ fn sb21_claims() {
         let details = r.details.as_ref().expect("details");
         match r.key.as_str() {
             "specialisation" if r.params.get("by").is_some_and(|b| b == "row") => {
-                assert_eq!(r.verdict, Verdict::Fail, "{}: {:?}", r.id, r.measured);
+                // An observation judged over ≥ 5 seeds (SPEC §8); at these
+                // sizes the per-output kernels stay ~0.93–0.95 aligned and
+                // the rows are not dominant: a disagreement with its cause.
+                assert!(r.verdict.is_disagreement(), "{}: {:?}", r.id, r.verdict);
+                assert!(r.evidence.as_ref().is_some_and(|e| e.seeds >= 5));
                 assert!(r.measured.is_some_and(|m| m < 0.0), "{}", r.id);
-                assert!(r.reason.contains("A(K_c, K_c')"), "{}", r.reason);
+                assert!(r.reason.contains("per-output kernels"), "{}", r.reason);
             }
             "phases" | "specialisation" => {
                 assert_pass(r);

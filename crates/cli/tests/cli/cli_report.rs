@@ -92,31 +92,42 @@ fn an_unknown_prefix_is_a_one_line_usage_error() {
 }
 
 #[test]
-fn a_failing_claim_exits_with_status_1_and_is_written() {
-    // SPEC §6's row-wise specialisation check fails at the quick sizes (its
-    // cause is in the reason); the report still writes every claim.
-    let (code, _, stderr, dir) = report(
-        "fail",
-        &[
-            "--only",
-            "SB21.specialisation",
-            "--format",
-            "json",
-            "--quiet",
-        ],
+fn disagreements_exit_0_unless_strict_and_are_written() {
+    // SB21's row-wise specialisation is not reproduced at the quick sizes
+    // (contradicted on digits, undecidable on the synthetic task): findings,
+    // written and counted, exit status 0; with --strict, 1.
+    let args = [
+        "--only",
+        "SB21.specialisation",
+        "--format",
+        "json",
+        "--quiet",
+    ];
+    let (code, _, stderr, dir) = report("findings", &args);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("failed 0") && stderr.contains("contradicted 1 · inconclusive 1"),
+        "{stderr}"
     );
-    assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("failed 2"), "{stderr}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     let claims = json["claims"].as_array().unwrap();
     assert_eq!(claims.len(), 6);
-    let failed: Vec<&str> = claims
+    let disagreeing: Vec<&str> = claims
         .iter()
-        .filter(|c| c["verdict"] == "fail")
+        .filter(|c| c["verdict"] == "contradicted" || c["verdict"] == "inconclusive")
         .map(|c| c["id"].as_str().unwrap())
         .collect();
-    assert!(failed.iter().all(|id| id.contains("by=row")), "{failed:?}");
+    assert_eq!(disagreeing.len(), 2);
+    assert!(
+        disagreeing.iter().all(|id| id.contains("by=row")),
+        "{disagreeing:?}"
+    );
+    let mut strict = args.to_vec();
+    strict.push("--strict");
+    let (code, _, stderr, _) = report("strict", &strict);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("--strict: exit status 1"), "{stderr}");
 }
 
 /// `report --plan` lists the units, one `id<TAB>family<TAB>seconds` line
