@@ -14,8 +14,10 @@
 //! Units: `rescaling` (the trained network and its rescaling sweep),
 //! `quadratic,c=…` (one per scale c) and `trained,network=relu|linear` (the
 //! two trained networks of `C.trained`). The trained networks are
-//! experiments of the fixture ([`experiment::run`]); the quadratic network
-//! is a construction evaluated on its own whitened inputs.
+//! experiments of the fixture ([`experiment::prepare`],
+//! [`experiment::run::run_prepared`]); the quadratic network is a
+//! construction evaluated on its own whitened inputs, with nothing to
+//! train.
 
 use common::gaussian_matrix;
 use common::linalg::thin_q;
