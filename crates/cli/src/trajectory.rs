@@ -18,6 +18,7 @@
 use std::fmt::Write as _;
 
 use experiment::{CheckpointMeasurement, MlpMeasurement};
+use metrics::AlphaEstimator;
 use mlp::Architecture;
 use serde_json::{Value, json};
 
@@ -60,19 +61,29 @@ pub fn csv(rows: &[CheckpointMeasurement]) -> String {
     out
 }
 
+/// The α̂ of every estimator as a JSON object (`null` when undefined),
+/// with why each undefined one is, as `alpha_<estimator>` in `undefined`.
+fn alpha_json(
+    alpha: &[(AlphaEstimator, Result<f64, String>)],
+    undefined: &mut serde_json::Map<String, Value>,
+) -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    for (est, a) in alpha {
+        out.insert(est.name().to_owned(), json_value(a));
+        if let Err(why) = a {
+            undefined.insert(format!("alpha_{}", est.name()), json!(why));
+        }
+    }
+    out
+}
+
 /// JSON: the experiment's name, its widths, and one object per checkpoint.
 pub fn json(name: &str, widths: &[usize], rows: &[CheckpointMeasurement]) -> Value {
     let checkpoints: Vec<Value> = rows
         .iter()
         .map(|m| {
             let mut undefined = serde_json::Map::new();
-            let mut alpha = serde_json::Map::new();
-            for (est, a) in &m.alpha {
-                alpha.insert(est.name().to_owned(), json_value(a));
-                if let Err(why) = a {
-                    undefined.insert(format!("alpha_{}", est.name()), json!(why));
-                }
-            }
+            let alpha = alpha_json(&m.alpha, &mut undefined);
             for (k, v) in [("relerr", &m.relerr), ("cosine", &m.cosine)] {
                 if let Err(why) = v {
                     undefined.insert(k.to_owned(), json!(why));
@@ -139,13 +150,7 @@ pub fn mlp_json(name: &str, arch: &Architecture, rows: &[MlpMeasurement]) -> Val
         .iter()
         .map(|m| {
             let mut undefined = serde_json::Map::new();
-            let mut alpha = serde_json::Map::new();
-            for (est, a) in &m.alpha {
-                alpha.insert(est.name().to_owned(), json_value(a));
-                if let Err(why) = a {
-                    undefined.insert(format!("alpha_{}", est.name()), json!(why));
-                }
-            }
+            let alpha = alpha_json(&m.alpha, &mut undefined);
             if let Err(why) = &m.cosine {
                 undefined.insert("cosine".to_owned(), json!(why));
             }
