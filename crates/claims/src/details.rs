@@ -200,6 +200,11 @@ pub struct Series {
     /// (empty otherwise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub spread: Vec<Option<f64>>,
+    /// The 95 % Student t interval of the mean over seeds at each `x` when
+    /// `y` is a mean (empty otherwise; `None` at a point with fewer than
+    /// two seeds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interval: Vec<Option<[f64; 2]>>,
 }
 
 impl Series {
@@ -217,6 +222,7 @@ impl Series {
             x,
             y: y.into_iter().map(finite).collect(),
             spread: Vec::new(),
+            interval: Vec::new(),
         }
     }
 
@@ -232,6 +238,19 @@ impl Series {
         spread: impl IntoIterator<Item = V>,
     ) -> Self {
         self.spread = spread.into_iter().map(finite).collect();
+        self
+    }
+
+    /// The same series with the 95 % Student t interval of the mean at
+    /// each point, from that point's per-seed values.
+    pub fn with_interval<'a>(mut self, per_point: impl IntoIterator<Item = &'a [f64]>) -> Self {
+        self.interval = per_point
+            .into_iter()
+            .map(|values| {
+                let i = common::stats::t_interval(values, 0.95)?;
+                (i.lower.is_finite() && i.upper.is_finite()).then_some([i.lower, i.upper])
+            })
+            .collect();
         self
     }
 }

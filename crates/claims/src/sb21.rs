@@ -25,27 +25,37 @@
 //!     of both ends per interval). The measured ratio and the relative loss
 //!     gap are in the details for both t_0.
 //! * `depth`: the same tasks (digits' parity and the synthetic target) and
-//!   init convention for L = 2, 3, 4 (5): the
-//!   alignment at init and at the end, the time to reach half of the
-//!   alignment gain, and the alignment when the loss has halved; `info`.
-//! * `specialisation`: `S_{cc'} = A(K_c, y_{c'})` for two-layer ReLU and
-//!   linear networks with C outputs on digits and a synthetic task, and its
-//!   diagonal excess by rows `min_c (S_cc − max_{c'≠c} S_cc')` and by
-//!   columns `min_c (S_cc − max_{c'≠c} S_c'c)` (target c aligns best with its
-//!   own output's kernel; the row version also compares targets of unequal
-//!   difficulty under a common kernel, a column profile shared by all rows).
-//!   - ReLU, by columns (checked): after training, the mean over c of the
-//!     column margins `S_cc − max_{c'≠c} S_c'c` is positive on every seed
-//!     (it is negative at init; its init value, mean ± spread and the
-//!     per-seed smallest column margin are in the details). Each column holds one target, so this compares the
-//!     kernels' preference for that target, free of its difficulty.
-//!   - ReLU, by rows (SPEC §6 as written, checked, fails at these sizes):
-//!     `min_c (S_cc − max_{c'≠c} S_cc') > 0` on every seed. Every `K_c`
-//!     contains the same readout block `φ(XW₁ᵀ)φ(XW₁ᵀ)ᵀ` and, with a readout
-//!     near its init, nearly the same first-layer block, so the per-output
-//!     kernels stay close (`min A(K_c, K_c')` ≈ 0.93, in the details) and a
-//!     row mostly ranks the targets by difficulty under one kernel: an easy
-//!     target (digit 0) tops other rows. The failure reason says so.
+//!   init convention for L = 2, 3 (4, 5): per L, the alignment at init and
+//!   at the end, the time to reach half of the alignment gain, and the
+//!   alignment when the loss has halved (`info`); and SB21's trend judged
+//!   over paired seeds between consecutive depths (SPEC §8): the gain
+//!   `gain(L) − gain(L−1)` and the speed `ln t_½(L−1) − ln t_½(L)`, both
+//!   positive in SB21's direction.
+//! * `specialisation`: `S_{cc'} = A(K_c, y_{c'})` for networks with C
+//!   outputs — digits with one-hot − 1/C or ±1 one-vs-rest targets, and
+//!   the synthetic task — and its diagonal excess by rows
+//!   `min_c (S_cc − max_{c'≠c} S_cc')` and by columns
+//!   `min_c (S_cc − max_{c'≠c} S_c'c)`. Two regimes (SPEC §8: sweep the
+//!   regime that decides the answer): `lazy`, SB21's two-layer networks
+//!   near their init (ReLU and linear), and `rich`, three-layer ReLU
+//!   networks from a small init trained with a fixed step until the weights
+//!   have moved by more than their initial norm.
+//!   - ReLU, by rows (SB21's statement, SPEC §6, §8): an observation
+//!     judged over seeds, effect per seed `min_c (S_cc − max_{c'≠c} S_cc')`,
+//!     in four conventions — uncentred and centred alignment, of the full
+//!     kernels `K_c` and of their hidden-layer part `K_c − G` without the
+//!     readout block `G = φ(H_{L−1})φ(H_{L−1})ᵀ` that every output's kernel
+//!     contains. A setting whose per-output kernels stay at least 0.94
+//!     aligned with one another (`min_{c≠c'} A(K_c, K_c')`, mean over
+//!     seeds) has not learned features and is `inconclusive` (SPEC §8).
+//!     A disagreement names the failing rows with their mean margin and
+//!     how hard their own target is (the rank of `S_cc` on the diagonal): a
+//!     row compares targets of unequal difficulty under one kernel.
+//!   - ReLU, by columns (checked, lazy regime): after training, the mean
+//!     over c of the column margins `S_cc − max_{c'≠c} S_c'c` is positive
+//!     on every seed (its init value, mean ± spread and the per-seed values
+//!     are in the details). Each column holds one target, so this compares
+//!     the kernels' preference for that target, free of its difficulty.
 //!   - Linear (`f = A W x`): `K_c = ‖A_c‖² XXᵀ + XWᵀWXᵀ`, so with
 //!     `β^1_{c'} = y_{c'}ᵀXXᵀy_{c'}/‖y_{c'}‖²`, `β^2` the same with `WᵀW`,
 //!     `S_{cc'} = (u_c β^1_{c'} + β^2_{c'})/‖K_c‖_F` with `u_c = ‖A_c‖²`:
@@ -58,19 +68,21 @@
 //!     `S_{c'c'} − S_{mc'} ≤ |a_{c'} − a_m|β^1_{c'} + |b_{c'} − b_m|β^2_{c'}`
 //!     for any `m ≠ c'`. Both bounds checked to rounding.
 //!
-//! `depth` and `specialisation` need only kernel statistics (alignments,
-//! norms, kernel–kernel alignments): they come from
-//! [`ntk::kernel_statistics`] over tiles of samples, so their n is not
+//! `depth` needs only kernel statistics (alignments, norms): they come
+//! from [`ntk::kernel_statistics`] over tiles of samples, so its n is not
 //! bounded by n × n kernels in memory; `phases` needs the dense kernels for
-//! kernel gradient descent.
+//! kernel gradient descent, and `specialisation` for the hidden-layer part
+//! `K_c − G`, which the tiled statistics do not separate (C n × n kernels:
+//! 7 MB at n = 300, C = 10).
 //!
 //! Units of work: one run per claim, data set and seed, named
 //! `phases[data=digits,seed=1]`, `depth[data=digits,L=3,seed=1]`,
-//! `specialisation[data=digits,net=relu,seed=1]`; each is an
-//! [`experiment`] (`digits` with `target = "parity"` or `"one_hot"`, or
+//! `specialisation[data=digits,target=one_hot,net=relu,regime=rich,seed=1]`;
+//! each is an [`experiment`] (`digits` with `target = "parity"`,
+//! `"one_hot"` or `"one_vs_rest"`, or
 //! `synthetic`; a bias-free network; `gaussian` init; `gd` recorded at
 //! `log_steps` or `steps`) whose learning rate is set from the NTK at init
-//! before it runs. A unit measures its run (kernels, frozen-kernel GD,
+//! before it runs (fixed in the rich specialisation regime). A unit measures its run (kernels, frozen-kernel GD,
 //! specialisation matrices) into a per-seed record; the claims aggregate
 //! the records over seeds.
 
@@ -158,20 +170,12 @@ pub struct Depth {
     pub synthetic_input_dim: usize,
 }
 
-/// `[specialisation]`.
+/// `[specialisation]`: the data shared by both regimes and the regimes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Specialisation {
     /// Seeds.
     pub seeds: Vec<u64>,
-    /// Hidden width.
-    pub width: usize,
-    /// Init σ per layer (one value: all layers).
-    pub sigma: Vec<f64>,
-    /// `ηΣ_cλ_max(K_c)/n` at init.
-    pub step_fraction: f64,
-    /// GD steps (per mode).
-    pub steps: PerMode<usize>,
     /// Digits n (per mode).
     pub digits_samples: PerMode<usize>,
     /// Synthetic n (per mode).
@@ -180,6 +184,43 @@ pub struct Specialisation {
     pub synthetic_input_dim: usize,
     /// Synthetic outputs C.
     pub synthetic_outputs: usize,
+    /// `[specialisation.lazy]`.
+    pub lazy: Regime,
+    /// `[specialisation.rich]`.
+    pub rich: Regime,
+}
+
+/// A training regime of the specialisation study: a bias-free network of
+/// `depth` layers and hidden width `width`, Gaussian init with σ per layer
+/// (one value: all layers), full-batch GD for `steps` steps with either a
+/// fixed learning rate or one set from the NTK at init ([`Step`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Regime {
+    /// Layers L.
+    pub depth: usize,
+    /// Hidden width (per mode).
+    pub width: PerMode<usize>,
+    /// Init σ per layer (one value: all layers).
+    pub sigma: Vec<f64>,
+    /// The GD step.
+    pub step: Step,
+    /// GD steps (per mode).
+    pub steps: PerMode<usize>,
+}
+
+/// How a run's GD step η is set: `{ fraction = f }` sets
+/// `η = f · n / Σ_c λ_max(K_c)` from the NTK at init (every run takes the
+/// same number of steps per unit of the kernel's fastest time scale);
+/// `{ learning_rate = η }` fixes it (a small init's kernel grows by orders
+/// of magnitude, so a step set at init would diverge later).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// `ηΣ_cλ_max(K_c)/n` at init.
+    Fraction(f64),
+    /// A fixed η.
+    LearningRate(f64),
 }
 
 /// Parse the fixture.
@@ -194,9 +235,21 @@ struct Sb21;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "claim", rename_all = "snake_case")]
 enum Point {
-    Phases { data: Data, seed: u64 },
-    Depth { data: Data, depth: usize, seed: u64 },
-    Specialisation { data: Data, net: Net, seed: u64 },
+    Phases {
+        data: Data,
+        seed: u64,
+    },
+    Depth {
+        data: Data,
+        depth: usize,
+        seed: u64,
+    },
+    Specialisation {
+        regime: RegimeKind,
+        task: Task,
+        net: Net,
+        seed: u64,
+    },
 }
 
 impl Point {
@@ -208,10 +261,16 @@ impl Point {
             Point::Depth { data, depth, seed } => {
                 format!("depth[data={},L={depth},seed={seed}]", data.name())
             }
-            Point::Specialisation { data, net, seed } => format!(
-                "specialisation[data={},net={},seed={seed}]",
-                data.name(),
-                net.name()
+            Point::Specialisation {
+                regime,
+                task,
+                net,
+                seed,
+            } => format!(
+                "specialisation[{},net={},regime={},seed={seed}]",
+                task.id(),
+                net.name(),
+                regime.name()
             ),
         }
     }
@@ -219,53 +278,57 @@ impl Point {
     /// The unit's experiment — a bias-free network on its data set,
     /// Gaussian init `N(0, σ_l²/d_{l−1})` (one σ for all layers, or one per
     /// layer), full-batch GD recorded at log-spaced steps (`specialisation`:
-    /// at init and at the end) — and the fraction `ηΣ_cλ_max(K_c)/n` of
-    /// the NTK at init from which [`train`] sets its learning rate.
-    fn experiment(&self, cfg: &Config, mode: Mode) -> (ExperimentConfig, f64) {
+    /// at init and at the end) — and its GD [`Step`], which [`train`] sets
+    /// into the config.
+    fn experiment(&self, cfg: &Config, mode: Mode) -> (ExperimentConfig, Step) {
         let (p, d, s) = (&cfg.phases, &cfg.depth, &cfg.specialisation);
         let log_steps =
             |total: &PerMode<usize>, count: &PerMode<usize>| CheckpointConfig::LogSteps {
                 total: total.get(mode),
                 count: count.get(mode),
             };
-        let (data, seed, hidden, activation, sigma, checkpoints, fraction) = match *self {
+        let (data, seed, hidden, activation, sigma, checkpoints, step) = match *self {
             Point::Phases { data, seed } => (
-                data.config(p.samples.get(mode), p.synthetic_input_dim, None),
+                data.config(p.samples.get(mode), p.synthetic_input_dim),
                 seed,
                 p.widths_hidden.clone(),
                 "relu",
                 vec![p.sigma],
                 log_steps(&p.steps, &p.checkpoints),
-                p.step_fraction,
+                Step::Fraction(p.step_fraction),
             ),
             Point::Depth { data, depth, seed } => (
-                data.config(d.samples.get(mode), d.synthetic_input_dim, None),
+                data.config(d.samples.get(mode), d.synthetic_input_dim),
                 seed,
                 vec![d.width; depth - 1],
                 "relu",
                 vec![d.sigma],
                 log_steps(&d.steps, &d.checkpoints),
-                d.step_fraction,
+                Step::Fraction(d.step_fraction),
             ),
-            Point::Specialisation { data, net, seed } => (
-                data.config(
-                    s.samples(data).get(mode),
-                    s.synthetic_input_dim,
-                    Some(s.synthetic_outputs),
-                ),
+            Point::Specialisation {
+                regime,
+                task,
+                net,
                 seed,
-                vec![s.width],
-                if net == Net::Linear {
-                    "identity"
-                } else {
-                    "relu"
-                },
-                s.sigma.clone(),
-                CheckpointConfig::Steps {
-                    steps: vec![0, s.steps.get(mode)],
-                },
-                s.step_fraction,
-            ),
+            } => {
+                let r = s.regime(regime);
+                (
+                    task.config(s, mode),
+                    seed,
+                    vec![r.width.get(mode); r.depth - 1],
+                    if net == Net::Linear {
+                        "identity"
+                    } else {
+                        "relu"
+                    },
+                    r.sigma.clone(),
+                    CheckpointConfig::Steps {
+                        steps: vec![0, r.steps.get(mode)],
+                    },
+                    r.step,
+                )
+            }
         };
         let config = ExperimentConfig {
             name: None,
@@ -282,14 +345,14 @@ impl Point {
                 sigma: None,
                 sigmas: Some(sigma),
             },
-            // Replaced by the step from the NTK at init before the run.
+            // Replaced by the step of `step` before the run.
             dynamics: DynamicsConfig::Gd {
                 learning_rate: 1.0,
                 weight_decay: 0.0,
             },
             checkpoints,
         };
-        (config, fraction)
+        (config, step)
     }
 }
 
@@ -304,12 +367,20 @@ enum Measurement {
 /// A record of the wrong kind for its unit (plan and conclusion disagree).
 const MISMATCH: &str = "a unit's measurement is not of its claim";
 
-/// The specialisation study's networks, in report order.
-const SPECIALISATION: [(Data, Net); 4] = [
-    (Data::Digits, Net::Relu),
-    (Data::Digits, Net::Linear),
-    (Data::Synthetic, Net::Relu),
-    (Data::Synthetic, Net::Linear),
+/// The specialisation study's settings, in report order: SB21's two-layer
+/// networks near their init (the linear network's bounds and the column
+/// check live there), and a three-layer network from a small init trained
+/// until its per-output kernels move apart; the ReLU networks on every
+/// task.
+const SPECIALISATION: [(RegimeKind, Task, Net); 8] = [
+    (RegimeKind::Lazy, Task::DigitsOneHot, Net::Relu),
+    (RegimeKind::Lazy, Task::DigitsOneHot, Net::Linear),
+    (RegimeKind::Lazy, Task::DigitsOneVsRest, Net::Relu),
+    (RegimeKind::Lazy, Task::Synthetic, Net::Relu),
+    (RegimeKind::Lazy, Task::Synthetic, Net::Linear),
+    (RegimeKind::Rich, Task::DigitsOneHot, Net::Relu),
+    (RegimeKind::Rich, Task::DigitsOneVsRest, Net::Relu),
+    (RegimeKind::Rich, Task::Synthetic, Net::Relu),
 ];
 
 impl Study for Sb21 {
@@ -332,9 +403,14 @@ impl Study for Sb21 {
                 }
             }
         }
-        for (data, net) in SPECIALISATION {
+        for (regime, task, net) in SPECIALISATION {
             for seed in seeds(&cfg.specialisation.seeds) {
-                points.push(Point::Specialisation { data, net, seed });
+                points.push(Point::Specialisation {
+                    regime,
+                    task,
+                    net,
+                    seed,
+                });
             }
         }
         points
@@ -348,8 +424,8 @@ impl Study for Sb21 {
     }
 
     fn run(&self, cfg: &Config, options: &RunOptions, point: &Point) -> Measurement {
-        let (config, fraction) = point.experiment(cfg, options.mode);
-        let run = train(config, fraction);
+        let (config, step) = point.experiment(cfg, options.mode);
+        let run = train(config, step);
         match *point {
             Point::Phases { .. } => {
                 Measurement::Phases(run.and_then(|r| phase_run(&cfg.phases, options.mode, &r)))
@@ -376,18 +452,24 @@ impl Study for Sb21 {
                 (Point::Depth { data, depth, seed }, Measurement::Depth(r)) => {
                     depths.push(((data, depth, seed), r))
                 }
-                (Point::Specialisation { data, net, .. }, Measurement::Specialisation(r)) => {
-                    specs.push(((data, net), r))
-                }
+                (
+                    Point::Specialisation {
+                        regime, task, net, ..
+                    },
+                    Measurement::Specialisation(r),
+                ) => specs.push(((regime, task, net), r)),
                 (Point::Phases { data, seed }, _) => {
                     phases.push(((data, seed), Err(MISMATCH.into())))
                 }
                 (Point::Depth { data, depth, seed }, _) => {
                     depths.push(((data, depth, seed), Err(MISMATCH.into())))
                 }
-                (Point::Specialisation { data, net, .. }, _) => {
-                    specs.push(((data, net), Err(MISMATCH.into())))
-                }
+                (
+                    Point::Specialisation {
+                        regime, task, net, ..
+                    },
+                    _,
+                ) => specs.push(((regime, task, net), Err(MISMATCH.into()))),
             }
         }
         let mut out = phases_claims(&cfg.phases, options, &phases);
@@ -440,24 +522,20 @@ impl Data {
         }
     }
 
-    /// The data of a run. `outputs = None` asks for one output: digits'
-    /// parity (+1 even, −1 odd) or the synthetic target along the first
-    /// input direction; `Some(C)` asks for digits' one-hot − 1/C (C = 10)
-    /// or C synthetic targets (module and fixture docs).
-    fn config(self, samples: usize, input_dim: usize, outputs: Option<usize>) -> DataConfig {
+    /// The one-output data of a `phases` or `depth` run: digits' parity
+    /// (+1 even, −1 odd) or the synthetic target along the first input
+    /// direction (module and fixture docs).
+    fn config(self, samples: usize, input_dim: usize) -> DataConfig {
         match self {
             Data::Digits => DataConfig::Digits {
                 samples: Some(samples),
                 noise: 0.0,
-                target: match outputs {
-                    Some(_) => DigitsTarget::OneHot,
-                    None => DigitsTarget::Parity,
-                },
+                target: DigitsTarget::Parity,
             },
             Data::Synthetic => DataConfig::Synthetic {
                 samples,
                 input_dim,
-                outputs: outputs.unwrap_or(1),
+                outputs: 1,
                 noise: 0.0,
             },
         }
@@ -484,11 +562,82 @@ impl Net {
 }
 
 impl Specialisation {
-    /// n of a data set.
-    fn samples(&self, data: Data) -> &PerMode<usize> {
-        match data {
-            Data::Digits => &self.digits_samples,
-            Data::Synthetic => &self.synthetic_samples,
+    /// The configuration of a regime.
+    fn regime(&self, kind: RegimeKind) -> &Regime {
+        match kind {
+            RegimeKind::Lazy => &self.lazy,
+            RegimeKind::Rich => &self.rich,
+        }
+    }
+}
+
+/// The two regimes of the specialisation study (module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RegimeKind {
+    /// `[specialisation.lazy]`.
+    Lazy,
+    /// `[specialisation.rich]`.
+    Rich,
+}
+
+impl RegimeKind {
+    fn name(self) -> &'static str {
+        match self {
+            RegimeKind::Lazy => "lazy",
+            RegimeKind::Rich => "rich",
+        }
+    }
+}
+
+/// The tasks of the specialisation study: digits with one-hot − 1/C or
+/// ±1 one-vs-rest targets (C = 10), or C synthetic targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Task {
+    DigitsOneHot,
+    DigitsOneVsRest,
+    Synthetic,
+}
+
+impl Task {
+    /// The id parameters: `data=digits,target=one_hot`, `data=synthetic`.
+    fn id(self) -> String {
+        match self.target() {
+            Some(t) => format!("data={},target={}", self.data().name(), t.name()),
+            None => format!("data={}", self.data().name()),
+        }
+    }
+
+    fn data(self) -> Data {
+        match self {
+            Task::DigitsOneHot | Task::DigitsOneVsRest => Data::Digits,
+            Task::Synthetic => Data::Synthetic,
+        }
+    }
+
+    /// The digits' target coding; `None` for the synthetic task.
+    fn target(self) -> Option<DigitsTarget> {
+        match self {
+            Task::DigitsOneHot => Some(DigitsTarget::OneHot),
+            Task::DigitsOneVsRest => Some(DigitsTarget::OneVsRest),
+            Task::Synthetic => None,
+        }
+    }
+
+    fn config(self, s: &Specialisation, mode: Mode) -> DataConfig {
+        match self.target() {
+            Some(target) => DataConfig::Digits {
+                samples: Some(s.digits_samples.get(mode)),
+                noise: 0.0,
+                target,
+            },
+            None => DataConfig::Synthetic {
+                samples: s.synthetic_samples.get(mode),
+                input_dim: s.synthetic_input_dim,
+                outputs: s.synthetic_outputs,
+                noise: 0.0,
+            },
         }
     }
 }
@@ -530,25 +679,30 @@ fn validated(config: &ExperimentConfig) -> Result<Experiment, String> {
     config.validate().map_err(|e| format!("config: {e}"))
 }
 
-/// Run `config` with the step `η = fraction · n / Σ_c λ_max(K_c)` of the
-/// NTK at init, set into the config before the run (every run takes the
-/// same number of steps per unit of the kernel's fastest time scale).
-fn train(mut config: ExperimentConfig, fraction: f64) -> Result<Trained, String> {
+/// Run `config` with the GD step of `step`: fixed, or
+/// `η = fraction · n / Σ_c λ_max(K_c)` of the NTK at init, set into the
+/// config before the run.
+fn train(mut config: ExperimentConfig, step: Step) -> Result<Trained, String> {
     let exp = validated(&config)?;
     let mut prepared = experiment::prepare(&exp).map_err(text)?;
     // Every network, the linear one too, trains by backpropagation through
     // the samples (`mlp::MlpObjective`): the linear and ReLU networks of a
     // comparison differ only in φ.
     prepared.stats = None;
-    let x = &prepared.data.x;
-    let mut scale = 0.0;
-    for k in kernels(&exp.architecture(), &prepared.init.weights, x)? {
-        scale += op_norm(&k)?;
-    }
-    if scale <= 0.0 {
-        return Err("the NTK at init is zero".into());
-    }
-    let eta = fraction * x.nrows() as f64 / scale;
+    let eta = match step {
+        Step::LearningRate(eta) => eta,
+        Step::Fraction(fraction) => {
+            let x = &prepared.data.x;
+            let mut scale = 0.0;
+            for k in kernels(&exp.architecture(), &prepared.init.weights, x)? {
+                scale += op_norm(&k)?;
+            }
+            if scale <= 0.0 {
+                return Err("the NTK at init is zero".into());
+            }
+            fraction * x.nrows() as f64 / scale
+        }
+    };
     config.dynamics = DynamicsConfig::Gd {
         learning_rate: eta,
         weight_decay: 0.0,
@@ -1019,30 +1173,190 @@ fn depth_claims(
             let gain = ok.iter().map(|r| r.last - r.initial).sum::<f64>() / ok.len() as f64;
             out.push(claim.details(details).info(
                 Some(gain),
-                "no theorem: SB21's depth trend is qualitative; the trend over L is in the details",
+                "no theorem: the data of the comparisons between depths (rows with `vs`); the trend over L is in the details",
+            ));
+        }
+        for pair in depths.windows(2) {
+            out.extend(depth_comparisons(
+                d, options, data, pair[0], pair[1], &runs_of,
             ));
         }
     }
     out
 }
 
-/// One specialisation run: S at the end and at init, and for the linear
-/// network the bound of the module docs.
+/// SB21's depth trend between depths `shallow` and `deep`, judged over
+/// paired seeds (SPEC §8): `quantity=gain`, effect per seed
+/// `gain(deep) − gain(shallow)` of the alignment gain (final − init);
+/// `quantity=speed`, effect `ln t_½(shallow) − ln t_½(deep)` of the time to
+/// half the gain (time `t = kη` with η set from each network's NTK at init,
+/// so both depths run on their kernel's fastest time scale). SB21: both
+/// positive.
+fn depth_comparisons<'a>(
+    d: &Depth,
+    options: &RunOptions,
+    data: Data,
+    shallow: usize,
+    deep: usize,
+    runs_of: &dyn Fn(Data, usize) -> Vec<&'a Result<DepthRun, String>>,
+) -> Vec<ClaimResult> {
+    let seeds = crate::study_seeds(&d.seeds, options.seed);
+    let claim = |quantity: &str, convention: &str| {
+        Claim::new(
+            "SB21",
+            "depth",
+            "SB21: feature evolution (NTK alignment with the target) is faster and larger in deeper networks",
+            convention,
+        )
+        .id_param("data", data.name())
+        .id_param("L", deep)
+        .id_param("vs", shallow)
+        .id_param("quantity", quantity)
+        .param("seeds", seeds.clone())
+        .param("width", d.width)
+        .param("sigma", d.sigma)
+        .param("step_fraction", d.step_fraction)
+        .param("n", d.samples.get(options.mode))
+        .param("steps", d.steps.get(options.mode))
+    };
+    let gain = claim(
+        "gain",
+        "uncentred kernel–target alignment; effect per seed = gain(L) − gain(vs), gain = final − init alignment, paired over seeds",
+    );
+    let speed = claim(
+        "speed",
+        "effect per seed = ln t_½(vs) − ln t_½(L), t_½ = time to half the alignment gain (t = kη, η from each network's NTK at init), paired over seeds",
+    );
+    let (a, b) = (runs_of(data, shallow), runs_of(data, deep));
+    if let Some(e) = a.iter().chain(&b).find_map(|r| r.as_ref().err()) {
+        return vec![gain.failed(None, e.clone()), speed.failed(None, e.clone())];
+    }
+    let pairs: Vec<(&DepthRun, &DepthRun)> = a
+        .iter()
+        .zip(&b)
+        .filter_map(|(x, y)| Some((x.as_ref().ok()?, y.as_ref().ok()?)))
+        .collect();
+    let gains: Vec<f64> = pairs
+        .iter()
+        .map(|(x, y)| (y.last - y.initial) - (x.last - x.initial))
+        .collect();
+    let speeds: Vec<f64> = pairs
+        .iter()
+        .filter_map(|(x, y)| Some(x.t_half?.ln() - y.t_half?.ln()))
+        .collect();
+    let undefined_speed = pairs.len() - speeds.len();
+    vec![
+        gain.details(Details::new().with_statistic(Summary::with_per_seed("gain_difference", &gains)))
+            .judge(
+                t_interval(&gains, 0.95),
+                "Student t",
+                Direction::Positive,
+                0.0,
+                &format!("the deeper network's alignment gain is not larger at these sizes (L = {deep} vs {shallow})"),
+            ),
+        speed
+            .details(
+                Details::new()
+                    .with_statistic(Summary::with_per_seed("log_t_half_difference", &speeds))
+                    .with_value("seeds_without_t_half", undefined_speed as f64),
+            )
+            .judge(
+                t_interval(&speeds, 0.95),
+                "Student t",
+                Direction::Positive,
+                0.0,
+                &format!("the deeper network does not reach half its alignment gain sooner at these sizes (L = {deep} vs {shallow})"),
+            ),
+    ]
+}
+
+/// Which per-output kernel S is computed from (SPEC §8): the full
+/// `K_c`, or its hidden-layer part `K_c − G` without the readout block
+/// `G = φ(H_{L−1})φ(H_{L−1})ᵀ` that every output's kernel contains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Full,
+    Hidden,
+}
+
+/// The alignment S is computed with: uncentred `A(K, y)` (SB21) or
+/// centred `A(HKH, Hy)` (SPEC §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Alignment {
+    Uncentred,
+    Centred,
+}
+
+/// The four conventions of S, in the order of [`SpecRun::matrices`].
+const CONVENTIONS: [(Part, Alignment); 4] = [
+    (Part::Full, Alignment::Uncentred),
+    (Part::Full, Alignment::Centred),
+    (Part::Hidden, Alignment::Uncentred),
+    (Part::Hidden, Alignment::Centred),
+];
+
+impl Part {
+    fn name(self) -> &'static str {
+        match self {
+            Part::Full => "full",
+            Part::Hidden => "hidden",
+        }
+    }
+}
+
+impl Alignment {
+    fn name(self) -> &'static str {
+        match self {
+            Alignment::Uncentred => "uncentred",
+            Alignment::Centred => "centred",
+        }
+    }
+}
+
+/// One specialisation run: S after training in every convention, S at
+/// init, and for the linear network the bound of the module docs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SpecRun {
-    /// `S_{cc'}` after training, by rows.
-    matrix: Vec<Vec<f64>>,
-    /// Row-wise diagonal excess (`K_c` aligns best with its own `y_c`).
-    excess: f64,
+    /// `S_{cc'}` after training in each of [`CONVENTIONS`], by rows.
+    matrices: Vec<Vec<Vec<f64>>>,
+    /// Row-wise diagonal excess of the uncentred full S at init.
     excess_init: f64,
-    /// Column-wise diagonal excess (`y_c` aligns best with its own `K_c`).
+    /// Column-wise diagonal excess (`y_c` aligns best with its own `K_c`),
+    /// uncentred full S, final and init.
     column_excess: f64,
     column_excess_init: f64,
     /// Mean over c of the column margins `S_cc − max_{c'≠c} S_c'c`, final and init.
     column_mean_margin: [f64; 2],
-    kernel_alignment_min: f64,
+    /// `min_{c≠c'} A(K_c, K_c')` after training: full and hidden kernels.
+    kernel_alignment_min: [f64; 2],
     linear_bounds: Option<[f64; 2]>,
     final_loss_ratio: f64,
+    /// `max_l ‖W_l − W_l(0)‖_F / ‖W_l(0)‖_F` after training.
+    weight_change: f64,
+}
+
+impl SpecRun {
+    /// S after training in a convention.
+    fn matrix(&self, part: Part, alignment: Alignment) -> Mat<f64> {
+        let k = CONVENTIONS
+            .iter()
+            .position(|&c| c == (part, alignment))
+            .expect("every convention is computed");
+        let m = &self.matrices[k];
+        Mat::from_fn(m.len(), m.len(), |i, j| m[i][j])
+    }
+
+    /// `S_cc − max_{c'≠c} S_cc'` per row c, in a convention.
+    fn row_margins(&self, part: Part, alignment: Alignment) -> Vec<f64> {
+        ntk::diagonal_margins(self.matrix(part, alignment).as_ref()).unwrap_or_default()
+    }
+
+    /// The row-wise diagonal excess `min_c (S_cc − max_{c'≠c} S_cc')`.
+    fn row_excess(&self, part: Part, alignment: Alignment) -> f64 {
+        self.row_margins(part, alignment)
+            .into_iter()
+            .fold(f64::INFINITY, f64::min)
+    }
 }
 
 /// The two bounds of the module docs for a two-layer linear network:
@@ -1085,32 +1399,85 @@ fn column_mean_margin(s: &Mat<f64>) -> Result<f64, metrics::MetricError> {
     Ok(margins.iter().sum::<f64>() / margins.len() as f64)
 }
 
+/// The per-output kernels of a network on `x`, full and without the
+/// readout block, dense (`n × n` each; the tiled statistics do not separate
+/// the readout block, and the study's n is a few hundred).
+fn kernel_parts(
+    arch: &Architecture,
+    params: &[Mat<f64>],
+    x: &Mat<f64>,
+) -> Result<[Vec<Mat<f64>>; 2], String> {
+    let full = kernels(arch, params, x)?;
+    let fwd = mlp::forward(arch, params, x.as_ref(), Par::Seq).map_err(text)?;
+    let a = fwd
+        .post
+        .last()
+        .ok_or("a network without a hidden layer has only the readout block")?;
+    let g = a * a.transpose();
+    let hidden = full
+        .iter()
+        .map(|k| {
+            Mat::from_fn(k.nrows(), k.ncols(), |i, j| {
+                k[(i, j)] - 0.5 * (g[(i, j)] + g[(j, i)])
+            })
+        })
+        .collect();
+    Ok([full, hidden])
+}
+
+/// `S_{cc'} = A(K_c, y_{c'})` with `alignment`.
+fn specialisation(
+    ks: &[Mat<f64>],
+    y: &Mat<f64>,
+    alignment: Alignment,
+) -> Result<Mat<f64>, metrics::MetricError> {
+    let c = ks.len();
+    let mut s = Mat::zeros(c, c);
+    for (i, k) in ks.iter().enumerate() {
+        for j in 0..c {
+            let t = y.subcols(j, 1);
+            s[(i, j)] = match alignment {
+                Alignment::Uncentred => ntk::kernel_target_alignment(k.as_ref(), t)?,
+                Alignment::Centred => ntk::centered_kernel_target_alignment(k.as_ref(), t)?,
+            };
+        }
+    }
+    Ok(s)
+}
+
+/// `min_{c≠c'} A(K_c, K_c')`.
+fn min_kernel_alignment(ks: &[Mat<f64>]) -> Result<f64, metrics::MetricError> {
+    let mut min = f64::INFINITY;
+    for i in 0..ks.len() {
+        for j in 0..i {
+            min = min.min(ntk::kernel_alignment(ks[i].as_ref(), ks[j].as_ref())?);
+        }
+    }
+    Ok(min)
+}
+
 fn spec_run(run: &Trained, net: Net) -> Result<SpecRun, String> {
     let (x, y) = (&run.prepared.data.x, &run.prepared.data.y);
     let (init, end) = (&run.traj.snapshots[0], &run.traj.snapshots[1]);
     let metric = |e: metrics::MetricError| e.to_string();
-    // Kernel statistics over tiles of samples: no n × n kernel is formed,
-    // so a fixture may grow n beyond what dense kernels fit.
     let arch = run.exp.architecture();
-    let statistics = |params: &[Mat<f64>]| {
-        ntk::KernelStatistics::compute(&arch, params, x.as_ref(), y.as_ref()).map_err(text)
-    };
-    let s0 = statistics(&init.weights)?
-        .specialisation_matrix()
+    let s0 = specialisation(&kernels(&arch, &init.weights, x)?, y, Alignment::Uncentred)
         .map_err(metric)?;
-    let stats = statistics(&end.weights)?;
-    let matrix = stats.specialisation_matrix().map_err(metric)?;
-    let outputs = stats.outputs();
-    let mut kernel_alignment_min = f64::INFINITY;
-    for i in 0..outputs {
-        for j in 0..i {
-            kernel_alignment_min =
-                kernel_alignment_min.min(stats.kernel_alignment(i, j).map_err(metric)?);
-        }
+    let [full, hidden] = kernel_parts(&arch, &end.weights, x)?;
+    let mut matrices = Vec::new();
+    for (part, alignment) in CONVENTIONS {
+        let ks = if part == Part::Full { &full } else { &hidden };
+        let m = specialisation(ks, y, alignment).map_err(metric)?;
+        matrices.push(
+            (0..m.nrows())
+                .map(|i| (0..m.ncols()).map(|j| m[(i, j)]).collect())
+                .collect(),
+        );
     }
-    let norms: Vec<f64> = (0..outputs).map(|c| stats.norm(c)).collect();
+    let matrix = specialisation(&full, y, Alignment::Uncentred).map_err(metric)?;
+    let norms: Vec<f64> = full.iter().map(|k| k.norm_l2()).collect();
     Ok(SpecRun {
-        excess: ntk::diagonal_excess(matrix.as_ref()).map_err(metric)?,
+        matrices,
         excess_init: ntk::diagonal_excess(s0.as_ref()).map_err(metric)?,
         column_excess: ntk::diagonal_excess(matrix.transpose()).map_err(metric)?,
         column_excess_init: ntk::diagonal_excess(s0.transpose()).map_err(metric)?,
@@ -1118,12 +1485,15 @@ fn spec_run(run: &Trained, net: Net) -> Result<SpecRun, String> {
             column_mean_margin(&matrix).map_err(metric)?,
             column_mean_margin(&s0).map_err(metric)?,
         ],
-        matrix: (0..outputs)
-            .map(|i| (0..outputs).map(|j| matrix[(i, j)]).collect())
-            .collect(),
-        kernel_alignment_min,
+        kernel_alignment_min: [
+            min_kernel_alignment(&full).map_err(metric)?,
+            min_kernel_alignment(&hidden).map_err(metric)?,
+        ],
         linear_bounds: (net == Net::Linear).then(|| linear_bounds(&end.weights, x, y, &norms)),
         final_loss_ratio: end.loss / init.loss,
+        weight_change: (init.weights.iter().zip(&end.weights))
+            .map(|(w0, w)| (w - w0).norm_l2() / w0.norm_l2())
+            .fold(0.0, f64::max),
     })
 }
 
@@ -1135,31 +1505,48 @@ const LINEAR_ROUNDING: f64 = 1e-10;
 fn specialisation_claims(
     s: &Specialisation,
     options: &RunOptions,
-    runs: &Records<(Data, Net), SpecRun>,
+    runs: &Records<(RegimeKind, Task, Net), SpecRun>,
 ) -> Vec<ClaimResult> {
     let seeds = crate::study_seeds(&s.seeds, options.seed);
+    let mode = options.mode;
     let mut out = Vec::new();
-    for (data, net) in SPECIALISATION {
-        let linear = net == Net::Linear;
+    for (regime, task, net) in SPECIALISATION {
+        let r = s.regime(regime);
         let claim = |statement: &str, convention: &str| {
-            Claim::new("SB21", "specialisation", statement, convention)
-                .id_param("data", data.name())
+            let mut claim = Claim::new("SB21", "specialisation", statement, convention)
+                .id_param("data", task.data().name());
+            if let Some(t) = task.target() {
+                claim = claim.id_param("target", t.name());
+            }
+            let (n, step) = match task.data() {
+                Data::Digits => (s.digits_samples.get(mode), r.step),
+                Data::Synthetic => (s.synthetic_samples.get(mode), r.step),
+            };
+            claim
                 .id_param("net", net.name())
+                .id_param("regime", regime.name())
                 .param("seeds", seeds.clone())
-                .param("width", s.width)
-                .param("sigma", s.sigma.clone())
-                .param("step_fraction", s.step_fraction)
-                .param("n", s.samples(data).get(options.mode))
-                .param("steps", s.steps.get(options.mode))
+                .param("depth", r.depth)
+                .param("width", r.width.get(mode))
+                .param("sigma", r.sigma.clone())
+                .param(
+                    "step",
+                    match step {
+                        Step::Fraction(f) => format!("ηΣ_cλ_max(K_c)/n = {f} at init"),
+                        Step::LearningRate(eta) => format!("η = {eta}"),
+                    },
+                )
+                .param("n", n)
+                .param("steps", r.steps.get(mode))
         };
         let mine: Vec<&Result<SpecRun, String>> = runs
             .iter()
-            .filter(|(key, _)| *key == (data, net))
+            .filter(|(key, _)| *key == (regime, task, net))
             .map(|(_, r)| r)
             .collect();
         let ok: Vec<&SpecRun> = mine.iter().filter_map(|r| r.as_ref().ok()).collect();
         let error = mine.iter().find_map(|r| r.as_ref().err());
-        if linear {
+        if net == Net::Linear {
             let claim = claim(
                 "SB21: linear networks do not specialise; derived: K_c = ‖A_c‖²XXᵀ + XWᵀWXᵀ bounds the diagonal excess of S by min_{c≠m}|u_c − ū||β¹_c − β¹_m|/‖K_c‖_F",
                 "two-layer linear network f = AWx; measured = max over seeds of (diagonal excess − bound)",
@@ -1172,7 +1559,8 @@ fn specialisation_claims(
                 .iter()
                 .map(|r| {
                     let [row, col] = r.linear_bounds.unwrap_or([f64::NAN; 2]);
-                    (r.excess - row).max(r.column_excess - col)
+                    let excess = r.row_excess(Part::Full, Alignment::Uncentred);
+                    (excess - row).max(r.column_excess - col)
                 })
                 .fold(f64::NEG_INFINITY, f64::max);
             out.push(claim.details(spec_details(&ok)).check(
@@ -1184,66 +1572,145 @@ fn specialisation_claims(
             ));
             continue;
         }
-        let by_column = claim(
-            "SB21: the per-output NTKs of a nonlinear network specialise — each target y_c aligns best with its own output's kernel K_c, on average over c, after training",
-            "two-layer ReLU network, uncentred alignment S_{cc'} = A(K_c, y_{c'}); measured = min over seeds of the mean over c of the column margin S_cc − max_{c'≠c} S_c'c after training",
-        )
-        .id_param("by", "column");
-        let by_row = claim(
-            "SB21: the kernel of each output head aligns preferentially with its own target, S_cc > max_{c'≠c} S_cc' for every row c (an observation, judged over seeds)",
-            "two-layer ReLU network, uncentred alignment; effect per seed = min over c of S_cc − max_{c'≠c} S_cc' after training",
-        )
-        .id_param("by", "row");
         if let Some(e) = error {
-            out.push(by_column.failed(None, e.clone()));
-            out.push(by_row.failed(None, e.clone()));
+            out.push(
+                claim(
+                    "SB21: the per-output NTKs of a nonlinear network specialise",
+                    "",
+                )
+                .failed(None, e.clone()),
+            );
             continue;
         }
-        let worst_column = per_seed(&ok, |r| r.column_mean_margin[0])
-            .into_iter()
-            .fold(f64::INFINITY, f64::min);
-        out.push(by_column.details(spec_details(&ok)).check(
-            0.0,
-            worst_column,
-            0.0,
-            Comparison::AtLeast,
-            "on every seed (finite-width fluctuation, SPEC §7: mean ± spread, per-seed values and the value at init are in the details), no tolerance",
-        ));
-        let rows = per_seed(&ok, |r| r.excess);
-        let common = Summary::over_seeds(
-            "min_pairwise_kernel_alignment",
-            &per_seed(&ok, |r| r.kernel_alignment_min),
-        );
-        let common_mean = common.mean.unwrap_or(f64::NAN);
-        out.push(
-            by_row
-                .details(
-                    Details::new()
-                        .with_statistic(Summary::with_per_seed("row_excess", &rows))
-                        .with_statistic(Summary::over_seeds(
-                            "row_excess_init",
-                            &per_seed(&ok, |r| r.excess_init),
-                        ))
-                        .with_statistic(common),
+        if regime == RegimeKind::Lazy && task != Task::DigitsOneVsRest {
+            let worst_column = per_seed(&ok, |r| r.column_mean_margin[0])
+                .into_iter()
+                .fold(f64::INFINITY, f64::min);
+            out.push(
+                claim(
+                    "SB21: the per-output NTKs of a nonlinear network specialise — each target y_c aligns best with its own output's kernel K_c, on average over c, after training",
+                    "uncentred alignment S_{cc'} = A(K_c, y_{c'}) of the full kernels; measured = min over seeds of the mean over c of the column margin S_cc − max_{c'≠c} S_c'c after training",
                 )
-                .judge(
-                    t_interval(&rows, 0.95),
-                    "Student t",
-                    Direction::Positive,
+                .id_param("by", "column")
+                .details(spec_details(&ok))
+                .check(
                     0.0,
-                    &format!(
-                        "the per-output kernels stay close to one another (min_{{c≠c'}} A(K_c, K_c') = {common_mean:.2}; every K_c contains the same readout block φ(XW₁ᵀ)φ(XW₁ᵀ)ᵀ), so a row compares targets of unequal difficulty under nearly one kernel and an easy target's column tops other rows; the column comparison (row by=column) removes target difficulty"
-                    ),
-                )
-                .undecided_unless(
-                    common_mean < UNDECIDED_KERNEL_ALIGNMENT,
-                    &format!(
-                        "the per-output kernels stay {common_mean:.2} ≥ {UNDECIDED_KERNEL_ALIGNMENT} aligned with one another: this regime has not learned features and cannot decide the question (SPEC §8)"
-                    ),
+                    worst_column,
+                    0.0,
+                    Comparison::AtLeast,
+                    "on every seed (finite-width fluctuation, SPEC §7: mean ± spread, per-seed values and the value at init are in the details), no tolerance",
                 ),
-        );
+            );
+        }
+        for (part, alignment) in CONVENTIONS {
+            let claim = claim(
+                "SB21: the kernel of each output head aligns preferentially with its own target, S_cc > max_{c'≠c} S_cc' for every row c (an observation, judged over seeds)",
+                &format!(
+                    "{} alignment of the {} per-output kernels ({}); effect per seed = min over c of S_cc − max_{{c'≠c}} S_cc' after training",
+                    alignment.name(),
+                    part.name(),
+                    match part {
+                        Part::Full => "K_c",
+                        Part::Hidden => "K_c − G without the shared readout block",
+                    }
+                ),
+            )
+            .id_param("by", "row")
+            .id_param("kernel", part.name())
+            .id_param("alignment", alignment.name());
+            out.push(row_claim(claim, &ok, part, alignment));
+        }
     }
     out
+}
+
+/// SB21's row-wise claim in one convention, judged over seeds (SPEC §8);
+/// a regime whose per-output kernels stay aligned cannot decide it.
+fn row_claim(claim: Claim, ok: &[&SpecRun], part: Part, alignment: Alignment) -> ClaimResult {
+    let rows = per_seed(ok, |r| r.row_excess(part, alignment));
+    let which = usize::from(part == Part::Hidden);
+    let common = per_seed(ok, |r| r.kernel_alignment_min[which]);
+    let common_mean = common.iter().sum::<f64>() / common.len().max(1) as f64;
+    // Per row c, the mean over seeds of its margin and of S_cc.
+    let outputs = ok.first().map_or(0, |r| r.matrices[0].len());
+    let mean_over_seeds = |f: &dyn Fn(&SpecRun) -> Vec<f64>| -> Vec<f64> {
+        let mut mean = vec![0.0; outputs];
+        for r in ok {
+            for (m, v) in mean.iter_mut().zip(f(r)) {
+                *m += v / ok.len() as f64;
+            }
+        }
+        mean
+    };
+    let margins = mean_over_seeds(&|r| r.row_margins(part, alignment));
+    let diagonal = mean_over_seeds(&|r| {
+        let m = r.matrix(part, alignment);
+        (0..outputs).map(|c| m[(c, c)]).collect()
+    });
+    // The failing rows, worst first.
+    let mut failing: Vec<usize> = (0..outputs).filter(|&c| margins[c] < 0.0).collect();
+    failing.sort_by(|&a, &b| margins[a].total_cmp(&margins[b]));
+    let worst: Vec<String> = failing
+        .iter()
+        .take(3)
+        .map(|&c| {
+            // The rank of target c's own alignment S_cc on the diagonal
+            // (1 = the lowest): how hard target c is for its own kernel.
+            let rank = 1 + (0..outputs).filter(|&k| diagonal[k] < diagonal[c]).count();
+            format!(
+                "{c} ({:+.3}, its S_cc {rank} of {outputs} from the lowest)",
+                margins[c]
+            )
+        })
+        .collect();
+    let cause = if failing.is_empty() {
+        format!(
+            "every row's mean margin over seeds is positive, but a row falls below its off-diagonal maximum on some seeds; min_{{c≠c'}} A(K_c, K_c') = {common_mean:.2}"
+        )
+    } else {
+        format!(
+            "{} of {outputs} rows have a negative mean margin over seeds, worst {}; a row compares targets of unequal difficulty under one kernel, so a target that every kernel fits well (a large column of S) tops the rows of harder targets; min_{{c≠c'}} A(K_c, K_c') = {common_mean:.2}",
+            failing.len(),
+            worst.join(", ")
+        )
+    };
+    claim
+        .details(
+            Details::new()
+                .with_statistic(Summary::with_per_seed("row_excess", &rows))
+                .with_statistic(Summary::over_seeds(
+                    "row_excess_init",
+                    &per_seed(ok, |r| r.excess_init),
+                ))
+                .with_statistic(Summary::with_per_seed(
+                    "min_pairwise_kernel_alignment",
+                    &common,
+                ))
+                .with_statistic(Summary::over_seeds(
+                    "final_loss_ratio",
+                    &per_seed(ok, |r| r.final_loss_ratio),
+                ))
+                .with_statistic(Summary::over_seeds(
+                    "weight_change",
+                    &per_seed(ok, |r| r.weight_change),
+                ))
+                .with_list("mean_row_margin_per_output", margins.iter().copied())
+                .with_list("mean_diagonal_per_output", diagonal.iter().copied())
+                .with_matrix(mean_matrix(ok, part, alignment)),
+        )
+        .judge(
+            t_interval(&rows, 0.95),
+            "Student t",
+            Direction::Positive,
+            0.0,
+            &cause,
+        )
+        .undecided_unless(
+            common_mean < UNDECIDED_KERNEL_ALIGNMENT,
+            &format!(
+                "the per-output kernels stay {common_mean:.2} ≥ {UNDECIDED_KERNEL_ALIGNMENT} aligned with one another: this regime has not learned features and cannot decide the question (SPEC §8)"
+            ),
+        )
 }
 
 /// SPEC §8: a regime whose per-output kernels stay at least this aligned
@@ -1252,34 +1719,45 @@ fn specialisation_claims(
 const UNDECIDED_KERNEL_ALIGNMENT: f64 = 0.94;
 
 /// One value of every seed's run.
-fn per_seed(runs: &[&SpecRun], f: fn(&SpecRun) -> f64) -> Vec<f64> {
+fn per_seed(runs: &[&SpecRun], f: impl Fn(&SpecRun) -> f64) -> Vec<f64> {
     runs.iter().map(|r| f(r)).collect()
+}
+
+/// The mean over seeds of S in a convention, for the heat map.
+fn mean_matrix(ok: &[&SpecRun], part: Part, alignment: Alignment) -> Matrix {
+    let outputs = ok.first().map_or(0, |r| r.matrices[0].len());
+    let mut mean = vec![vec![0.0; outputs]; outputs];
+    for r in ok {
+        let m = r.matrix(part, alignment);
+        for (i, row) in mean.iter_mut().enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v += m[(i, j)] / ok.len() as f64;
+            }
+        }
+    }
+    let labels = |prefix: &str| (0..outputs).map(|i| format!("{prefix}_{i}")).collect();
+    Matrix::new(
+        &format!(
+            "mean over seeds of S_{{cc'}} = A(K_c, y_{{c'}}) after training ({} alignment, {} kernels)",
+            alignment.name(),
+            part.name()
+        ),
+        labels("K"),
+        labels("y"),
+        &mean,
+    )
 }
 
 /// The details of a specialisation claim: the mean matrix over seeds (for
 /// the heat map) and the row and column excess with their init values.
 fn spec_details(ok: &[&SpecRun]) -> Details {
-    let outputs = ok.first().map_or(0, |r| r.matrix.len());
-    let mean: Vec<Vec<f64>> = (0..outputs)
-        .map(|i| {
-            (0..outputs)
-                .map(|j| ok.iter().map(|r| r.matrix[i][j]).sum::<f64>() / ok.len() as f64)
-                .collect()
-        })
-        .collect();
-    let labels = |prefix: &str| (0..outputs).map(|i| format!("{prefix}_{i}")).collect();
     let over_seeds =
         |name: &str, f: fn(&SpecRun) -> f64| Summary::over_seeds(name, &per_seed(ok, f));
     let details = Details::new()
-        .with_matrix(Matrix::new(
-            "mean over seeds of S_{cc'} = A(K_c, y_{c'}) after training",
-            labels("K"),
-            labels("y"),
-            &mean,
-        ))
+        .with_matrix(mean_matrix(ok, Part::Full, Alignment::Uncentred))
         .with_statistic(Summary::with_per_seed(
             "row_excess",
-            &per_seed(ok, |r| r.excess),
+            &per_seed(ok, |r| r.row_excess(Part::Full, Alignment::Uncentred)),
         ))
         .with_statistic(over_seeds("row_excess_init", |r| r.excess_init))
         .with_statistic(Summary::with_per_seed(
@@ -1295,9 +1773,13 @@ fn spec_details(ok: &[&SpecRun]) -> Details {
             r.column_mean_margin[1]
         }))
         .with_statistic(over_seeds("min_pairwise_kernel_alignment", |r| {
-            r.kernel_alignment_min
+            r.kernel_alignment_min[0]
         }))
-        .with_statistic(over_seeds("final_loss_ratio", |r| r.final_loss_ratio));
+        .with_statistic(over_seeds("min_pairwise_hidden_kernel_alignment", |r| {
+            r.kernel_alignment_min[1]
+        }))
+        .with_statistic(over_seeds("final_loss_ratio", |r| r.final_loss_ratio))
+        .with_statistic(over_seeds("weight_change", |r| r.weight_change));
     // The linear network's bounds of the module docs (rows, columns), per seed.
     match ok
         .iter()

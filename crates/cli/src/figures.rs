@@ -11,9 +11,9 @@
 //! | `tmc25_nfa_relerr.svg` | `A.identity`, `B.asymptotic_nfa`, `B.no_decay_persists` | `relerr(W_1ᵀW_1, G_1^{1/L})` vs t, balanced/unbalanced × with/without decay |
 //! | `tmc25_imbalance_decay.svg` | `B.decay_rate` | `‖D_l(t)‖_F` (log) vs `2λt` against `‖D_l(0)‖_F e^{−2λt}` |
 //! | `tmc25_alpha_depth.svg` | `A.alpha` | α̂ by each estimator vs depth against `1/L` |
-//! | `bma24_nfa_DATA.svg` | `nfa.uc_vs_c` | UC- and C-NFA per layer over training, mean ± spread over seeds |
+//! | `bma24_nfa_DATA_REGIME.svg` | `nfa.uc_vs_c` | UC- and C-NFA per layer over training, mean and 95 % interval over seeds |
 //! | `abp22_silent_alignment.svg` | `silent_timing` | kernel–target alignment and loss vs t (log), whitened and anisotropic inputs |
-//! | `sb21_specialisation_DATA_NET.svg` | `specialisation` | heat map of `S_cc' = A(K_c, y_c')` after training (mean over seeds) |
+//! | `sb21_specialisation_DATA[_TARGET]_NET_REGIME.svg` | `specialisation` | heat map of `S_cc' = A(K_c, y_c')` after training (mean over seeds; uncentred, full kernels) |
 
 use std::fmt::Write as _;
 
@@ -113,8 +113,12 @@ pub fn figures(results: &[ClaimResult]) -> Result<Vec<Figure>, PlotError> {
             out.push(f?);
         }
     }
-    for data in ["digits", "synthetic"] {
-        if let Some(f) = bma24_nfa(results, data) {
+    for (data, regime) in [
+        ("digits", "early"),
+        ("synthetic", "early"),
+        ("digits", "code"),
+    ] {
+        if let Some(f) = bma24_nfa(results, data, regime) {
             out.push(f?);
         }
     }
@@ -331,11 +335,20 @@ fn alpha_depth(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>> {
 
 /// (d) UC-NFA and C-NFA per hidden layer over training on `data`, mean ±
 /// spread over seeds as a band.
-fn bma24_nfa(results: &[ClaimResult], data: &str) -> Option<Result<Figure, PlotError>> {
+fn bma24_nfa(
+    results: &[ClaimResult],
+    data: &str,
+    regime: &str,
+) -> Option<Result<Figure, PlotError>> {
+    let text =
+        |r: &ClaimResult, name: &str| param(r, name).and_then(Value::as_str).map(str::to_owned);
     let rows: Vec<&ClaimResult> = results
         .iter()
         .filter(|r| {
-            r.key == "nfa.uc_vs_c" && param(r, "data").and_then(Value::as_str) == Some(data)
+            r.key == "nfa.uc_vs_c"
+                && text(r, "data").as_deref() == Some(data)
+                && text(r, "regime").as_deref() == Some(regime)
+                && param(r, "quantity").is_none()
         })
         .collect();
     let seeds = rows
@@ -347,9 +360,7 @@ fn bma24_nfa(results: &[ClaimResult], data: &str) -> Option<Result<Figure, PlotE
                 let layer = param(r, "layer")?.as_u64()?;
                 let series = r.details.as_ref()?.series_named(quantity)?;
                 let (x, mean) = points(series);
-                let spread = gaps(&series.spread);
-                let lower = mean.iter().zip(&spread).map(|(m, s)| m - s).collect();
-                let upper = mean.iter().zip(&spread).map(|(m, s)| m + s).collect();
+                let (lower, upper) = interval_band(series, &mean);
                 let colour = layer.saturating_sub(1) as usize;
                 Some(
                     Series::new(format!("layer {layer}"), x, mean, colour)
@@ -363,9 +374,17 @@ fn bma24_nfa(results: &[ClaimResult], data: &str) -> Option<Result<Figure, PlotE
     if uc.is_empty() {
         return None;
     }
+    let setting = match regime {
+        "code" => {
+            "the regime of BMA24's code (PyTorch's default init, 150 epochs after a warm-up epoch)"
+        }
+        _ => "the first epochs from a He init",
+    };
     let x = Axis::linear("epoch (passes over the training set)");
     let plot = TimeSeriesPlot {
-        title: format!("BMA24: NFA per layer during SGD ({data}; band: ± s.d. over {seeds} seeds)"),
+        title: format!(
+            "BMA24: NFA per layer during SGD ({data}, {regime} regime; band: 95 % interval over {seeds} seeds)"
+        ),
         x,
         panels: vec![
             Panel::new(Axis::linear("UC-NFA: pearson(W_lᵀK_lW_l, W_lᵀW_l)"), uc)
@@ -375,14 +394,33 @@ fn bma24_nfa(results: &[ClaimResult], data: &str) -> Option<Result<Figure, PlotE
         ],
     };
     Some(time_series_svg(&plot).map(|svg| Figure {
-        file: format!("bma24_nfa_{data}.svg"),
+        file: format!("bma24_nfa_{data}_{regime}.svg"),
         caption: format!(
-            "Uncentred (top) and centred (bottom) NFA of each hidden layer of a bias-free ReLU MLP trained by minibatch SGD on {data}, \
+            "Uncentred (top) and centred (bottom) NFA of each hidden layer of a bias-free ReLU MLP trained by minibatch SGD on {data} in {setting}, \
              Pearson correlation with α = 1 (BMA24's convention; `K_l` the pre-activation tangent kernel, `ΔW_l = W_l − W_l(0)`): \
-             mean over {seeds} seeds with a band of ± one sample standard deviation. The C-NFA is undefined at epoch 0 (ΔW = 0)."
+             mean over {seeds} seeds with the 95 % Student t interval of the mean as a band. The C-NFA is undefined where ΔW = 0."
         ),
         svg,
     }))
+}
+
+/// The band of a series of means: its 95 % interval where recorded,
+/// otherwise ± its spread.
+fn interval_band(series: &DetailSeries, mean: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    if series.interval.len() == mean.len() {
+        series
+            .interval
+            .iter()
+            .zip(mean)
+            .map(|(i, m)| i.map_or((*m, *m), |[lo, hi]| (lo, hi)))
+            .unzip()
+    } else {
+        let spread = gaps(&series.spread);
+        mean.iter()
+            .zip(&spread)
+            .map(|(m, s)| (m - s, m + s))
+            .unzip()
+    }
 }
 
 /// (e) Kernel–target alignment and loss against log time: the whitened run
@@ -441,14 +479,31 @@ fn silent_alignment(results: &[ClaimResult]) -> Option<Result<Figure, PlotError>
     }))
 }
 
-/// (f) SB21's specialisation matrix `S_cc' = A(K_c, y_c')` of one claim
-/// (one data set and network) as a heat map.
+/// (f) SB21's specialisation matrix `S_cc' = A(K_c, y_c')` of one setting
+/// (regime, data set and target, network) as a heat map, in SB21's
+/// convention (uncentred alignment of the full kernels): the linear
+/// network's claim and the ReLU network's row claim in that convention.
 fn specialisation(r: &ClaimResult) -> Option<Result<Figure, PlotError>> {
+    let text = |name: &str| param(r, name).and_then(|v| v.as_str());
+    let sb21_convention = match text("by") {
+        None => true,
+        Some("row") => text("kernel") == Some("full") && text("alignment") == Some("uncentred"),
+        Some(_) => false,
+    };
+    if !sb21_convention {
+        return None;
+    }
     let matrix = r.details.as_ref()?.matrix.as_ref()?;
-    let data = param(r, "data")?.as_str()?;
-    let net = param(r, "net")?.as_str()?;
+    let (data, net, regime) = (text("data")?, text("net")?, text("regime")?);
+    let (task, task_file) = match text("target") {
+        Some(target) => (
+            format!("{data} ({target} targets)"),
+            format!("{data}_{target}"),
+        ),
+        None => (data.to_owned(), data.to_owned()),
+    };
     let map = HeatMap {
-        title: format!("SB21: specialisation matrix, {net} network, {data}"),
+        title: format!("SB21: specialisation matrix, {net} network, {task}, {regime} regime"),
         x_label: "target column y_c'".into(),
         y_label: "per-output kernel K_c".into(),
         columns: matrix.columns.clone(),
@@ -458,11 +513,11 @@ fn specialisation(r: &ClaimResult) -> Option<Result<Figure, PlotError>> {
         range: None,
     };
     Some(heat_map_svg(&map).map(|svg| Figure {
-        file: format!("sb21_specialisation_{data}_{net}.svg"),
+        file: format!("sb21_specialisation_{task_file}_{net}_{regime}.svg"),
         caption: format!(
             "Specialisation matrix `S_cc' = A(K_c, y_c')` (uncentred kernel–target alignment of output c's empirical NTK with target column c') \
-             of the {net} network on {data} after training, mean over seeds. Specialisation shows as a dominant diagonal; \
-             a linear network's kernels share their feature part, so its rows differ only by a per-output weight."
+             of the {net} network on {task} in the {regime} regime after training, mean over seeds. Specialisation shows as a dominant diagonal \
+             in every row; a linear network's kernels share their feature part, so its rows differ only by a per-output weight."
         ),
         svg,
     }))

@@ -27,7 +27,7 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 use rand_chacha::ChaCha8Rng;
 
-pub use targets::{add_label_noise, argmax_one_hot, parity_targets};
+pub use targets::{add_label_noise, argmax_one_hot, one_vs_rest_targets, parity_targets};
 pub use tasks::{
     GaussianSpec, ReluTeacherSpec, SyntheticSpec, WhitenedTeacherSpec, gaussian, relu_teacher,
     synthetic, whitened_teacher,

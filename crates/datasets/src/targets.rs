@@ -3,6 +3,8 @@
 //!
 //! * [`parity_targets`]: SB21's one-output digits task (SPEC §6), `±1` by
 //!   the parity of the class.
+//! * [`one_vs_rest_targets`]: SB21's ±1 one-vs-rest coding of C classes
+//!   (SPEC §8), `+1` for the row's class and `−1` for every other.
 //! * [`argmax_one_hot`]: BMA24's classification labels of a regression
 //!   teacher (SPEC §4), one-hot − 1/C of the largest output.
 //! * [`add_label_noise`]: `Y + σ_ε ξ`, the label noise every data set of
@@ -33,6 +35,17 @@ pub fn parity_targets(classes: MatRef<'_, f64>) -> Mat<f64> {
     let labels = row_argmax(classes);
     Mat::from_fn(classes.nrows(), 1, |i, _| {
         if labels[i] % 2 == 0 { 1.0 } else { -1.0 }
+    })
+}
+
+/// One-vs-rest targets of class targets: with `c_i = argmax_k Y_ik` the
+/// class of row i, `T_ik = +1` when `k = c_i` and `−1` otherwise (n × C) —
+/// the ±1 coding under which SB21's per-output specialisation is also
+/// reported (SPEC §8). Ties go to the last maximum.
+pub fn one_vs_rest_targets(classes: MatRef<'_, f64>) -> Mat<f64> {
+    let labels = row_argmax(classes);
+    Mat::from_fn(classes.nrows(), classes.ncols(), |i, k| {
+        if labels[i] == k { 1.0 } else { -1.0 }
     })
 }
 

@@ -20,7 +20,7 @@
 //! biases = false    # optional
 //!
 //! [init]
-//! kind = "balanced" # balanced | gaussian | orthogonal | small
+//! kind = "balanced" # balanced | gaussian | orthogonal | small | uniform (gain = 1: PyTorch's default)
 //! scale = 1.0
 //!
 //! [dynamics]
@@ -43,7 +43,7 @@
 //! [data]            # UCI digits, d = 64 (all 1797 rows when `samples` is absent)
 //! kind = "digits"
 //! samples = 500
-//! target = "one_hot" # one_hot (C = 10, one-hot − 1/C) | parity (C = 1, ±1; SB21)
+//! target = "one_hot" # one_hot (C = 10, one-hot − 1/C) | parity (C = 1, ±1; SB21) | one_vs_rest (C = 10, ±1)
 //!
 //! [data]            # SB21 (SPEC §6): Y_ik = (x_ik + (x_ik² − 1)/√2)/√2, k < C ≤ d
 //! kind = "synthetic"
@@ -186,7 +186,8 @@ pub enum DataConfig {
         target: TeacherTarget,
     },
     /// The digits data set (d = 64), standardised pixels, one-hot − 1/C
-    /// labels (C = 10) or their parity (C = 1).
+    /// labels (C = 10), their ±1 one-vs-rest coding (C = 10) or their
+    /// parity (C = 1).
     Digits {
         /// Seeded subset size; all 1797 rows when absent.
         #[serde(default)]
@@ -301,6 +302,10 @@ pub enum DigitsTarget {
     /// [`datasets::parity_targets`]: +1 for an even digit, −1 for an odd
     /// one (SB21, SPEC §6), then noise: `"parity"`.
     Parity,
+    /// [`datasets::one_vs_rest_targets`]: +1 for the sample's class and −1
+    /// for the other nine (SB21's ±1 coding, SPEC §8), then noise:
+    /// `"one_vs_rest"`.
+    OneVsRest,
 }
 
 /// The member of `all` called `name`; otherwise a message naming the
@@ -333,13 +338,18 @@ impl TeacherTarget {
 
 impl DigitsTarget {
     /// Every target.
-    pub const ALL: [DigitsTarget; 2] = [DigitsTarget::OneHot, DigitsTarget::Parity];
+    pub const ALL: [DigitsTarget; 3] = [
+        DigitsTarget::OneHot,
+        DigitsTarget::Parity,
+        DigitsTarget::OneVsRest,
+    ];
 
     /// The name in configs.
     pub fn name(self) -> &'static str {
         match self {
             DigitsTarget::OneHot => "one_hot",
             DigitsTarget::Parity => "parity",
+            DigitsTarget::OneVsRest => "one_vs_rest",
         }
     }
 }
@@ -415,7 +425,7 @@ impl DataSpec {
         match self {
             DataSpec::Teacher { spec, .. } => spec.outputs,
             DataSpec::Digits {
-                target: DigitsTarget::OneHot,
+                target: DigitsTarget::OneHot | DigitsTarget::OneVsRest,
                 ..
             } => datasets::DIGITS_CLASSES,
             DataSpec::Digits {
@@ -507,6 +517,13 @@ pub enum InitConfig {
     Small {
         /// σ ≤ 0.1.
         sigma: f64,
+    },
+    /// Uniform `U(−g/√d_{l−1}, g/√d_{l−1})`; g = 1 is PyTorch's default
+    /// `nn.Linear` init.
+    Uniform {
+        /// Gain g.
+        #[serde(default = "one")]
+        gain: f64,
     },
 }
 
@@ -1052,6 +1069,7 @@ impl ExperimentConfig {
             }
             InitConfig::Orthogonal { gain } => InitScheme::Orthogonal { gain: *gain },
             InitConfig::Small { sigma } => InitScheme::Small { sigma: *sigma },
+            InitConfig::Uniform { gain } => InitScheme::Uniform { gain: *gain },
         };
         init.validate(net.depth).map_err(|e| match e {
             init::InitError::Invalid { field, message } => invalid(field, message),

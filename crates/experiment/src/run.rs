@@ -111,14 +111,18 @@ pub fn prepare(exp: &Experiment) -> Result<Prepared, RunError> {
         } => (datasets::digits(spec, &mut data_rng, &mut noise_rng)?, None),
         DataSpec::Digits {
             spec,
-            target: DigitsTarget::Parity,
+            target: target @ (DigitsTarget::Parity | DigitsTarget::OneVsRest),
         } => {
             let clean = DigitsSpec {
                 noise: 0.0,
                 ..*spec
             };
             let mut data = datasets::digits(&clean, &mut data_rng, &mut noise_rng)?;
-            data.y = datasets::parity_targets(data.y.as_ref());
+            data.y = if *target == DigitsTarget::Parity {
+                datasets::parity_targets(data.y.as_ref())
+            } else {
+                datasets::one_vs_rest_targets(data.y.as_ref())
+            };
             datasets::add_label_noise(&mut data.y, spec.noise, &mut noise_rng);
             (data, None)
         }

@@ -13,6 +13,10 @@
 //!   whichever is shorter).
 //! * **Small** (ABP22): the Gaussian scheme in the small-initialisation
 //!   regime `0 < σ ≤ 0.1`, where the silent-alignment asymptotics apply.
+//! * **Uniform**: i.i.d. `U(−g/√d_{l−1}, g/√d_{l−1})` entries; with g = 1
+//!   this is PyTorch's default `nn.Linear` init (`kaiming_uniform_` with
+//!   `a = √5`: bound `√(6/((1 + a²) d_{l−1})) = 1/√d_{l−1}`), the init of
+//!   BMA24's public code (SPEC §8).
 //!
 //! Every scheme reports the initial imbalance norms `‖D_l(0)‖_F`.
 #![warn(missing_docs)]
@@ -20,6 +24,7 @@
 use common::gaussian_matrix;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 /// An initialisation scheme.
@@ -47,6 +52,11 @@ pub enum InitScheme {
     Small {
         /// σ.
         sigma: f64,
+    },
+    /// Uniform `U(−g/√d_{l−1}, g/√d_{l−1})` (g = 1: PyTorch's default).
+    Uniform {
+        /// Gain g.
+        gain: f64,
     },
 }
 
@@ -126,7 +136,9 @@ impl InitScheme {
                 }
                 sigma.iter().try_for_each(|&s| positive("init.sigma", s))
             }
-            InitScheme::Orthogonal { gain } => positive("init.gain", *gain),
+            InitScheme::Orthogonal { gain } | InitScheme::Uniform { gain } => {
+                positive("init.gain", *gain)
+            }
             InitScheme::Small { sigma } => {
                 positive("init.sigma", *sigma)?;
                 if *sigma > 0.1 {
@@ -175,6 +187,14 @@ pub fn initialise(
                     sigma / (widths[l] as f64).sqrt(),
                     rng,
                 )
+            })
+            .collect(),
+        InitScheme::Uniform { gain } => (0..depth)
+            .map(|l| {
+                let bound = gain / (widths[l] as f64).sqrt();
+                Mat::from_fn(widths[l + 1], widths[l], |_, _| {
+                    bound * (2.0 * rng.random::<f64>() - 1.0)
+                })
             })
             .collect(),
         InitScheme::Orthogonal { gain } => (0..depth)

@@ -68,6 +68,17 @@ proptest! {
         }
     }
 
+    /// Uniform init: every entry of `W_l` lies in `[−g/√d_{l−1}, g/√d_{l−1})`.
+    #[test]
+    fn uniform_init_is_bounded(seed in 0u64..10_000, widths in prop::collection::vec(1usize..8, 2..6), gain in 0.1f64..3.0) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let init = initialise(&widths, &InitScheme::Uniform { gain }, &mut rng).unwrap();
+        for (l, w) in init.weights.iter().enumerate() {
+            let bound = gain / (widths[l] as f64).sqrt();
+            prop_assert!((0..w.nrows()).all(|i| (0..w.ncols()).all(|j| w[(i, j)].abs() <= bound)));
+        }
+    }
+
     /// Every scheme reports ‖D_l(0)‖_F exactly as recomputed from its weights.
     #[test]
     fn reported_imbalance_matches(seed in 0u64..10_000, widths in prop::collection::vec(1usize..8, 2..6), sigma in 0.1f64..3.0) {
@@ -85,6 +96,36 @@ proptest! {
         let b = initialise(&widths, &scheme, &mut ChaCha8Rng::seed_from_u64(seed)).unwrap();
         prop_assert!(a.weights == b.weights);
     }
+}
+
+/// PyTorch's default `nn.Linear` init (g = 1) has mean 0 and variance
+/// `1/(3 d_{l−1})`: over N = 120,000 entries the sample mean and second
+/// moment are within 5 standard errors of those (standard errors
+/// `b/√(3N)` and `b²√(4/45)/√N` for `U(−b, b)`).
+#[test]
+fn pytorch_default_init_has_its_moments() {
+    let (fan_in, fan_out) = (300, 400);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let init = initialise(
+        &[fan_in, fan_out],
+        &InitScheme::Uniform { gain: 1.0 },
+        &mut rng,
+    )
+    .unwrap();
+    let w = &init.weights[0];
+    let b = 1.0 / (fan_in as f64).sqrt();
+    let entries: Vec<f64> = (0..fan_out)
+        .flat_map(|i| (0..fan_in).map(move |j| (i, j)))
+        .map(|(i, j)| w[(i, j)])
+        .collect();
+    let n = entries.len() as f64;
+    let mean = entries.iter().sum::<f64>() / n;
+    let second = entries.iter().map(|v| v * v).sum::<f64>() / n;
+    assert!(mean.abs() <= 5.0 * b / (3.0 * n).sqrt(), "{mean}");
+    assert!(
+        (second - b * b / 3.0).abs() <= 5.0 * b * b * (4.0f64 / 45.0).sqrt() / n.sqrt(),
+        "{second}"
+    );
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! SB21 as a test: the frozen-kernel comparisons, the linear network's
 //! specialisation bounds and the nonlinear network's column-wise
-//! specialisation hold; SPEC §6's row-wise check fails at these sizes (with
-//! its cause in the reason); the depth study is `info` with alignments in
+//! specialisation hold; SPEC §6's row-wise claim is judged over ≥ 5 seeds in
+//! four conventions and two regimes, the rich regime's kernels do move apart,
+//! and a disagreement carries its cause; the depth study is `info` with alignments in
 //! range and its gain equal to final − init; the heat-map and series data are present.
 //! The example experiment `fixtures/experiments/sb21.toml` is one of the
 //! family's runs.
@@ -25,22 +26,62 @@ fn sb21_claims() {
     let cfg = claims::sb21::config().unwrap();
     assert_eq!(
         results.len(),
-        4 + 2 * cfg.depth.depths.get(Mode::Quick).len() + 6
+        // phases: 2 data sets × 2 t_0; depth: per data set, one row per L
+        // and two comparisons per consecutive pair; specialisation: 2
+        // linear, 2 column and 6 ReLU settings × 4 row conventions.
+        4 + 2 * (3 * cfg.depth.depths.get(Mode::Quick).len() - 2) + 2 + 2 + 6 * 4
     );
     for r in results {
         let details = r.details.as_ref().expect("details");
         match r.key.as_str() {
             "specialisation" if r.params.get("by").is_some_and(|b| b == "row") => {
-                // An observation judged over ≥ 5 seeds (SPEC §8); at these
-                // sizes the per-output kernels stay ~0.93–0.95 aligned and
-                // the rows are not dominant: a disagreement with its cause.
-                assert!(r.verdict.is_disagreement(), "{}: {:?}", r.id, r.verdict);
+                // An observation judged over ≥ 5 seeds (SPEC §8), every
+                // verdict pinned by the baseline; a disagreement gives its
+                // cause: the kernels did not move apart, or which rows
+                // fail and how far the kernels moved.
                 assert!(r.evidence.as_ref().is_some_and(|e| e.seeds >= 5));
-                assert!(r.measured.is_some_and(|m| m < 0.0), "{}", r.id);
-                assert!(r.reason.contains("per-output kernels"), "{}", r.reason);
+                let kernels = details
+                    .statistic("min_pairwise_kernel_alignment")
+                    .and_then(|s| s.mean)
+                    .unwrap();
+                if r.verdict.is_disagreement() {
+                    assert!(
+                        r.reason.contains("A(K_c, K_c')")
+                            || r.reason.contains("aligned with one another"),
+                        "{}",
+                        r.reason
+                    );
+                }
+                if kernels >= 0.94 {
+                    assert_eq!(r.verdict, Verdict::Inconclusive, "{}", r.id);
+                }
+                // The rich regime learns features on digits: its per-output
+                // kernels without the shared readout block move apart, far
+                // below SPEC §8's 0.94 (0.59 at the quick sizes).
+                let rich_one_hot = r.params["regime"] == "rich"
+                    && r.params.get("target").is_some_and(|t| t == "one_hot");
+                if rich_one_hot && r.params["kernel"] == "hidden" {
+                    assert!(kernels < 0.8, "{}: {kernels}", r.id);
+                }
             }
             "phases" | "specialisation" => {
                 assert_pass(r);
+            }
+            "depth" if r.params.contains_key("vs") => {
+                // SB21's trend judged over ≥ 5 paired seeds (SPEC §8).
+                assert!(
+                    r.evidence.as_ref().is_some_and(|e| e.seeds >= 5),
+                    "{}",
+                    r.id
+                );
+                assert!(
+                    matches!(
+                        r.verdict,
+                        Verdict::Reproduced | Verdict::Contradicted | Verdict::Inconclusive
+                    ),
+                    "{}",
+                    r.id
+                );
             }
             "depth" => {
                 assert_eq!(r.verdict, Verdict::Info, "{}: {}", r.id, r.reason);
@@ -67,7 +108,7 @@ fn sb21_claims() {
                 assert_eq!(alignment.y.len(), n);
             }
         }
-        if r.key == "specialisation" && r.params.get("by").is_none_or(|b| b != "row") {
+        if r.key == "specialisation" {
             let m = details.matrix.as_ref().expect("matrix");
             assert_eq!(m.values.len(), m.rows.len());
             assert_eq!(m.values[0].len(), m.columns.len());

@@ -93,12 +93,12 @@ fn an_unknown_prefix_is_a_one_line_usage_error() {
 
 #[test]
 fn disagreements_exit_0_unless_strict_and_are_written() {
-    // SB21's row-wise specialisation is not reproduced at the quick sizes
-    // (contradicted on digits, undecidable on the synthetic task): findings,
-    // written and counted, exit status 0; with --strict, 1.
+    // SB21's row-wise specialisation on the synthetic task near init is
+    // undecidable at the quick sizes (its kernels stay ≥ 0.94 aligned):
+    // findings, written and counted, exit status 0; with --strict, 1.
     let args = [
         "--only",
-        "SB21.specialisation",
+        "SB21.specialisation[data=synthetic,net=relu,regime=lazy,by=row",
         "--format",
         "json",
         "--quiet",
@@ -106,19 +106,20 @@ fn disagreements_exit_0_unless_strict_and_are_written() {
     let (code, _, stderr, dir) = report("findings", &args);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
-        stderr.contains("failed 0") && stderr.contains("contradicted 1 · inconclusive 1"),
+        stderr.contains("failed 0") && stderr.contains("contradicted 0 · inconclusive 4"),
         "{stderr}"
     );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     let claims = json["claims"].as_array().unwrap();
-    assert_eq!(claims.len(), 6);
+    // One claim per convention of S (alignment × kernel part).
+    assert_eq!(claims.len(), 4);
     let disagreeing: Vec<&str> = claims
         .iter()
         .filter(|c| c["verdict"] == "contradicted" || c["verdict"] == "inconclusive")
         .map(|c| c["id"].as_str().unwrap())
         .collect();
-    assert_eq!(disagreeing.len(), 2);
+    assert_eq!(disagreeing.len(), 4);
     assert!(
         disagreeing.iter().all(|id| id.contains("by=row")),
         "{disagreeing:?}"

@@ -73,17 +73,22 @@ fn quick_claims_details_round_trip_through_report_json() {
 }
 
 /// The quick report's figures, by file name and in order.
-const QUICK_FIGURES: [&str; 10] = [
+const QUICK_FIGURES: [&str; 15] = [
     "tmc25_nfa_relerr.svg",
     "tmc25_imbalance_decay.svg",
     "tmc25_alpha_depth.svg",
-    "bma24_nfa_digits.svg",
-    "bma24_nfa_synthetic.svg",
+    "bma24_nfa_digits_early.svg",
+    "bma24_nfa_synthetic_early.svg",
+    "bma24_nfa_digits_code.svg",
     "abp22_silent_alignment.svg",
-    "sb21_specialisation_digits_relu.svg",
-    "sb21_specialisation_digits_linear.svg",
-    "sb21_specialisation_synthetic_relu.svg",
-    "sb21_specialisation_synthetic_linear.svg",
+    "sb21_specialisation_digits_one_hot_relu_lazy.svg",
+    "sb21_specialisation_digits_one_hot_linear_lazy.svg",
+    "sb21_specialisation_digits_one_vs_rest_relu_lazy.svg",
+    "sb21_specialisation_synthetic_relu_lazy.svg",
+    "sb21_specialisation_synthetic_linear_lazy.svg",
+    "sb21_specialisation_digits_one_hot_relu_rich.svg",
+    "sb21_specialisation_digits_one_vs_rest_relu_rich.svg",
+    "sb21_specialisation_synthetic_relu_rich.svg",
 ];
 
 /// Every figure of the quick report is drawn from the quick claims, and

@@ -14,17 +14,22 @@ fn each_figure_names_its_series_and_axes() {
             "tmc25_nfa_relerr.svg",
             "tmc25_imbalance_decay.svg",
             "tmc25_alpha_depth.svg",
-            "bma24_nfa_digits.svg",
-            "bma24_nfa_synthetic.svg",
+            "bma24_nfa_digits_early.svg",
+            "bma24_nfa_synthetic_early.svg",
+            "bma24_nfa_digits_code.svg",
             "abp22_silent_alignment.svg",
-            "sb21_specialisation_digits_relu.svg",
-            "sb21_specialisation_digits_linear.svg",
-            "sb21_specialisation_synthetic_relu.svg",
-            "sb21_specialisation_synthetic_linear.svg",
+            "sb21_specialisation_digits_one_hot_relu_lazy.svg",
+            "sb21_specialisation_digits_one_hot_linear_lazy.svg",
+            "sb21_specialisation_digits_one_vs_rest_relu_lazy.svg",
+            "sb21_specialisation_synthetic_relu_lazy.svg",
+            "sb21_specialisation_synthetic_linear_lazy.svg",
+            "sb21_specialisation_digits_one_hot_relu_rich.svg",
+            "sb21_specialisation_digits_one_vs_rest_relu_rich.svg",
+            "sb21_specialisation_synthetic_relu_rich.svg",
         ]
     );
     let heat: &[&str] = &["K_0", "y_0", "per-output kernel K_c", "target column y_c"];
-    let expect: [&[&str]; 10] = [
+    let expect: [&[&str]; 15] = [
         &[
             "balanced, λ = 0 (A.identity)",
             "balanced, λ = 0.1",
@@ -55,9 +60,10 @@ fn each_figure_names_its_series_and_axes() {
             "epoch (passes over the training set)",
             "UC-NFA: pearson(W_lᵀK_lW_l, W_lᵀW_l)",
             "C-NFA: pearson(ΔW_lᵀK_lΔW_l, ΔW_lᵀΔW_l)",
-            "digits; band: ± s.d. over 3 seeds",
+            "digits, early regime; band: 95 % interval over 5 seeds",
         ],
-        &["layer 1", "layer 4", "synthetic; band"],
+        &["layer 1", "layer 4", "synthetic, early regime; band"],
+        &["layer 1", "layer 5", "digits, code regime; band"],
         &[
             "loss",
             "alignment A(K_t, y) (right axis)",
@@ -70,6 +76,10 @@ fn each_figure_names_its_series_and_axes() {
             "kernel–target alignment yᵀKy/(‖K‖_F‖y‖²)",
             "kernel–target alignment A(K_t, y)",
         ],
+        heat,
+        heat,
+        heat,
+        heat,
         heat,
         heat,
         heat,

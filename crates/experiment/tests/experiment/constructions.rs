@@ -4,6 +4,7 @@
 
 use common::seed::{Stream, rng};
 use experiment::prepare;
+use faer::Mat;
 use mlp::{Activation, Architecture};
 
 /// `relu_teacher`'s targets are the outputs of the bias-free ReLU network
@@ -73,6 +74,21 @@ fn noiseless_targets_are_the_transforms_of_the_plain_data_set() {
     .unwrap();
     assert!(parity.x == plain.x);
     assert!(parity.y == datasets::parity_targets(plain.y.as_ref()));
+    let exp = crate::experiment(&crate::with(
+        "kind = \"digits\"\nsamples = 40\ntarget = \"one_vs_rest\"",
+        "depth = 1",
+    ));
+    let coded = prepare(&exp).unwrap().data;
+    assert!(coded.x == plain.x);
+    // One-hot − 1/C plus 1/C is the one-hot; ±1 is twice that minus one.
+    let expected = Mat::from_fn(
+        40,
+        10,
+        |i, k| {
+            if plain.y[(i, k)] > 0.0 { 1.0 } else { -1.0 }
+        },
+    );
+    assert!(coded.y == expected && datasets::one_vs_rest_targets(plain.y.as_ref()) == expected);
 
     let exp = crate::experiment(&crate::with(
         "kind = \"teacher\"\nsamples = 30\ninput_dim = 6\noutputs = 4\ntarget = \"argmax_one_hot\"",
