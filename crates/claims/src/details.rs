@@ -144,6 +144,10 @@ pub struct Summary {
     /// Sample standard deviation over seeds (0 for one seed); `None` for a
     /// single value that is not a mean.
     pub spread: Option<f64>,
+    /// The 95 % Student t interval of the mean over seeds (SPEC §8); `None`
+    /// for fewer than two seeds or a single value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<[f64; 2]>,
     /// The value of each seed, in the order of the claim's `seeds`, when
     /// recorded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -158,6 +162,9 @@ impl Summary {
             name: name.to_owned(),
             mean: finite(stats.map(|s| s.0)),
             spread: finite(stats.map(|s| s.1)),
+            interval: common::stats::t_interval(values, 0.95)
+                .filter(|i| i.lower.is_finite() && i.upper.is_finite())
+                .map(|i| [i.lower, i.upper]),
             per_seed: Vec::new(),
         }
     }
@@ -168,6 +175,7 @@ impl Summary {
             name: name.to_owned(),
             mean: finite(value),
             spread: None,
+            interval: None,
             per_seed: Vec::new(),
         }
     }

@@ -290,7 +290,8 @@ fn names(r: &ClaimResult) -> Vec<&str> {
 }
 
 /// Claims with summary columns (studies over seeds): one wide table per set
-/// of column names, each cell `mean ± spread`, then the theorem check.
+/// of column names, each cell `mean [95 % interval]` over seeds (`mean ±
+/// spread` where no interval is defined), then the theorem check.
 fn wide_tables(out: &mut String, rows: &[&ClaimResult], precision: Precision) {
     let mut done = vec![false; rows.len()];
     for i in 0..rows.len() {
@@ -298,7 +299,10 @@ fn wide_tables(out: &mut String, rows: &[&ClaimResult], precision: Precision) {
             continue;
         }
         let columns = names(rows[i]);
-        let _ = write!(out, "\n| claim |");
+        let _ = write!(
+            out,
+            "\nCells: mean over the row's seeds with its 95 % Student t interval.\n\n| claim |"
+        );
         for c in &columns {
             let _ = write!(out, " {c} |");
         }
@@ -317,11 +321,19 @@ fn wide_tables(out: &mut String, rows: &[&ClaimResult], precision: Precision) {
             let _ = write!(out, "| {} |", row_label(r));
             for c in summary(r).into_iter().flatten() {
                 let mean = cell(c.mean, precision);
-                match c.spread {
-                    Some(sd) => {
+                match (c.interval, c.spread) {
+                    (Some([lo, hi]), _) => {
+                        let _ = write!(
+                            out,
+                            " {mean} [{}, {}] |",
+                            number(lo, precision),
+                            number(hi, precision)
+                        );
+                    }
+                    (None, Some(sd)) => {
                         let _ = write!(out, " {mean} ± {} |", number(sd, precision));
                     }
-                    None => {
+                    (None, None) => {
                         let _ = write!(out, " {mean} |");
                     }
                 }

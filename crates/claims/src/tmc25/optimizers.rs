@@ -3,7 +3,7 @@
 //! and Nesterov momentum, Adam with L2-coupled decay and AdamW, across
 //! weight decay, initialisation, label noise and data sets, over seeds.
 //!
-//! Each row reports mean ± spread (sample standard deviation over seeds) of
+//! Each row reports the mean and its 95 % Student t interval over ≥ 10 seeds of
 //! the final loss, `cosine(W_1ᵀW_1, G_1^{1/L})`, α̂ (corr, cosine) and
 //! `max_l ‖D_l‖_F`. Only two rows kinds carry a theorem and a verdict:
 //!
@@ -331,7 +331,7 @@ fn row(cfg: &Config, runs: &Seeds) -> ClaimResult {
         "gd" => {
             "max over seeds, l of ‖D_l(k) − (1−ηλ)^{2k}D_l(0)‖ / (η²Σ(1−ηλ)^{2(k−1−j)}‖E_l(j)‖ + round-off)"
         }
-        _ => "mean ± spread over seeds; no theorem",
+        _ => "mean and 95 % Student t interval over seeds; no theorem",
     };
     let mut claim = Claim::new("TMC25", "B.optimizers", STATEMENT, convention)
         .id_param("data", cell.data.as_str())
