@@ -3,7 +3,7 @@
 //! regression trend and the silent-alignment ordering), the anisotropy
 //! sweep is reported as `info` with finite values, and the ReLU study on
 //! digits gives both its empirical claims a verdict from an interval over
-//! its seeds; the example experiment `fixtures/experiments/abp22.toml` is
+//! its seeds, the same with another master seed; the example experiment `fixtures/experiments/abp22.toml` is
 //! one of the family's runs.
 
 use crate::common::assert_pass;
@@ -32,6 +32,23 @@ fn abp22_claims() {
             assert_pass(r);
         }
     }
+    // SPEC §8: the ReLU study's conclusions do not depend on the master
+    // seed (`--seed 7` runs seeds 7, 8, … instead of the fixture's).
+    let other = run_claims(
+        &RunOptions {
+            seed: Some(7),
+            ..RunOptions::quick()
+        },
+        Some("ABP22.relu_"),
+    );
+    let verdicts = |v: &[ClaimResult]| -> Vec<(String, Verdict)> {
+        (v.iter())
+            .filter(|r| r.key.starts_with("relu_"))
+            .map(|r| (r.id.clone(), r.verdict))
+            .collect()
+    };
+    assert_eq!(verdicts(&other).len(), 2);
+    assert_eq!(verdicts(&results), verdicts(&other));
 }
 
 /// An empirical verdict from an interval over `seeds` seeds that contains
