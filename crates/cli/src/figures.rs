@@ -524,7 +524,12 @@ fn relu_silent_alignment(results: &[ClaimResult]) -> Option<Result<Figure, PlotE
     Some(time_series_svg(&plot).map(|svg| Figure {
         file: "abp22_relu_silent_alignment.svg".into(),
         caption: format!(
-            "ABP22's first figure on the 8×8 digits 0 and 1 ({data}; the paper uses MNIST): a bias-free two-layer ReLU network of width {width}              trained by full-batch GD from a small init on inputs whitened on the training rows. Top: loss (left axis) and kernel scale              `‖K_t‖_F/‖K_T‖_F` of the empirical NTK on the training rows (right axis); bottom: its uncentred and centred kernel–target alignment.              Lines are means over {seeds} seeds, bands their 95 % Student t intervals; the dashed lines mark the geometric means over seeds of              t_align (the alignment has made 90% of its final gain) and t_loss (the loss has fallen 10%): the kernel aligns while its scale and              the loss are still at their initial values (`relu_silent_alignment`)."
+            "ABP22's first figure on the 8×8 digits 0 and 1 ({data}; the paper uses MNIST): a bias-free two-layer ReLU network of width {width} \
+             trained by full-batch GD from a small init on inputs whitened on the training rows. Top: loss (left axis) and kernel scale \
+             `‖K_t‖_F/‖K_T‖_F` of the empirical NTK on the training rows (right axis); bottom: its uncentred and centred kernel–target alignment. \
+             Lines are means over {seeds} seeds, bands their 95 % Student t intervals; the dashed lines mark the geometric means over seeds of \
+             t_align (the alignment has made 90% of its final gain) and t_loss (the loss has fallen 10%): the kernel aligns while its scale and \
+             the loss are still at their initial values (`relu_silent_alignment`)."
         ),
         svg,
     }))
