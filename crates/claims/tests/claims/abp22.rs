@@ -8,7 +8,7 @@
 
 use crate::common::assert_pass;
 use claims::{ClaimResult, Mode, RunOptions, Verdict, run_claims};
-use experiment::Experiment;
+use experiment::{Experiment, ExperimentConfig};
 
 #[test]
 fn abp22_claims() {
@@ -120,4 +120,23 @@ fn the_example_experiment_is_the_final_alignment_run() {
     );
     assert_eq!(claims.len(), 1);
     assert_eq!(claims[0].measured, Some(alignment));
+}
+
+const RELU_EXAMPLE: &str = include_str!("../../../../fixtures/experiments/abp22_relu.toml");
+
+/// `fixtures/experiments/abp22_relu.toml` is the experiment of the ReLU
+/// study's quick unit `relu_silent[data=digits01,seed=1]` (its name aside),
+/// and it trains: the loss ends below the study's convergence gate.
+#[test]
+fn the_relu_example_is_the_quick_unit_of_seed_1() {
+    let cfg = claims::abp22::config().unwrap();
+    let mut example = ExperimentConfig::from_toml(RELU_EXAMPLE).unwrap();
+    assert_eq!(example.name.take().as_deref(), Some("abp22_relu"));
+    assert_eq!(
+        example,
+        claims::abp22::relu::experiment(&cfg.relu, Mode::Quick, 1)
+    );
+    let (_, traj) = experiment::run(&example.validate().unwrap()).unwrap();
+    let (first, last) = (&traj.snapshots[0], traj.snapshots.last().unwrap());
+    assert!(last.loss <= claims::abp22::relu::CONVERGED * first.loss);
 }
