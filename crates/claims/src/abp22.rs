@@ -36,10 +36,24 @@
 //!   `X_γ = U S^γ Vᵀ` of anisotropic inputs shows the effect weaken
 //!   (`info`).
 //!
+//! * `relu_silent_alignment`, `relu_kernel_regression` (module [`relu`]):
+//!   ABP22's first figure on the shipped 8×8 digits 0 and 1 (in place of
+//!   MNIST): a bias-free two-layer ReLU network from small init on inputs
+//!   whitened on the training rows, trained by full-batch GD. Empirical
+//!   claims (SPEC §8) judged by 95 % Student t intervals over seeds: the
+//!   NTK–target alignment makes 90 % of its gain before the loss has
+//!   fallen 10 % (`ln t_loss − ln t_align > 0`), and on held-out rows
+//!   kernel regression with the final NTK predicts the network's change
+//!   better than with the initial NTK (`err(K_0) − err(K_T) > 0`, paired).
+//!
 //! Units of work: one per claim, named like its id (`final_alignment[L=3,
 //! sigma=0.01]`); a `t_half_scaling` or `kernel_regression` unit runs its σ
-//! sweep. Every run is an [`experiment`]: `whitened_teacher` data, a deep
-//! linear network with `small` init, gradient flow `until_converged`.
+//! sweep. Every run of those is an [`experiment`]: `whitened_teacher` data,
+//! a deep linear network with `small` init, gradient flow
+//! `until_converged`. The ReLU study has one unit per seed
+//! (`relu_silent[data=digits01,seed=3]`, an [`experiment`] with
+//! `digit_pair` data and `gd`), concluded into its two claims over all
+//! seeds.
 
 use common::seed::{Stream, rng};
 use common::stats::slope;
@@ -54,6 +68,8 @@ use crate::details::{Details, Series};
 use crate::study::{Planned, Study};
 use crate::{ClaimResult, Family, Mode, RunOptions};
 
+pub mod relu;
+
 /// The fixture that configures this family.
 pub const FIXTURE: &str = include_str!("../../../fixtures/claims/abp22.toml");
 
@@ -63,6 +79,8 @@ const KEYS: &[&str] = &[
     "t_half_scaling",
     "kernel_regression",
     "silent_timing",
+    "relu_silent_alignment",
+    "relu_kernel_regression",
 ];
 
 /// The ABP22 family.
@@ -82,6 +100,8 @@ pub struct Config {
     pub regression: Regression,
     /// `[silent]`.
     pub silent: Silent,
+    /// `[relu]`: the two-layer ReLU study on digits ([`relu`]).
+    pub relu: relu::Relu,
 }
 
 /// The task and network shared by every section.
@@ -208,12 +228,13 @@ enum Point {
     THalfScaling { depth: usize, sigmas: Vec<f64> },
     KernelRegression { depth: usize },
     SilentTiming { gamma: f64 },
+    ReluSilent { seed: u64 },
 }
 
 impl Point {
     /// The unit's name: the claim's key and id parameters, as in its id
     /// (`final_alignment[L=3,sigma=0.01]`).
-    fn name(&self) -> String {
+    fn name(&self, data: &str) -> String {
         let num = serde_json::Value::from;
         match self {
             Point::QrClosedForm { sigma } => format!("qr_closed_form[sigma={}]", num(*sigma)),
@@ -223,14 +244,27 @@ impl Point {
             Point::THalfScaling { depth, .. } => format!("t_half_scaling[L={depth}]"),
             Point::KernelRegression { depth } => format!("kernel_regression[L={depth}]"),
             Point::SilentTiming { gamma } => format!("silent_timing[gamma={}]", num(*gamma)),
+            Point::ReluSilent { seed } => format!("relu_silent[data={data},seed={seed}]"),
         }
     }
+}
+
+/// A unit's result: a finished claim, or one seed of the ReLU study (whose
+/// claims are concluded over all its seeds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Measured {
+    Claim(Box<ClaimResult>),
+    Relu {
+        seed: u64,
+        run: Result<relu::ReluRun, String>,
+    },
 }
 
 impl Study for Abp22 {
     type Config = Config;
     type Point = Point;
-    type Measurement = ClaimResult;
+    type Measurement = Measured;
 
     fn plan(&self, cfg: &Config, options: &RunOptions) -> Vec<Planned<Point>> {
         let (a, t) = (&cfg.alignment, &cfg.t_half);
@@ -252,20 +286,25 @@ impl Study for Abp22 {
         }))
         .chain((cfg.regression.depths.iter()).map(|&depth| Point::KernelRegression { depth }))
         .chain((cfg.silent.gammas.iter()).map(|&gamma| Point::SilentTiming { gamma }))
+        .chain(
+            relu_seeds(cfg, options)
+                .into_iter()
+                .map(|seed| Point::ReluSilent { seed }),
+        )
         .map(|point| Planned {
-            name: point.name(),
-            cost: cost(cfg, &point),
+            name: point.name(&relu::data_name(&cfg.relu)),
+            cost: cost(cfg, options.mode, &point),
             point,
         })
         .collect()
     }
 
-    fn run(&self, cfg: &Config, options: &RunOptions, point: &Point) -> ClaimResult {
+    fn run(&self, cfg: &Config, options: &RunOptions, point: &Point) -> Measured {
         let seeded = |t: &Task| Task {
             seed: options.seed.unwrap_or(t.seed),
             ..*t
         };
-        match point {
+        Measured::Claim(Box::new(match point {
             Point::QrClosedForm { sigma } => qr_closed_form(&cfg.qr, &seeded(&cfg.qr.task), *sigma),
             Point::FinalAlignment { depth, sigma } => {
                 final_alignment(&cfg.alignment, &seeded(&cfg.alignment.task), *depth, *sigma)
@@ -279,17 +318,41 @@ impl Study for Abp22 {
             Point::SilentTiming { gamma } => {
                 silent_timing(&cfg.silent, &seeded(&cfg.silent.task), *gamma)
             }
-        }
+            Point::ReluSilent { seed } => {
+                return Measured::Relu {
+                    seed: *seed,
+                    run: relu::run(&cfg.relu, options.mode, *seed),
+                };
+            }
+        }))
     }
 
     fn conclude(
         &self,
-        _: &Config,
-        _: &RunOptions,
-        measured: Vec<(Point, ClaimResult)>,
+        cfg: &Config,
+        options: &RunOptions,
+        measured: Vec<(Point, Measured)>,
     ) -> Vec<ClaimResult> {
-        measured.into_iter().map(|(_, claim)| claim).collect()
+        let (mut claims, mut seeds, mut runs) = (Vec::new(), Vec::new(), Vec::new());
+        for (_, m) in measured {
+            match m {
+                Measured::Claim(claim) => claims.push(*claim),
+                Measured::Relu { seed, run } => {
+                    seeds.push(seed);
+                    runs.push(run);
+                }
+            }
+        }
+        if !runs.is_empty() {
+            claims.extend(relu::conclude(&cfg.relu, options.mode, &seeds, &runs));
+        }
+        claims
     }
+}
+
+/// The ReLU study's seeds: the fixture's, or as many from `--seed`.
+fn relu_seeds(cfg: &Config, options: &RunOptions) -> Vec<u64> {
+    crate::study_seeds(&cfg.relu.seeds.get(options.mode), options.seed)
 }
 
 /// Estimated seconds of a unit: [`COST_PER_EVALUATION`] × the parameters
@@ -297,7 +360,7 @@ impl Study for Abp22 {
 /// `per_decade·(2 + (L − 1)·log10(1/σ))` it integrates (the plateau of a
 /// depth-L network from init σ lasts ~σ^{2−L}, ~ln(1/σ) for L = 2, and the
 /// run stops about a decade after it), summed over the unit's runs.
-fn cost(cfg: &Config, point: &Point) -> f64 {
+fn cost(cfg: &Config, mode: Mode, point: &Point) -> f64 {
     let run = |task: &Task, depth: usize, sigma: f64, per_decade: usize| {
         let (n, d, l) = (task.hidden as f64, task.input_dim as f64, depth as f64);
         let params = n * (d + 1.0) + (l - 2.0).max(0.0) * n * n;
@@ -314,6 +377,7 @@ fn cost(cfg: &Config, point: &Point) -> f64 {
             .map(|&sigma| run(&r.task, *depth, sigma, r.per_decade))
             .sum(),
         Point::SilentTiming { .. } => run(&s.task, s.depth, s.sigma, s.per_decade),
+        Point::ReluSilent { .. } => relu::cost(&cfg.relu, mode),
     }
 }
 

@@ -7,8 +7,9 @@
 //! - further [`Summary`] statistics (`statistics`), not shown as columns;
 //! - [`Series`] (`series`): a named curve `y` over a named axis `x` (time
 //!   `t`, `epoch`, depth `L`, scale `s`), optionally with a spread per point
-//!   and a group label (`layer 2`, `seed 3`) when one name has one curve per
-//!   layer or seed;
+//!   (and, for a mean over seeds, its 95 % interval per point) and a group
+//!   label (`layer 2`, `seed 3`) when one name has one curve per layer or
+//!   seed;
 //! - a [`Matrix`] (`matrix`) with row and column labels;
 //! - named scalars (`values`) and named vectors (`lists`, whose names end
 //!   in what they are indexed by: `_per_layer`, `_per_seed`, `_per_sigma`,
@@ -208,11 +209,13 @@ pub struct Series {
     /// (empty otherwise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub spread: Vec<Option<f64>>,
-    /// The 95 % Student t interval of the mean over seeds at each `x` when
-    /// `y` is a mean (empty otherwise; `None` at a point with fewer than
-    /// two seeds).
+    /// Lower end of the 95 % Student t interval of the mean over seeds at
+    /// each `x` when `y` is such a mean (empty otherwise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub interval: Vec<Option<[f64; 2]>>,
+    pub lower: Vec<Option<f64>>,
+    /// Upper end of that interval.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upper: Vec<Option<f64>>,
 }
 
 impl Series {
@@ -230,7 +233,49 @@ impl Series {
             x,
             y: y.into_iter().map(finite).collect(),
             spread: Vec::new(),
-            interval: Vec::new(),
+            lower: Vec::new(),
+            upper: Vec::new(),
+        }
+    }
+
+    /// The mean over seeds of curves on one axis (`runs[s][k]`: seed s at
+    /// `x[k]`), with the sample standard deviation as the spread and the
+    /// 95 % Student t interval of the mean (k − 1 degrees of freedom over
+    /// k seeds, SPEC §8) per point. A point missing on some seed is `None`
+    /// (also in the interval, which needs two seeds).
+    pub fn mean_over_seeds(
+        name: &str,
+        x_name: &str,
+        x: Vec<f64>,
+        runs: &[Vec<Option<f64>>],
+    ) -> Self {
+        let columns: Vec<Option<Vec<f64>>> = (0..x.len())
+            .map(|k| {
+                runs.iter()
+                    .map(|run| run.get(k).copied().flatten())
+                    .collect()
+            })
+            .collect();
+        let moments: Vec<Option<(f64, f64)>> = (columns.iter())
+            .map(|c| c.as_deref().and_then(common::stats::mean_and_spread))
+            .collect();
+        let intervals: Vec<Option<common::stats::Interval>> = (columns.iter())
+            .map(|c| {
+                c.as_deref()
+                    .and_then(|v| common::stats::t_interval(v, 0.95))
+            })
+            .collect();
+        Series {
+            spread: moments.iter().map(|m| finite(m.map(|m| m.1))).collect(),
+            lower: intervals
+                .iter()
+                .map(|i| finite(i.map(|i| i.lower)))
+                .collect(),
+            upper: intervals
+                .iter()
+                .map(|i| finite(i.map(|i| i.upper)))
+                .collect(),
+            ..Series::new(name, x_name, x, moments.iter().map(|m| m.map(|m| m.0)))
         }
     }
 
@@ -252,12 +297,17 @@ impl Series {
     /// The same series with the 95 % Student t interval of the mean at
     /// each point, from that point's per-seed values.
     pub fn with_interval<'a>(mut self, per_point: impl IntoIterator<Item = &'a [f64]>) -> Self {
-        self.interval = per_point
+        let intervals: Vec<Option<common::stats::Interval>> = per_point
             .into_iter()
-            .map(|values| {
-                let i = common::stats::t_interval(values, 0.95)?;
-                (i.lower.is_finite() && i.upper.is_finite()).then_some([i.lower, i.upper])
-            })
+            .map(|values| common::stats::t_interval(values, 0.95))
+            .collect();
+        self.lower = intervals
+            .iter()
+            .map(|i| finite(i.map(|i| i.lower)))
+            .collect();
+        self.upper = intervals
+            .iter()
+            .map(|i| finite(i.map(|i| i.upper)))
             .collect();
         self
     }
@@ -308,6 +358,25 @@ mod tests {
         let text = serde_json::to_string(&d).unwrap();
         assert!(!text.contains("NaN") && !text.contains("inf"), "{text}");
         assert_eq!(serde_json::from_str::<Details>(&text).unwrap(), d);
+    }
+
+    /// Mean, spread and t interval per point; a point missing on one seed
+    /// is missing in the mean. t_{0.975, 2} = 4.302653 (6 digits, 1e-6).
+    #[test]
+    fn means_over_seeds_carry_their_interval() {
+        let runs = vec![
+            vec![Some(1.0), Some(0.0)],
+            vec![Some(2.0), None],
+            vec![Some(4.0), Some(1.0)],
+        ];
+        let s = Series::mean_over_seeds("y", "t", vec![0.0, 1.0], &runs);
+        assert_eq!(s.y, [Some(7.0 / 3.0), None]);
+        assert_eq!((s.lower[1], s.upper[1], s.spread[1]), (None, None, None));
+        let sd = s.spread[0].unwrap();
+        let half = (s.upper[0].unwrap() - s.lower[0].unwrap()) / 2.0;
+        assert!((half / (sd / 3f64.sqrt()) - 4.302653).abs() < 1e-6);
+        let text = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<Series>(&text).unwrap(), s);
     }
 
     #[test]

@@ -291,7 +291,8 @@ fn names(r: &ClaimResult) -> Vec<&str> {
 
 /// Claims with summary columns (studies over seeds): one wide table per set
 /// of column names, each cell `mean [95 % interval]` over seeds (`mean ±
-/// spread` where no interval is defined), then the theorem check.
+/// spread` where no interval is defined), then the theorem check or the
+/// empirical claim's interval and seeds.
 fn wide_tables(out: &mut String, rows: &[&ClaimResult], precision: Precision) {
     let mut done = vec![false; rows.len()];
     for i in 0..rows.len() {
@@ -342,7 +343,7 @@ fn wide_tables(out: &mut String, rows: &[&ClaimResult], precision: Precision) {
                 out,
                 " {} | {} | {} | {} |",
                 cell(r.measured, precision),
-                cell(r.tolerance, precision),
+                tolerance_cell(r, precision),
                 verdict_cell(r),
                 r.reason
             );

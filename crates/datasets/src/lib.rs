@@ -5,7 +5,10 @@
 //!   anisotropic inputs.
 //! * [`digits`]: the UCI optical digits (1797 × 64, 10 classes; E. Alpaydin,
 //!   C. Kaynak 1998, CC BY 4.0), embedded from `fixtures/data/`, with
-//!   standardised pixels and one-hot − 1/C labels.
+//!   standardised pixels and one-hot − 1/C labels; [`digit_pair`]: two of
+//!   its classes as a ±1 task with a held-out split, whitened with
+//!   [`PartialWhitening`] fitted on the training rows (ABP22, module
+//!   [`pair`]).
 //! * [`synthetic`] (SB21), [`relu_teacher`] (TMC25's trained
 //!   counterexample), [`whitened_teacher`] (ABP22, with
 //!   [`partially_whiten`]) and [`gaussian`] (BMA24's early-time
@@ -20,6 +23,7 @@
 //! the same bits wherever it is built.
 #![warn(missing_docs)]
 
+pub mod pair;
 pub mod targets;
 pub mod tasks;
 
@@ -27,6 +31,7 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 use rand_chacha::ChaCha8Rng;
 
+pub use pair::{DIGITS_PER_CLASS, DigitPairSpec, PartialWhitening, Split, digit_pair};
 pub use targets::{add_label_noise, argmax_one_hot, one_vs_rest_targets, parity_targets};
 pub use tasks::{
     GaussianSpec, ReluTeacherSpec, SyntheticSpec, WhitenedTeacherSpec, gaussian, relu_teacher,
@@ -219,7 +224,7 @@ impl DigitsSpec {
 }
 
 /// Parse the embedded CSV into pixel rows and labels.
-fn digits_raw() -> Result<(Vec<[f64; DIGITS_PIXELS]>, Vec<usize>), DataError> {
+pub(crate) fn digits_raw() -> Result<(Vec<[f64; DIGITS_PIXELS]>, Vec<usize>), DataError> {
     use std::io::Read;
     let corrupt = |message: String| DataError::Invalid {
         field: "digits",

@@ -71,6 +71,12 @@
 //! samples = 60
 //! input_dim = 10
 //! outputs = 3
+//!
+//! [data]            # ABP22 (SPEC §5, §8): two digit classes, ±1 targets, d = 64
+//! kind = "digit_pair"
+//! classes = [0, 1]  # classes[0] → +1, classes[1] → −1
+//! samples = 240     # training rows; the other rows of the two classes are held out
+//! gamma = 0.0       # optional: 0 whitens (ZCA fitted on the training rows), 1 centres only
 //! ```
 //!
 //! `teacher` with `target = "argmax_one_hot"` replaces the teacher's
@@ -103,7 +109,8 @@
 //! `network.depth: must be at least 1, got 0`.
 
 use datasets::{
-    DigitsSpec, GaussianSpec, ReluTeacherSpec, SyntheticSpec, TeacherSpec, WhitenedTeacherSpec,
+    DigitPairSpec, DigitsSpec, GaussianSpec, ReluTeacherSpec, SyntheticSpec, TeacherSpec,
+    WhitenedTeacherSpec,
 };
 use init::InitScheme;
 use mlp::{Activation, Architecture};
@@ -260,6 +267,20 @@ pub enum DataConfig {
         #[serde(default)]
         noise: f64,
     },
+    /// Two digit classes with ±1 targets and held-out rows (ABP22, SPEC
+    /// §5, §8), [`datasets::digit_pair`].
+    DigitPair {
+        /// The two classes (+1, −1).
+        classes: [usize; 2],
+        /// Training rows.
+        samples: usize,
+        /// Whitening exponent γ; default 0 (whitened).
+        #[serde(default)]
+        gamma: f64,
+        /// σ_ε.
+        #[serde(default)]
+        noise: f64,
+    },
 }
 
 fn one_output() -> usize {
@@ -275,7 +296,8 @@ impl DataConfig {
             | DataConfig::Synthetic { noise, .. }
             | DataConfig::ReluTeacher { noise, .. }
             | DataConfig::WhitenedTeacher { noise, .. }
-            | DataConfig::Gaussian { noise, .. } => *noise = sigma,
+            | DataConfig::Gaussian { noise, .. }
+            | DataConfig::DigitPair { noise, .. } => *noise = sigma,
         }
     }
 }
@@ -406,6 +428,8 @@ pub enum DataSpec {
     WhitenedTeacher(WhitenedTeacherSpec),
     /// Independent Gaussian inputs and targets.
     Gaussian(GaussianSpec),
+    /// Two digit classes with held-out rows.
+    DigitPair(DigitPairSpec),
 }
 
 impl DataSpec {
@@ -418,6 +442,7 @@ impl DataSpec {
             DataSpec::ReluTeacher(s) => s.input_dim,
             DataSpec::WhitenedTeacher(s) => s.input_dim,
             DataSpec::Gaussian(s) => s.input_dim,
+            DataSpec::DigitPair(_) => datasets::DIGITS_PIXELS,
         }
     }
     /// Output dimension C.
@@ -436,6 +461,7 @@ impl DataSpec {
             DataSpec::ReluTeacher(s) => s.outputs,
             DataSpec::WhitenedTeacher(_) => 1,
             DataSpec::Gaussian(s) => s.outputs,
+            DataSpec::DigitPair(_) => 1,
         }
     }
     /// Number of samples n.
@@ -447,6 +473,7 @@ impl DataSpec {
             DataSpec::ReluTeacher(s) => s.samples,
             DataSpec::WhitenedTeacher(s) => s.samples,
             DataSpec::Gaussian(s) => s.samples,
+            DataSpec::DigitPair(s) => s.samples,
         }
     }
     /// Label-noise σ_ε.
@@ -458,6 +485,7 @@ impl DataSpec {
             DataSpec::ReluTeacher(s) => s.noise,
             DataSpec::WhitenedTeacher(s) => s.noise,
             DataSpec::Gaussian(s) => s.noise,
+            DataSpec::DigitPair(s) => s.noise,
         }
     }
 }
@@ -1225,6 +1253,21 @@ impl DataConfig {
                 };
                 spec.validate().map_err(data_field)?;
                 DataSpec::Gaussian(spec)
+            }
+            DataConfig::DigitPair {
+                classes,
+                samples,
+                gamma,
+                noise,
+            } => {
+                let spec = DigitPairSpec {
+                    classes,
+                    samples,
+                    gamma,
+                    noise,
+                };
+                spec.validate().map_err(data_field)?;
+                DataSpec::DigitPair(spec)
             }
         };
         Ok(data)

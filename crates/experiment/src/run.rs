@@ -73,17 +73,23 @@ pub struct Prepared {
     pub stats: Option<RegressionStats>,
     /// The initial weights `W_1..W_L` and their imbalance.
     pub init: Initialised,
+    /// Held-out inputs and targets (`digit_pair`); `None` for the other
+    /// data sets.
+    pub held_out: Option<Dataset>,
 }
 
 /// Draw the data set and the initial network of `exp` from its seed: the
 /// data from [`Stream::Data`], label noise from [`Stream::LabelNoise`], the
 /// weights from [`Stream::Init`]. A target transform (arg-max one-hot,
 /// parity) is applied to the noiseless targets and the noise added after it.
+/// A data set with held-out rows (`digit_pair`) puts them in
+/// [`Prepared::held_out`].
 pub fn prepare(exp: &Experiment) -> Result<Prepared, RunError> {
     let (mut data_rng, mut noise_rng) = (
         rng(exp.seed, Stream::Data),
         rng(exp.seed, Stream::LabelNoise),
     );
+    let mut held_out = None;
     let (data, teacher) = match &exp.data {
         DataSpec::Teacher {
             spec,
@@ -142,6 +148,11 @@ pub fn prepare(exp: &Experiment) -> Result<Prepared, RunError> {
             datasets::gaussian(spec, &mut data_rng, &mut noise_rng)?,
             None,
         ),
+        DataSpec::DigitPair(spec) => {
+            let split = datasets::digit_pair(spec, &mut data_rng, &mut noise_rng)?;
+            held_out = Some(split.held_out);
+            (split.train, None)
+        }
     };
     let stats = if exp.is_deep_linear() {
         Some(RegressionStats::new(data.x.as_ref(), data.y.as_ref())?)
@@ -154,6 +165,7 @@ pub fn prepare(exp: &Experiment) -> Result<Prepared, RunError> {
         teacher,
         stats,
         init,
+        held_out,
     })
 }
 

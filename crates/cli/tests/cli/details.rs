@@ -25,6 +25,12 @@ fn details_round_trip_through_json() {
                 .with_spread([0.01, f64::INFINITY])
                 .in_group("layer 2"),
         )
+        .with_series(Series::mean_over_seeds(
+            "alignment",
+            "t",
+            vec![0.0, 1.0],
+            &[vec![Some(0.1), Some(0.2)], vec![Some(0.3), None]],
+        ))
         .with_matrix(Matrix::new(
             "S",
             vec!["K_0".into(), "K_1".into()],
@@ -67,13 +73,17 @@ fn quick_claims_details_round_trip_through_report_json() {
         all.iter()
             .any(|d| d.series.iter().any(|s| s.group.is_some()))
     );
+    assert!(
+        all.iter()
+            .any(|d| d.series.iter().any(|s| !s.lower.is_empty()))
+    );
     assert!(all.iter().any(|d| d.matrix.is_some()));
     assert!(all.iter().any(|d| !d.values.is_empty()));
     assert!(all.iter().any(|d| !d.lists.is_empty()));
 }
 
 /// The quick report's figures, by file name and in order.
-const QUICK_FIGURES: [&str; 15] = [
+const QUICK_FIGURES: [&str; 16] = [
     "tmc25_nfa_relerr.svg",
     "tmc25_imbalance_decay.svg",
     "tmc25_alpha_depth.svg",
@@ -81,6 +91,7 @@ const QUICK_FIGURES: [&str; 15] = [
     "bma24_nfa_synthetic_early.svg",
     "bma24_nfa_digits_code.svg",
     "abp22_silent_alignment.svg",
+    "abp22_relu_silent_alignment.svg",
     "sb21_specialisation_digits_one_hot_relu_lazy.svg",
     "sb21_specialisation_digits_one_hot_linear_lazy.svg",
     "sb21_specialisation_digits_one_vs_rest_relu_lazy.svg",

@@ -18,6 +18,7 @@ fn each_figure_names_its_series_and_axes() {
             "bma24_nfa_synthetic_early.svg",
             "bma24_nfa_digits_code.svg",
             "abp22_silent_alignment.svg",
+            "abp22_relu_silent_alignment.svg",
             "sb21_specialisation_digits_one_hot_relu_lazy.svg",
             "sb21_specialisation_digits_one_hot_linear_lazy.svg",
             "sb21_specialisation_digits_one_vs_rest_relu_lazy.svg",
@@ -29,7 +30,7 @@ fn each_figure_names_its_series_and_axes() {
         ]
     );
     let heat: &[&str] = &["K_0", "y_0", "per-output kernel K_c", "target column y_c"];
-    let expect: [&[&str]; 15] = [
+    let expect: [&[&str]; 16] = [
         &[
             "balanced, λ = 0 (A.identity)",
             "balanced, λ = 0.1",
@@ -75,6 +76,16 @@ fn each_figure_names_its_series_and_axes() {
             "training loss ℒ(t) (MSE / 2)",
             "kernel–target alignment yᵀKy/(‖K‖_F‖y‖²)",
             "kernel–target alignment A(K_t, y)",
+        ],
+        &[
+            "loss",
+            "kernel scale ‖K_t‖_F/‖K_T‖_F (right axis)",
+            "t_align (geometric mean)",
+            "t_loss (geometric mean)",
+            "A(K_t, y) = yᵀKy/(‖K‖_F‖y‖²)",
+            "centred A(HK_tH, Hy)",
+            "time t = kη (full-batch GD, log scale",
+            "digits01 (95 % bands, 10 seeds)",
         ],
         heat,
         heat,

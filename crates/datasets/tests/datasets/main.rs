@@ -2,5 +2,6 @@
 //! test file of its own.
 
 mod digits;
+mod pair;
 mod tasks;
 mod whiten;

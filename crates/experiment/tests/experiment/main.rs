@@ -4,6 +4,7 @@
 mod config_errors;
 mod constructions;
 mod data_kinds;
+mod digit_pair;
 mod measurement;
 mod paths;
 mod until_converged;
