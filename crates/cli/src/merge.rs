@@ -38,7 +38,7 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<ExitCode, CliError> {
             records::units_dir(dir).display()
         )));
     };
-    store.check_origin(&first.origin, &format!("{} has", first_path.display()))?;
+    store.check_origin(&first.origin, &format!("{} has", first_path.display()), "")?;
     let by_id = store.by_id()?;
     match &first.origin.job {
         Job::Report { mode, seed, only } => {

@@ -286,7 +286,7 @@ pub struct Store {
 /// Parse one record file's text.
 fn parse(text: &str) -> Result<Record, String> {
     let Some(line) = text.strip_suffix('\n') else {
-        return Err("truncated (no end of line)".to_owned());
+        return Err("no end of line".to_owned());
     };
     if line.contains('\n') {
         return Err("more than one line".to_owned());
@@ -350,13 +350,19 @@ impl Store {
         }
     }
 
-    /// Every record has the origin `expected`, or the first that does not
-    /// is a usage error naming it and what differs.
-    pub fn check_origin(&self, expected: &Origin, expected_is: &str) -> Result<(), CliError> {
+    /// Every record has the origin `expected` (which `expected_is` names,
+    /// e.g. `this run has`), or the first that does not is a usage error
+    /// naming it and what differs, followed by `advice`.
+    pub fn check_origin(
+        &self,
+        expected: &Origin,
+        expected_is: &str,
+        advice: &str,
+    ) -> Result<(), CliError> {
         for (path, r) in &self.records {
             if let Some((theirs, ours, what)) = r.origin.difference(expected) {
                 return Err(CliError::usage(format!(
-                    "{}: {theirs}, but {expected_is} {ours}: units from different {what} cannot be merged",
+                    "{}: {theirs}, but {expected_is} {ours}: units from different {what} cannot be merged{advice}",
                     path.display()
                 )));
             }
@@ -408,7 +414,11 @@ pub fn run_shard(
     let started = now();
     let store = load(out)?;
     store.warn_corrupt();
-    store.check_origin(origin, "this run has")?;
+    store.check_origin(
+        origin,
+        "this run has",
+        " (give this run another --out DIR)",
+    )?;
     let done: HashSet<(&str, &Value)> = store
         .records
         .iter()
