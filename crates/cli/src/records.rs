@@ -414,11 +414,7 @@ pub fn run_shard(
     let started = now();
     let store = load(out)?;
     store.warn_corrupt();
-    store.check_origin(
-        origin,
-        "this run has",
-        " (give this run another --out DIR)",
-    )?;
+    store.check_origin(origin, "this run has", " (give this run another --out DIR)")?;
     let done: HashSet<(&str, &Value)> = store
         .records
         .iter()
@@ -462,11 +458,12 @@ pub fn run_shard(
         return Err(e);
     }
     eprintln!(
-        "shard {shard}: {} units · {} already done · ran {} · wall time {:.1} s on {threads} threads · wrote {}",
+        "shard {shard}: {} units · {} already done · ran {} · wall time {:.1} s on {threads} thread{} · wrote {}",
         mine.len(),
         mine.len() - todo.len(),
         todo.len(),
         start.elapsed().as_secs_f64(),
+        if threads == 1 { "" } else { "s" },
         units_dir(out).join(shard.dir_name()).display()
     );
     Ok(ExitCode::SUCCESS)

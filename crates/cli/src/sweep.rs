@@ -134,14 +134,14 @@ fn config(table: &Table) -> Result<ExperimentConfig, String> {
 
 /// A rough cost in seconds on one core, for balancing shards only:
 /// `6·n·P` flops per update (forward and backward over n samples and P
-/// weights) at 1 Gflop/s, over the updates of a discrete optimiser or, for
+/// weights) at 10 Gflop/s, over the updates of a discrete optimiser or, for
 /// gradient flow, a stand-in of 100 steps per checkpoint.
 fn estimated_seconds(exp: &Experiment) -> f64 {
     let weights: usize = exp.widths.windows(2).map(|w| w[0] * w[1]).sum();
     let steps = exp
         .updates()
         .unwrap_or(100 * experiment::run::checkpoint_count(exp));
-    6.0 * exp.data.samples() as f64 * weights as f64 * steps.max(1) as f64 * 1e-9 + 1e-3
+    6.0 * exp.data.samples() as f64 * weights as f64 * steps.max(1) as f64 * 1e-10 + 1e-3
 }
 
 impl Sweep {
