@@ -232,8 +232,11 @@ pub(crate) fn publish(
             provenance.wall_seconds, provenance.threads
         ),
         Some(k) => format!(
-            "wall time {:.1} s over {k} shards of up to {} threads",
-            provenance.wall_seconds, provenance.threads
+            "wall time {:.1} s over {k} shard{} of up to {} thread{}",
+            provenance.wall_seconds,
+            if k == 1 { "" } else { "s" },
+            provenance.threads,
+            if provenance.threads == 1 { "" } else { "s" }
         ),
     };
     eprintln!(
