@@ -510,7 +510,7 @@ mod tests {
         assert!(
             parse(&line[..line.len() - 1])
                 .unwrap_err()
-                .contains("truncated")
+                .contains("no end of line")
         );
         assert!(parse(&line[..line.len() / 2]).is_err());
         assert!(
