@@ -8,8 +8,9 @@
 # when absent (an existing slurm.conf is used as it is), starts `munged`,
 # `slurmctld` and `slurmd` only when they are not running, and returns at
 # once when the node already answers. The node is this host (`hostname
-# -s`) with all its CPUs, in one partition `local`; no accounting, no
-# cgroups (proctrack/linuxproc, task/none), so it also runs in containers.
+# -s`, reached at 127.0.0.1 whether or not its name resolves) with all its
+# CPUs, in one partition `local`; no accounting, no cgroups
+# (proctrack/linuxproc, task/none), so it also runs in containers.
 # The daemons keep running after the script; their logs are in
 # /var/log/slurm/.
 set -euo pipefail
@@ -75,7 +76,7 @@ if [ ! -e "$conf" ]; then
     cat >"$conf" <<CONF
 # A one-node cluster for testing, written by scripts/slurm/local-cluster.sh.
 ClusterName=local
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 AuthType=auth/munge
 StateSaveLocation=/var/lib/slurm/slurmctld
@@ -93,7 +94,7 @@ SelectTypeParameters=CR_CPU
 ReturnToService=2
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
-NodeName=$host CPUs=$cpus RealMemory=$memory State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
     echo "slurm: wrote $conf (node $host, $cpus CPUs, ${memory} MB)"
