@@ -32,7 +32,6 @@
 //! task) stores the points of one shard as unit records and `merge DIR`
 //! writes the same files, byte for byte, as one process.
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -413,8 +412,7 @@ pub(crate) fn publish(
         header.join(" | "),
         "---|".repeat(header.len())
     );
-    let mut failed = 0;
-    let mut names = HashSet::new();
+    let (mut failed, mut written) = (0, 0);
     for ((_, result), point) in measured.iter().zip(&sweep.points) {
         let mut cells: Vec<String> = point.values.iter().map(show).collect();
         match result {
@@ -435,7 +433,7 @@ pub(crate) fn publish(
             }
             Ok(m) => {
                 let stem = records::file_stem(&point.name);
-                names.insert(stem.clone());
+                written += 1;
                 let traj_csv = m["csv"].as_str().unwrap_or_default();
                 write_file(&traj_dir.join(format!("{stem}.csv")), traj_csv)?;
                 let pretty = serde_json::to_string_pretty(&m["trajectory"])
@@ -497,7 +495,7 @@ pub(crate) fn publish(
         "sweep {}: {} grid points · failed {failed} · wall time {wall_seconds:.1} s · wrote summary.csv, summary.md and {} trajectories in {}",
         sweep.name,
         sweep.points.len(),
-        names.len(),
+        written,
         out.display()
     );
     Ok(if failed > 0 {
