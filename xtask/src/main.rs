@@ -1,4 +1,4 @@
-//! `cargo xtask report | run | analyze`: the command line of the [`cli`]
+//! `cargo xtask report | run | sweep | merge | analyze`: the command line of the [`cli`]
 //! crate (installed as `feature-learning-checks`) under the workspace alias
 //! of `.cargo/config.toml`, with `cargo xtask` in its usage lines.
 
@@ -19,7 +19,7 @@ mod tests {
     fn help_lists_the_delegated_commands_under_the_alias() {
         let help = cli::command(BIN_NAME).render_help().to_string();
         assert!(help.contains("Usage: cargo xtask <COMMAND>"), "{help}");
-        for name in ["report", "run", "analyze"] {
+        for name in ["report", "run", "sweep", "merge", "analyze"] {
             assert!(
                 help.lines().any(|l| l.trim_start().starts_with(name)),
                 "`{name}` missing from:\n{help}"
@@ -32,6 +32,12 @@ mod tests {
         for args in [
             &["xtask", "report", "--quick", "--format", "json"][..],
             &["xtask", "run", "fixtures/experiments/adamw_digits.toml"],
+            &[
+                "xtask",
+                "sweep",
+                "fixtures/sweeps/relu_digits_lr_width.toml",
+            ],
+            &["xtask", "merge", "target/cluster/report"],
             &[
                 "xtask",
                 "analyze",

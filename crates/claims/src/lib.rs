@@ -20,15 +20,15 @@ pub mod tmc25;
 pub use claim::{ClaimResult, Comparison, Direction, Evidence, Verdict};
 pub use details::Details;
 pub use runner::{
-    FamilyHook, FamilyRun, PlanError, PlanHook, RunHooks, UnitHook, plan_units, run_claims,
-    run_families, run_family_set,
+    ConcludeError, FamilyHook, FamilyRun, Measured, MeasuredHook, PlanError, PlanHook, RunHooks,
+    UnitHook, conclude_families, plan_units, run_claims, run_families, run_family_set, run_units,
 };
 pub use study::{Planned, Study, Unit};
 
 use study::ErasedStudy;
 
 /// Problem sizes: `Quick` for tests and CI, `Full` for the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Smaller grids.

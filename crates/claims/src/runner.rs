@@ -5,7 +5,13 @@
 //! Each unit is a deterministic function of its point, and a family is
 //! concluded from its measurements in plan order, so the claims do not
 //! depend on the number of threads or on the order in which units finish.
+//!
+//! The same two halves serve a run split over processes: [`run_units`] runs
+//! any chosen subset of the plan and hands each measurement to a hook (which
+//! may store it), and [`conclude_families`] concludes every family from
+//! stored measurements without running anything.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
@@ -49,6 +55,31 @@ pub struct RunHooks<'a> {
     /// family has a failing claim (make-like: work under way completes);
     /// families with skipped units are not concluded.
     pub stop_after_failure: bool,
+}
+
+/// A unit's measurement (or why it has none) and the seconds it took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    /// What [`Study::run`](crate::Study::run) returned, as JSON; `Err` when
+    /// the unit could not run (its point or fixture does not parse).
+    pub value: Result<Value, String>,
+    /// Wall time of the unit, in seconds.
+    pub seconds: f64,
+}
+
+/// Called from the worker thread with each unit's measurement as it
+/// finishes ([`run_units`]).
+pub type MeasuredHook<'a> = &'a (dyn Fn(&Unit, Measured) + Sync);
+
+/// Why stored measurements cannot be concluded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConcludeError {
+    /// A selected family's fixture cannot be planned.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// Units of the plan without a measurement, by id in plan order.
+    #[error("{} units have no measurement", .0.len())]
+    Missing(Vec<String>),
 }
 
 /// A family whose fixture cannot be planned.
@@ -107,6 +138,23 @@ impl Family {
             Ok(claims) => claims,
             Err(why) => self.failure(&why),
         }
+    }
+}
+
+/// The [`FamilyRun`] of `family`: its claims that match `only`.
+fn family_run(
+    family: &Family,
+    claims: Vec<ClaimResult>,
+    only: Option<&str>,
+    seconds: f64,
+) -> FamilyRun {
+    FamilyRun {
+        label: family.label(),
+        claims: claims
+            .into_iter()
+            .filter(|c| only.is_none_or(|p| c.id.starts_with(p)))
+            .collect(),
+        seconds,
     }
 }
 
@@ -170,14 +218,7 @@ pub fn run_family_set(
     let concluded: Vec<Mutex<Option<FamilyRun>>> =
         families.iter().map(|_| Mutex::new(None)).collect();
     let finish = |k: usize, claims: Vec<ClaimResult>, seconds: f64| {
-        let run = FamilyRun {
-            label: families[k].label(),
-            claims: claims
-                .into_iter()
-                .filter(|c| only.is_none_or(|p| c.id.starts_with(p)))
-                .collect(),
-            seconds,
-        };
+        let run = family_run(&families[k], claims, only, seconds);
         if run.claims.iter().any(|c| c.verdict == Verdict::Fail) {
             failed.store(true, Ordering::SeqCst);
         }
@@ -249,4 +290,70 @@ pub fn run_family_set(
         .into_iter()
         .filter_map(|c| c.into_inner().expect("no poisoned lock"))
         .collect()
+}
+
+/// Run `units` (some of [`plan_units`] with the same `options`) in
+/// parallel, the costliest first (ties in the given order), and hand each
+/// measurement to `on_done` as it finishes; nothing is concluded. A unit
+/// whose family is not in the registry gets an `Err` measurement.
+pub fn run_units(units: &[Unit], options: &RunOptions, on_done: MeasuredHook) {
+    let registry = families();
+    let mut order: Vec<&Unit> = units.iter().collect();
+    // A stable sort: equal costs keep the given order.
+    order.sort_by(|a, b| b.cost.total_cmp(&a.cost));
+    order.par_iter().with_max_len(1).for_each(|unit| {
+        let start = Instant::now();
+        let value = match registry.iter().find(|f| f.label() == unit.family) {
+            Some(f) => f.study.run(f.fixture, options, &unit.point),
+            None => Err(format!("no claim family `{}`", unit.family)),
+        };
+        let seconds = start.elapsed().as_secs_f64();
+        on_done(unit, Measured { value, seconds });
+    });
+}
+
+/// Conclude every family that may match `only` from stored measurements
+/// (keyed by unit id), without running anything, and return them as
+/// [`run_families`] does: in report order, each family's claims filtered
+/// by `only`, its seconds the sum of its units' seconds plus the time of
+/// its conclusion. Each family is concluded from its measurements in plan
+/// order, so the claims equal those of [`run_families`] whenever the
+/// measurements do. Every unit of the plan must have a measurement
+/// (measurements of other ids are ignored).
+pub fn conclude_families(
+    options: &RunOptions,
+    only: Option<&str>,
+    mut measured: HashMap<String, Measured>,
+) -> Result<Vec<FamilyRun>, ConcludeError> {
+    let families = selected(families(), only);
+    let plans = families
+        .iter()
+        .map(|f| f.units(options))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut missing = Vec::new();
+    let mut found = Vec::new();
+    for units in plans {
+        let mut family = Vec::new();
+        for u in units {
+            match measured.remove(&u.id) {
+                Some(m) => family.push((u.point, m)),
+                None => missing.push(u.id),
+            }
+        }
+        found.push(family);
+    }
+    if !missing.is_empty() {
+        return Err(ConcludeError::Missing(missing));
+    }
+    Ok(families
+        .iter()
+        .zip(found)
+        .map(|(f, family)| {
+            let start = Instant::now();
+            let seconds: f64 = family.iter().map(|(_, m)| m.seconds).sum();
+            let measurements = family.into_iter().map(|(p, m)| (p, m.value)).collect();
+            let claims = f.conclude(options, measurements);
+            family_run(f, claims, only, seconds + start.elapsed().as_secs_f64())
+        })
+        .collect())
 }

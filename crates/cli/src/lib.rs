@@ -1,8 +1,10 @@
 //! The command line of the toolkit, installed as `feature-learning-checks`
 //! and run in the workspace as `cargo xtask`: `report` runs every claim and
 //! renders the summary tables (markdown tables and `report.json`), `run`
-//! runs one experiment config and writes its trajectory (CSV and JSON), and
-//! `analyze` computes the metrics of a saved network.
+//! runs one experiment config and writes its trajectory (CSV and JSON),
+//! `sweep` runs a grid of experiment configs, `merge` builds the outputs of
+//! a `report` or `sweep` split into shards (`--shard I/N`, Slurm job
+//! arrays), and `analyze` computes the metrics of a saved network.
 //!
 //! [`main_with`] parses the arguments, runs the command, prints a failure
 //! as one line `error: …` on stderr and returns the exit status: 0 on
@@ -20,12 +22,18 @@ use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 pub mod analyze;
 pub mod figures;
+mod merge;
 pub mod plot;
 pub mod progress;
+pub mod records;
 pub mod render;
 mod report;
 mod run_experiment;
+pub mod shard;
+pub mod sweep;
 pub mod trajectory;
+
+use shard::Shard;
 
 /// The parsed command line.
 #[derive(Debug, Parser)]
@@ -57,8 +65,55 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Run a grid of experiments: a base config with a [grid] of values for
+    /// any of its fields; one trajectory per grid point, summary.csv and
+    /// summary.md.
+    Sweep(SweepArgs),
+    /// Build the outputs of a sharded `report` (report.md, its figures,
+    /// report.json) or `sweep` (trajectories and summaries) in DIR from the
+    /// unit records under DIR/units/. Refuses (exit status 2) missing units,
+    /// records of different commits or modes, and duplicated units with
+    /// different values.
+    Merge(MergeArgs),
     /// Analyse a saved network: per-layer NFM, AGOP, PTK, NFA, UC/C-NFA and NTK alignment.
     Analyze(Box<analyze::AnalyzeArgs>),
+}
+
+/// The options of `sweep`.
+#[derive(Debug, Clone, Args)]
+pub struct SweepArgs {
+    /// The sweep file: an experiment config (as for `run`) plus a [grid].
+    pub file: PathBuf,
+    /// Output directory [default: target/sweeps/NAME].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Run shard I of N (0 ≤ I < N) of the grid points and store each
+    /// finished run under DIR/units/ for `merge` (as `report --shard`).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// Print the grid points (id, sweep, estimated seconds) and run nothing.
+    #[arg(long)]
+    pub plan: bool,
+    /// No progress bar and no summary table on stdout.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The options of `merge`.
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// The `--out DIR` of the shards.
+    pub dir: PathBuf,
+    /// For a report: the files to write, as `report --format`.
+    #[arg(long, value_enum, default_value_t = Format::Both)]
+    pub format: Format,
+    /// No tables on stdout (the summary line stays).
+    #[arg(long)]
+    pub quiet: bool,
+    /// For a report: exit status 1 also when an empirical claim is
+    /// contradicted or inconclusive, as `report --strict`.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Which report files `--format` writes.
@@ -107,6 +162,15 @@ pub struct ReportArgs {
     /// report.md, exit status 0).
     #[arg(long)]
     pub strict: bool,
+    /// Run shard I of N (0 ≤ I < N) of the units of work, balanced by
+    /// estimated cost, and store each finished unit as a record under
+    /// DIR/units/ instead of writing a report (`merge DIR` writes it);
+    /// units already stored are skipped, so running a shard again resumes
+    /// it. Inside a Slurm array task the shard is SLURM_ARRAY_TASK_ID −
+    /// SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT, and inside any Slurm
+    /// job SLURM_CPUS_PER_TASK sets the threads.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
 }
 
 impl ReportArgs {
@@ -177,6 +241,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Report(args) => report::report(&args),
         Command::Run { file, out, quiet } => run_experiment::run(&file, &out, quiet),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => merge::merge(&args),
         Command::Analyze(args) => analyze::run(&args).map(|markdown| {
             print!("{markdown}");
             ExitCode::SUCCESS

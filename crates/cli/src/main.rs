@@ -1,4 +1,4 @@
-//! `feature-learning-checks report | run | analyze`: the command line of
+//! `feature-learning-checks report | run | sweep | merge | analyze`: the command line of
 //! the [`cli`] library.
 
 use std::process::ExitCode;

@@ -385,9 +385,14 @@ pub struct Provenance {
     pub mode: Mode,
     /// `--seed N`, replacing every fixture's master seed.
     pub seed: Option<u64>,
-    /// Threads of the rayon pool that ran the families.
+    /// Threads of the rayon pool that ran the families (of each shard's
+    /// pool, the most, for a merged report).
     pub threads: usize,
-    /// Wall time of the whole run, in seconds.
+    /// For a report merged from shards, how many shards computed its units
+    /// (`None` for one process).
+    pub shards: Option<usize>,
+    /// Wall time of the whole run, in seconds; for a merged report, from
+    /// the first shard's start to the last unit's end.
     pub wall_seconds: f64,
     /// Per family that ran: label, number of claims, wall time in seconds.
     pub families: Vec<(String, usize, f64)>,
@@ -417,6 +422,29 @@ impl Provenance {
         }
     }
 
+    /// `2 (rayon)`, or for a merged report `2 (rayon) per shard, 4 shards`.
+    pub fn threads_text(&self) -> String {
+        match self.shards {
+            None => format!("{} (rayon)", self.threads),
+            Some(k) => format!(
+                "{} (rayon) per shard, {k} shard{} merged",
+                self.threads,
+                if k == 1 { "" } else { "s" }
+            ),
+        }
+    }
+
+    /// `61.0 s`, or for a merged report the span it measures.
+    pub fn wall_text(&self) -> String {
+        match self.shards {
+            None => format!("{:.1} s", self.wall_seconds),
+            Some(_) => format!(
+                "{:.1} s (from the first shard's start to the last unit's end)",
+                self.wall_seconds
+            ),
+        }
+    }
+
     /// The provenance block at the top of `report.md`, with the wall time
     /// per claim family.
     pub fn markdown(&self) -> String {
@@ -426,8 +454,8 @@ impl Provenance {
             ("git commit", self.commit_text()),
             ("mode", self.mode.name().to_owned()),
             ("seeds", self.seeds()),
-            ("threads", format!("{} (rayon)", self.threads)),
-            ("wall time", format!("{:.1} s", self.wall_seconds)),
+            ("threads", self.threads_text()),
+            ("wall time", self.wall_text()),
         ] {
             let _ = writeln!(out, "| {k} | {v} |");
         }
@@ -458,6 +486,7 @@ impl Provenance {
             "mode": self.mode.name(),
             "seed": self.seed,
             "threads": self.threads,
+            "shards": self.shards,
             "wall_time_s": self.wall_seconds,
             "timing": TIMING_NOTE,
             "families": self.families.iter().map(|(l, n, t)| json!({"family": l, "claims": n, "wall_time_s": t})).collect::<Vec<_>>(),

@@ -1,41 +1,42 @@
 //! `report`: run every claim (or those of `--only`), print the tables,
-//! write `report.md` with its figures and `report.json`.
+//! write `report.md` with its figures and `report.json`; or, as one shard
+//! (`--shard I/N` or a Slurm array task), run a share of the units of work
+//! and store them as unit records for `merge`.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use claims::{ClaimResult, RunHooks, RunOptions};
+use claims::{ClaimResult, FamilyRun, RunHooks, RunOptions};
 
+use crate::records::{self, Job, Origin};
 use crate::render::{self, Provenance};
+use crate::shard::{self, Shard};
 use crate::{CliError, Format, ReportArgs, create_dir, figures, progress, write_file};
 
-/// `git rev-parse HEAD` and whether tracked files differ from it; `None`
-/// outside a git checkout or without git.
-fn git_commit() -> Option<(String, bool)> {
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(args)
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-    };
-    let commit = git(&["rev-parse", "HEAD"])?;
-    let dirty =
-        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
-    Some((commit, dirty))
-}
-
-/// `report --plan`: one unit per line, `id<TAB>family<TAB>seconds`, and
-/// the total on stderr.
-fn plan(options: &RunOptions, only: Option<&str>) -> Result<ExitCode, CliError> {
+/// The units of work of `only`; a fixture that cannot be planned or a
+/// prefix that selects nothing is a usage error.
+fn units(options: &RunOptions, only: Option<&str>) -> Result<Vec<claims::Unit>, CliError> {
     let units = claims::plan_units(options, only).map_err(|e| CliError::usage(e.to_string()))?;
     if units.is_empty() {
         return Err(CliError::usage(format!(
             "no claim id starts with `{}`",
             only.unwrap_or("")
         )));
+    }
+    Ok(units)
+}
+
+/// `report --plan`: one unit per line, `id<TAB>family<TAB>seconds`, and
+/// the total on stderr (of one shard's units with a shard).
+fn plan(
+    options: &RunOptions,
+    only: Option<&str>,
+    shard: Option<Shard>,
+) -> Result<ExitCode, CliError> {
+    let mut units = units(options, only)?;
+    if let Some(shard) = shard {
+        units = shard::select(&units, |u| u.cost, shard);
     }
     let mut out = String::new();
     for u in &units {
@@ -52,15 +53,40 @@ fn plan(options: &RunOptions, only: Option<&str>) -> Result<ExitCode, CliError> 
 
 /// Run the command; exit status 1 when a claim fails (a theorem-backed
 /// check or a run that errs), or with `--strict` when an empirical claim is
-/// contradicted or inconclusive.
+/// contradicted or inconclusive. A shard (`--shard`, or inside a Slurm
+/// array task) stores its units and exits 0; `SLURM_CPUS_PER_TASK` sets
+/// the threads inside a Slurm job.
 pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
+    let env = &shard::process_env;
+    let shard = shard::resolve(args.shard, env)?;
+    let threads = shard::slurm_threads(env)?;
+    shard::with_threads(threads, || report_on_pool(args, shard))?
+}
+
+fn report_on_pool(args: &ReportArgs, shard: Option<Shard>) -> Result<ExitCode, CliError> {
     let start = Instant::now();
     let options = RunOptions {
         mode: args.mode(),
         seed: args.seed,
     };
     if args.plan {
-        return plan(&options, args.only.as_deref());
+        return plan(&options, args.only.as_deref(), shard);
+    }
+    if let Some(shard) = shard {
+        let units = units(&options, args.only.as_deref())?;
+        let origin = Origin::current(Job::Report {
+            mode: options.mode,
+            seed: options.seed,
+            only: args.only.clone(),
+        });
+        return records::run_shard(
+            &args.out,
+            shard,
+            &origin,
+            &units,
+            args.quiet,
+            &|todo, done| claims::run_units(todo, &options, done),
+        );
     }
     let bar = progress::bar(0, "units of work", args.quiet);
     let planned = std::sync::Mutex::new(Vec::new());
@@ -108,9 +134,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
             not_run.push(family);
         }
     }
-    let (commit, dirty) = git_commit().map_or((None, false), |(c, d)| (Some(c), d));
-    let figures =
-        figures::figures(&results).map_err(|e| CliError::failure(format!("figure: {e}")))?;
+    let (commit, dirty) = records::git_commit().map_or((None, false), |(c, d)| (Some(c), d));
     let provenance = Provenance {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         commit,
@@ -118,6 +142,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
         mode: args.mode(),
         seed: args.seed,
         threads: rayon::current_num_threads(),
+        shards: None,
         wall_seconds: start.elapsed().as_secs_f64(),
         families: runs
             .iter()
@@ -126,15 +151,51 @@ pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
         not_run,
         units: unit_times,
     };
+    publish(
+        &runs,
+        &provenance,
+        &Publish {
+            out: &args.out,
+            format: args.format,
+            quiet: args.quiet,
+            strict: args.strict,
+        },
+    )
+}
+
+/// Where and how [`publish`] writes a report.
+pub(crate) struct Publish<'a> {
+    /// The output directory.
+    pub out: &'a Path,
+    /// Which files.
+    pub format: Format,
+    /// No tables on stdout.
+    pub quiet: bool,
+    /// Exit status 1 also for a disagreement.
+    pub strict: bool,
+}
+
+/// Render the concluded families: the tables on stdout (unless quiet),
+/// `report.md` with its figures and `report.json` into `to.out` (as
+/// `to.format` says), the summary line on stderr; the exit status as
+/// [`report`] describes.
+pub(crate) fn publish(
+    runs: &[FamilyRun],
+    provenance: &Provenance,
+    to: &Publish,
+) -> Result<ExitCode, CliError> {
+    let results: Vec<ClaimResult> = runs.iter().flat_map(|r| r.claims.clone()).collect();
+    let figures =
+        figures::figures(&results).map_err(|e| CliError::failure(format!("figure: {e}")))?;
     let markdown =
-        render::markdown_document(&results, &provenance, &figures::markdown_section(&figures));
-    if !args.quiet {
+        render::markdown_document(&results, provenance, &figures::markdown_section(&figures));
+    if !to.quiet {
         print!("{markdown}");
     }
-    let out = &args.out;
+    let out = to.out;
     create_dir(out)?;
     let mut written = Vec::new();
-    if args.format != Format::Json {
+    if to.format != Format::Json {
         write_file(&out.join("report.md"), &markdown)?;
         for f in &figures {
             write_file(&out.join(&f.file), &f.svg)?;
@@ -148,8 +209,8 @@ pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
             ));
         }
     }
-    if args.format != Format::Md {
-        let json = serde_json::to_string_pretty(&render::json_document(&runs, &provenance))
+    if to.format != Format::Md {
+        let json = serde_json::to_string_pretty(&render::json_document(runs, provenance))
             .expect("claims serialise");
         write_file(&out.join("report.json"), &json)?;
         written.push("report.json".to_owned());
@@ -165,15 +226,26 @@ pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
     } else {
         String::new()
     };
+    let wall = match provenance.shards {
+        None => format!(
+            "wall time {:.1} s on {} threads",
+            provenance.wall_seconds, provenance.threads
+        ),
+        Some(k) => format!(
+            "wall time {:.1} s over {k} shard{} of up to {} thread{}",
+            provenance.wall_seconds,
+            if k == 1 { "" } else { "s" },
+            provenance.threads,
+            if provenance.threads == 1 { "" } else { "s" }
+        ),
+    };
     eprintln!(
-        "claims: {} · passed {} · failed {} · undefined {} · info {}{empirical} · wall time {:.1} s on {} threads · wrote {} in {}",
+        "claims: {} · passed {} · failed {} · undefined {} · info {}{empirical} · {wall} · wrote {} in {}",
         results.len(),
         t[0].1,
         failed,
         t[2].1,
         t[3].1,
-        start.elapsed().as_secs_f64(),
-        provenance.threads,
         written.join(", "),
         out.display()
     );
@@ -187,14 +259,14 @@ pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
         eprintln!(
             "{disagreements} empirical claim{} contradicted or inconclusive: see \"Where we disagree with the papers\" in report.md{}",
             if disagreements == 1 { "" } else { "s" },
-            if args.strict {
+            if to.strict {
                 " (--strict: exit status 1)"
             } else {
                 ""
             }
         );
     }
-    Ok(if failed > 0 || (args.strict && disagreements > 0) {
+    Ok(if failed > 0 || (to.strict && disagreements > 0) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -31,33 +31,7 @@ pub(crate) fn run(file: &Path, out: &Path, quiet: bool) -> Result<ExitCode, CliE
     })
     .map_err(|e| failed(&e))?;
     bar.finish_and_clear();
-    // Checkpoints are measured independently: in parallel, collected in
-    // order.
-    let (csv, json) = if exp.is_deep_linear() {
-        let rows: Vec<_> = trajectory
-            .snapshots
-            .par_iter()
-            .map(experiment::measure)
-            .collect();
-        (
-            crate::trajectory::csv(&rows),
-            crate::trajectory::json(&exp.name, &exp.widths, &rows),
-        )
-    } else {
-        let arch = exp.architecture();
-        let init = experiment::initial_params(&exp, &prepared);
-        let x = prepared.data.x.as_ref();
-        let rows: Vec<_> = trajectory
-            .snapshots
-            .par_iter()
-            .map(|s| experiment::measure_mlp(&arch, s, &init, x))
-            .collect::<Result<_, _>>()
-            .map_err(|e| failed(&e))?;
-        (
-            crate::trajectory::mlp_csv(&rows),
-            crate::trajectory::mlp_json(&exp.name, &arch, &rows),
-        )
-    };
+    let (csv, json) = measured_trajectory(&exp, &prepared, &trajectory).map_err(|e| failed(&e))?;
     create_dir(out)?;
     let csv_path = out.join(format!("{}.csv", exp.name));
     let json_path = out.join(format!("{}.json", exp.name));
@@ -75,4 +49,39 @@ pub(crate) fn run(file: &Path, out: &Path, quiet: bool) -> Result<ExitCode, CliE
         json_path.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The trajectory's CSV and JSON: every checkpoint measured with
+/// [`experiment::measure`] (a deep linear network) or
+/// [`experiment::measure_mlp`] (any other), independently and in parallel,
+/// collected in order.
+pub(crate) fn measured_trajectory(
+    exp: &experiment::Experiment,
+    prepared: &experiment::Prepared,
+    trajectory: &experiment::Trajectory,
+) -> Result<(String, serde_json::Value), mlp::MlpError> {
+    Ok(if exp.is_deep_linear() {
+        let rows: Vec<_> = trajectory
+            .snapshots
+            .par_iter()
+            .map(experiment::measure)
+            .collect();
+        (
+            crate::trajectory::csv(&rows),
+            crate::trajectory::json(&exp.name, &exp.widths, &rows),
+        )
+    } else {
+        let arch = exp.architecture();
+        let init = experiment::initial_params(exp, prepared);
+        let x = prepared.data.x.as_ref();
+        let rows: Vec<_> = trajectory
+            .snapshots
+            .par_iter()
+            .map(|s| experiment::measure_mlp(&arch, s, &init, x))
+            .collect::<Result<_, _>>()?;
+        (
+            crate::trajectory::mlp_csv(&rows),
+            crate::trajectory::mlp_json(&exp.name, &arch, &rows),
+        )
+    })
 }

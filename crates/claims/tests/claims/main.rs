@@ -12,3 +12,4 @@ mod sb21;
 mod stop_after_failure;
 mod theorem_a;
 mod theorem_b;
+mod units;

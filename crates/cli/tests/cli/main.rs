@@ -11,4 +11,5 @@ mod details;
 mod empirical;
 mod figures;
 mod report_snapshot;
+mod shards;
 mod support;

@@ -95,6 +95,7 @@ fn quick_json_on(threads: usize) -> serde_json::Value {
         mode: Mode::Quick,
         seed: None,
         threads,
+        shards: None,
         wall_seconds: 0.0,
         families: runs
             .iter()

@@ -136,17 +136,44 @@ pub fn le_f32(values: &[f64]) -> Vec<u8> {
         .collect()
 }
 
-/// Run `feature-learning-checks ARGS`: (exit code, stdout, stderr).
-pub fn cli<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_feature-learning-checks"))
-        .args(args)
-        .output()
-        .unwrap();
+/// The variables by which a Slurm job array hands each task its shard and
+/// CPUs; the tests set them explicitly or not at all, so that they behave
+/// the same inside a Slurm job.
+pub const SLURM_VARS: [&str; 4] = [
+    "SLURM_ARRAY_TASK_ID",
+    "SLURM_ARRAY_TASK_MIN",
+    "SLURM_ARRAY_TASK_COUNT",
+    "SLURM_CPUS_PER_TASK",
+];
+
+/// `feature-learning-checks ARGS` as a command, with the Slurm variables
+/// removed and `env` set.
+pub fn command<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_feature-learning-checks"));
+    for v in SLURM_VARS {
+        cmd.env_remove(v);
+    }
+    cmd.envs(env.iter().copied()).args(args);
+    cmd
+}
+
+/// Run `feature-learning-checks ARGS` with `env` (and no other Slurm
+/// variable): (exit code, stdout, stderr).
+pub fn cli_env<S: AsRef<std::ffi::OsStr>>(
+    args: &[S],
+    env: &[(&str, &str)],
+) -> (Option<i32>, String, String) {
+    let out = command(args, env).output().unwrap();
     (
         out.status.code(),
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(out.stderr).unwrap(),
     )
+}
+
+/// Run `feature-learning-checks ARGS`: (exit code, stdout, stderr).
+pub fn cli<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Option<i32>, String, String) {
+    cli_env(args, &[])
 }
 
 /// Run `feature-learning-checks analyze ARGS`: (exit code, stdout, stderr).
