@@ -11,7 +11,8 @@
 //! A zero kernel or target makes a ratio undefined: a typed
 //! [`MetricError::Undefined`], never NaN.
 
-use faer::{Mat, MatRef};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par};
 use metrics::{Cutoff, MetricError, PsdEigen, Undefined, frobenius_inner};
 
 /// Norms below this are treated as zero (the metrics crate's convention).
@@ -56,15 +57,24 @@ fn nonzero(what: &'static str, norm: f64) -> Result<f64, MetricError> {
     }
 }
 
+/// `AB`, sequential: faer's `*` uses the process-wide parallelism, whose
+/// reduction order depends on the thread count; these metrics give the same
+/// bits on any number of threads.
+fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
+    let mut out = Mat::zeros(a.nrows(), b.ncols());
+    matmul(out.as_mut(), Accum::Replace, a, b, 1.0, Par::Seq);
+    out
+}
+
 /// Uncentred kernel–target alignment `⟨K, YYᵀ⟩_F / (‖K‖_F ‖YYᵀ‖_F)`
 /// (ABP22) of an n×n kernel and an n×m target.
 pub fn kernel_target_alignment(k: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<f64, MetricError> {
     check_kernel("kernel", k)?;
     check_target(k, y)?;
     let k_norm = nonzero("kernel", k.norm_l2())?;
-    let yty = y.transpose() * y;
+    let yty = product(y.transpose(), y);
     let y_norm = nonzero("target", yty.norm_l2())?;
-    let ky = k * y;
+    let ky = product(k, y);
     Ok(frobenius_inner(ky.as_ref(), y)? / (k_norm * y_norm))
 }
 
@@ -129,7 +139,7 @@ pub fn top_k_alignment(
     let mut energy = 0.0;
     // Eigenvalues are ascending: the leading ones are the last columns.
     for idx in (n.saturating_sub(k)..n).rev() {
-        let proj = eig.vectors.col(idx).transpose() * y;
+        let proj = product(eig.vectors.col(idx).transpose().as_mat(), y);
         energy += proj.norm_l2().powi(2);
     }
     Ok(energy / y_norm2)
