@@ -78,8 +78,8 @@ pub struct Config {
     pub depth: usize,
     /// Seeds (per mode).
     pub seeds: PerMode<Vec<u64>>,
-    /// λ values.
-    pub weight_decays: Vec<f64>,
+    /// λ values (per mode).
+    pub weight_decays: PerMode<Vec<f64>>,
     /// Initialisations.
     pub inits: Vec<InitName>,
     /// Label-noise levels σ_ε.
@@ -196,7 +196,7 @@ fn cells(cfg: &Config, options: &RunOptions) -> Vec<Cell> {
     let mut cells = Vec::new();
     for data in &cfg.data_sets.get(options.mode) {
         for optimizer in &cfg.optimizers {
-            for &lambda in &cfg.weight_decays {
+            for &lambda in &cfg.weight_decays.get(options.mode) {
                 for &init in &cfg.inits {
                     for &noise in &cfg.noises {
                         cells.push(Cell {

@@ -52,7 +52,7 @@ fn optimizer_study_rows() {
     let cfg = claims::tmc25::optimizers::config().unwrap();
     let cells = cfg.data_sets.get(Mode::Quick).len()
         * cfg.optimizers.len()
-        * cfg.weight_decays.len()
+        * cfg.weight_decays.get(Mode::Quick).len()
         * cfg.inits.len()
         * cfg.noises.len();
     assert_eq!(results.len(), cells);
