@@ -259,24 +259,10 @@ impl Series {
         let moments: Vec<Option<(f64, f64)>> = (columns.iter())
             .map(|c| c.as_deref().and_then(common::stats::mean_and_spread))
             .collect();
-        let intervals: Vec<Option<common::stats::Interval>> = (columns.iter())
-            .map(|c| {
-                c.as_deref()
-                    .and_then(|v| common::stats::t_interval(v, 0.95))
-            })
-            .collect();
-        Series {
-            spread: moments.iter().map(|m| finite(m.map(|m| m.1))).collect(),
-            lower: intervals
-                .iter()
-                .map(|i| finite(i.map(|i| i.lower)))
-                .collect(),
-            upper: intervals
-                .iter()
-                .map(|i| finite(i.map(|i| i.upper)))
-                .collect(),
-            ..Series::new(name, x_name, x, moments.iter().map(|m| m.map(|m| m.0)))
-        }
+        Series::new(name, x_name, x, moments.iter().map(|m| m.map(|m| m.0)))
+            .with_spread(moments.iter().map(|m| m.map(|m| m.1)))
+            // A point missing on some seed has no values, hence no interval.
+            .with_interval(columns.iter().map(|c| c.as_deref().unwrap_or(&[])))
     }
 
     /// The same series labelled as one of a group.

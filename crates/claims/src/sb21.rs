@@ -657,13 +657,9 @@ fn kernels(
         .collect())
 }
 
-/// `AB`, sequential: faer's `*` uses the process-wide parallelism, whose
-/// reduction order depends on the thread count (a unit must give the same
-/// bits on any number of threads).
+/// `AB`, sequential: a unit gives the same bits on any number of threads.
 fn product(a: faer::MatRef<'_, f64>, b: faer::MatRef<'_, f64>) -> Mat<f64> {
-    let mut out = Mat::zeros(a.nrows(), b.ncols());
-    faer::linalg::matmul::matmul(out.as_mut(), faer::Accum::Replace, a, b, 1.0, Par::Seq);
-    out
+    common::linalg::product(a, b, Par::Seq)
 }
 
 /// Largest absolute eigenvalue of a symmetric matrix.
@@ -1138,20 +1134,12 @@ fn depth_claims(
                 .collect()
         });
         for &l in &depths {
-            let claim = Claim::new(
-                "SB21",
-                "depth",
-                "SB21: feature evolution (NTK alignment with the target) is faster and larger in deeper networks",
+            let claim = d.claim(
+                options,
+                data,
+                l,
                 "ReLU MLP of depth L, one output (digits: parity ±1), same σ and step convention; measured = mean alignment gain (final − init) of the uncentred kernel–target alignment; t_½ = time to half the gain",
-            )
-            .id_param("data", data.name())
-            .id_param("L", l)
-            .param("seeds", seeds.clone())
-            .param("width", d.width)
-            .param("sigma", d.sigma)
-            .param("step_fraction", d.step_fraction)
-            .param("n", d.samples.get(options.mode))
-            .param("steps", d.steps.get(options.mode));
+            );
             let mine = runs_of(data, l);
             if let Some(e) = mine.iter().find_map(|r| r.as_ref().err()) {
                 out.push(claim.failed(None, e.clone()));
@@ -1195,6 +1183,26 @@ fn depth_claims(
     out
 }
 
+impl Depth {
+    /// A `depth` claim at depth `l` on `data`, with the study's parameters.
+    fn claim(&self, options: &RunOptions, data: Data, l: usize, convention: &str) -> Claim {
+        Claim::new(
+            "SB21",
+            "depth",
+            "SB21: feature evolution (NTK alignment with the target) is faster and larger in deeper networks",
+            convention,
+        )
+        .id_param("data", data.name())
+        .id_param("L", l)
+        .param("seeds", crate::study_seeds(&self.seeds, options.seed))
+        .param("width", self.width)
+        .param("sigma", self.sigma)
+        .param("step_fraction", self.step_fraction)
+        .param("n", self.samples.get(options.mode))
+        .param("steps", self.steps.get(options.mode))
+    }
+}
+
 /// SB21's depth trend between depths `shallow` and `deep`, judged over
 /// paired seeds (SPEC §8): `quantity=gain`, effect per seed
 /// `gain(deep) − gain(shallow)` of the alignment gain (final − init);
@@ -1210,24 +1218,10 @@ fn depth_comparisons<'a>(
     deep: usize,
     runs_of: &dyn Fn(Data, usize) -> Vec<&'a Result<DepthRun, String>>,
 ) -> Vec<ClaimResult> {
-    let seeds = crate::study_seeds(&d.seeds, options.seed);
     let claim = |quantity: &str, convention: &str| {
-        Claim::new(
-            "SB21",
-            "depth",
-            "SB21: feature evolution (NTK alignment with the target) is faster and larger in deeper networks",
-            convention,
-        )
-        .id_param("data", data.name())
-        .id_param("L", deep)
-        .id_param("vs", shallow)
-        .id_param("quantity", quantity)
-        .param("seeds", seeds.clone())
-        .param("width", d.width)
-        .param("sigma", d.sigma)
-        .param("step_fraction", d.step_fraction)
-        .param("n", d.samples.get(options.mode))
-        .param("steps", d.steps.get(options.mode))
+        d.claim(options, data, deep, convention)
+            .id_param("vs", shallow)
+            .id_param("quantity", quantity)
     };
     let gain = claim(
         "gain",

@@ -1,7 +1,7 @@
-//! Dense decompositions with explicit parallelism.
+//! Dense decompositions and products with explicit parallelism.
 //!
 //! faer's high-level solvers (`self_adjoint_eigen`, `thin_svd`, `qr`,
-//! `llt`) read a process-wide parallelism setting. Every decomposition in
+//! `llt`) and its `*` operator read a process-wide parallelism setting. Every decomposition in
 //! the workspace goes through these functions instead, so the caller
 //! passes [`Par`] and no library depends on, or sets, global state. With
 //! `Par::Seq` the results are bitwise reproducible whatever the thread pool.
@@ -11,9 +11,18 @@ use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt;
 use faer::linalg::evd::{self, ComputeEigenvectors, EvdError};
 use faer::linalg::householder;
+use faer::linalg::matmul::matmul;
 use faer::linalg::qr::no_pivoting::factor as qr;
 use faer::linalg::svd::{self, ComputeSvdVectors, SvdError};
-use faer::{Conj, Mat, MatRef, Par};
+use faer::{Accum, Conj, Mat, MatRef, Par};
+
+/// `AB` with parallelism `par` (faer's `*` uses the process-wide setting,
+/// whose reduction order depends on the thread count).
+pub fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+    let mut out = Mat::zeros(a.nrows(), b.ncols());
+    matmul(out.as_mut(), Accum::Replace, a, b, 1.0, par);
+    out
+}
 
 /// Eigenvalues (ascending) and eigenvectors (columns) of a symmetric
 /// matrix, read from its lower triangle.

@@ -11,8 +11,7 @@
 //! A zero kernel or target makes a ratio undefined: a typed
 //! [`MetricError::Undefined`], never NaN.
 
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Mat, MatRef, Par};
 use metrics::{Cutoff, MetricError, PsdEigen, Undefined, frobenius_inner};
 
 /// Norms below this are treated as zero (the metrics crate's convention).
@@ -57,13 +56,10 @@ fn nonzero(what: &'static str, norm: f64) -> Result<f64, MetricError> {
     }
 }
 
-/// `AB`, sequential: faer's `*` uses the process-wide parallelism, whose
-/// reduction order depends on the thread count; these metrics give the same
-/// bits on any number of threads.
+/// `AB`, sequential: these metrics give the same bits on any number of
+/// threads.
 fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
-    let mut out = Mat::zeros(a.nrows(), b.ncols());
-    matmul(out.as_mut(), Accum::Replace, a, b, 1.0, Par::Seq);
-    out
+    common::linalg::product(a, b, Par::Seq)
 }
 
 /// Uncentred kernel–target alignment `⟨K, YYᵀ⟩_F / (‖K‖_F ‖YYᵀ‖_F)`

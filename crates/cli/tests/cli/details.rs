@@ -83,7 +83,7 @@ fn quick_claims_details_round_trip_through_report_json() {
 }
 
 /// The quick report's figures, by file name and in order.
-const QUICK_FIGURES: [&str; 16] = [
+pub(crate) const QUICK_FIGURES: [&str; 16] = [
     "tmc25_nfa_relerr.svg",
     "tmc25_imbalance_decay.svg",
     "tmc25_alpha_depth.svg",

@@ -8,27 +8,7 @@ use cli::figures::{figures, markdown_section};
 fn each_figure_names_its_series_and_axes() {
     let figs = figures(crate::support::quick_claims()).unwrap();
     let names: Vec<&str> = figs.iter().map(|f| f.file.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "tmc25_nfa_relerr.svg",
-            "tmc25_imbalance_decay.svg",
-            "tmc25_alpha_depth.svg",
-            "bma24_nfa_digits_early.svg",
-            "bma24_nfa_synthetic_early.svg",
-            "bma24_nfa_digits_code.svg",
-            "abp22_silent_alignment.svg",
-            "abp22_relu_silent_alignment.svg",
-            "sb21_specialisation_digits_one_hot_relu_lazy.svg",
-            "sb21_specialisation_digits_one_hot_linear_lazy.svg",
-            "sb21_specialisation_digits_one_vs_rest_relu_lazy.svg",
-            "sb21_specialisation_synthetic_relu_lazy.svg",
-            "sb21_specialisation_synthetic_linear_lazy.svg",
-            "sb21_specialisation_digits_one_hot_relu_rich.svg",
-            "sb21_specialisation_digits_one_vs_rest_relu_rich.svg",
-            "sb21_specialisation_synthetic_relu_rich.svg",
-        ]
-    );
+    assert_eq!(names, crate::details::QUICK_FIGURES);
     let heat: &[&str] = &["K_0", "y_0", "per-output kernel K_c", "target column y_c"];
     let expect: [&[&str]; 16] = [
         &[
