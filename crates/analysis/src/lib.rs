@@ -35,7 +35,11 @@
 //!
 //! A value without meaning (a zero matrix in a denominator, α not
 //! identifiable) is a [`Value::Undefined`] with its reason, never NaN.
+//! [`record`] turns an analysis into the JSON record that the command line
+//! writes and the Python package returns.
 #![warn(missing_docs)]
+
+pub mod record;
 
 use faer::{Mat, MatRef};
 use metrics::{
@@ -312,6 +316,23 @@ impl Default for Options {
             memory: None,
         }
     }
+}
+
+/// The default budget where `/proc/meminfo` cannot be read.
+const FALLBACK_BUDGET: u64 = 4_000_000_000;
+
+/// The memory budget when none is given: half of the memory available now
+/// (`MemAvailable` of `/proc/meminfo`), or 4 GB where that cannot be read.
+pub fn default_memory_budget() -> u64 {
+    available_memory().map_or(FALLBACK_BUDGET, |b| b / 2)
+}
+
+/// `MemAvailable` of `/proc/meminfo`, in bytes.
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// Inputs that cannot be analysed.

@@ -1,9 +1,10 @@
 //! Network checkpoints and data files for analysing a trained network.
 //!
-//! * [`weights`]: fully connected networks in safetensors files, in
-//!   PyTorch's `nn.Linear` layout (weight `[out, in]`, optional bias
-//!   `[out]`), layer order from the tensor names or an explicit list; and
-//!   the writer.
+//! * [`weights`]: fully connected networks in PyTorch's `nn.Linear` layout
+//!   (weight `[out, in]`, optional bias `[out]`), layer order from the
+//!   tensor names or an explicit list, from safetensors files
+//!   (`safetensors_file`), PyTorch `torch.save` files (`torch_file`) or
+//!   named arrays in memory; and the safetensors writer.
 //! * [`arrays`]: data matrices (samples as rows) from NumPy `.npy` (float32
 //!   or float64, C order) and CSV; `.npy` and CSV writers.
 //! * [`check_data`], [`check_labels`]: data and labels against a network.
@@ -15,13 +16,17 @@
 
 pub mod arrays;
 mod error;
+mod safetensors_file;
+mod torch_file;
 pub mod weights;
 
 use faer::Mat;
 
 pub use arrays::{read_csv, read_matrix, read_npy, write_csv, write_npy};
 pub use error::CheckpointError;
-pub use weights::{Checkpoint, Layer, Precision, read_checkpoint, write_checkpoint};
+pub use weights::{
+    Checkpoint, Layer, NamedTensor, Precision, from_tensors, read_checkpoint, write_checkpoint,
+};
 
 /// Check that the data (n × d) fit the network's first layer (`d = d_0`)
 /// and hold at least one sample.

@@ -1,10 +1,11 @@
-//! Fully connected networks in safetensors files.
+//! Fully connected networks from checkpoint files or named arrays.
 //!
-//! **Format** (safetensors): an 8-byte little-endian header length N, N
-//! bytes of JSON mapping each tensor name to `{"dtype", "shape",
-//! "data_offsets": [begin, end]}` (offsets into the data section; an
-//! optional `__metadata__` entry of strings), then the raw little-endian,
-//! C-ordered data.
+//! **Files**: safetensors (`safetensors_file`) and PyTorch's
+//! `torch.save` (`.pt`/`.pth`, `torch_file`); [`read_checkpoint`]
+//! tells them apart by their first bytes (a safetensors header is JSON from
+//! byte 8; a `.pt` file is a ZIP archive or a pickle), not by the name.
+//! [`from_tensors`] takes named arrays already in memory (a state dict
+//! handed over from Python).
 //!
 //! **Layout** (PyTorch `nn.Linear`): layer l has a weight `W_l` of shape
 //! `[d_l, d_{l−1}]` (out × in) and optionally a bias of shape `[d_l]`; the
@@ -14,20 +15,19 @@
 //! runs compare as numbers, so `layers.10` follows `layers.9`), and
 //! `P.bias` is the bias of `P.weight`. Without an explicit list, any other
 //! tensor is an error: silently skipping it would analyse a different
-//! network than the one saved.
-//!
-//! Accepted dtypes: F64, F32, F16, BF16 (widened to f64 exactly).
+//! network than the one saved. Every value must be finite.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use faer::{Mat, MatRef};
 use mlp::{Activation, Architecture};
-use safetensors::{Dtype, SafeTensorError, SafeTensors};
+use safetensors::Dtype;
 
 use crate::error::{CheckpointError, name};
-
-const SUPPORTED: &str = "F64, F32, F16, BF16";
+use crate::safetensors_file::SafetensorsSource;
+use crate::torch_file::TorchSource;
 
 /// One layer of a checkpoint.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +61,19 @@ impl Checkpoint {
     /// rejected when read).
     pub fn has_bias(&self) -> bool {
         self.layers[0].bias.is_some()
+    }
+
+    /// The names of each layer's weight and bias tensors.
+    pub fn tensor_names(&self) -> Vec<(String, Option<String>)> {
+        self.layers
+            .iter()
+            .map(|l| {
+                (
+                    l.weight_name.clone(),
+                    l.bias.as_ref().map(|(n, _)| n.clone()),
+                )
+            })
+            .collect()
     }
 
     /// The architecture with activation `activation` on hidden layers.
@@ -121,30 +134,134 @@ impl Checkpoint {
     }
 }
 
-/// Read a network from a safetensors file. `layers`: the layer order, each
-/// entry a weight tensor name (`fc1.weight`) or its prefix (`fc1`); `None`
-/// finds the layers from the names (module docs).
+/// The named tensors of one checkpoint, whatever its format.
+pub(crate) trait TensorSource {
+    /// The names of the tensors, in any order.
+    fn names(&self) -> Vec<String>;
+    /// The shape and the values (f64, C order) of tensor `name`; an error
+    /// names the file and the tensor.
+    fn values(&self, name: &str) -> Result<(Vec<usize>, Vec<f64>), CheckpointError>;
+}
+
+/// Read a network from a safetensors or PyTorch file (module docs).
+/// `layers`: the layer order, each entry a weight tensor name
+/// (`fc1.weight`) or its prefix (`fc1`); `None` finds the layers from the
+/// names.
 pub fn read_checkpoint(
     path: &Path,
     layers: Option<&[String]>,
 ) -> Result<Checkpoint, CheckpointError> {
-    let bytes = std::fs::read(path).map_err(|e| CheckpointError::io(path, e))?;
     let file = name(path);
-    let tensors = parse(&file, &bytes)?;
-    let names: Vec<&str> = tensors.names();
+    let bytes = std::fs::read(path).map_err(|e| CheckpointError::io(path, e))?;
+    if is_torch(&bytes) {
+        drop(bytes);
+        assemble(&file, &TorchSource::open(path)?, layers)
+    } else {
+        assemble(&file, &SafetensorsSource::parse(&file, &bytes)?, layers)
+    }
+}
+
+/// A PyTorch file starts with a ZIP signature (`PK`) or a pickle's PROTO
+/// opcode (0x80, the legacy stream); a safetensors file has its JSON header
+/// (`{`) from byte 8, and whatever else is not either is left to the
+/// safetensors parser to reject with its reason.
+fn is_torch(bytes: &[u8]) -> bool {
+    let json_at_8 = bytes.get(8) == Some(&b'{');
+    !json_at_8 && (bytes.starts_with(b"PK") || bytes.first() == Some(&0x80))
+}
+
+/// A named array handed over in memory: its shape and values in C order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedTensor {
+    /// The name, as in a state dict (`0.weight`).
+    pub name: String,
+    /// The shape.
+    pub shape: Vec<usize>,
+    /// The values in C order (as many as the shape holds).
+    pub values: Vec<f64>,
+}
+
+/// Named arrays in memory as a source; `label` stands for the file name
+/// in messages.
+struct MemorySource {
+    label: String,
+    tensors: BTreeMap<String, NamedTensor>,
+}
+
+impl TensorSource for MemorySource {
+    fn names(&self) -> Vec<String> {
+        self.tensors.keys().cloned().collect()
+    }
+
+    fn values(&self, tensor: &str) -> Result<(Vec<usize>, Vec<f64>), CheckpointError> {
+        let t = self
+            .tensors
+            .get(tensor)
+            .ok_or_else(|| missing(&self.label, tensor, &self.names()))?;
+        Ok((t.shape.clone(), t.values.clone()))
+    }
+}
+
+/// A network from named arrays (a state dict), with the layer rules of
+/// the files (module docs); `label` names the arrays in messages.
+pub fn from_tensors(
+    label: &str,
+    tensors: Vec<NamedTensor>,
+    layers: Option<&[String]>,
+) -> Result<Checkpoint, CheckpointError> {
+    let mut map = BTreeMap::new();
+    for t in tensors {
+        let count: usize = t.shape.iter().product();
+        if count != t.values.len() {
+            return Err(CheckpointError::Shape {
+                file: label.to_owned(),
+                tensor: t.name,
+                detail: format!(
+                    "shape {:?} holds {count} values, {} given",
+                    t.shape,
+                    t.values.len()
+                ),
+            });
+        }
+        if map.contains_key(&t.name) {
+            return Err(CheckpointError::Layers {
+                file: label.to_owned(),
+                detail: format!("tensor `{}` is given twice", t.name),
+            });
+        }
+        map.insert(t.name.clone(), t);
+    }
+    assemble(
+        label,
+        &MemorySource {
+            label: label.to_owned(),
+            tensors: map,
+        },
+        layers,
+    )
+}
+
+/// The layers of a checkpoint from its tensors.
+fn assemble(
+    file: &str,
+    tensors: &dyn TensorSource,
+    layers: Option<&[String]>,
+) -> Result<Checkpoint, CheckpointError> {
+    let all = tensors.names();
+    let names: Vec<&str> = all.iter().map(String::as_str).collect();
     let order = match layers {
-        Some(list) => explicit_layers(&file, &names, list)?,
-        None => inferred_layers(&file, &names)?,
+        Some(list) => explicit_layers(file, &names, list)?,
+        None => inferred_layers(file, &names)?,
     };
     let mut out = Vec::with_capacity(order.len());
     for (weight_name, bias_name) in order {
-        let weight = matrix(&file, &tensors, &weight_name)?;
+        let weight = matrix(file, tensors, &weight_name)?;
         let bias = match bias_name {
             Some(b) => {
-                let v = vector(&file, &tensors, &b)?;
+                let v = vector(file, tensors, &b)?;
                 if v.ncols() != weight.nrows() {
                     return Err(CheckpointError::Shape {
-                        file,
+                        file: file.to_owned(),
                         tensor: b,
                         detail: format!(
                             "{} entries, but `{weight_name}` has {} outputs",
@@ -163,71 +280,11 @@ pub fn read_checkpoint(
             bias,
         });
     }
-    check_chain(&file, &out)?;
-    Ok(Checkpoint { file, layers: out })
-}
-
-/// Parse the whole file, turning the crate's errors into one-line messages
-/// that name the file (and, for a truncated data section, the tensor cut).
-fn parse<'a>(file: &str, bytes: &'a [u8]) -> Result<SafeTensors<'a>, CheckpointError> {
-    let format = |detail: String| CheckpointError::Format {
+    check_chain(file, &out)?;
+    Ok(Checkpoint {
         file: file.to_owned(),
-        format: "safetensors",
-        detail,
-    };
-    let truncated = |detail: String| CheckpointError::Truncated {
-        file: file.to_owned(),
-        detail,
-    };
-    if bytes.len() < 8 {
-        return Err(truncated(format!(
-            "{} bytes, shorter than the 8-byte header length",
-            bytes.len()
-        )));
-    }
-    let header_len = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
-    let rest = (bytes.len() - 8) as u64;
-    if header_len > rest {
-        return Err(truncated(format!(
-            "the header length is {header_len} bytes but only {rest} bytes follow"
-        )));
-    }
-    SafeTensors::deserialize(bytes).map_err(|e| match e {
-        SafeTensorError::MetadataIncompleteBuffer => {
-            let data_len = rest - header_len;
-            match cut_tensor(&bytes[8..8 + header_len as usize], data_len) {
-                Some((tensor, end)) => truncated(format!(
-                    "tensor `{tensor}` ends at byte {end} of the data section, which has {data_len} bytes"
-                )),
-                None => format(format!(
-                    "the data section has {data_len} bytes, more than the tensors' data_offsets cover"
-                )),
-            }
-        }
-        SafeTensorError::InvalidOffset(tensor) => format(format!(
-            "tensor `{tensor}` has data_offsets that do not follow the previous tensor's"
-        )),
-        SafeTensorError::TensorInvalidInfo => {
-            format("a tensor's data_offsets do not match its dtype and shape".into())
-        }
-        SafeTensorError::InvalidHeaderDeserialization(e) => {
-            format(format!("header is not valid JSON of the format: {e}"))
-        }
-        other => format(format!("{other:?}")),
+        layers: out,
     })
-}
-
-/// The tensor whose data end beyond `data_len`, with that end: read from the
-/// header JSON only to name it in the message.
-fn cut_tensor(header: &[u8], data_len: u64) -> Option<(String, u64)> {
-    let json: serde_json::Value = serde_json::from_slice(header).ok()?;
-    json.as_object()?
-        .iter()
-        .filter_map(|(k, v)| {
-            let end = v.get("data_offsets")?.get(1)?.as_u64()?;
-            (end > data_len).then(|| (k.clone(), end))
-        })
-        .min_by_key(|(_, end)| *end)
 }
 
 /// `(weight name, bias name)` per layer from an explicit list.
@@ -320,8 +377,9 @@ fn check_biases(file: &str, layers: &[(String, Option<String>)]) -> Result<(), C
     Ok(())
 }
 
-fn missing(file: &str, tensor: &str, names: &[&str]) -> CheckpointError {
-    let mut sorted: Vec<&str> = names.to_vec();
+/// A tensor that is not in the file, with the first few names it has.
+pub(crate) fn missing<S: AsRef<str>>(file: &str, tensor: &str, names: &[S]) -> CheckpointError {
+    let mut sorted: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
     sorted.sort_by(|a, b| natural_cmp(a, b));
     const SHOWN: usize = 8;
     let mut available = sorted
@@ -378,44 +436,13 @@ fn natural_cmp(a: &str, b: &str) -> Ordering {
     }
 }
 
-/// The values of a tensor as f64 in C order, with its shape; rejects
-/// non-float dtypes and non-finite entries.
+/// The values of a tensor with its shape; rejects non-finite entries.
 fn values(
     file: &str,
-    tensors: &SafeTensors<'_>,
+    tensors: &dyn TensorSource,
     tensor: &str,
 ) -> Result<(Vec<usize>, Vec<f64>), CheckpointError> {
-    let view = tensors
-        .tensor(tensor)
-        .map_err(|_| missing(file, tensor, &tensors.names()))?;
-    let data = view.data();
-    let vals: Vec<f64> = match view.dtype() {
-        Dtype::F64 => data
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect(),
-        Dtype::F32 => data
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")) as f64)
-            .collect(),
-        Dtype::F16 => data
-            .chunks_exact(2)
-            .map(|c| half::f16::from_le_bytes(c.try_into().expect("2 bytes")).to_f64())
-            .collect(),
-        Dtype::BF16 => data
-            .chunks_exact(2)
-            .map(|c| half::bf16::from_le_bytes(c.try_into().expect("2 bytes")).to_f64())
-            .collect(),
-        other => {
-            return Err(CheckpointError::UnsupportedDtype {
-                file: file.to_owned(),
-                tensor: tensor.to_owned(),
-                dtype: format!("{other:?}"),
-                supported: SUPPORTED,
-            });
-        }
-    };
-    let shape = view.shape().to_vec();
+    let (shape, vals) = tensors.values(tensor)?;
     if let Some(k) = vals.iter().position(|v| !v.is_finite()) {
         return Err(CheckpointError::NonFinite {
             file: file.to_owned(),
@@ -441,7 +468,7 @@ fn unravel(mut k: usize, shape: &[usize]) -> Vec<usize> {
 
 fn matrix(
     file: &str,
-    tensors: &SafeTensors<'_>,
+    tensors: &dyn TensorSource,
     tensor: &str,
 ) -> Result<Mat<f64>, CheckpointError> {
     let (shape, vals) = values(file, tensors, tensor)?;
@@ -467,7 +494,7 @@ fn matrix(
 
 fn vector(
     file: &str,
-    tensors: &SafeTensors<'_>,
+    tensors: &dyn TensorSource,
     tensor: &str,
 ) -> Result<Mat<f64>, CheckpointError> {
     let (shape, vals) = values(file, tensors, tensor)?;

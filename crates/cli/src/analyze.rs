@@ -2,13 +2,8 @@
 //! reads the files, `analysis` computes), printed as markdown tables and
 //! written as JSON; optionally the per-layer matrices as `.npy`.
 //!
-//! JSON contract (`schema = 1`): `{"schema", "weights", "data", "labels",
-//! "init", "activation", "widths", "bias", "samples", "conventions",
-//! "layers": [{"layer", "tensor", "bias_tensor", "inputs", "outputs",
-//! "agop_agreement", "alpha_hat", "nfa": [{"similarity", "alpha",
-//! "exponent", "value"}], "uc_nfa", "c_nfa"}], "ntk": null | {"alignment",
-//! "centered_alignment", "specialisation", "diagonal_excess", "kernel_norm",
-//! "kernel_alignment"}}`; an undefined value is `{"undefined": reason}`.
+//! JSON: the record of [`analysis::record`] (`schema = 1`) with the paths
+//! of the files read, `"weights"`, `"data"`, `"labels"` and `"init"`.
 //!
 //! Memory: the NTK metrics come from tiles of samples
 //! ([`ntk::statistics`]) in the budget of `--memory` (default: half of the
@@ -73,26 +68,16 @@ pub struct AnalyzeArgs {
     pub quiet: bool,
 }
 
-/// The default budget where `/proc/meminfo` cannot be read.
-const FALLBACK_BUDGET: u64 = 4_000_000_000;
-
-/// The memory budget in bytes: `--memory GB`, or half of `MemAvailable`.
+/// The memory budget in bytes: `--memory GB`, or
+/// [`analysis::default_memory_budget`].
 fn memory_budget(arg: Option<f64>) -> Result<u64, CliError> {
     match arg {
         Some(gb) if gb.is_finite() && gb > 0.0 => Ok((gb * 1e9) as u64),
         Some(gb) => Err(CliError::usage(format!(
             "--memory: {gb} is not a positive number of GB"
         ))),
-        None => Ok(available_memory().map_or(FALLBACK_BUDGET, |b| b / 2)),
+        None => Ok(analysis::default_memory_budget()),
     }
-}
-
-/// `MemAvailable` of `/proc/meminfo`, in bytes.
-fn available_memory() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }
 
 /// Peak bytes of the dense per-output kernels of `--save-ntk`: the C
@@ -419,42 +404,16 @@ fn json_report(
     result: &Analysis,
 ) -> serde_json::Value {
     let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
-    let layers: Vec<serde_json::Value> = result
-        .layers
-        .iter()
-        .zip(&net.layers)
-        .map(|(layer, info)| {
-            let mut v = serde_json::to_value(&layer.metrics).expect("metrics serialise");
-            let obj = v.as_object_mut().expect("a struct serialises to an object");
-            obj.insert("tensor".into(), json!(info.weight_name));
-            obj.insert(
-                "bias_tensor".into(),
-                json!(info.bias.as_ref().map(|(n, _)| n)),
-            );
-            v
-        })
-        .collect();
-    json!({
-        "schema": 1,
-        "weights": args.weights.display().to_string(),
-        "data": args.data.display().to_string(),
-        "labels": path(&args.labels),
-        "init": path(&args.init),
-        "activation": activation.name(),
-        "widths": net.widths(),
-        "bias": net.has_bias(),
-        "samples": result.samples,
-        "conventions": {
-            "nfm": "F_l = W_lᵀW_l",
-            "agop": "G_l = (1/n) Σ_i Σ_c ∇_{a_{l−1}} f_c(x_i) ∇ᵀ (mean over samples, sum over outputs), by the chain rule W_lᵀK_lW_l/n; agop_agreement = relerr against the input-gradient computation",
-            "ptk": "K_l = Σ_i Σ_c ∇_{h_l} f_c(x_i) ∇ᵀ (sum over samples and outputs)",
-            "nfa": "sim(F_l, G_l^α), G^α with eigenvalues below d·ε·λ_max clipped",
-            "alpha_hat": "argmin_α relerr_scaled(F_l, G_l^α) on [0.02, 2]",
-            "uc_nfa": "sim(W_lᵀK_lW_l, W_lᵀW_l)",
-            "c_nfa": "sim(ΔW_lᵀK_lΔW_l, ΔW_lᵀΔW_l), ΔW_l = W_l − W_l(0)",
-            "ntk": "A(K, y) = yᵀKy / (‖K‖_F ‖y‖²) per output kernel Θ_c (centred: A(HKH, Hy), H = I − 11ᵀ/n); specialisation S_cc' = A(Θ_c, y_c'); kernel_alignment ⟨Θ_c, Θ_c'⟩_F / (‖Θ_c‖_F ‖Θ_c'‖_F)"
-        },
-        "layers": layers,
-        "ntk": result.ntk,
-    })
+    let mut record = analysis::record::record(
+        result,
+        activation,
+        &net.widths(),
+        net.has_bias(),
+        &net.tensor_names(),
+    );
+    record.insert("weights".into(), json!(args.weights.display().to_string()));
+    record.insert("data".into(), json!(args.data.display().to_string()));
+    record.insert("labels".into(), json!(path(&args.labels)));
+    record.insert("init".into(), json!(path(&args.init)));
+    serde_json::Value::Object(record)
 }
