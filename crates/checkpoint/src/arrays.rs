@@ -19,7 +19,7 @@ use std::path::Path;
 use faer::{Mat, MatRef};
 use npyz::{DType, NpyFile, NpyHeader, Order, TypeChar, WriterBuilder};
 
-use crate::error::{CheckpointError, name};
+use crate::error::{CheckpointError, name, one_line};
 
 const SUPPORTED: &str = "float64 (<f8, >f8), float32 (<f4, >f4)";
 
@@ -47,8 +47,12 @@ pub fn read_npy(path: &Path, role: &str) -> Result<Mat<f64>, CheckpointError> {
         format: "npy",
         detail,
     };
+    if let Some(detail) = oversized_shape(&bytes) {
+        return Err(format(detail));
+    }
     let mut reader = &bytes[..];
-    let header = NpyHeader::from_reader(&mut reader).map_err(|e| format(e.to_string()))?;
+    let header =
+        NpyHeader::from_reader(&mut reader).map_err(|e| format(one_line(&e.to_string())))?;
     let data = reader;
     let dtype = header.dtype();
     let descr = match &dtype {
@@ -87,8 +91,10 @@ pub fn read_npy(path: &Path, role: &str) -> Result<Mat<f64>, CheckpointError> {
             });
         }
     };
-    let needed = rows * cols * item;
-    if data.len() < needed {
+    // rows · cols fits in u64 (`oversized_shape`); the byte count may not.
+    let needed = rows.checked_mul(cols).and_then(|n| n.checked_mul(item));
+    if needed.is_none_or(|needed| data.len() < needed) {
+        let needed = needed.map_or_else(|| "more than 2^64".to_owned(), |n| n.to_string());
         return Err(CheckpointError::Truncated {
             file,
             detail: format!(
@@ -104,7 +110,7 @@ pub fn read_npy(path: &Path, role: &str) -> Result<Mat<f64>, CheckpointError> {
         npy.into_vec::<f32>()
             .map(|v| v.into_iter().map(f64::from).collect())
     }
-    .map_err(|e| format(e.to_string()))?;
+    .map_err(|e| format(one_line(&e.to_string())))?;
     if let Some(k) = values.iter().position(|v| !v.is_finite()) {
         return Err(CheckpointError::NonFinite {
             file,
@@ -114,6 +120,75 @@ pub fn read_npy(path: &Path, role: &str) -> Result<Mat<f64>, CheckpointError> {
         });
     }
     Ok(Mat::from_fn(rows, cols, |i, j| values[i * cols + j]))
+}
+
+/// Whether the header of `.npy` bytes may declare a shape of more than
+/// `u64::MAX` elements, which `npyz` multiplies out unchecked (a panic, or
+/// in a release build a wrapped count). Checked before `npyz` sees the
+/// header, on its text: the integer literals there (Python's decimal,
+/// `0x`, `0o` and `0b` forms with `_`, as `npyz`'s literal parser reads
+/// them: runs of letters, digits and `_` starting with a digit) are
+/// multiplied, zeros skipped. The shape's dimensions are among them, so a
+/// product within `u64::MAX` bounds every partial product `npyz` forms; a
+/// standard header holds no other integers, so the bound is then exact.
+fn oversized_shape(bytes: &[u8]) -> Option<String> {
+    if !bytes.starts_with(b"\x93NUMPY") {
+        return None;
+    }
+    // Magic (6), version (2), header length (2 bytes in version 1, else 4).
+    let (len, start): (usize, usize) = match bytes.get(6)? {
+        1 => (
+            u16::from_le_bytes(bytes.get(8..10)?.try_into().ok()?) as usize,
+            10,
+        ),
+        _ => (
+            u32::from_le_bytes(bytes.get(8..12)?.try_into().ok()?) as usize,
+            12,
+        ),
+    };
+    let text = bytes.get(start..start.saturating_add(len).min(bytes.len()))?;
+    let too_large = Some("the header's shape has more than 2^64 − 1 elements".to_owned());
+    let mut product: u64 = 1;
+    for token in text.split(|c| !(c.is_ascii_alphanumeric() || *c == b'_')) {
+        if !token.first().is_some_and(u8::is_ascii_digit) {
+            continue;
+        }
+        match int_literal(token) {
+            Ok(Some(0)) | Ok(None) => {}
+            Ok(Some(v)) => match product.checked_mul(v) {
+                Some(p) => product = p,
+                None => return too_large,
+            },
+            Err(()) => return too_large,
+        }
+    }
+    None
+}
+
+/// The value of a Python integer literal: `Ok(None)` if `token` is not one
+/// (a float, say), `Err` if it exceeds `u64`.
+fn int_literal(token: &[u8]) -> Result<Option<u64>, ()> {
+    let (radix, body) = match token {
+        [b'0', b'x' | b'X', rest @ ..] => (16, rest),
+        [b'0', b'o' | b'O', rest @ ..] => (8, rest),
+        [b'0', b'b' | b'B', rest @ ..] => (2, rest),
+        _ => (10, token),
+    };
+    let digits: Option<Vec<u32>> = body
+        .iter()
+        .filter(|&&c| c != b'_')
+        .map(|&c| (c as char).to_digit(radix))
+        .collect();
+    match digits {
+        Some(digits) if !digits.is_empty() => digits
+            .iter()
+            .try_fold(0u64, |v, &d| {
+                v.checked_mul(u64::from(radix))?.checked_add(u64::from(d))
+            })
+            .map(Some)
+            .ok_or(()),
+        _ => Ok(None),
+    }
 }
 
 /// Write a matrix as a 2-D float64 `.npy` array in C order.

@@ -1,11 +1,14 @@
+use std::borrow::Cow;
 use std::path::Path;
 
 /// A file that cannot be used. Every variant names the file and, where
-/// there is one, the tensor or dimension at fault; `Display` is one line.
+/// there is one, the tensor or dimension at fault; `Display` is one line
+/// (control characters in the fields, e.g. a line break in a tensor name
+/// read from the file, are shown escaped: `\n`).
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
     /// The file cannot be read or written.
-    #[error("{file}: {source}")]
+    #[error("{}: {}", esc(.file), esc(&.source.to_string()))]
     Io {
         /// The file.
         file: String,
@@ -13,7 +16,7 @@ pub enum CheckpointError {
         source: std::io::Error,
     },
     /// The file ends before the data its header declares.
-    #[error("{file}: truncated file: {detail}")]
+    #[error("{}: truncated file: {}", esc(.file), esc(.detail))]
     Truncated {
         /// The file.
         file: String,
@@ -21,7 +24,7 @@ pub enum CheckpointError {
         detail: String,
     },
     /// The file is not in the expected format.
-    #[error("{file}: not a valid {format} file: {detail}")]
+    #[error("{}: not a valid {format} file: {}", esc(.file), esc(.detail))]
     Format {
         /// The file.
         file: String,
@@ -31,7 +34,7 @@ pub enum CheckpointError {
         detail: String,
     },
     /// A tensor that is needed is not in the file.
-    #[error("{file}: no tensor `{tensor}` (the file has: {available})")]
+    #[error("{}: no tensor `{}` (the file has: {})", esc(.file), esc(.tensor), esc(.available))]
     MissingTensor {
         /// The file.
         file: String,
@@ -41,7 +44,7 @@ pub enum CheckpointError {
         available: String,
     },
     /// A tensor's element type cannot be read as a float.
-    #[error("{file}: `{tensor}` has dtype {dtype}; supported: {supported}")]
+    #[error("{}: `{}` has dtype {}; supported: {supported}", esc(.file), esc(.tensor), esc(.dtype))]
     UnsupportedDtype {
         /// The file.
         file: String,
@@ -53,7 +56,7 @@ pub enum CheckpointError {
         supported: &'static str,
     },
     /// A tensor holds NaN or ±∞.
-    #[error("{file}: `{tensor}` has a non-finite entry {value} at {position}")]
+    #[error("{}: `{}` has a non-finite entry {value} at {}", esc(.file), esc(.tensor), esc(.position))]
     NonFinite {
         /// The file.
         file: String,
@@ -65,7 +68,7 @@ pub enum CheckpointError {
         position: String,
     },
     /// A tensor's shape does not fit its role or its neighbours.
-    #[error("{file}: `{tensor}`: {detail}")]
+    #[error("{}: `{}`: {}", esc(.file), esc(.tensor), esc(.detail))]
     Shape {
         /// The file.
         file: String,
@@ -75,7 +78,7 @@ pub enum CheckpointError {
         detail: String,
     },
     /// The layers of the file cannot be determined.
-    #[error("{file}: {detail}")]
+    #[error("{}: {}", esc(.file), esc(.detail))]
     Layers {
         /// The file.
         file: String,
@@ -84,7 +87,7 @@ pub enum CheckpointError {
     },
     /// Two files do not fit together (data vs network, labels vs data,
     /// initial vs trained weights).
-    #[error("{file}: {detail}")]
+    #[error("{}: {}", esc(.file), esc(.detail))]
     Mismatch {
         /// The file at fault.
         file: String,
@@ -100,6 +103,33 @@ impl CheckpointError {
             source,
         }
     }
+}
+
+/// `s` with its control characters escaped (`\n`, `\r`, `\t`, `\u{1b}`),
+/// so that text from a file cannot break a message into lines.
+fn esc(s: &str) -> Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        Cow::Owned(
+            s.chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// A library's message as one line: its lines joined and runs of
+/// whitespace collapsed (e.g. a parser's multi-line report with a caret
+/// under the offending character).
+pub(crate) fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The path as printed in messages.

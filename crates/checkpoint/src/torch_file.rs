@@ -25,7 +25,7 @@ use std::path::Path;
 
 use pytorch_reader::{DType, PytorchError, PytorchReader, Tensor};
 
-use crate::error::{CheckpointError, name};
+use crate::error::{CheckpointError, name, one_line};
 use crate::weights::{TensorSource, missing};
 
 const SUPPORTED: &str = "float64, float32, float16, bfloat16";
@@ -54,27 +54,25 @@ impl TorchSource {
     }
 }
 
-/// One line naming the file: an unreadable file is an I/O error, anything
-/// else a format error with the reader's reason.
+/// One line naming the file: an error of the operating system is an I/O
+/// error, a file that ends early is truncated, anything else (a ZIP
+/// checksum that does not match, say, which the ZIP reader also reports as
+/// an `io::Error`) a format error with the reader's reason.
 fn open_error(path: &Path, file: &str, e: PytorchError) -> CheckpointError {
     match e {
-        PytorchError::Io(io) if io.kind() != std::io::ErrorKind::UnexpectedEof => {
-            CheckpointError::io(path, io)
+        PytorchError::Io(io) if io.raw_os_error().is_some() => CheckpointError::io(path, io),
+        PytorchError::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            CheckpointError::Truncated {
+                file: file.to_owned(),
+                detail: one_line(&io.to_string()),
+            }
         }
-        PytorchError::Io(io) => CheckpointError::Truncated {
-            file: file.to_owned(),
-            detail: one_line(&io.to_string()),
-        },
         other => CheckpointError::Format {
             file: file.to_owned(),
             format: "PyTorch",
             detail: one_line(&other.to_string()),
         },
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl TensorSource for TorchSource {
@@ -98,7 +96,7 @@ impl TensorSource for TorchSource {
                 return Err(CheckpointError::UnsupportedDtype {
                     file: self.file.clone(),
                     tensor: tensor.to_owned(),
-                    dtype: format!("{other:?}"),
+                    dtype: torch_name(other).to_owned(),
                     supported: SUPPORTED,
                 });
             }
@@ -114,7 +112,40 @@ impl TensorSource for TorchSource {
                 detail: one_line(&e.to_string()),
             },
         })?;
-        let vals = bytes.chunks_exact(t.dtype().size()).map(convert).collect();
+        let vals: Vec<f64> = bytes.chunks_exact(t.dtype().size()).map(convert).collect();
+        // The reader returns exactly the shape's values; checked all the
+        // same, since the layers index them by the shape.
+        if vals.len() != t.num_elements() {
+            return Err(CheckpointError::Format {
+                file: self.file.clone(),
+                format: "PyTorch",
+                detail: format!(
+                    "tensor `{tensor}` of shape {:?} reads as {} values",
+                    t.shape(),
+                    vals.len()
+                ),
+            });
+        }
         Ok((t.shape().to_vec(), vals))
+    }
+}
+
+/// A dtype as PyTorch names it (`torch.int64` is `int64`), as the accepted
+/// ones are listed in messages.
+fn torch_name(dtype: DType) -> &'static str {
+    match dtype {
+        DType::F64 => "float64",
+        DType::F32 => "float32",
+        DType::F16 => "float16",
+        DType::BF16 => "bfloat16",
+        DType::I64 => "int64",
+        DType::I32 => "int32",
+        DType::I16 => "int16",
+        DType::I8 => "int8",
+        DType::U64 => "uint64",
+        DType::U32 => "uint32",
+        DType::U16 => "uint16",
+        DType::U8 => "uint8",
+        DType::Bool => "bool",
     }
 }

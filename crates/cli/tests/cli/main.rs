@@ -5,6 +5,7 @@ mod analyze_errors;
 mod analyze_fixture;
 mod analyze_formats;
 mod analyze_round_trip;
+mod analyze_torch;
 mod cli_errors;
 mod cli_report;
 mod details;
