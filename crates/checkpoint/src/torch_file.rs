@@ -36,6 +36,8 @@ const STATE_DICT_KEY: &str = "state_dict";
 /// The tensors of a PyTorch checkpoint; their bytes are read on demand.
 pub(crate) struct TorchSource {
     file: String,
+    /// The file's length in bytes.
+    bytes: u64,
     tensors: HashMap<String, Tensor>,
 }
 
@@ -44,11 +46,15 @@ impl TorchSource {
     /// holds one, the root's tensors otherwise.
     pub(crate) fn open(path: &Path) -> Result<Self, CheckpointError> {
         let file = name(path);
+        let bytes = std::fs::metadata(path)
+            .map_err(|e| CheckpointError::io(path, e))?
+            .len();
         let reader = PytorchReader::with_top_level_key(path, STATE_DICT_KEY)
             .or_else(|_| PytorchReader::new(path))
             .map_err(|e| open_error(path, &file, e))?;
         Ok(TorchSource {
             file,
+            bytes,
             tensors: reader.into_tensors(),
         })
     }
@@ -101,6 +107,23 @@ impl TensorSource for TorchSource {
                 });
             }
         };
+        // A view can repeat its storage (an `expand` has stride 0), so a
+        // small file can declare a tensor of gigabytes. A weight or bias
+        // saved by `state_dict()` holds its own values: refuse a tensor with
+        // more bytes than the whole file before reading (and widening) it.
+        if t.byte_len() as u64 > self.bytes {
+            return Err(CheckpointError::Shape {
+                file: self.file.clone(),
+                tensor: tensor.to_owned(),
+                detail: format!(
+                    "shape {:?} of {} holds {} bytes, more than the file's {}: a view that repeats its storage; save it with .contiguous()",
+                    t.shape(),
+                    torch_name(t.dtype()),
+                    t.byte_len(),
+                    self.bytes
+                ),
+            });
+        }
         let bytes = t.read().map_err(|e| match e.kind() {
             std::io::ErrorKind::UnexpectedEof => CheckpointError::Truncated {
                 file: self.file.clone(),

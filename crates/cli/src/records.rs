@@ -444,10 +444,10 @@ pub fn run_shard(
             finished: now(),
             measurement: m.value,
         };
-        if let Err(e) = write(out, shard, &record) {
-            if let Ok(mut first) = failure.lock() {
-                first.get_or_insert(e);
-            }
+        if let Err(e) = write(out, shard, &record)
+            && let Ok(mut first) = failure.lock()
+        {
+            first.get_or_insert(e);
         }
         bar.inc(1);
         bar.set_message(format!("{} done ({:.1} s)", unit.id, m.seconds));

@@ -34,7 +34,11 @@ fn row_argmax(y: MatRef<'_, f64>) -> Vec<usize> {
 pub fn parity_targets(classes: MatRef<'_, f64>) -> Mat<f64> {
     let labels = row_argmax(classes);
     Mat::from_fn(classes.nrows(), 1, |i, _| {
-        if labels[i] % 2 == 0 { 1.0 } else { -1.0 }
+        if labels[i].is_multiple_of(2) {
+            1.0
+        } else {
+            -1.0
+        }
     })
 }
 

@@ -149,6 +149,40 @@ fn a_transposed_weight_and_offset_views_are_read_in_logical_order() {
 }
 
 #[test]
+fn a_view_that_repeats_its_storage_beyond_the_file_is_refused_before_reading() {
+    // One float32 expanded (stride 0) to 30000 × 30000: 3.6 GB declared by
+    // a file of a few hundred bytes (below pytorch-reader's own 10 GiB
+    // limit). Refused by its size, never allocated.
+    let bytes = 1.5f32.to_le_bytes().to_vec();
+    let expanded = TensorRef {
+        class: "FloatStorage",
+        key: "0".into(),
+        numel: 1,
+        offset: 0,
+        shape: vec![30_000, 30_000],
+        stride: vec![0, 0],
+    };
+    let pickle = Pickle::new()
+        .ordered_dict()
+        .tensor_items(&[("0.weight", expanded)])
+        .finish();
+    let dir = Scratch::new("expanded");
+    let p = dir.write("big.pt", &torch_zip(&pickle, &[("0".into(), bytes)]));
+    let err = read(&p).unwrap_err();
+    assert!(matches!(err, CheckpointError::Shape { .. }), "{err:?}");
+    assert_one_line(
+        &err,
+        &p,
+        &[
+            "`0.weight`",
+            "[30000, 30000]",
+            "3600000000 bytes",
+            ".contiguous()",
+        ],
+    );
+}
+
+#[test]
 fn a_state_dict_nested_under_state_dict_is_read_alone() {
     // {"epoch": 7, "state_dict": OrderedDict(...), "best": {"w.weight":
     // tensor}}: a tensor outside the state dict must not become a layer.
