@@ -1435,18 +1435,10 @@ fn specialisation(
     y: &Mat<f64>,
     alignment: Alignment,
 ) -> Result<Mat<f64>, metrics::MetricError> {
-    let c = ks.len();
-    let mut s = Mat::zeros(c, c);
-    for (i, k) in ks.iter().enumerate() {
-        for j in 0..c {
-            let t = y.subcols(j, 1);
-            s[(i, j)] = match alignment {
-                Alignment::Uncentred => ntk::kernel_target_alignment(k.as_ref(), t)?,
-                Alignment::Centred => ntk::centered_kernel_target_alignment(k.as_ref(), t)?,
-            };
-        }
+    match alignment {
+        Alignment::Uncentred => ntk::specialisation_matrix(ks, y.as_ref()),
+        Alignment::Centred => ntk::centered_specialisation_matrix(ks, y.as_ref()),
     }
-    Ok(s)
 }
 
 /// `min_{c≠c'} A(K_c, K_c')`.

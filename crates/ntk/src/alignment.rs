@@ -147,6 +147,24 @@ pub fn specialisation_matrix(
     kernels: &[Mat<f64>],
     y: MatRef<'_, f64>,
 ) -> Result<Mat<f64>, MetricError> {
+    alignment_matrix(kernels, y, kernel_target_alignment)
+}
+
+/// The specialisation matrix with centred alignment,
+/// `S_{cc'} = A(HK_cH, Hy_{c'})`.
+pub fn centered_specialisation_matrix(
+    kernels: &[Mat<f64>],
+    y: MatRef<'_, f64>,
+) -> Result<Mat<f64>, MetricError> {
+    alignment_matrix(kernels, y, centered_kernel_target_alignment)
+}
+
+/// `S_{cc'} = align(K_c, y_{c'})`.
+fn alignment_matrix(
+    kernels: &[Mat<f64>],
+    y: MatRef<'_, f64>,
+    align: fn(MatRef<'_, f64>, MatRef<'_, f64>) -> Result<f64, MetricError>,
+) -> Result<Mat<f64>, MetricError> {
     if kernels.len() != y.ncols() {
         return Err(MetricError::ShapeMismatch {
             what: "specialisation matrix (kernels vs target columns)",
@@ -158,7 +176,7 @@ pub fn specialisation_matrix(
     let mut s = Mat::zeros(c, c);
     for (i, kernel) in kernels.iter().enumerate() {
         for j in 0..c {
-            s[(i, j)] = kernel_target_alignment(kernel.as_ref(), y.subcols(j, 1))?;
+            s[(i, j)] = align(kernel.as_ref(), y.subcols(j, 1))?;
         }
     }
     Ok(s)

@@ -6,9 +6,9 @@
 use faer::{Mat, Par};
 use mlp::{Activation, Architecture};
 use ntk::{
-    KernelRidge, centered_kernel_target_alignment, diagonal_excess, full_ntk, kernel_alignment,
-    kernel_target_alignment, output_block, per_output_ntk, per_output_ntk_between,
-    specialisation_matrix, top_k_alignment,
+    KernelRidge, centered_kernel_target_alignment, centered_specialisation_matrix, diagonal_excess,
+    full_ntk, kernel_alignment, kernel_target_alignment, output_block, per_output_ntk,
+    per_output_ntk_between, specialisation_matrix, top_k_alignment,
 };
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -211,12 +211,18 @@ fn linear_per_output_kernels_share_features() {
     }
     let y = common::gaussian_matrix(7, 3, &mut ChaCha8Rng::seed_from_u64(8));
     let s = specialisation_matrix(&ks, y.as_ref()).unwrap();
+    let sc = centered_specialisation_matrix(&ks, y.as_ref()).unwrap();
     for c in 0..3 {
         for c2 in 0..3 {
             let direct = kernel_target_alignment(ks[c].as_ref(), y.subcols(c2, 1)).unwrap();
             assert_eq!(s[(c, c2)], direct);
+            let t = y.subcols(c2, 1);
+            let direct = centered_kernel_target_alignment(ks[c].as_ref(), t).unwrap();
+            assert_eq!(sc[(c, c2)], direct);
         }
     }
+    // One kernel per target column, or no matrix.
+    assert!(centered_specialisation_matrix(&ks[..2], y.as_ref()).is_err());
     assert!(diagonal_excess(s.as_ref()).unwrap().is_finite());
 }
 

@@ -411,21 +411,7 @@ fn specialisation_matrix<'py>(
     let (kernels, y) = (mats3(&kernels), mat2(&y));
     let r = py.detach(|| {
         if centered {
-            if kernels.len() != y.ncols() {
-                return Err(MetricError::ShapeMismatch {
-                    what: "specialisation matrix (kernels vs target columns)",
-                    left: (kernels.len(), 1),
-                    right: (y.nrows(), y.ncols()),
-                });
-            }
-            let c = kernels.len();
-            let mut s = Mat::zeros(c, c);
-            for (i, k) in kernels.iter().enumerate() {
-                for j in 0..c {
-                    s[(i, j)] = ntk::centered_kernel_target_alignment(k.as_ref(), y.subcols(j, 1))?;
-                }
-            }
-            Ok(s)
+            ntk::centered_specialisation_matrix(&kernels, y.as_ref())
         } else {
             ntk::specialisation_matrix(&kernels, y.as_ref())
         }
