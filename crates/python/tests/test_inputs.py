@@ -107,6 +107,15 @@ def test_bad_input_raises_one_line_errors_of_the_right_type():
     with pytest.raises(ValueError) as e:
         flc.analyze({"0.weight": weights[0], "0.bias": biases[0], "norm.running_mean": np.zeros(2)}, x)
     one_line(e, "`norm.running_mean`", "explicitly")
+    bn = {"0.weight": weights[0], "bn.num_batches_tracked": np.array(3)}
+    with pytest.raises(ValueError) as e:
+        flc.analyze(bn, x)
+    one_line(e, "`bn.num_batches_tracked`", "explicitly")
+    # With the layers given, the other entries are ignored, as by the CLI.
+    assert flc.analyze(bn, x, layers=["0"])["widths"] == [4, 6]
+    with pytest.raises(ValueError) as e:
+        flc.analyze({"0.weight": weights[0][0]}, x)
+    one_line(e, "`0.weight`", "2-dimensional")
     with pytest.raises(ValueError) as e:
         flc.analyze({"0.weight": weights[0]}, x, labels=np.zeros((9, 2)))
     one_line(e, "labels", "2 columns", "6 outputs")

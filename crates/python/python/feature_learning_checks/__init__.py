@@ -81,9 +81,10 @@ Number = Union[float, Undefined]
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def _float64(a: Any, name: str, ndims: tuple[int, ...]) -> np.ndarray:
-    """``a`` as a float64 array with one of ``ndims`` dimensions and only
-    finite entries (any memory order; torch tensors are detached first)."""
+def _float64(a: Any, name: str, ndims: Optional[tuple[int, ...]]) -> np.ndarray:
+    """``a`` as a float64 array with one of ``ndims`` dimensions (any, for
+    None) and only finite entries (any memory order; torch tensors are
+    detached first)."""
     if isinstance(a, (str, bytes)):
         raise TypeError(f"{name}: expected an array of numbers, got {type(a).__name__}")
     if all(hasattr(a, m) for m in ("detach", "cpu", "numpy")):
@@ -96,7 +97,7 @@ def _float64(a: Any, name: str, ndims: tuple[int, ...]) -> np.ndarray:
         raise TypeError(
             f"{name}: dtype {arr.dtype} is not a real number type; expected float64 or float32"
         )
-    if arr.ndim not in ndims:
+    if ndims is not None and arr.ndim not in ndims:
         expected = " or ".join(str(d) for d in ndims)
         raise ValueError(
             f"{name}: shape {list(arr.shape)} has {arr.ndim} dimensions; expected {expected}"
@@ -132,7 +133,9 @@ def _source(weights: Any, biases: Any = None, name: str = "weights") -> Any:
         for key, value in weights.items():
             if not isinstance(key, str):
                 raise TypeError(f"{name}: key {key!r} is not a string")
-            tensors.append((key, _float64(value, f"{name}[{key!r}]", (1, 2))))
+            # Any shape: which entries are layers, and whether their shapes
+            # fit, is decided with the file readers' rules and messages.
+            tensors.append((key, _float64(value, f"{name}[{key!r}]", None)))
         return tensors
     if not isinstance(weights, Sequence) or len(weights) == 0:
         raise TypeError(
