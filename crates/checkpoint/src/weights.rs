@@ -19,6 +19,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::Path;
 
 use faer::{Mat, MatRef};
@@ -61,6 +62,12 @@ impl Checkpoint {
     /// rejected when read).
     pub fn has_bias(&self) -> bool {
         self.layers[0].bias.is_some()
+    }
+
+    /// The names of the layers' weight tensors, in layer order (the layer
+    /// list that reads another file of the same network, e.g. its init).
+    pub fn weight_names(&self) -> Vec<String> {
+        self.layers.iter().map(|l| l.weight_name.clone()).collect()
     }
 
     /// The names of each layer's weight and bias tensors.
@@ -152,11 +159,17 @@ pub fn read_checkpoint(
     layers: Option<&[String]>,
 ) -> Result<Checkpoint, CheckpointError> {
     let file = name(path);
-    let bytes = std::fs::read(path).map_err(|e| CheckpointError::io(path, e))?;
-    if is_torch(&bytes) {
-        drop(bytes);
+    let io = |e| CheckpointError::io(path, e);
+    // The first 9 bytes tell the formats apart; a `.pt` file is read by
+    // its reader, tensor by tensor, never whole.
+    let mut head = Vec::with_capacity(9);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(9).read_to_end(&mut head))
+        .map_err(io)?;
+    if is_torch(&head) {
         assemble(&file, &TorchSource::open(path)?, layers)
     } else {
+        let bytes = std::fs::read(path).map_err(io)?;
         assemble(&file, &SafetensorsSource::parse(&file, &bytes)?, layers)
     }
 }

@@ -131,7 +131,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
         checkpoint::read_checkpoint(&args.weights, args.layers.as_deref()).map_err(read_failure)?;
     let init = match &args.init {
         Some(path) => {
-            let names: Vec<String> = net.layers.iter().map(|l| l.weight_name.clone()).collect();
+            let names = net.weight_names();
             let init = checkpoint::read_checkpoint(path, Some(&names)).map_err(read_failure)?;
             net.check_same_shapes(&init).map_err(read_failure)?;
             Some(init)

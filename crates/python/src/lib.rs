@@ -442,7 +442,7 @@ fn load_network<'py>(
     layers: Option<Vec<String>>,
 ) -> PyResult<Layers<'py>> {
     let net = network(&weights, "weights", layers.as_deref())?;
-    let names = net.layers.iter().map(|l| l.weight_name.clone()).collect();
+    let names = net.weight_names();
     let ws = net
         .layers
         .iter()
@@ -488,7 +488,7 @@ fn analyze<'py>(
     let net = network(&weights, "weights", layers.as_deref())?;
     let init = match &init {
         Some(source) => {
-            let names: Vec<String> = net.layers.iter().map(|l| l.weight_name.clone()).collect();
+            let names = net.weight_names();
             let init = network(source, "init", Some(&names))?;
             net.check_same_shapes(&init).map_err(checkpoint_error)?;
             Some(
