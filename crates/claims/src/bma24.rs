@@ -24,32 +24,39 @@
 //!   the residuals, so the C-NFA is
 //!   `pearson(X_lᵀ(rrᵀ⊙Q)X_l, X_lᵀ(rrᵀ⊙Q²)X_l)`, `Q = GᵀG` (= 1 for linear
 //!   φ and one output); checked against one actual step.
-//! * `slo.intervention` (a reconstruction, labelled so): one layer takes
-//!   speed-limited steps `speed·∇/‖∇‖`, the others plain GD steps; its
-//!   UC-NFA and the held-out classification error are reported with and
-//!   without the rule.
+//! * `slo.intervention` (a reconstruction, labelled so: SPEC §4), in the
+//!   regime of BMA24's code: after the same warm-up epoch, one hidden weight
+//!   matrix takes SGD steps of fixed length `speed·d/‖d‖_F`
+//!   (`kind = "speed_limited"`), the others the code's plain SGD steps, on
+//!   the same init and batch order as the plain run of `nfa.uc_vs_c`. Judged
+//!   over paired seeds (SPEC §8) as two effects: `quantity=uc_gain`, the
+//!   layer's UC-NFA at the last epoch with the rule minus without it, and
+//!   `quantity=error_drop`, the held-out classification error without the
+//!   rule minus with it (both positive in the paper's direction).
+//!
+//! The code regime trains on the first `samples − held_out` digits and
+//! keeps the last `held_out` for the test error (the code trains on a
+//! training split and reports test accuracy).
 //!
 //! Units: `consistency,activation=…` (one claim each),
 //! `training,data=digits|synthetic,seed=…`,
 //! `training,data=digits,regime=code,seed=…`, `early,activation=…,seed=…` and
-//! `slo,rule=plain|speed_limited,seed=…`; the claims over seeds are
-//! concluded from the seeds' measurements. Every network is an experiment
-//! ([`experiment::prepare`], [`experiment::run::run_prepared`]); the
-//! speed-limited rule, which no optimiser implements, steps by hand from the
-//! experiment's data and init.
+//! `slo,regime=code,seed=…`; the claims over seeds are concluded from the
+//! seeds' measurements. Every network is an experiment
+//! ([`experiment::prepare`], [`experiment::run::run_prepared`]).
 
 use common::stats::t_interval;
 use datasets::Dataset;
 use experiment::config::{
     CheckpointConfig, DataConfig, DigitsTarget, DynamicsConfig, InitConfig, NetworkConfig,
-    TeacherTarget,
+    SpeedLimitedConfig, TeacherTarget,
 };
 use experiment::run::run_prepared;
-use experiment::{Experiment, ExperimentConfig, Prepared};
+use experiment::{Experiment, ExperimentConfig};
 use faer::{Mat, Par};
 use metrics::Similarity;
 use mlp::ptk_nfa::{c_nfa, singular_alignment, uc_nfa};
-use mlp::{Activation, Architecture, MlpObjective, tangents};
+use mlp::{Activation, Architecture, tangents};
 use serde::{Deserialize, Serialize};
 
 use crate::PerMode;
@@ -93,21 +100,15 @@ pub struct Config {
     pub slo: Slo,
 }
 
-/// `[slo]`.
+/// `[slo]`: the speed-limited rule in the regime of `[code]` (its seeds,
+/// network, data split, warm-up and epochs).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Slo {
-    /// Seeds.
-    pub seeds: Vec<u64>,
-    /// Training digits: the first rows of the data set; the rest are held
-    /// out.
-    pub train_samples: usize,
-    /// Step length of the speed-limited layer.
-    pub speed: f64,
-    /// The speed-limited layer (1-based).
+    /// The speed-limited weight matrix `W_layer` (1-based, a hidden layer).
     pub layer: usize,
-    /// Full-batch GD on digits (`kind = "gd"`, no weight decay).
-    pub experiment: ExperimentConfig,
+    /// Its step length per SGD step, `‖ΔW_layer‖_F` (per mode).
+    pub speed: PerMode<f64>,
 }
 
 /// `[early]`.
@@ -167,8 +168,11 @@ pub struct Code {
     pub pytorch_warmup_learning_rate: f64,
     /// Checkpoint epochs after the warm-up epoch (per mode).
     pub epochs: PerMode<Vec<usize>>,
-    /// Digits samples (per mode).
+    /// Digits samples (per mode): the first `samples − held_out` train, the
+    /// last `held_out` measure the test error.
     pub samples: PerMode<usize>,
+    /// Held-out digits (per mode).
+    pub held_out: PerMode<usize>,
 }
 
 /// Our SGD step for the code's learning rate `lr`: the code multiplies it
@@ -235,8 +239,9 @@ enum Point {
     Code { seed: u64 },
     /// One seed of early.prediction for one activation.
     Early { activation: String, seed: u64 },
-    /// One run of slo.intervention, with or without the speed limit.
-    Slo { speed_limited: bool, seed: u64 },
+    /// The speed-limited run of slo.intervention in the code's regime (its
+    /// plain run is the `Code` unit of the same seed).
+    Slo { seed: u64 },
 }
 
 impl Point {
@@ -250,17 +255,7 @@ impl Point {
             Point::Early { activation, seed } => {
                 format!("early,activation={activation},seed={seed}")
             }
-            Point::Slo {
-                speed_limited,
-                seed,
-            } => {
-                let rule = if *speed_limited {
-                    "speed_limited"
-                } else {
-                    "plain"
-                };
-                format!("slo,rule={rule},seed={seed}")
-            }
+            Point::Slo { seed } => format!("slo,regime=code,seed={seed}"),
         }
     }
 }
@@ -273,11 +268,11 @@ type LayerSeries = Vec<[Option<f64>; 5]>;
 /// C-NFA after one step.
 type EarlyPairs = Result<Vec<(f64, f64)>, String>;
 
-/// One run of slo.intervention: the chosen layer's UC-NFA and the held-out
-/// classification error.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-struct SloRun {
-    uc_nfa: f64,
+/// One run in the code's regime: its series (per checkpoint and hidden
+/// layer) and the held-out classification error at the end.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CodeRun {
+    series: Vec<LayerSeries>,
     test_error: f64,
 }
 
@@ -289,15 +284,12 @@ enum Measured {
         data: TrainingData,
         run: Result<Vec<LayerSeries>, String>,
     },
-    Code(Result<Vec<LayerSeries>, String>),
+    Code(Result<CodeRun, String>),
     Early {
         activation: String,
         pairs: EarlyPairs,
     },
-    Slo {
-        speed_limited: bool,
-        run: Result<SloRun, String>,
-    },
+    Slo(Result<CodeRun, String>),
 }
 
 impl Study for Bma24 {
@@ -335,12 +327,11 @@ impl Study for Bma24 {
                     }),
             );
         }
-        for seed in seeds(&cfg.slo.seeds) {
-            points.extend([false, true].map(|speed_limited| Point::Slo {
-                speed_limited,
-                seed,
-            }));
-        }
+        points.extend(
+            seeds(&cfg.code.seeds)
+                .into_iter()
+                .map(|seed| Point::Slo { seed }),
+        );
         points
             .into_iter()
             .map(|point| Planned {
@@ -362,18 +353,14 @@ impl Study for Bma24 {
                 data,
                 run: train_and_measure(&cfg.training, data, options.mode, seed),
             },
-            &Point::Code { seed } => Measured::Code(code_run(&cfg.code, options.mode, seed)),
+            &Point::Code { seed } => Measured::Code(code_run(&cfg.code, None, options.mode, seed)),
             Point::Early { activation, seed } => Measured::Early {
                 activation: activation.clone(),
                 pairs: early_pairs(&cfg.early.experiment, activation, *seed),
             },
-            &Point::Slo {
-                speed_limited,
-                seed,
-            } => Measured::Slo {
-                speed_limited,
-                run: slo_run(&cfg.slo, speed_limited, seed),
-            },
+            &Point::Slo { seed } => {
+                Measured::Slo(code_run(&cfg.code, Some(&cfg.slo), options.mode, seed))
+            }
         }
     }
 
@@ -392,19 +379,15 @@ impl Study for Bma24 {
             match m {
                 Measured::Consistency(claim) => out.push(*claim),
                 Measured::Training { data, run } => training.push((data, run)),
-                Measured::Code(run) => code.push((TrainingData::Digits, run)),
+                Measured::Code(run) => {
+                    code.push((TrainingData::Digits, run.clone().map(|r| r.series)));
+                    plain.push(run);
+                }
                 Measured::Early { activation, pairs } => match early.last_mut() {
                     Some((a, runs)) if *a == activation => runs.push(pairs),
                     _ => early.push((activation, vec![pairs])),
                 },
-                Measured::Slo { speed_limited, run } => {
-                    if speed_limited {
-                        &mut limited
-                    } else {
-                        &mut plain
-                    }
-                    .push(run);
-                }
+                Measured::Slo(run) => limited.push(run),
             }
         }
         out.extend(training_claims(
@@ -415,15 +398,24 @@ impl Study for Bma24 {
         for (activation, runs) in &early {
             out.extend(early_claims(&cfg.early, activation, options.seed, runs));
         }
-        out.push(slo_claim(&cfg.slo, options.seed, plain, limited));
+        out.extend(slo_claims(
+            &cfg.slo,
+            (
+                cfg.slo.speed.get(options.mode),
+                cfg.code.held_out.get(options.mode),
+            ),
+            &Setting::code(&cfg.code, options),
+            &plain,
+            &limited,
+        ));
         out
     }
 }
 
 /// Seconds per (sample × weight) of one gradient evaluation of these ReLU
-/// MLPs on one core (forward and backward pass): a plain slo unit (300
-/// full-batch steps × 500 samples × 8832 weights) took 0.24–0.40 s in the
-/// release report on a 2-core machine.
+/// MLPs on one core (forward and backward pass): 300 full-batch steps ×
+/// 500 samples × 8832 weights took 0.24–0.40 s in the release report on a
+/// 2-core machine.
 const SECONDS_PER_SAMPLE_WEIGHT: f64 = 2e-10;
 
 /// Estimated seconds of a unit: sample-passes × weights ×
@@ -451,21 +443,25 @@ fn cost(cfg: &Config, mode: Mode, point: &Point) -> f64 {
                     cfg.training.epochs.get(mode).len(),
                 )
             }),
-        Point::Code { seed } => code_experiment(&cfg.code, mode, *seed, 0.0, vec![0]).map(|e| {
-            let epochs = cfg.code.epochs.get(mode);
-            let steps = (1 + epochs.last().copied().unwrap_or(0))
-                * e.data.samples().div_ceil(cfg.code.batch_size);
-            let weights: usize = e.widths.windows(2).map(|w| w[0] * w[1]).sum();
-            let passes =
-                steps * cfg.code.batch_size + epochs.len() * MEASURE_PASSES * e.data.samples();
-            (passes * weights) as f64 * SECONDS_PER_SAMPLE_WEIGHT
-        }),
+        Point::Code { seed } | Point::Slo { seed } => {
+            let c = &cfg.code;
+            let dynamics = plain_sgd(c, c.pytorch_learning_rate);
+            code_experiment(c, mode, *seed, dynamics, vec![0]).map(|e| {
+                let epochs = c.epochs.get(mode);
+                let train = c.samples.get(mode).saturating_sub(c.held_out.get(mode));
+                let steps =
+                    (1 + epochs.last().copied().unwrap_or(0)) * train.div_ceil(c.batch_size);
+                // The speed-limited run is measured at its last epoch only.
+                let measured = match point {
+                    Point::Slo { .. } => 1,
+                    _ => epochs.len(),
+                };
+                let weights: usize = e.widths.windows(2).map(|w| w[0] * w[1]).sum();
+                let passes = steps * c.batch_size + measured * MEASURE_PASSES * train;
+                (passes * weights) as f64 * SECONDS_PER_SAMPLE_WEIGHT
+            })
+        }
         Point::Early { .. } => cfg.early.experiment.validate().map(|e| passes_of(&e, 0, 2)),
-        Point::Slo { .. } => cfg
-            .slo
-            .experiment
-            .validate()
-            .map(|e| passes_of(&e, cfg.slo.train_samples, 1)),
     };
     // An invalid configuration fails before any work.
     estimate.unwrap_or(SECONDS_PER_SAMPLE_WEIGHT)
@@ -619,14 +615,24 @@ fn train_and_measure(
     )
 }
 
+/// The code's plain SGD at its learning rate `lr` (converted by
+/// [`pytorch_step`]).
+fn plain_sgd(c: &Code, lr: f64) -> DynamicsConfig {
+    DynamicsConfig::Sgd {
+        learning_rate: pytorch_step(lr, datasets::DIGITS_CLASSES),
+        weight_decay: 0.0,
+        batch_size: c.batch_size,
+    }
+}
+
 /// The experiment of one run in the regime of BMA24's code: a bias-free
-/// ReLU MLP on digits (one-hot − 1/C), PyTorch's default init, minibatch
-/// SGD with step `learning_rate` recorded at `steps`.
+/// ReLU MLP on digits (one-hot − 1/C), PyTorch's default init, trained by
+/// `dynamics` and recorded at `steps`.
 fn code_experiment(
     c: &Code,
     mode: Mode,
     seed: u64,
-    learning_rate: f64,
+    dynamics: DynamicsConfig,
     steps: Vec<usize>,
 ) -> Result<Experiment, experiment::ConfigError> {
     ExperimentConfig {
@@ -645,34 +651,45 @@ fn code_experiment(
             biases: false,
         },
         init: InitConfig::Uniform { gain: 1.0 },
-        dynamics: DynamicsConfig::Sgd {
-            learning_rate,
-            weight_decay: 0.0,
-            batch_size: c.batch_size,
-        },
+        dynamics,
         checkpoints: CheckpointConfig::Steps { steps },
     }
     .validate()
 }
 
-/// One run in the regime of BMA24's code: one warm-up epoch at the
-/// converted warm-up rate, then SGD at the converted rate from the warmed
-/// weights, measured at the fixture's epochs after the warm-up (epoch 0:
-/// just after it); `ΔW_l` is taken from the init before the warm-up.
-fn code_run(c: &Code, mode: Mode, seed: u64) -> Result<Vec<LayerSeries>, String> {
+/// One run in the regime of BMA24's code on the first `samples − held_out`
+/// digits: one warm-up epoch of plain SGD at the converted warm-up rate,
+/// then SGD at the converted rate from the warmed weights — plain, or with
+/// the speed limit of `slo` — measured at the fixture's epochs after the
+/// warm-up (epoch 0: just after it; with `slo`, the last epoch only);
+/// `ΔW_l` is taken from the init before the warm-up. The held-out digits
+/// give the test error of the final network.
+fn code_run(c: &Code, slo: Option<&Slo>, mode: Mode, seed: u64) -> Result<CodeRun, String> {
     let config = |e: experiment::ConfigError| format!("config: {e}");
     let text = |e: experiment::RunError| e.to_string();
-    let per_epoch = c.samples.get(mode).div_ceil(c.batch_size);
-    let classes = datasets::DIGITS_CLASSES;
+    let (total, held_out) = (c.samples.get(mode), c.held_out.get(mode));
+    if held_out == 0 || held_out >= total {
+        return Err(format!(
+            "code.held_out: must leave training digits of the {total} samples and hold out at least one, got {held_out}"
+        ));
+    }
+    let train = total - held_out;
+    let per_epoch = train.div_ceil(c.batch_size);
     let warm_up = code_experiment(
         c,
         mode,
         seed,
-        pytorch_step(c.pytorch_warmup_learning_rate, classes),
+        plain_sgd(c, c.pytorch_warmup_learning_rate),
         vec![0, per_epoch],
     )
     .map_err(config)?;
     let mut prepared = experiment::prepare(&warm_up).map_err(text)?;
+    let rows = |d: &Dataset, start: usize, count: usize| Dataset {
+        x: d.x.subrows(start, count).to_owned(),
+        y: d.y.subrows(start, count).to_owned(),
+    };
+    let test = rows(&prepared.data, train, held_out);
+    prepared.data = rows(&prepared.data, 0, train);
     let init = prepared.init.weights.clone();
     let warmed = run_prepared(&warm_up, &prepared).map_err(text)?;
     prepared.init.weights = warmed
@@ -681,22 +698,29 @@ fn code_run(c: &Code, mode: Mode, seed: u64) -> Result<Vec<LayerSeries>, String>
         .ok_or("no checkpoint")?
         .weights
         .clone();
-    let steps = c.epochs.get(mode).iter().map(|e| e * per_epoch).collect();
-    let exp = code_experiment(
-        c,
-        mode,
-        seed,
-        pytorch_step(c.pytorch_learning_rate, classes),
-        steps,
-    )
-    .map_err(config)?;
+    let epochs = c.epochs.get(mode);
+    let (dynamics, measured) = match slo {
+        None => (plain_sgd(c, c.pytorch_learning_rate), epochs),
+        Some(s) => (
+            DynamicsConfig::SpeedLimited(SpeedLimitedConfig {
+                learning_rate: pytorch_step(c.pytorch_learning_rate, datasets::DIGITS_CLASSES),
+                weight_decay: 0.0,
+                speed: s.speed.get(mode),
+                layer: s.layer,
+                batch_size: Some(c.batch_size),
+            }),
+            epochs.last().copied().into_iter().collect(),
+        ),
+    };
+    let steps = measured.iter().map(|e| e * per_epoch).collect();
+    let exp = code_experiment(c, mode, seed, dynamics, steps).map_err(config)?;
     let traj = run_prepared(&exp, &prepared).map_err(text)?;
-    measure(
-        &exp.architecture(),
-        &traj.snapshots,
-        &prepared.data.x,
-        &init,
-    )
+    let arch = exp.architecture();
+    let last = &traj.snapshots.last().ok_or("no checkpoint")?.weights;
+    Ok(CodeRun {
+        test_error: classification_error(&arch, last, &test)?,
+        series: measure(&arch, &traj.snapshots, &prepared.data.x, &init)?,
+    })
 }
 
 /// Per checkpoint and hidden layer: UC-NFA and C-NFA (Pearson), C-NFA
@@ -775,7 +799,10 @@ impl Setting {
         let mode = options.mode;
         Setting {
             regime: Regime::Code,
-            data: vec![(TrainingData::Digits, c.samples.get(mode))],
+            data: vec![(
+                TrainingData::Digits,
+                c.samples.get(mode).saturating_sub(c.held_out.get(mode)),
+            )],
             depth: c.depth,
             width: c.width.get(mode),
             init: "uniform ±1/√d_{l−1} (PyTorch's default)",
@@ -1031,44 +1058,6 @@ fn early_claims(
         .collect()
 }
 
-/// Train by full-batch GD with the experiment's step size η and number of
-/// updates, except that layer `s.layer` steps by `speed·∇/‖∇‖` instead of
-/// `η∇`. Returns the final parameters.
-fn train_speed_limited(
-    exp: &Experiment,
-    prepared: &Prepared,
-    s: &Slo,
-) -> Result<Vec<Mat<f64>>, String> {
-    use optim::Objective;
-    let learning_rate = match s.experiment.dynamics {
-        DynamicsConfig::Gd {
-            learning_rate,
-            weight_decay: 0.0,
-        } => learning_rate,
-        _ => return Err("slo.experiment.dynamics: the speed limit replaces plain GD steps: kind = \"gd\" without weight decay".into()),
-    };
-    let (x, y) = (prepared.data.x.as_ref(), prepared.data.y.as_ref());
-    let mut objective = MlpObjective::new(exp.architecture(), x, y).map_err(|e| e.to_string())?;
-    let init = experiment::initial_params(exp, prepared);
-    let mut params = init.clone();
-    let mut grad = optim::params::zeros_like(&init);
-    for step in 0..exp.updates().unwrap_or(0) {
-        let loss = objective.loss_and_gradient(&params, &mut grad);
-        if !loss.is_finite() {
-            return Err(format!("diverged at step {step}"));
-        }
-        for (l, (p, g)) in params.iter_mut().zip(&grad).enumerate() {
-            let scale = if l + 1 == s.layer {
-                s.speed / g.norm_l2().max(f64::MIN_POSITIVE)
-            } else {
-                learning_rate
-            };
-            *p -= g * faer::Scale(scale);
-        }
-    }
-    Ok(params)
-}
-
 /// Fraction of rows whose arg-max output differs from the arg-max target.
 fn classification_error(
     arch: &Architecture,
@@ -1087,85 +1076,108 @@ fn classification_error(
     Ok(wrong as f64 / test.x.nrows() as f64)
 }
 
-/// One run of slo.intervention: the experiment trained on its first
-/// `train_samples` rows, by plain GD ([`run_prepared`]) or with the speed
-/// limit; the chosen layer's UC-NFA and the error on the held-out rows.
-fn slo_run(s: &Slo, speed_limited: bool, seed: u64) -> Result<SloRun, String> {
-    let exp = instantiate(&s.experiment, seed, None)?;
-    let mut prepared = experiment::prepare(&exp).map_err(|e| e.to_string())?;
-    let (n, total) = (s.train_samples, prepared.data.len());
-    if n == 0 || n >= total {
-        return Err(format!(
-            "slo.train_samples: must leave held-out rows of the {total} samples, got {n}"
-        ));
-    }
-    let rows = |d: &Dataset, start: usize, count: usize| Dataset {
-        x: d.x.subrows(start, count).to_owned(),
-        y: d.y.subrows(start, count).to_owned(),
-    };
-    let test = rows(&prepared.data, n, total - n);
-    prepared.data = rows(&prepared.data, 0, n);
-    let p = if speed_limited {
-        train_speed_limited(&exp, &prepared, s)?
-    } else {
-        let mut traj = run_prepared(&exp, &prepared).map_err(|e| e.to_string())?;
-        traj.snapshots.pop().ok_or("no checkpoint")?.weights
-    };
-    let arch = exp.architecture();
-    let l = s.layer - 1;
-    let tan = tangents(&arch, &p, prepared.data.x.as_ref(), 256).map_err(|e| e.to_string())?;
-    Ok(SloRun {
-        uc_nfa: uc_nfa(Similarity::Pearson, p[l].as_ref(), tan.ptk[l].as_ref())
-            .map_err(|e| e.to_string())?,
-        test_error: classification_error(&arch, &p, &test)?,
-    })
-}
-
-fn slo_claim(
+/// slo.intervention in the code's regime: per seed, the plain run (the
+/// `Code` unit) and the speed-limited run share init, warm-up and batch
+/// order; an info row with both rules' final values, and the two effects
+/// judged over the paired seeds (SPEC §8).
+fn slo_claims(
     s: &Slo,
-    seed: Option<u64>,
-    plain: Vec<Result<SloRun, String>>,
-    limited: Vec<Result<SloRun, String>>,
-) -> ClaimResult {
-    let seeds: Vec<u64> = crate::study_seeds(&s.seeds, seed);
-    let claim = Claim::new(
-        "BMA24",
-        "slo.intervention",
-        "Reconstruction of BMA24's speed-limited optimisation: a normalised, speed-limited step on one layer raises its NFA correlation and improves the learned features",
-        "UC-NFA (Pearson, α = 1) of the chosen layer and held-out classification error, plain GD vs speed-limited layer; mean ± spread over seeds",
-    )
-    .id_param("data", "digits")
-    .id_param("layer", s.layer)
-    .param("seeds", seeds)
-    .param("speed", s.speed)
-    .param("learning_rate", s.experiment.dynamics.learning_rate())
-    .param(
-        "steps",
-        s.experiment.validate().ok().and_then(|e| e.updates()),
+    (speed, held_out): (f64, usize),
+    setting: &Setting,
+    plain: &[Result<CodeRun, String>],
+    limited: &[Result<CodeRun, String>],
+) -> Vec<ClaimResult> {
+    const STATEMENT: &str = "Reconstruction of BMA24's speed-limited optimisation: a normalised, speed-limited step on one layer raises its NFA correlation and improves the learned features";
+    let base = |convention: &str| {
+        Claim::new("BMA24", "slo.intervention", STATEMENT, convention)
+            .id_param("data", "digits")
+            .id_param("layer", s.layer)
+            .id_param("regime", setting.regime.name())
+            .param("depth", setting.depth)
+            .param("width", setting.width)
+            .param("init", setting.init)
+            .param("learning_rate", setting.learning_rate)
+            .param("speed", speed)
+            .param("held_out", held_out)
+            .param("batch_size", setting.batch_size)
+            .param("n", setting.data[0].1)
+            .param("seeds", setting.seeds.clone())
+            .param("epochs", setting.epochs.last().copied())
+    };
+    let info = base(
+        "final epoch, plain SGD vs the speed-limited layer (same init, warm-up and batch order); mean [95 % interval] over seeds",
     );
-    // Per seed: UC-NFA plain, speed-limited; test error plain, speed-limited.
-    let mut ok: Vec<[f64; 4]> = Vec::new();
-    for (a, b) in plain.into_iter().zip(limited) {
+    let gain = base(
+        "UC-NFA (Pearson, α = 1) of the chosen layer at the last epoch; effect per seed = speed-limited − plain",
+    )
+    .id_param("quantity", "uc_gain");
+    let drop = base(
+        "held-out classification error at the last epoch; effect per seed = plain − speed-limited",
+    )
+    .id_param("quantity", "error_drop");
+    let l = s.layer - 1;
+    // Per seed, the final measurements of the layer under both rules.
+    let mut pairs: Vec<(&CodeRun, &CodeRun)> = Vec::new();
+    for (a, b) in plain.iter().zip(limited) {
         match (a, b) {
-            (Ok(a), Ok(b)) => ok.push([a.uc_nfa, b.uc_nfa, a.test_error, b.test_error]),
-            (Err(e), _) | (_, Err(e)) => return claim.failed(None, e),
+            (Ok(a), Ok(b)) => pairs.push((a, b)),
+            (Err(e), _) | (_, Err(e)) => {
+                return [info, gain, drop].map(|c| c.failed(None, e.clone())).into();
+            }
         }
     }
-    let names = [
-        "UC-NFA, plain GD",
-        "UC-NFA, speed-limited",
-        "test error, plain GD",
-        "test error, speed-limited",
-    ];
-    let summary = (0..4).fold(Details::new(), |d, q| {
-        d.with_column(Summary::over_seeds(
-            names[q],
-            &ok.iter().map(|o| o[q]).collect::<Vec<_>>(),
-        ))
-    });
-    let gain = ok.iter().map(|o| o[1] - o[0]).sum::<f64>() / ok.len() as f64;
-    claim.details(summary).info(
-        Some(gain),
-        "no theorem (reconstruction); measured = mean UC-NFA gain of the speed-limited layer",
-    )
+    let final_value =
+        |r: &CodeRun, q: usize| r.series.last().and_then(|c| c.get(l)).and_then(|v| v[q]);
+    let column = |name: &str, f: &dyn Fn(&CodeRun) -> Option<f64>, of_limited: bool| {
+        let v: Vec<f64> = pairs
+            .iter()
+            .filter_map(|(a, b)| f(if of_limited { b } else { a }))
+            .collect();
+        Summary::over_seeds(name, &v)
+    };
+    let mut details = Details::new();
+    for (rule, of_limited) in [("plain", false), ("speed-limited", true)] {
+        for q in [0, 1, 3] {
+            details = details.with_column(column(
+                &format!("{}, {rule}", NAMES[q]),
+                &|r| final_value(r, q),
+                of_limited,
+            ));
+        }
+        details = details.with_column(column(
+            &format!("test error, {rule}"),
+            &|r| Some(r.test_error),
+            of_limited,
+        ));
+    }
+    let gains: Vec<f64> = pairs
+        .iter()
+        .filter_map(|(a, b)| Some(final_value(b, 0)? - final_value(a, 0)?))
+        .collect();
+    let drops: Vec<f64> = pairs
+        .iter()
+        .map(|(a, b)| a.test_error - b.test_error)
+        .collect();
+    vec![
+        info.details(details).info(
+            None,
+            "no theorem (reconstruction): the data of the rows with `quantity` (judged over seeds)",
+        ),
+        gain.details(Details::new().with_statistic(Summary::with_per_seed("uc_gain", &gains)))
+            .judge(
+                t_interval(&gains, 0.95),
+                "Student t",
+                Direction::Positive,
+                0.0,
+                "the speed-limited layer does not end with a higher UC-NFA than under plain SGD in this regime",
+            ),
+        drop.details(Details::new().with_statistic(Summary::with_per_seed("error_drop", &drops)))
+            .judge(
+                t_interval(&drops, 0.95),
+                "Student t",
+                Direction::Positive,
+                0.0,
+                "the speed-limited layer does not lower the held-out error in this regime",
+            ),
+    ]
 }

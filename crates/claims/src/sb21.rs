@@ -208,6 +208,10 @@ pub struct Regime {
     pub step: Step,
     /// GD steps (per mode).
     pub steps: PerMode<usize>,
+    /// Seeds of the ReLU networks on the synthetic task in this regime
+    /// (per mode), where they differ from `specialisation.seeds`.
+    #[serde(default)]
+    pub synthetic_relu_seeds: Option<PerMode<Vec<u64>>>,
 }
 
 /// How a run's GD step η is set: `{ fraction = f }` sets
@@ -405,7 +409,7 @@ impl Study for Sb21 {
             }
         }
         for (regime, task, net) in SPECIALISATION {
-            for seed in seeds(&cfg.specialisation.seeds.get(options.mode)) {
+            for seed in cfg.specialisation.seeds(regime, task, net, options) {
                 points.push(Point::Specialisation {
                     regime,
                     task,
@@ -570,6 +574,18 @@ impl Specialisation {
             RegimeKind::Rich => &self.rich,
         }
     }
+
+    /// The seeds of one setting: the regime's `synthetic_relu_seeds` for
+    /// ReLU networks on the synthetic task where it has them, otherwise
+    /// `seeds`; `--seed N` replaces either list by N, N+1, … of its length.
+    fn seeds(&self, kind: RegimeKind, task: Task, net: Net, options: &RunOptions) -> Vec<u64> {
+        let own = &self.regime(kind).synthetic_relu_seeds;
+        let fixture = match (own, task.data(), net) {
+            (Some(seeds), Data::Synthetic, Net::Relu) => seeds.get(options.mode),
+            _ => self.seeds.get(options.mode),
+        };
+        crate::study_seeds(&fixture, options.seed)
+    }
 }
 
 /// The two regimes of the specialisation study (module docs).
@@ -690,11 +706,10 @@ fn validated(config: &ExperimentConfig) -> Result<Experiment, String> {
 /// config before the run.
 fn train(mut config: ExperimentConfig, step: Step) -> Result<Trained, String> {
     let exp = validated(&config)?;
-    let mut prepared = experiment::prepare(&exp).map_err(text)?;
-    // Every network, the linear one too, trains by backpropagation through
-    // the samples (`mlp::MlpObjective`): the linear and ReLU networks of a
-    // comparison differ only in φ.
-    prepared.stats = None;
+    // A linear network trains through `deep_linear::LinearObjective`: the
+    // same full-batch GD on the same loss, from the data's second moments
+    // (its cost does not grow with n); a ReLU network by backpropagation.
+    let prepared = experiment::prepare(&exp).map_err(text)?;
     let eta = match step {
         Step::LearningRate(eta) => eta,
         Step::Fraction(fraction) => {
@@ -1333,6 +1348,8 @@ struct SpecRun {
     column_mean_margin: [f64; 2],
     /// `min_{c≠c'} A(K_c, K_c')` after training: full and hidden kernels.
     kernel_alignment_min: [f64; 2],
+    /// The same at init.
+    kernel_alignment_min_init: [f64; 2],
     linear_bounds: Option<[f64; 2]>,
     final_loss_ratio: f64,
     /// `max_l ‖W_l − W_l(0)‖_F / ‖W_l(0)‖_F` after training.
@@ -1457,8 +1474,8 @@ fn spec_run(run: &Trained, net: Net) -> Result<SpecRun, String> {
     let (init, end) = (&run.traj.snapshots[0], &run.traj.snapshots[1]);
     let metric = |e: metrics::MetricError| e.to_string();
     let arch = run.exp.architecture();
-    let s0 = specialisation(&kernels(&arch, &init.weights, x)?, y, Alignment::Uncentred)
-        .map_err(metric)?;
+    let [full0, hidden0] = kernel_parts(&arch, &init.weights, x)?;
+    let s0 = specialisation(&full0, y, Alignment::Uncentred).map_err(metric)?;
     let [full, hidden] = kernel_parts(&arch, &end.weights, x)?;
     let mut matrices = Vec::new();
     for (part, alignment) in CONVENTIONS {
@@ -1485,6 +1502,10 @@ fn spec_run(run: &Trained, net: Net) -> Result<SpecRun, String> {
             min_kernel_alignment(&full).map_err(metric)?,
             min_kernel_alignment(&hidden).map_err(metric)?,
         ],
+        kernel_alignment_min_init: [
+            min_kernel_alignment(&full0).map_err(metric)?,
+            min_kernel_alignment(&hidden0).map_err(metric)?,
+        ],
         linear_bounds: (net == Net::Linear).then(|| linear_bounds(&end.weights, x, y, &norms)),
         final_loss_ratio: end.loss / init.loss,
         weight_change: (init.weights.iter().zip(&end.weights))
@@ -1503,11 +1524,11 @@ fn specialisation_claims(
     options: &RunOptions,
     runs: &Records<(RegimeKind, Task, Net), SpecRun>,
 ) -> Vec<ClaimResult> {
-    let seeds = crate::study_seeds(&s.seeds.get(options.mode), options.seed);
     let mode = options.mode;
     let mut out = Vec::new();
     for (regime, task, net) in SPECIALISATION {
         let r = s.regime(regime);
+        let seeds = s.seeds(regime, task, net, options);
         let claim = |statement: &str, convention: &str| {
             let mut claim = Claim::new("SB21", "specialisation", statement, convention)
                 .id_param("data", task.data().name());
@@ -1685,6 +1706,10 @@ fn row_claim(claim: Claim, ok: &[&SpecRun], part: Part, alignment: Alignment) ->
                 .with_statistic(Summary::with_per_seed(
                     "min_pairwise_kernel_alignment",
                     &common,
+                ))
+                .with_statistic(Summary::with_per_seed(
+                    "min_pairwise_kernel_alignment_init",
+                    &per_seed(ok, |r| r.kernel_alignment_min_init[which]),
                 ))
                 .with_statistic(Summary::over_seeds(
                     "final_loss_ratio",

@@ -223,8 +223,18 @@ impl DigitsSpec {
     }
 }
 
+/// Pixel rows and labels of the embedded digits.
+type DigitsRaw = (Vec<[f64; DIGITS_PIXELS]>, Vec<usize>);
+
+/// The embedded CSV, decompressed and parsed once per process (a study
+/// loads digits in hundreds of units).
+pub(crate) fn digits_raw() -> Result<&'static DigitsRaw, DataError> {
+    static RAW: std::sync::OnceLock<Result<DigitsRaw, DataError>> = std::sync::OnceLock::new();
+    RAW.get_or_init(parse_digits).as_ref().map_err(Clone::clone)
+}
+
 /// Parse the embedded CSV into pixel rows and labels.
-pub(crate) fn digits_raw() -> Result<(Vec<[f64; DIGITS_PIXELS]>, Vec<usize>), DataError> {
+fn parse_digits() -> Result<DigitsRaw, DataError> {
     use std::io::Read;
     let corrupt = |message: String| DataError::Invalid {
         field: "digits",

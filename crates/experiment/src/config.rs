@@ -24,7 +24,7 @@
 //! scale = 1.0
 //!
 //! [dynamics]
-//! kind = "gradient_flow" # gradient_flow | gd | sgd | momentum | nesterov | adam_l2 | adamw
+//! kind = "gradient_flow" # gradient_flow | gd | sgd | momentum | nesterov | adam_l2 | adamw | speed_limited
 //! rtol = 1e-12
 //! atol = 1e-14
 //! weight_decay = 0.0
@@ -604,6 +604,30 @@ pub enum DynamicsConfig {
     AdamL2(AdamConfig),
     /// AdamW: Adam with decoupled weight decay.
     Adamw(AdamConfig),
+    /// GD or SGD with a speed limit on one weight matrix (BMA24's
+    /// speed-limited optimisation, reconstructed: SPEC §4).
+    SpeedLimited(SpeedLimitedConfig),
+}
+
+/// The fields of `kind = "speed_limited"`: weight matrix `W_layer` steps by
+/// `speed·d/‖d‖_F` (d its gradient, with the coupled decay), every other
+/// parameter by `η d`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpeedLimitedConfig {
+    /// η of the other parameters.
+    pub learning_rate: f64,
+    /// Weight decay λ (coupled L2).
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Step length of the speed-limited weight matrix (Frobenius norm).
+    pub speed: f64,
+    /// The speed-limited weight matrix `W_layer`, 1-based (1 = the first
+    /// layer, `depth` = the readout).
+    pub layer: usize,
+    /// Minibatch size; full batch when absent.
+    #[serde(default)]
+    pub batch_size: Option<usize>,
 }
 
 /// The fields of `kind = "momentum"` and `kind = "nesterov"`.
@@ -701,6 +725,7 @@ impl DynamicsConfig {
             DynamicsConfig::Nesterov { .. } => "nesterov",
             DynamicsConfig::AdamL2 { .. } => "adam_l2",
             DynamicsConfig::Adamw { .. } => "adamw",
+            DynamicsConfig::SpeedLimited { .. } => "speed_limited",
         }
     }
 
@@ -713,7 +738,10 @@ impl DynamicsConfig {
             | DynamicsConfig::Momentum(MomentumConfig { weight_decay, .. })
             | DynamicsConfig::Nesterov(MomentumConfig { weight_decay, .. })
             | DynamicsConfig::AdamL2(AdamConfig { weight_decay, .. })
-            | DynamicsConfig::Adamw(AdamConfig { weight_decay, .. }) => *weight_decay = lambda,
+            | DynamicsConfig::Adamw(AdamConfig { weight_decay, .. })
+            | DynamicsConfig::SpeedLimited(SpeedLimitedConfig { weight_decay, .. }) => {
+                *weight_decay = lambda
+            }
         }
     }
 
@@ -726,7 +754,10 @@ impl DynamicsConfig {
             | DynamicsConfig::Momentum(MomentumConfig { learning_rate, .. })
             | DynamicsConfig::Nesterov(MomentumConfig { learning_rate, .. })
             | DynamicsConfig::AdamL2(AdamConfig { learning_rate, .. })
-            | DynamicsConfig::Adamw(AdamConfig { learning_rate, .. }) => Some(learning_rate),
+            | DynamicsConfig::Adamw(AdamConfig { learning_rate, .. })
+            | DynamicsConfig::SpeedLimited(SpeedLimitedConfig { learning_rate, .. }) => {
+                Some(learning_rate)
+            }
         }
     }
 
@@ -773,6 +804,17 @@ impl DynamicsConfig {
             ),
             DynamicsConfig::AdamL2(ref a) => a.params(Decay::L2, batch_seed),
             DynamicsConfig::Adamw(ref a) => a.params(Decay::Decoupled, batch_seed),
+            // Layer 0 (invalid) stays out of range: `validate` names it.
+            DynamicsConfig::SpeedLimited(ref s) => p(
+                Method::SpeedLimited {
+                    layer: s.layer.wrapping_sub(1),
+                    speed: s.speed,
+                },
+                s.learning_rate,
+                s.weight_decay,
+                Decay::L2,
+                s.batch_size,
+            ),
         })
     }
 }
@@ -900,7 +942,7 @@ pub enum Checkpoints {
 pub enum Dynamics {
     /// Gradient flow.
     GradientFlow(GradientFlow),
-    /// A discrete optimiser (GD, SGD, momentum, Adam, AdamW).
+    /// A discrete optimiser (GD, SGD, momentum, Adam, AdamW, speed-limited).
     Discrete(Optimizer),
 }
 
@@ -1116,6 +1158,15 @@ impl ExperimentConfig {
                 weight_decay: *weight_decay,
                 max_steps: *max_steps,
             }),
+            DynamicsConfig::SpeedLimited(s) if !(1..=net.depth).contains(&s.layer) => {
+                return Err(invalid(
+                    "dynamics.layer",
+                    format!(
+                        "must be a weight layer 1..={} of this network, got {}",
+                        net.depth, s.layer
+                    ),
+                ));
+            }
             other => Dynamics::Discrete(
                 other
                     .optimizer_params(common::seed::batch_seed(self.seed))

@@ -16,6 +16,10 @@
 //!   `v ← β₂v + (1−β₂)g²`, `θ ← θ − η m̂/(√v̂ + ε)` with bias corrections
 //!   `m̂ = m/(1−β₁^k)`, `v̂ = v/(1−β₂^k)`.
 //! * AdamW: `θ ← (1 − ηλ)θ`, then the Adam step on the undecayed g.
+//! * Speed-limited GD (a reconstruction of BMA24's speed-limited
+//!   optimisation, SPEC §4): with `d = g + λθ`, the chosen layer steps by
+//!   `W_l ← W_l − s·d_l/‖d_l‖_F` (a step of fixed length s, whatever the
+//!   gradient's scale), every other layer by `W_k ← W_k − η d_k`.
 //!
 //! Only GD has a theorem about the imbalances (TMC25, via the exact one-step
 //! identity `D' = (1−ηλ)²D + η²(∇_{l+1}ᵀ∇_{l+1} − ∇_l∇_lᵀ)`); the others are
@@ -52,6 +56,14 @@ pub enum Method {
         beta2: f64,
         /// ε > 0.
         epsilon: f64,
+    },
+    /// GD (or SGD) whose layer `layer` (0-based, in the order of the
+    /// parameters) takes steps of length `speed` along its gradient.
+    SpeedLimited {
+        /// The speed-limited parameter matrix (0-based).
+        layer: usize,
+        /// Step length s > 0 of that layer, in the Frobenius norm.
+        speed: f64,
     },
 }
 
@@ -130,6 +142,14 @@ impl OptimizerParams {
         }
         match self.method {
             Method::Gd => {}
+            Method::SpeedLimited { speed, .. } => {
+                if !(speed.is_finite() && speed > 0.0) {
+                    return Err(invalid(
+                        "dynamics.speed",
+                        format!("must be finite and > 0, got {speed}"),
+                    ));
+                }
+            }
             Method::HeavyBall { momentum } | Method::Nesterov { momentum } => {
                 unit_interval("dynamics.momentum", momentum)?
             }
@@ -175,11 +195,13 @@ impl Optimizer {
         &self.0
     }
 
-    /// Short name: `gd`, `sgd`, `momentum`, `nesterov`, `adam_l2`, `adamw`.
+    /// Short name: `gd`, `sgd`, `momentum`, `nesterov`, `adam_l2`, `adamw`,
+    /// `speed_limited`.
     pub fn name(&self) -> &'static str {
         match (self.0.method, self.0.decay, self.0.batch_size) {
             (Method::Gd, _, None) => "gd",
             (Method::Gd, _, Some(_)) => "sgd",
+            (Method::SpeedLimited { .. }, _, _) => "speed_limited",
             (Method::HeavyBall { .. }, _, _) => "momentum",
             (Method::Nesterov { .. }, _, _) => "nesterov",
             (Method::Adam { .. }, Decay::L2, _) => "adam_l2",
@@ -212,6 +234,17 @@ impl Optimizer {
         }
         match p.method {
             Method::Gd => axpy(theta, -eta, grad),
+            Method::SpeedLimited { layer, speed } => {
+                for (l, (w, d)) in theta.iter_mut().zip(grad.iter()).enumerate() {
+                    let step = if l == layer {
+                        // A zero gradient takes no step (0/tiny = 0).
+                        speed / d.norm_l2().max(f64::MIN_POSITIVE)
+                    } else {
+                        eta
+                    };
+                    axpy(std::slice::from_mut(w), -step, std::slice::from_ref(d));
+                }
+            }
             Method::HeavyBall { momentum } => {
                 scale(&mut state.first, momentum);
                 axpy(&mut state.first, 1.0, grad);
@@ -230,27 +263,34 @@ impl Optimizer {
             } => {
                 let k = state.step as i32;
                 let (c1, c2) = (1.0 - beta1.powi(k), 1.0 - beta2.powi(k));
-                for l in 0..theta.len() {
-                    let (m, v, g, w) = (
-                        &mut state.first[l],
-                        &mut state.second[l],
-                        &grad[l],
-                        &mut theta[l],
-                    );
-                    for j in 0..w.ncols() {
-                        let (mc, vc, gc) = (
-                            m.col_as_slice_mut(j),
-                            v.col_as_slice_mut(j),
-                            g.col_as_slice(j),
-                        );
-                        let wc = w.col_as_slice_mut(j);
-                        for i in 0..wc.len() {
-                            mc[i] = beta1 * mc[i] + (1.0 - beta1) * gc[i];
-                            vc[i] = beta2 * vc[i] + (1.0 - beta2) * gc[i] * gc[i];
-                            wc[i] -= eta * (mc[i] / c1) / ((vc[i] / c2).sqrt() + epsilon);
+                // Element-wise (no reduction): the same bits at any vector
+                // width (`params` module docs).
+                pulp::Arch::new().dispatch(
+                    #[inline(always)]
+                    || {
+                        for l in 0..theta.len() {
+                            let (m, v, g, w) = (
+                                &mut state.first[l],
+                                &mut state.second[l],
+                                &grad[l],
+                                &mut theta[l],
+                            );
+                            for j in 0..w.ncols() {
+                                let (mc, vc, gc) = (
+                                    m.col_as_slice_mut(j),
+                                    v.col_as_slice_mut(j),
+                                    g.col_as_slice(j),
+                                );
+                                let wc = w.col_as_slice_mut(j);
+                                for i in 0..wc.len() {
+                                    mc[i] = beta1 * mc[i] + (1.0 - beta1) * gc[i];
+                                    vc[i] = beta2 * vc[i] + (1.0 - beta2) * gc[i] * gc[i];
+                                    wc[i] -= eta * (mc[i] / c1) / ((vc[i] / c2).sqrt() + epsilon);
+                                }
+                            }
                         }
-                    }
-                }
+                    },
+                );
             }
         }
     }
@@ -306,6 +346,17 @@ pub fn run_optimizer<O: Objective>(
         ));
     }
     let p = optimizer.params();
+    if let Method::SpeedLimited { layer, .. } = p.method
+        && layer >= theta0.len()
+    {
+        return Err(invalid(
+            "dynamics.layer",
+            format!(
+                "the speed-limited layer must be one of the {} parameter matrices, got index {layer}",
+                theta0.len()
+            ),
+        ));
+    }
     let mut batches = match p.batch_size {
         None => None,
         Some(size) => {

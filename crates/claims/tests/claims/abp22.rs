@@ -12,7 +12,7 @@ use experiment::{Experiment, ExperimentConfig};
 
 #[test]
 fn abp22_claims() {
-    let results = run_claims(&RunOptions::quick(), Some("ABP22."));
+    let results = crate::common::quick("ABP22.");
     let cfg = claims::abp22::config().unwrap();
     let expected = cfg.qr.sigmas.len()
         + cfg.alignment.depths.get(Mode::Quick).len() * cfg.alignment.sigmas.len()
@@ -114,10 +114,7 @@ fn the_example_experiment_is_the_final_alignment_run() {
         .unwrap()
         .alignment(0, 0)
         .unwrap();
-    let claims = run_claims(
-        &RunOptions::quick(),
-        Some("ABP22.final_alignment[L=2,sigma=0.1]"),
-    );
+    let claims = crate::common::quick("ABP22.final_alignment[L=2,sigma=0.1]");
     assert_eq!(claims.len(), 1);
     assert_eq!(claims[0].measured, Some(alignment));
 }

@@ -1,11 +1,11 @@
 //! BMA24 as a test: the two AGOP computations agree for every activation,
 //! the training measurements are finite, in range and `info`, the NFA
-//! study's effects are judged over ≥ 5 seeds in both regimes, and the
-//! early-time unit for ReLU is the stand-alone experiment of
-//! `fixtures/experiments/bma24.toml`.
+//! study's effects are judged over ≥ 5 seeds in both regimes and those of
+//! the speed-limited rule in the code's regime, and the early-time unit for
+//! ReLU is the stand-alone experiment of `fixtures/experiments/bma24.toml`.
 
 use crate::common::assert_pass;
-use claims::{RunOptions, Verdict, run_claims};
+use claims::Verdict;
 use experiment::ExperimentConfig;
 use metrics::Similarity;
 
@@ -13,22 +13,30 @@ const EXAMPLE: &str = include_str!("../../../../fixtures/experiments/bma24.toml"
 
 #[test]
 fn bma24_claims() {
-    let results = run_claims(&RunOptions::quick(), Some("BMA24."));
+    let results = crate::common::quick("BMA24.");
     let cfg = claims::bma24::config().unwrap();
     let hidden = cfg.training.depth - 1;
     let code_hidden = cfg.code.depth - 1;
     let early = cfg.early.activations.len() * (cfg.early.experiment.network.depth - 1);
     // Per hidden layer and data set: the info rows of nfa.uc_vs_c and
     // nfa.singular_alignment and two judged effects; two data sets in the
-    // early regime, digits in the code's.
+    // early regime, digits in the code's. slo.intervention: an info row
+    // and two judged effects.
     assert_eq!(
         results.len(),
-        6 + 4 * (2 * hidden + code_hidden) + early + 1
+        6 + 4 * (2 * hidden + code_hidden) + early + 3
     );
+    let judged = |key: &str| {
+        results
+            .iter()
+            .filter(|r| r.key == key && r.params.contains_key("quantity"))
+            .count()
+    };
+    assert_eq!(judged("slo.intervention"), 2);
     for r in &results {
         match r.key.as_str() {
             "ptk.consistency" | "early.prediction" => assert_pass(r),
-            "nfa.uc_vs_c" if r.params.contains_key("quantity") => {
+            "nfa.uc_vs_c" | "slo.intervention" if r.params.contains_key("quantity") => {
                 assert!(
                     matches!(
                         r.verdict,
@@ -75,10 +83,7 @@ fn the_early_relu_unit_is_the_example_experiment() {
     let (prepared, trajectory) = experiment::run(&exp).unwrap();
     let after = &trajectory.snapshots.last().unwrap().weights;
     let tangents = mlp::tangents(&exp.architecture(), after, prepared.data.x.as_ref(), 64).unwrap();
-    let claims = run_claims(
-        &RunOptions::quick(),
-        Some("BMA24.early.prediction[activation=relu,"),
-    );
+    let claims = crate::common::quick("BMA24.early.prediction[activation=relu,");
     assert_eq!(claims.len(), exp.depth() - 1);
     for (l, claim) in claims.iter().enumerate() {
         let c_nfa = mlp::ptk_nfa::c_nfa(

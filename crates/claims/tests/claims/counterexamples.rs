@@ -3,7 +3,6 @@
 //! `fixtures/experiments/tmc25_counterexamples.toml`.
 
 use crate::common::assert_pass;
-use claims::{RunOptions, run_claims};
 use counterexamples::{best_alpha_cosine, first_nfm};
 use experiment::ExperimentConfig;
 
@@ -11,7 +10,7 @@ const EXAMPLE: &str = include_str!("../../../../fixtures/experiments/tmc25_count
 
 #[test]
 fn counterexample_claims_hold() {
-    let results = run_claims(&RunOptions::quick(), Some("TMC25.C."));
+    let results = crate::common::quick("TMC25.C.");
     let cfg = claims::tmc25::counterexamples::config().unwrap();
     assert_eq!(results.len(), 2 + cfg.quadratic.scales.len() + 1);
     for r in &results {
@@ -49,6 +48,6 @@ fn the_trained_relu_network_is_the_example_experiment() {
     let (cosine, _) = best_alpha_cosine(first_nfm(&end.weights).as_ref(), g.agop[0].as_ref())
         .unwrap()
         .unwrap();
-    let trained = run_claims(&RunOptions::quick(), Some("TMC25.C.trained"));
+    let trained = crate::common::quick("TMC25.C.trained");
     assert_eq!(trained[0].measured, Some(cosine));
 }

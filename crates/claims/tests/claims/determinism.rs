@@ -57,7 +57,7 @@ const BASELINE_ATOL: f64 = 1e-12;
 /// the diff.
 #[test]
 fn quick_claims_match_the_committed_baseline() {
-    let results = run_claims(&RunOptions::quick(), None);
+    let results = crate::common::quick_claims();
     let record: Vec<serde_json::Value> = results
         .iter()
         .map(|r| serde_json::json!({"id": r.id, "measured": r.measured, "verdict": r.verdict}))

@@ -8,7 +8,7 @@ use claims::{RunOptions, Verdict, run_claims};
 
 #[test]
 fn label_noise_rows_are_judged_over_seeds_whatever_the_master_seed() {
-    let results = run_claims(&RunOptions::quick(), Some("TMC25.B.label_noise"));
+    let results = crate::common::quick("TMC25.B.label_noise");
     let cfg = claims::tmc25::label_noise::config().unwrap();
     assert_eq!(results.len(), 2 * 2 * cfg.weight_decays.len());
     for r in &results {

@@ -10,14 +10,14 @@
 use std::sync::OnceLock;
 
 use crate::common::assert_pass;
-use claims::{ClaimResult, Mode, RunOptions, Verdict, run_claims};
+use claims::{ClaimResult, Mode, Verdict};
 use experiment::Experiment;
 use experiment::config::Dynamics;
 
 /// The quick SB21 claims, computed once for the tests of this module.
 fn quick_claims() -> &'static [ClaimResult] {
     static CLAIMS: OnceLock<Vec<ClaimResult>> = OnceLock::new();
-    CLAIMS.get_or_init(|| run_claims(&RunOptions::quick(), Some("SB21.")))
+    CLAIMS.get_or_init(|| crate::common::quick("SB21."))
 }
 
 #[test]

@@ -2,11 +2,11 @@
 //! except A.alpha for C = 1, which must be `undefined` because rank G_1 = 1.
 
 use crate::common::assert_pass;
-use claims::{Mode, RunOptions, Verdict, run_claims};
+use claims::{Mode, Verdict};
 
 #[test]
 fn theorem_a_claims_hold() {
-    let results = run_claims(&RunOptions::quick(), Some("TMC25.A."));
+    let results = crate::common::quick("TMC25.A.");
     assert!(!results.is_empty());
     for r in &results {
         let scalar_alpha = r.key == "A.alpha" && r.params["C"] == 1;
@@ -45,10 +45,7 @@ fn the_example_config_reproduces_a_unit() {
         .iter()
         .map(|s| experiment::measure::layer_relerr(&s.weights, 1).unwrap())
         .fold(0.0, f64::max);
-    let claim = run_claims(
-        &RunOptions::quick(),
-        Some("TMC25.A.identity[L=3,width=10,C=3]"),
-    );
+    let claim = crate::common::quick("TMC25.A.identity[L=3,width=10,C=3]");
     assert_eq!(claim.len(), 1);
     assert_eq!(claim[0].measured, Some(worst));
 }

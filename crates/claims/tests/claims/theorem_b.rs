@@ -3,7 +3,7 @@
 //! number.
 
 use crate::common::assert_pass;
-use claims::{Mode, RunOptions, Verdict, run_claims};
+use claims::{Mode, Verdict};
 use experiment::{Experiment, ExperimentConfig};
 
 /// The unit `run=decay_rate,L=3,lambda=0.1` as an experiment config.
@@ -14,7 +14,7 @@ const ADAM: &str = include_str!("../../../../fixtures/experiments/tmc25_optimize
 
 #[test]
 fn theorem_b_claims_hold() {
-    let results = run_claims(&RunOptions::quick(), Some("TMC25.B."))
+    let results = crate::common::quick("TMC25.B.")
         .into_iter()
         .filter(|r| !["B.optimizers", "B.label_noise"].contains(&r.key.as_str()))
         .collect::<Vec<_>>();
@@ -36,7 +36,7 @@ fn theorem_b_claims_hold() {
 /// ratio must lie in [3, 5].
 #[test]
 fn gd_contraction_deviation_is_second_order() {
-    let results = run_claims(&RunOptions::quick(), Some("TMC25.B.gd_contraction[L=2"));
+    let results = crate::common::quick("TMC25.B.gd_contraction[L=2");
     assert_eq!(results.len(), 2);
     let dev = |r: &claims::ClaimResult| (r.measured.unwrap() - r.predicted.unwrap()).abs();
     let ratio = dev(&results[0]) / dev(&results[1]);
@@ -48,7 +48,7 @@ fn gd_contraction_deviation_is_second_order() {
 /// a label-noise comparison row.
 #[test]
 fn optimizer_study_rows() {
-    let results = run_claims(&RunOptions::quick(), Some("TMC25.B.optimizers"));
+    let results = crate::common::quick("TMC25.B.optimizers");
     let cfg = claims::tmc25::optimizers::config().unwrap();
     let cells = cfg.data_sets.get(Mode::Quick).len()
         * cfg.optimizers.len()
@@ -95,10 +95,7 @@ fn decay_rate_unit_from_its_config() {
         })
         .max_by(|a, b| (a - predicted).abs().total_cmp(&(b - predicted).abs()))
         .unwrap();
-    let claim = run_claims(
-        &RunOptions::quick(),
-        Some("TMC25.B.decay_rate[L=3,lambda=0.1]"),
-    );
+    let claim = crate::common::quick("TMC25.B.decay_rate[L=3,lambda=0.1]");
     assert_eq!(claim.len(), 1);
     assert_eq!(claim[0].measured, Some(worst));
 }
@@ -118,11 +115,8 @@ fn optimizer_unit_from_its_config() {
         loss.push(last.loss);
         cosine.push(experiment::measure(last).cosine.unwrap());
     }
-    let row = run_claims(
-        &RunOptions::quick(),
-        Some(
-            "TMC25.B.optimizers[data=teacher,optimizer=adam_l2,lambda=0.01,init=gaussian,noise=0.5]",
-        ),
+    let row = crate::common::quick(
+        "TMC25.B.optimizers[data=teacher,optimizer=adam_l2,lambda=0.01,init=gaussian,noise=0.5]",
     );
     assert_eq!(row.len(), 1);
     assert_eq!(

@@ -93,12 +93,13 @@ fn an_unknown_prefix_is_a_one_line_usage_error() {
 
 #[test]
 fn disagreements_exit_0_unless_strict_and_are_written() {
-    // SB21's row-wise specialisation on the synthetic task near init is
-    // undecidable at the quick sizes (its kernels stay ≥ 0.94 aligned):
-    // findings, written and counted, exit status 0; with --strict, 1.
+    // TMC25's label-noise observation in the under-determined regime from
+    // a balanced init is inconclusive at the quick sizes (its effect of
+    // noise on the NFA similarity is inside the seed spread): findings,
+    // written and counted, exit status 0; with --strict, 1.
     let args = [
         "--only",
-        "SB21.specialisation[data=synthetic,net=relu,regime=lazy,by=row",
+        "TMC25.B.label_noise[regime=underdetermined,init=balanced,",
         "--format",
         "json",
         "--quiet",
@@ -106,23 +107,18 @@ fn disagreements_exit_0_unless_strict_and_are_written() {
     let (code, _, stderr, dir) = report("findings", &args);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
-        stderr.contains("failed 0") && stderr.contains("contradicted 0 · inconclusive 4"),
+        stderr.contains("failed 0") && stderr.contains("contradicted 0 · inconclusive 2"),
         "{stderr}"
     );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     let claims = json["claims"].as_array().unwrap();
-    // One claim per convention of S (alignment × kernel part).
-    assert_eq!(claims.len(), 4);
-    let disagreeing: Vec<&str> = claims
-        .iter()
-        .filter(|c| c["verdict"] == "contradicted" || c["verdict"] == "inconclusive")
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(disagreeing.len(), 4);
+    // One claim per weight decay λ at the quick noise level.
+    assert_eq!(claims.len(), 2);
     assert!(
-        disagreeing.iter().all(|id| id.contains("by=row")),
-        "{disagreeing:?}"
+        claims.iter().all(|c| c["verdict"] == "inconclusive"
+            && c["evidence"]["seeds"].as_u64().is_some_and(|k| k >= 10)),
+        "{claims:?}"
     );
     let mut strict = args.to_vec();
     strict.push("--strict");

@@ -68,9 +68,10 @@ fn stable_numbers_bound_round_off() {
     assert_eq!(number(0.0, Precision::Display), "0");
 }
 
-/// The JSON report of the quick claims run on a pool of `threads`, with the
-/// wall times and thread count (the only machine-dependent fields) removed.
-fn quick_json_on(threads: usize) -> serde_json::Value {
+/// The JSON report of quick family runs made on `threads` threads, with
+/// the wall times and thread count (the only machine-dependent fields)
+/// removed.
+fn quick_json(runs: &[claims::FamilyRun], threads: usize) -> serde_json::Value {
     fn strip(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Object(m) => {
@@ -82,12 +83,6 @@ fn quick_json_on(threads: usize) -> serde_json::Value {
             _ => {}
         }
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    let runs = pool
-        .install(|| claims::run_families(&RunOptions::quick(), None, &claims::RunHooks::default()));
     let provenance = cli::render::Provenance {
         version: "test".into(),
         commit: None,
@@ -104,14 +99,15 @@ fn quick_json_on(threads: usize) -> serde_json::Value {
         not_run: Vec::new(),
         units: Vec::new(),
     };
-    let mut json = cli::render::json_document(&runs, &provenance);
+    let mut json = cli::render::json_document(runs, &provenance);
     strip(&mut json);
     json
 }
 
 #[test]
 fn quick_report_is_bitwise_identical_on_one_and_two_threads() {
-    let (one, two) = (quick_json_on(1), quick_json_on(2));
+    let one = quick_json(&crate::support::quick_runs_on(1), 1);
+    let two = quick_json(crate::support::quick_runs(), 2);
     assert!(one["claims"].as_array().is_some_and(|c| c.len() > 100));
     // Compared as text: serde_json prints every f64 exactly (shortest
     // round-trip form), so equal text means equal bits.

@@ -7,12 +7,29 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use claims::{ClaimResult, RunOptions, run_claims};
+use claims::{ClaimResult, FamilyRun, RunHooks, RunOptions, run_families};
 
-/// Every quick claim, run once and shared by the tests that only read them.
+/// The quick families on a pool of `threads` threads.
+pub fn quick_runs_on(threads: usize) -> Vec<FamilyRun> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(|| run_families(&RunOptions::quick(), None, &RunHooks::default()))
+}
+
+/// The quick families run once on two threads, shared by the tests that
+/// only read them (and compared with a one-thread run by
+/// `quick_report_is_bitwise_identical_on_one_and_two_threads`).
+pub fn quick_runs() -> &'static [FamilyRun] {
+    static RUNS: OnceLock<Vec<FamilyRun>> = OnceLock::new();
+    RUNS.get_or_init(|| quick_runs_on(2))
+}
+
+/// Every quick claim of [`quick_runs`].
 pub fn quick_claims() -> &'static [ClaimResult] {
     static CLAIMS: OnceLock<Vec<ClaimResult>> = OnceLock::new();
-    CLAIMS.get_or_init(|| run_claims(&RunOptions::quick(), None))
+    CLAIMS.get_or_init(|| quick_runs().iter().flat_map(|f| f.claims.clone()).collect())
 }
 
 /// A fresh directory for one test.

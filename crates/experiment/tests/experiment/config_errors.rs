@@ -196,3 +196,35 @@ fn log_steps_are_zero_and_distinct_rounded_powers() {
         experiment::config::Checkpoints::Steps(vec![0, 1, 10, 100, 1000])
     );
 }
+
+#[test]
+fn a_speed_limit_names_its_layer_and_speed() {
+    let speed_limited = |fields: &str| {
+        with(TEACHER, NETWORK).replace(
+            "kind = \"gd\"\nlearning_rate = 0.05",
+            &format!("kind = \"speed_limited\"\nlearning_rate = 0.05\n{fields}"),
+        )
+    };
+    // Layers are 1-based weight layers of this depth-2 network.
+    for layer in [0, 3] {
+        let e = error(
+            &speed_limited(&format!("speed = 0.1\nlayer = {layer}")),
+            "dynamics.layer",
+        );
+        assert!(e.contains("1..=2") && e.contains(&layer.to_string()), "{e}");
+    }
+    error(&speed_limited("speed = 0.0\nlayer = 1"), "dynamics.speed");
+    let exp =
+        Experiment::from_toml(&speed_limited("speed = 0.1\nlayer = 2\nbatch_size = 4")).unwrap();
+    // Weight layer 2 is parameter matrix 1.
+    match exp.dynamics {
+        experiment::config::Dynamics::Discrete(o) => assert_eq!(
+            o.params().method,
+            optim::Method::SpeedLimited {
+                layer: 1,
+                speed: 0.1
+            }
+        ),
+        other => panic!("{other:?}"),
+    }
+}

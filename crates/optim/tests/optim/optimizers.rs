@@ -1,5 +1,6 @@
 //! Each optimiser's first steps against a hand computation on a one-entry
-//! problem, and the validation of its hyperparameters.
+//! problem (the speed-limited rule's on random shapes), and the validation
+//! of its hyperparameters.
 
 use faer::Mat;
 use optim::{Decay, DynamicsError, Method, Objective, OptimizerParams, run_optimizer};
@@ -220,4 +221,105 @@ fn a_diverging_momentum_run_names_the_step() {
         matches!(err, DynamicsError::Diverged { step: 1 | 2, .. }),
         "{err}"
     );
+}
+
+/// `ℒ(θ) = ½ Σ_l ‖W_l − T_l‖_F²`: gradient `W_l − T_l` per matrix.
+struct Quadratic {
+    targets: Vec<Mat<f64>>,
+}
+
+impl Objective for Quadratic {
+    fn loss_and_gradient(&mut self, params: &[Mat<f64>], grad: &mut [Mat<f64>]) -> f64 {
+        let mut loss = 0.0;
+        for ((w, t), g) in params.iter().zip(&self.targets).zip(grad.iter_mut()) {
+            *g = w - t;
+            loss += 0.5 * g.squared_norm_l2();
+        }
+        loss
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// One speed-limited step against its definition (SPEC §4): with
+    /// `d = g + λθ`, the chosen matrix moves by exactly `speed·d/‖d‖_F` and
+    /// every other one by `η d`, for any shapes, layer, speed and decay.
+    #[test]
+    fn a_speed_limited_step_moves_its_layer_by_the_speed(
+        shapes in proptest::collection::vec((1usize..5, 1usize..5), 1..4),
+        layer_pick in 0usize..8,
+        speed in 1e-3f64..10.0,
+        lambda in 0.0f64..0.5,
+        seed in 0u64..1000,
+    ) {
+        let layer = layer_pick % shapes.len();
+        let entry = |l: usize, i: usize, j: usize, s: u64| {
+            // Deterministic entries in [−1, 1] that differ per matrix.
+            let h = (s.wrapping_mul(6364136223846793005) ^ ((l * 31 + i * 7 + j) as u64))
+                .wrapping_mul(1442695040888963407);
+            (h >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        };
+        let w0: Vec<Mat<f64>> = shapes
+            .iter()
+            .enumerate()
+            .map(|(l, &(r, c))| Mat::from_fn(r, c, |i, j| entry(l, i, j, seed)))
+            .collect();
+        let targets = shapes
+            .iter()
+            .enumerate()
+            .map(|(l, &(r, c))| Mat::from_fn(r, c, |i, j| entry(l, i, j, seed + 1)))
+            .collect();
+        let eta = 0.1;
+        let opt = OptimizerParams {
+            method: Method::SpeedLimited { layer, speed },
+            learning_rate: eta,
+            weight_decay: lambda,
+            decay: Decay::L2,
+            batch_size: None,
+            batch_seed: 0,
+        }
+        .validate()
+        .unwrap();
+        let mut objective = Quadratic { targets };
+        let (w1, _) = run_optimizer(&opt, &mut objective, &w0, &[0, 1], |_| {}).unwrap();
+        for l in 0..shapes.len() {
+            let d = (&w0[l] - &objective.targets[l]) + &w0[l] * faer::Scale(lambda);
+            let step = &w0[l] - &w1[l];
+            if l == layer {
+                // One division and one scaling per entry: a few ε of ‖step‖.
+                let expected = &d * faer::Scale(speed / d.norm_l2());
+                proptest::prop_assert!((&step - &expected).norm_l2() <= 1e-14 * speed);
+                proptest::prop_assert!((step.norm_l2() - speed).abs() <= 1e-14 * speed);
+            } else {
+                // w − ηd is one rounding per entry of O(1) values.
+                let expected = &d * faer::Scale(eta);
+                proptest::prop_assert!((&step - &expected).norm_l2() <= 1e-15 * (1.0 + d.norm_l2()));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_speed_limit_needs_a_positive_speed_and_an_existing_layer() {
+    for speed in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let p = params(Method::SpeedLimited { layer: 0, speed }, Decay::L2);
+        match p.validate() {
+            Err(DynamicsError::Invalid { field, .. }) => assert_eq!(field, "dynamics.speed"),
+            other => panic!("speed {speed}: {other:?}"),
+        }
+    }
+    let opt = params(
+        Method::SpeedLimited {
+            layer: 1,
+            speed: 0.1,
+        },
+        Decay::L2,
+    )
+    .validate()
+    .unwrap();
+    assert_eq!(opt.name(), "speed_limited");
+    let w0 = vec![Mat::<f64>::zeros(1, 1)];
+    let err = run_optimizer(&opt, &mut Scalar, &w0, &[0, 1], |_| {}).unwrap_err();
+    assert!(err.to_string().starts_with("dynamics.layer"), "{err}");
 }
