@@ -25,8 +25,9 @@
 //!     of both ends per interval). The measured ratio and the relative loss
 //!     gap are in the details for both t_0.
 //! * `depth`: the same tasks (digits' parity and the synthetic target) and
-//!   init convention for L = 2, 3 (4, 5): per L, the alignment at init and
-//!   at the end, the time to reach half of the alignment gain, and the
+//!   init convention for L = 2, 3 (4 in the full report): per L, the
+//!   alignment at init and at the end, the time to reach half of the
+//!   alignment gain, and the
 //!   alignment when the loss has halved (`info`); and SB21's trend judged
 //!   over paired seeds between consecutive depths (SPEC §8): the gain
 //!   `gain(L) − gain(L−1)` and the speed `ln t_½(L−1) − ln t_½(L)`, both

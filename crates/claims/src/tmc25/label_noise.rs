@@ -58,10 +58,10 @@ pub struct Config {
     pub seeds: PerMode<Vec<u64>>,
     /// Noise levels σ_ε; the first must be 0 (the pair of every other).
     pub noises: PerMode<Vec<f64>>,
-    /// Weight decays λ of both optimisers, one arm each.
-    pub weight_decays: Vec<f64>,
-    /// Horizon T (t = kη).
-    pub horizon: f64,
+    /// Weight decays λ of both optimisers, one arm each (per mode).
+    pub weight_decays: PerMode<Vec<f64>>,
+    /// Horizon T (t = kη; per mode).
+    pub horizon: PerMode<f64>,
     /// Numerical resolution of the NFA cosine (see [`Claim::judge`]).
     pub resolution: f64,
     /// Adam with L2-coupled decay.
@@ -112,11 +112,12 @@ struct LabelNoise;
 /// each (measured with `report --only TMC25.B.label_noise` on the 2-core
 /// reference machine).
 fn cost(cfg: &Config, options: &RunOptions) -> f64 {
-    let arms = (cfg.weight_decays.len() * cfg.noises.get(options.mode).len()) as f64;
+    let mode = options.mode;
+    let arms = (cfg.weight_decays.get(mode).len() * cfg.noises.get(mode).len()) as f64;
     let steps: f64 = [&cfg.adam, &cfg.momentum]
         .iter()
         .filter_map(|o| o.learning_rate())
-        .map(|eta| cfg.horizon / eta)
+        .map(|eta| cfg.horizon.get(mode) / eta)
         .sum();
     arms * steps * 3e-6
 }
@@ -149,13 +150,16 @@ impl Study for LabelNoise {
 
     fn run(&self, cfg: &Config, options: &RunOptions, p: &Point) -> Measurement {
         let noises = cfg.noises.get(options.mode);
+        let horizon = cfg.horizon.get(options.mode);
         cfg.weight_decays
-            .iter()
-            .map(|&lambda| {
+            .get(options.mode)
+            .into_iter()
+            .map(|lambda| {
                 noises
                     .iter()
                     .map(|&noise| {
-                        [&cfg.adam, &cfg.momentum].map(|o| run_one(cfg, p, o, lambda, noise))
+                        [&cfg.adam, &cfg.momentum]
+                            .map(|o| run_one(cfg, p, o, (lambda, horizon), noise))
                     })
                     .collect()
             })
@@ -176,12 +180,13 @@ impl Study for LabelNoise {
                     .iter()
                     .filter(|(p, _)| &p.regime == regime && &p.init == init)
                     .collect();
-                for (arm, &lambda) in cfg.weight_decays.iter().enumerate() {
+                for (arm, lambda) in cfg.weight_decays.get(options.mode).into_iter().enumerate() {
                     for (k, &noise) in noises.iter().enumerate().skip(1) {
                         let at = Arm {
                             regime,
                             init,
                             lambda,
+                            horizon: cfg.horizon.get(options.mode),
                             noise,
                         };
                         out.push(claim(cfg, &at, (arm, k), &runs));
@@ -193,11 +198,12 @@ impl Study for LabelNoise {
     }
 }
 
+/// One run of `optimizer` with weight decay λ to the horizon T.
 fn run_one(
     cfg: &Config,
     p: &Point,
     optimizer: &DynamicsConfig,
-    lambda: f64,
+    (lambda, horizon): (f64, f64),
     noise: f64,
 ) -> Result<Outcome, String> {
     let mut c = cfg.regimes[&p.regime].clone();
@@ -207,7 +213,7 @@ fn run_one(
     c.dynamics = optimizer.clone();
     c.dynamics.set_weight_decay(lambda);
     c.checkpoints = CheckpointConfig::Linear {
-        t_end: cfg.horizon,
+        t_end: horizon,
         count: 1,
     };
     let exp = c.validate().map_err(|e| e.to_string())?;
@@ -233,6 +239,7 @@ struct Arm<'a> {
     regime: &'a str,
     init: &'a str,
     lambda: f64,
+    horizon: f64,
     noise: f64,
 }
 
@@ -245,6 +252,7 @@ fn claim(
     runs: &[&(Point, Measurement)],
 ) -> ClaimResult {
     let (regime, init, lambda, noise) = (at.regime, at.init, at.lambda, at.noise);
+    let horizon = at.horizon;
     let template = &cfg.regimes[regime].data;
     let claim = Claim::new("TMC25", "B.label_noise", STATEMENT, CONVENTION)
         .id_param("regime", regime)
@@ -252,8 +260,8 @@ fn claim(
         .id_param("lambda", lambda)
         .id_param("noise", noise)
         .param("data", serde_json::to_value(template).unwrap_or_default())
-        .param("horizon", cfg.horizon)
-        .param("lambda_T", lambda * cfg.horizon)
+        .param("horizon", horizon)
+        .param("lambda_T", lambda * horizon)
         .param(
             "seeds",
             runs.iter().map(|(p, _)| p.seed).collect::<Vec<_>>(),
@@ -312,7 +320,7 @@ fn claim(
         "Δcos with 95 % intervals: adam_l2 {}, momentum {} ({regime} regime, {init} init, λT = {})",
         describe(&adam),
         describe(&momentum),
-        lambda * cfg.horizon
+        lambda * horizon
     );
     claim.details(details).judge(
         t_interval(&effect, 0.95),
