@@ -223,22 +223,6 @@ fn a_diverging_momentum_run_names_the_step() {
     );
 }
 
-/// `ℒ(θ) = ½ Σ_l ‖W_l − T_l‖_F²`: gradient `W_l − T_l` per matrix.
-struct Quadratic {
-    targets: Vec<Mat<f64>>,
-}
-
-impl Objective for Quadratic {
-    fn loss_and_gradient(&mut self, params: &[Mat<f64>], grad: &mut [Mat<f64>]) -> f64 {
-        let mut loss = 0.0;
-        for ((w, t), g) in params.iter().zip(&self.targets).zip(grad.iter_mut()) {
-            *g = w - t;
-            loss += 0.5 * g.squared_norm_l2();
-        }
-        loss
-    }
-}
-
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
 
@@ -254,22 +238,8 @@ proptest::proptest! {
         seed in 0u64..1000,
     ) {
         let layer = layer_pick % shapes.len();
-        let entry = |l: usize, i: usize, j: usize, s: u64| {
-            // Deterministic entries in [−1, 1] that differ per matrix.
-            let h = (s.wrapping_mul(6364136223846793005) ^ ((l * 31 + i * 7 + j) as u64))
-                .wrapping_mul(1442695040888963407);
-            (h >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        };
-        let w0: Vec<Mat<f64>> = shapes
-            .iter()
-            .enumerate()
-            .map(|(l, &(r, c))| Mat::from_fn(r, c, |i, j| entry(l, i, j, seed)))
-            .collect();
-        let targets = shapes
-            .iter()
-            .enumerate()
-            .map(|(l, &(r, c))| Mat::from_fn(r, c, |i, j| entry(l, i, j, seed + 1)))
-            .collect();
+        let w0 = crate::mats(&shapes, seed);
+        let target = crate::mats(&shapes, seed + 1);
         let eta = 0.1;
         let opt = OptimizerParams {
             method: Method::SpeedLimited { layer, speed },
@@ -281,10 +251,10 @@ proptest::proptest! {
         }
         .validate()
         .unwrap();
-        let mut objective = Quadratic { targets };
+        let mut objective = crate::Quadratic { target };
         let (w1, _) = run_optimizer(&opt, &mut objective, &w0, &[0, 1], |_| {}).unwrap();
         for l in 0..shapes.len() {
-            let d = (&w0[l] - &objective.targets[l]) + &w0[l] * faer::Scale(lambda);
+            let d = (&w0[l] - &objective.target[l]) + &w0[l] * faer::Scale(lambda);
             let step = &w0[l] - &w1[l];
             if l == layer {
                 // One division and one scaling per entry: a few ε of ‖step‖.
