@@ -45,7 +45,6 @@
 //! seeds' measurements. Every network is an experiment
 //! ([`experiment::prepare`], [`experiment::run::run_prepared`]).
 
-use common::stats::t_interval;
 use datasets::Dataset;
 use experiment::config::{
     CheckpointConfig, DataConfig, DigitsTarget, DynamicsConfig, InitConfig, NetworkConfig,
@@ -931,28 +930,22 @@ fn training_claims(
                 .min_by(|a, b| a.1.total_cmp(&b.1))
                 .unwrap_or((0, f64::NAN));
             out.push(
-                gain.details(
-                    Details::new().with_statistic(Summary::with_per_seed("uc_gain", &gains)),
-                )
-                .judge(
-                    t_interval(&gains, 0.95),
-                    "Student t",
+                gain.judge_per_seed(
+                    "uc_gain",
+                    &gains,
                     Direction::Positive,
-                    0.0,
                     &format!(
                         "the UC-NFA of this layer starts at {uc_first:.2} (mean over seeds; the random init's W_lᵀK_lW_l already correlates with W_lᵀW_l), is lowest at epoch {low_epoch} ({uc_low:.2}) and ends at {uc_last:.2}: it does not rise over training in this regime"
                     ),
                 ),
             );
             out.push(
-                lead.details(Details::new().with_statistic(Summary::with_per_seed("c_minus_uc", &leads)))
-                    .judge(
-                        t_interval(&leads, 0.95),
-                        "Student t",
-                        Direction::Positive,
-                        0.0,
-                        "the centred NFA of this layer is not above the uncentred one at the first measured epoch in this regime",
-                    ),
+                lead.judge_per_seed(
+                    "c_minus_uc",
+                    &leads,
+                    Direction::Positive,
+                    "the centred NFA of this layer is not above the uncentred one at the first measured epoch in this regime",
+                ),
             );
         }
     }
@@ -1163,21 +1156,17 @@ fn slo_claims(
             None,
             "no theorem (reconstruction): the data of the rows with `quantity` (judged over seeds)",
         ),
-        gain.details(Details::new().with_statistic(Summary::with_per_seed("uc_gain", &gains)))
-            .judge(
-                t_interval(&gains, 0.95),
-                "Student t",
-                Direction::Positive,
-                0.0,
-                "the speed-limited layer does not end with a higher UC-NFA than under plain SGD in this regime",
-            ),
-        drop.details(Details::new().with_statistic(Summary::with_per_seed("error_drop", &drops)))
-            .judge(
-                t_interval(&drops, 0.95),
-                "Student t",
-                Direction::Positive,
-                0.0,
-                "the speed-limited layer does not lower the held-out error in this regime",
-            ),
+        gain.judge_per_seed(
+            "uc_gain",
+            &gains,
+            Direction::Positive,
+            "the speed-limited layer does not end with a higher UC-NFA than under plain SGD in this regime",
+        ),
+        drop.judge_per_seed(
+            "error_drop",
+            &drops,
+            Direction::Positive,
+            "the speed-limited layer does not lower the held-out error in this regime",
+        ),
     ]
 }

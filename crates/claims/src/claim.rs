@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::details::Details;
+use crate::details::{Details, Summary};
 
 /// Outcome of a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -318,6 +318,26 @@ impl Claim {
             measured: measured.filter(|m| m.is_finite()),
             ..self.finish(None, Verdict::Info, note.into())
         }
+    }
+
+    /// [`Claim::judge`] of an effect measured once per seed, by its 95 %
+    /// Student t interval and no numerical resolution; the details are the
+    /// per-seed values as the statistic `name`.
+    pub fn judge_per_seed(
+        self,
+        name: &str,
+        effect: &[f64],
+        direction: Direction,
+        cause: &str,
+    ) -> ClaimResult {
+        self.details(Details::new().with_statistic(Summary::with_per_seed(name, effect)))
+            .judge(
+                common::stats::t_interval(effect, 0.95),
+                "Student t",
+                direction,
+                0.0,
+                cause,
+            )
     }
 
     /// Judge an empirical claim from the interval of its effect over seeds
