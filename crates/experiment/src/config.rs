@@ -804,7 +804,8 @@ impl DynamicsConfig {
             ),
             DynamicsConfig::AdamL2(ref a) => a.params(Decay::L2, batch_seed),
             DynamicsConfig::Adamw(ref a) => a.params(Decay::Decoupled, batch_seed),
-            // Layer 0 (invalid) stays out of range: `validate` names it.
+            // Layer 0 (invalid) maps out of range, which `run_optimizer`
+            // refuses naming `dynamics.layer` (`validate` refuses it first).
             DynamicsConfig::SpeedLimited(ref s) => p(
                 Method::SpeedLimited {
                     layer: s.layer.wrapping_sub(1),
