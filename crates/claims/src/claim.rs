@@ -18,12 +18,20 @@ pub enum Verdict {
     /// Reported without a theorem to check against.
     Info,
     /// An empirical claim (a paper's observation, no theorem): the 95 %
-    /// interval over seeds excludes zero in the paper's direction.
+    /// interval over seeds excludes zero in the paper's direction (after
+    /// Holm's adjustment within its statement family).
     Reproduced,
-    /// The interval excludes zero in the opposite direction.
+    /// The interval excludes zero in the opposite direction and the
+    /// effect's magnitude exceeds the smallest effect of interest δ.
     Contradicted,
-    /// The interval contains zero: the seeds do not decide.
+    /// Equivalence: the 90 % interval lies inside ±δ (two one-sided
+    /// tests), so any effect is smaller than the smallest of interest.
+    Negligible,
+    /// None of the above: the seeds do not decide (underpowered).
     Inconclusive,
+    /// A declared precondition of the comparison fails (its own measured
+    /// row says so): the setting cannot test the statement.
+    Untestable,
 }
 
 impl Verdict {
@@ -36,25 +44,41 @@ impl Verdict {
             Verdict::Info => "info",
             Verdict::Reproduced => "reproduced",
             Verdict::Contradicted => "contradicted",
+            Verdict::Negligible => "negligible",
             Verdict::Inconclusive => "inconclusive",
+            Verdict::Untestable => "untestable",
         }
     }
 
     /// Every verdict, in report order.
-    pub const ALL: [Verdict; 7] = [
+    pub const ALL: [Verdict; 9] = [
         Verdict::Pass,
         Verdict::Fail,
         Verdict::Undefined,
         Verdict::Info,
         Verdict::Reproduced,
         Verdict::Contradicted,
+        Verdict::Negligible,
         Verdict::Inconclusive,
+        Verdict::Untestable,
     ];
 
-    /// A finding where we disagree with a paper or cannot confirm it: a
-    /// contradicted or inconclusive empirical claim (not an error).
-    pub fn is_disagreement(self) -> bool {
-        matches!(self, Verdict::Contradicted | Verdict::Inconclusive)
+    /// A verdict of an empirical claim (SPEC §8).
+    pub fn is_empirical(self) -> bool {
+        matches!(
+            self,
+            Verdict::Reproduced
+                | Verdict::Contradicted
+                | Verdict::Negligible
+                | Verdict::Inconclusive
+                | Verdict::Untestable
+        )
+    }
+
+    /// A decided empirical verdict: the evidence settles the row
+    /// (everything but `inconclusive`).
+    pub fn is_decided(self) -> bool {
+        self.is_empirical() && self != Verdict::Inconclusive
     }
 }
 
@@ -69,25 +93,146 @@ pub enum Direction {
     Negative,
 }
 
-/// The confidence interval of an empirical claim's effect over seeds
-/// (SPEC §8).
+/// A paper's empirical statement as the spec quotes it (SPEC §8): every
+/// row that tests it names it, and Holm's adjustment runs over the rows of
+/// one statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Statement {
+    /// The statement family's id, e.g. `SB21.specialisation`.
+    pub family: &'static str,
+    /// The paper's words.
+    pub quote: &'static str,
+    /// Where the words are, e.g. `SB21 (v2), abstract`.
+    pub source: &'static str,
+    /// How the measured effect differs from the words (stricter, looser,
+    /// a reconstruction); empty when the words are the operationalisation.
+    pub differs: &'static str,
+}
+
+/// How an empirical claim is judged: the statement it tests, the paper's
+/// direction, the smallest effect of interest and how the interval is
+/// computed.
+#[derive(Debug, Clone, Copy)]
+pub struct Test<'a> {
+    /// The quoted statement.
+    pub statement: &'a Statement,
+    /// The sign of the effect the paper observes.
+    pub direction: Direction,
+    /// The smallest effect of interest δ (> 0), in the effect's unit.
+    pub delta: f64,
+    /// Why δ is that value.
+    pub delta_reason: &'a str,
+    /// How the interval is computed (`Student t`, `paired Student t`).
+    pub method: &'a str,
+    /// Numerical error of the effect, below which a difference between runs
+    /// is round-off, not an effect (0 for exact quantities): the intervals
+    /// are widened by it on both sides.
+    pub resolution: f64,
+}
+
+/// The evidence of an empirical claim's effect over seeds (SPEC §8).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
     /// The paper's direction.
     pub direction: Direction,
-    /// Lower end of the interval.
+    /// Lower end of the 95 % interval.
     pub lower: f64,
-    /// Upper end.
+    /// Upper end of the 95 % interval.
     pub upper: f64,
+    /// Lower end of the 90 % interval (the two one-sided tests of
+    /// equivalence at 5 %).
+    pub lower_90: f64,
+    /// Upper end of the 90 % interval.
+    pub upper_90: f64,
     /// Standard error of the effect.
     pub standard_error: f64,
-    /// Coverage (0.95).
+    /// Coverage of `lower`/`upper` (0.95).
     pub level: f64,
     /// Number of seeds.
     pub seeds: usize,
-    /// How the interval was computed (`Student t`, `paired t`, `bootstrap`).
+    /// How the interval was computed (`Student t`, `paired Student t`).
     pub method: String,
+    /// The smallest effect of interest δ.
+    pub delta: f64,
+    /// Why δ is that value.
+    pub delta_reason: String,
+    /// The minimum detectable effect at 80 % power of the 5 % two-sided
+    /// test: `(t_{0.975, k−1} + t_{0.8, k−1})·SE`.
+    pub mde: f64,
+    /// Two-sided p-value of "no effect" (the t test behind the interval).
+    pub p_value: f64,
+    /// Holm's adjusted p-value within the statement family; the decision
+    /// uses it (equal to `p_value` in a family of one test).
+    pub holm_p_value: f64,
+    /// Number of tested rows in the statement family.
+    pub family_size: usize,
+    /// The statement family's id.
+    pub statement: String,
+    /// The paper's words.
+    pub quote: String,
+    /// Where the words are.
+    pub source: String,
+    /// How the operationalisation differs from the words (empty when it
+    /// does not).
+    pub differs: String,
+    /// The likely cause of a disagreement, for the reason of a
+    /// contradicted or inconclusive verdict.
+    pub cause: String,
+}
+
+impl Evidence {
+    /// The verdict from the intervals and a (Holm-adjusted) p-value `p`:
+    /// reproduced when `p < 0.05` in the paper's direction; contradicted
+    /// when `p < 0.05` the other way and `|effect| > δ`; negligible when
+    /// the 90 % interval lies inside ±δ; inconclusive otherwise.
+    fn decide(&self, estimate: f64, p: f64) -> Verdict {
+        let along = match self.direction {
+            Direction::Positive => estimate,
+            Direction::Negative => -estimate,
+        };
+        if p < 0.05 && along > 0.0 {
+            Verdict::Reproduced
+        } else if p < 0.05 && along < 0.0 && estimate.abs() > self.delta {
+            Verdict::Contradicted
+        } else if -self.delta < self.lower_90 && self.upper_90 < self.delta {
+            Verdict::Negligible
+        } else {
+            Verdict::Inconclusive
+        }
+    }
+
+    /// The reason printed beside `verdict`.
+    fn reason(&self, verdict: Verdict) -> String {
+        let power = if self.mde > self.delta {
+            // The MDE scales as 1/√k (for k ≫ 1).
+            let needed = (self.seeds as f64 * (self.mde / self.delta).powi(2)).ceil();
+            format!(
+                "; underpowered: MDE {:.3} > δ {:.3} at {} seeds (about {needed} seeds would reach δ)",
+                self.mde, self.delta, self.seeds
+            )
+        } else {
+            String::new()
+        };
+        match verdict {
+            Verdict::Reproduced => String::new(),
+            Verdict::Contradicted => self.cause.clone(),
+            Verdict::Negligible => format!(
+                "the 90 % interval [{:.3}, {:.3}] lies inside ±δ = ±{:.3}: any effect is smaller than the smallest of interest",
+                self.lower_90, self.upper_90, self.delta
+            ),
+            _ if self.p_value < 0.05 && self.holm_p_value >= 0.05 => format!(
+                "the 95 % interval alone excludes 0 (p = {:.3}), but not after Holm's adjustment over the {} rows of its statement (p = {:.3}){power}",
+                self.p_value, self.family_size, self.holm_p_value
+            ),
+            _ if self.p_value < 0.05 => format!(
+                "the effect is against the paper's direction but not larger than δ = {:.3}{power}; {}",
+                self.delta, self.cause
+            ),
+            _ if self.cause.is_empty() => power.trim_start_matches("; ").to_owned(),
+            _ => format!("{}{power}", self.cause),
+        }
+    }
 }
 
 /// How `measured` is compared with `predicted`.
@@ -144,12 +289,12 @@ pub struct ClaimResult {
 }
 
 impl ClaimResult {
-    /// An empirical verdict becomes `inconclusive` with `why` as its reason
-    /// unless `decidable`: the setup cannot decide the question whatever
-    /// the interval (SPEC §8, e.g. a regime without feature learning).
-    pub fn undecided_unless(mut self, decidable: bool, why: &str) -> Self {
-        if !decidable && self.evidence.is_some() {
-            self.verdict = Verdict::Inconclusive;
+    /// An empirical verdict becomes `untestable` with `why` as its reason
+    /// unless `holds`: a declared precondition of the comparison fails
+    /// (SPEC §8), and the row that measures the precondition says so.
+    pub fn untestable_unless(mut self, holds: bool, why: &str) -> Self {
+        if !holds && self.evidence.is_some() && self.verdict.is_empirical() {
+            self.verdict = Verdict::Untestable;
             self.reason = why.to_owned();
         }
         self
@@ -320,89 +465,123 @@ impl Claim {
         }
     }
 
-    /// [`Claim::judge`] of an effect measured once per seed, by its 95 %
-    /// Student t interval and no numerical resolution; the details are the
-    /// per-seed values as the statistic `name`.
+    /// [`Claim::judge`] of an effect measured once per seed, with the
+    /// per-seed values as the statistic `name` in the details.
     pub fn judge_per_seed(
         self,
         name: &str,
         effect: &[f64],
-        direction: Direction,
+        test: &Test<'_>,
         cause: &str,
     ) -> ClaimResult {
         self.details(Details::new().with_statistic(Summary::with_per_seed(name, effect)))
-            .judge(
-                common::stats::t_interval(effect, 0.95),
-                "Student t",
-                direction,
-                0.0,
-                cause,
-            )
+            .judge(effect, test, cause)
     }
 
-    /// Judge an empirical claim from the interval of its effect over seeds
-    /// (`method` names how it was computed): `reproduced` when the interval
-    /// excludes zero in the paper's `direction`, `contradicted` when it
-    /// excludes zero the other way, `inconclusive` when it contains zero.
-    /// The interval is first widened by `resolution` on both sides: the
-    /// numerical error of the measured quantity, below which a difference
-    /// between runs is round-off, not an effect (0 for exact counts).
-    /// `cause` is the likely cause of a disagreement, given as the reason of
-    /// a contradicted or inconclusive verdict. Fewer than two seeds or a
-    /// non-finite interval is `undefined`.
-    pub fn judge(
-        self,
-        interval: Option<common::stats::Interval>,
-        method: &str,
-        direction: Direction,
-        resolution: f64,
-        cause: &str,
-    ) -> ClaimResult {
-        let Some(mut i) = interval.filter(|i| i.lower.is_finite() && i.upper.is_finite()) else {
+    /// Judge an empirical claim from its effect on each seed (SPEC §8):
+    /// the Student t intervals (95 % and 90 %) of the mean effect, widened
+    /// by `test.resolution` on both sides, its p-value, and its minimum
+    /// detectable effect at 80 % power give `reproduced`, `contradicted`,
+    /// `negligible` or `inconclusive` ([`Evidence`]). The verdict is final
+    /// only after [`adjust_for_multiplicity`] has applied Holm's adjustment
+    /// over the rows of the same statement. `cause` is the likely cause of
+    /// a disagreement. Fewer than two seeds or a non-finite effect is
+    /// `undefined`.
+    pub fn judge(self, effect: &[f64], test: &Test<'_>, cause: &str) -> ClaimResult {
+        use common::stats::{minimum_detectable_effect, t_interval, t_test_p_value};
+        let intervals = t_interval(effect, 0.95).zip(t_interval(effect, 0.90));
+        let Some((i, i90)) = intervals.filter(|(i, _)| i.lower.is_finite() && i.upper.is_finite())
+        else {
             return self.undefined(
                 None,
                 "no interval: fewer than two seeds or a non-finite effect",
             );
         };
-        i.lower -= resolution;
-        i.upper += resolution;
-        let signed = match direction {
-            Direction::Positive => (i.lower, i.upper),
-            Direction::Negative => (-i.upper, -i.lower),
+        let widen = test.resolution;
+        let p_value = t_test_p_value(i.estimate, i.standard_error, i.n, widen).unwrap_or(1.0);
+        let evidence = Evidence {
+            direction: test.direction,
+            lower: i.lower - widen,
+            upper: i.upper + widen,
+            lower_90: i90.lower - widen,
+            upper_90: i90.upper + widen,
+            standard_error: i.standard_error,
+            level: i.level,
+            seeds: i.n,
+            method: test.method.to_owned(),
+            delta: test.delta,
+            delta_reason: test.delta_reason.to_owned(),
+            mde: minimum_detectable_effect(i.standard_error, i.n, 0.05, 0.8).unwrap_or(f64::NAN)
+                + widen,
+            p_value,
+            holm_p_value: p_value,
+            family_size: 1,
+            statement: test.statement.family.to_owned(),
+            quote: test.statement.quote.to_owned(),
+            source: test.statement.source.to_owned(),
+            differs: test.statement.differs.to_owned(),
+            cause: cause.to_owned(),
         };
-        let (verdict, reason) = if signed.0 > 0.0 {
-            (Verdict::Reproduced, String::new())
-        } else if signed.1 < 0.0 {
-            (Verdict::Contradicted, cause.to_owned())
-        } else {
-            (Verdict::Inconclusive, cause.to_owned())
-        };
+        let verdict = evidence.decide(i.estimate, p_value);
         ClaimResult {
             measured: Some(i.estimate),
-            tolerance_reason: if resolution > 0.0 {
+            tolerance_reason: if widen > 0.0 {
                 format!(
-                    "{:.0} % {method} interval over {} seeds, widened by the numerical resolution {resolution:.0e}",
+                    "{:.0} % {} interval over {} seeds, widened by the numerical resolution {widen:.0e}",
                     100.0 * i.level,
+                    test.method,
                     i.n
                 )
             } else {
                 format!(
-                    "{:.0} % {method} interval over {} seeds",
+                    "{:.0} % {} interval over {} seeds",
                     100.0 * i.level,
+                    test.method,
                     i.n
                 )
             },
-            evidence: Some(Evidence {
-                direction,
-                lower: i.lower,
-                upper: i.upper,
-                standard_error: i.standard_error,
-                level: i.level,
-                seeds: i.n,
-                method: method.to_owned(),
-            }),
-            ..self.finish(None, verdict, reason)
+            reason: evidence.reason(verdict),
+            evidence: Some(evidence),
+            ..self.finish(None, verdict, String::new())
         }
+    }
+
+    /// A declared precondition of an empirical comparison (SPEC §8),
+    /// measured as its own `info` row: it holds when the 95 % Student t
+    /// interval of `effect` over seeds excludes zero in `direction`. The
+    /// rows that depend on it are [`ClaimResult::untestable_unless`] it
+    /// holds.
+    pub fn precondition(
+        self,
+        effect: &[f64],
+        direction: Direction,
+        method: &str,
+    ) -> (ClaimResult, bool) {
+        let Some(i) = common::stats::t_interval(effect, 0.95).filter(|i| i.lower.is_finite())
+        else {
+            let row = self.undefined(None, "no interval: fewer than two seeds or a non-finite value");
+            return (row, false);
+        };
+        let holds = match direction {
+            Direction::Positive => i.lower > 0.0,
+            Direction::Negative => i.upper < 0.0,
+        };
+        let row = self.info(
+            Some(i.estimate),
+            format!(
+                "precondition {}: 95 % {method} interval [{:+.4}, {:+.4}] over {} seeds{}",
+                if holds { "holds" } else { "fails" },
+                i.lower,
+                i.upper,
+                i.n,
+                if holds {
+                    ""
+                } else {
+                    " does not exclude 0 in the required direction: the rows that depend on it are untestable"
+                }
+            ),
+        );
+        (row, holds)
     }
 
     /// The experiment could not produce a measurement.
@@ -411,64 +590,194 @@ impl Claim {
     }
 }
 
+/// Holm's adjustment within each statement family (SPEC §8): over the
+/// tested rows (reproduced, contradicted, negligible or inconclusive) that
+/// share [`Evidence::statement`], the p-values are adjusted by
+/// [`common::stats::holm`] and every verdict is decided again from the
+/// adjusted value. Untestable rows are not tested and do not count.
+pub fn adjust_for_multiplicity(results: &mut [ClaimResult]) {
+    let tested = |r: &ClaimResult| {
+        r.evidence.is_some()
+            && r.verdict.is_empirical()
+            && r.verdict != Verdict::Untestable
+    };
+    let mut families: Vec<String> = Vec::new();
+    for r in results.iter().filter(|r| tested(r)) {
+        let family = &r.evidence.as_ref().expect("tested rows have evidence").statement;
+        if !families.contains(family) {
+            families.push(family.clone());
+        }
+    }
+    for family in families {
+        let rows: Vec<usize> = (0..results.len())
+            .filter(|&k| {
+                tested(&results[k])
+                    && results[k].evidence.as_ref().map(|e| &e.statement) == Some(&family)
+            })
+            .collect();
+        let p: Vec<f64> = rows
+            .iter()
+            .map(|&k| results[k].evidence.as_ref().map_or(1.0, |e| e.p_value))
+            .collect();
+        for (&k, adjusted) in rows.iter().zip(common::stats::holm(&p)) {
+            let r = &mut results[k];
+            let estimate = r.measured.unwrap_or(0.0);
+            let e = r.evidence.as_mut().expect("tested rows have evidence");
+            e.holm_p_value = adjusted;
+            e.family_size = rows.len();
+            r.verdict = e.decide(estimate, adjusted);
+            r.reason = e.reason(r.verdict);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use common::stats::t_interval;
 
-    fn judged(values: &[f64], direction: Direction) -> ClaimResult {
-        Claim::new("TEST", "effect", "an observed effect", "").judge(
-            t_interval(values, 0.95),
-            "Student t",
+    const STATEMENT: Statement = Statement {
+        family: "TEST.effect",
+        quote: "an observed effect",
+        source: "TEST, abstract",
+        differs: "",
+    };
+
+    fn test(direction: Direction, delta: f64, resolution: f64) -> Test<'static> {
+        Test {
+            statement: &STATEMENT,
             direction,
-            0.0,
+            delta,
+            delta_reason: "a test",
+            method: "Student t",
+            resolution,
+        }
+    }
+
+    fn judged(values: &[f64], direction: Direction, delta: f64) -> ClaimResult {
+        Claim::new("TEST", "effect", "an observed effect", "").judge(
+            values,
+            &test(direction, delta, 0.0),
             "the cause",
         )
     }
 
-    /// The verdict follows the interval's position relative to zero and
-    /// the paper's direction; the cause is the reason of a disagreement.
+    /// The verdict follows the interval's position relative to zero, the
+    /// paper's direction and δ; the cause is the reason of a disagreement.
     #[test]
     fn empirical_verdicts_follow_the_interval() {
         let up = [1.0, 1.2, 0.9, 1.1];
         let around = [1.0, -1.0, 0.5, -0.4];
-        let r = judged(&up, Direction::Positive);
+        let r = judged(&up, Direction::Positive, 0.1);
         assert_eq!((r.verdict, r.reason.as_str()), (Verdict::Reproduced, ""));
         assert_eq!(r.measured, Some(1.05));
         let e = r.evidence.unwrap();
         assert!(e.lower > 0.0 && e.seeds == 4 && e.direction == Direction::Positive);
-        let r = judged(&up, Direction::Negative);
+        assert!(e.lower < e.lower_90 && e.upper_90 < e.upper && e.p_value < 0.05);
+        let r = judged(&up, Direction::Negative, 0.1);
         assert_eq!(
             (r.verdict, r.reason.as_str()),
             (Verdict::Contradicted, "the cause")
         );
+        // Against the paper's direction but smaller than δ: not contradicted.
+        assert_ne!(
+            judged(&up, Direction::Negative, 2.0).verdict,
+            Verdict::Contradicted
+        );
         let neg: Vec<f64> = up.iter().map(|v| -v).collect();
         assert_eq!(
-            judged(&neg, Direction::Negative).verdict,
+            judged(&neg, Direction::Negative, 0.1).verdict,
             Verdict::Reproduced
         );
+        let r = judged(&around, Direction::Positive, 0.1);
+        assert_eq!(r.verdict, Verdict::Inconclusive);
+        assert!(r.reason.contains("underpowered"), "{}", r.reason);
         assert_eq!(
-            judged(&around, Direction::Positive).verdict,
-            Verdict::Inconclusive
-        );
-        assert_eq!(
-            judged(&[1.0], Direction::Positive).verdict,
+            judged(&[1.0], Direction::Positive, 0.1).verdict,
             Verdict::Undefined
         );
-        assert!(Verdict::Inconclusive.is_disagreement() && !Verdict::Fail.is_disagreement());
         // An effect at round-off level is no effect.
         let tiny: Vec<f64> = up.iter().map(|v| v * 1e-12).collect();
         assert_eq!(
-            judged(&tiny, Direction::Positive).verdict,
+            judged(&tiny, Direction::Positive, 0.1).verdict,
             Verdict::Reproduced
         );
         let r = Claim::new("TEST", "effect", "", "").judge(
-            t_interval(&tiny, 0.95),
-            "Student t",
-            Direction::Positive,
-            1e-9,
+            &tiny,
+            &test(Direction::Positive, 0.1, 1e-9),
             "below resolution",
         );
-        assert_eq!(r.verdict, Verdict::Inconclusive);
+        assert_eq!(r.verdict, Verdict::Negligible);
+    }
+
+    /// Equivalence: a tight interval around zero inside ±δ is negligible;
+    /// the same values with a smaller δ are inconclusive.
+    #[test]
+    fn small_effects_are_negligible_within_delta() {
+        let flat = [0.001, -0.002, 0.0015, -0.0005, 0.0];
+        assert_eq!(
+            judged(&flat, Direction::Positive, 0.01).verdict,
+            Verdict::Negligible
+        );
+        assert_eq!(
+            judged(&flat, Direction::Positive, 0.001).verdict,
+            Verdict::Inconclusive
+        );
+    }
+
+    /// Holm within a statement: two rows that each exclude 0 at 5 % alone
+    /// (p ≈ 0.03) are not both significant after the adjustment; a row of
+    /// another statement is untouched; an untestable row does not count.
+    #[test]
+    fn holm_adjusts_within_a_statement() {
+        let weak = [0.9, 0.1, 0.5, 0.7, 0.2];
+        let row = |statement: &'static Statement| {
+            Claim::new("TEST", "effect", "", "").judge(
+                &weak,
+                &Test {
+                    statement,
+                    ..test(Direction::Positive, 0.1, 0.0)
+                },
+                "",
+            )
+        };
+        const OTHER: Statement = Statement {
+            family: "TEST.other",
+            ..STATEMENT
+        };
+        let p = row(&STATEMENT).evidence.unwrap().p_value;
+        assert!(p < 0.05 && 2.0 * p > 0.05, "p = {p}");
+        let mut rows = vec![
+            row(&STATEMENT),
+            row(&STATEMENT),
+            row(&OTHER),
+            row(&STATEMENT).untestable_unless(false, "precondition fails"),
+        ];
+        assert!(rows[..3].iter().all(|r| r.verdict == Verdict::Reproduced));
+        adjust_for_multiplicity(&mut rows);
+        for r in &rows[..2] {
+            let e = r.evidence.as_ref().unwrap();
+            assert_eq!((e.family_size, e.holm_p_value), (2, 2.0 * p));
+            assert_eq!(r.verdict, Verdict::Inconclusive);
+            assert!(r.reason.contains("Holm"), "{}", r.reason);
+        }
+        assert_eq!(rows[2].verdict, Verdict::Reproduced);
+        assert_eq!(rows[3].verdict, Verdict::Untestable);
+    }
+
+    /// A precondition holds when its interval excludes 0 in its direction.
+    #[test]
+    fn preconditions_are_info_rows() {
+        let (row, holds) = Claim::new("TEST", "pre", "", "").precondition(
+            &[0.1, 0.2, 0.15],
+            Direction::Positive,
+            "Student t",
+        );
+        assert!(holds && row.verdict == Verdict::Info);
+        let (_, holds) = Claim::new("TEST", "pre", "", "").precondition(
+            &[0.1, 0.2, 0.15],
+            Direction::Negative,
+            "Student t",
+        );
+        assert!(!holds);
     }
 }

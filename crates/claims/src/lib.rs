@@ -17,7 +17,9 @@ pub mod sb21;
 pub mod study;
 pub mod tmc25;
 
-pub use claim::{ClaimResult, Comparison, Direction, Evidence, Verdict};
+pub use claim::{
+    ClaimResult, Comparison, Direction, Evidence, Statement, Test, Verdict, adjust_for_multiplicity,
+};
 pub use details::Details;
 pub use runner::{
     ConcludeError, FamilyHook, FamilyRun, Measured, MeasuredHook, PlanError, PlanHook, RunHooks,
@@ -121,14 +123,22 @@ impl Family {
     }
 }
 
-/// The seeds of a study over seeds: the fixture's list, or as many
-/// consecutive seeds from `--seed N`.
+/// The seeds of a study over seeds: the fixture's list, or with
+/// `--seed N` the block `1000·N + 1, …, 1000·N + k` of as many seeds
+/// (SPEC §8: a block disjoint from the fixtures' own seeds, which lie in
+/// 1…999, for every N ≥ 1, and from every other N's block).
 pub(crate) fn study_seeds(fixture: &[u64], seed: Option<u64>) -> Vec<u64> {
     match seed {
-        Some(s) => (0..fixture.len() as u64).map(|k| s + k).collect(),
+        Some(s) => (1..=fixture.len() as u64)
+            .map(|k| s.wrapping_mul(SEED_BLOCK).wrapping_add(k))
+            .collect(),
         None => fixture.to_vec(),
     }
 }
+
+/// The stride of the seed blocks of `--seed N` ([`study_seeds`]); every
+/// fixture seed of a study is below it.
+pub const SEED_BLOCK: u64 = 1000;
 
 /// A fixture value that may differ between the quick and the full mode:
 /// one value for both (`steps = 2000`), or one per mode
@@ -225,6 +235,16 @@ mod tests {
     struct Fixture {
         steps: PerMode<usize>,
         depths: PerMode<Vec<usize>>,
+    }
+
+    /// `--seed N` gives a block of seeds disjoint from the fixture's and
+    /// from another N's.
+    #[test]
+    fn seed_blocks_are_disjoint() {
+        let fixture = [1, 2, 3];
+        assert_eq!(super::study_seeds(&fixture, None), vec![1, 2, 3]);
+        assert_eq!(super::study_seeds(&fixture, Some(7)), vec![7001, 7002, 7003]);
+        assert_eq!(super::study_seeds(&fixture, Some(8)), vec![8001, 8002, 8003]);
     }
 
     /// One value serves both modes; a `{quick, full}` table gives one per

@@ -147,6 +147,8 @@ impl<S: Study> ErasedStudy for S {
                 ))
             })
             .collect::<Result<Vec<_>, String>>()?;
-        Ok(Study::conclude(self, &cfg, options, measured))
+        let mut claims = Study::conclude(self, &cfg, options, measured);
+        crate::claim::adjust_for_multiplicity(&mut claims);
+        Ok(claims)
     }
 }

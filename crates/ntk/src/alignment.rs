@@ -204,6 +204,34 @@ pub fn diagonal_margins(s: MatRef<'_, f64>) -> Result<Vec<f64>, MetricError> {
         .collect())
 }
 
+/// Diagonal contrast of a square matrix: the mean of its diagonal minus
+/// the mean of its off-diagonal entries, `mean_c S_cc − mean_{c≠c'} S_cc'`
+/// (SPEC §8). Its no-specialisation value is 0: when every output shares
+/// one kernel up to scale, `S_cc' = s_c'` in every row, and the diagonal
+/// and the off-diagonal entries average the same `s`. It equals
+/// `C/(C−1)` times the mean diagonal of the double-centred S.
+pub fn diagonal_contrast(s: MatRef<'_, f64>) -> Result<f64, MetricError> {
+    if s.nrows() != s.ncols() || s.nrows() < 2 {
+        return Err(MetricError::NotSquare {
+            what: "specialisation matrix (needs at least 2 outputs)",
+            rows: s.nrows(),
+            cols: s.ncols(),
+        });
+    }
+    let c = s.nrows();
+    let (mut diagonal, mut off) = (0.0, 0.0);
+    for i in 0..c {
+        for j in 0..c {
+            if i == j {
+                diagonal += s[(i, j)];
+            } else {
+                off += s[(i, j)];
+            }
+        }
+    }
+    Ok(diagonal / c as f64 - off / (c * (c - 1)) as f64)
+}
+
 /// Diagonal excess of a square matrix: the smallest of its
 /// [`diagonal_margins`], `min_c (S_cc − max_{c'≠c} S_cc')` (positive when
 /// every row is diagonally dominant; SB21's specialisation).

@@ -17,7 +17,7 @@ pub mod ridge;
 pub mod statistics;
 
 pub use alignment::{
-    centered_kernel_target_alignment, centered_specialisation_matrix, diagonal_excess,
+    centered_kernel_target_alignment, centered_specialisation_matrix, diagonal_contrast, diagonal_excess,
     diagonal_margins, kernel_alignment, kernel_target_alignment, specialisation_matrix,
     top_k_alignment,
 };

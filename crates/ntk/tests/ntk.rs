@@ -6,7 +6,7 @@
 use faer::{Mat, Par};
 use mlp::{Activation, Architecture};
 use ntk::{
-    KernelRidge, centered_kernel_target_alignment, centered_specialisation_matrix, diagonal_excess,
+    KernelRidge, centered_kernel_target_alignment, centered_specialisation_matrix, diagonal_contrast, diagonal_excess,
     full_ntk, kernel_alignment, kernel_target_alignment, output_block, per_output_ntk,
     per_output_ntk_between, specialisation_matrix, top_k_alignment,
 };
@@ -224,6 +224,37 @@ fn linear_per_output_kernels_share_features() {
     // One kernel per target column, or no matrix.
     assert!(centered_specialisation_matrix(&ks[..2], y.as_ref()).is_err());
     assert!(diagonal_excess(s.as_ref()).unwrap().is_finite());
+}
+
+/// The diagonal contrast is 0 when every output shares one kernel up to
+/// scale (the no-specialisation value, SPEC §8), equals C/(C−1) times the
+/// mean diagonal of the double-centred S, and is positive for kernels built
+/// from their own targets, while the minimum row margin of the shared
+/// kernel is negative (the bias the contrast avoids).
+#[test]
+fn diagonal_contrast_is_zero_without_specialisation() {
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let (n, c) = (9, 4);
+    let x = common::gaussian_matrix(n, 5, &mut rng);
+    let y = common::gaussian_matrix(n, c, &mut rng);
+    let base = &x * x.transpose();
+    let shared: Vec<Mat<f64>> = (0..c).map(|k| &base * (1.0 + k as f64)).collect();
+    let s = specialisation_matrix(&shared, y.as_ref()).unwrap();
+    // Rounding of a few sums of O(1) alignments.
+    assert!(diagonal_contrast(s.as_ref()).unwrap().abs() < 1e-14);
+    assert!(diagonal_excess(s.as_ref()).unwrap() < 0.0);
+    let own: Vec<Mat<f64>> = (0..c)
+        .map(|k| &base + &(y.subcols(k, 1) * y.subcols(k, 1).transpose() * 10.0))
+        .collect();
+    let s = specialisation_matrix(&own, y.as_ref()).unwrap();
+    let contrast = diagonal_contrast(s.as_ref()).unwrap();
+    assert!(contrast > 0.0);
+    let g = s.sum() / (c * c) as f64;
+    let row = |i: usize| s.row(i).sum() / c as f64;
+    let col = |j: usize| s.col(j).sum() / c as f64;
+    let centred_trace: f64 = (0..c).map(|i| s[(i, i)] - row(i) - col(i) + g).sum();
+    assert!((centred_trace / c as f64 * c as f64 / (c - 1) as f64 - contrast).abs() < 1e-14);
+    assert!(diagonal_contrast(s.subrows(0, 3)).is_err());
 }
 
 /// The centred kernel `HKH` of a dense kernel.
