@@ -42,7 +42,10 @@
 //!   whitened on the training rows, trained by full-batch GD. Empirical
 //!   claims (SPEC §8) judged by 95 % Student t intervals over seeds: the
 //!   NTK–target alignment makes 90 % of its gain before the loss has
-//!   fallen 10 % (`ln t_loss − ln t_align > 0`), and on held-out rows
+//!   fallen 10 % (`ln t_loss − ln t_align > 0`); its eigenstructure then
+//!   changes less than before (`relu_scale_after`: `(1 − A(K_0,
+//!   K_{t_loss})) − (1 − A(K_{t_loss}, K_T)) > 0`, kernel–kernel alignment);
+//!   and on held-out rows
 //!   kernel regression with the final NTK predicts the network's change
 //!   better than with the initial NTK (`err(K_0) − err(K_T) > 0`, paired).
 //!
@@ -80,6 +83,7 @@ const KEYS: &[&str] = &[
     "kernel_regression",
     "silent_timing",
     "relu_silent_alignment",
+    "relu_scale_after",
     "relu_kernel_regression",
 ];
 

@@ -34,30 +34,30 @@
 //!   positive in SB21's direction.
 //! * `specialisation`: `S_{cc'} = A(K_c, y_{c'})` for networks with C
 //!   outputs — digits with one-hot − 1/C or ±1 one-vs-rest targets, and
-//!   the synthetic task — and its diagonal excess by rows
-//!   `min_c (S_cc − max_{c'≠c} S_cc')` and by columns
-//!   `min_c (S_cc − max_{c'≠c} S_c'c)`. Two regimes (SPEC §8: sweep the
-//!   regime that decides the answer): `lazy`, SB21's two-layer networks
-//!   near their init (ReLU and linear), and `rich`, three-layer ReLU
-//!   networks from a small init trained with a fixed step until the weights
-//!   have moved by more than their initial norm.
-//!   - ReLU, by rows (SB21's statement, SPEC §6, §8): an observation
-//!     judged over seeds, effect per seed `min_c (S_cc − max_{c'≠c} S_cc')`,
-//!     in four conventions — uncentred and centred alignment, of the full
-//!     kernels `K_c` and of their hidden-layer part `K_c − G` without the
-//!     readout block `G = φ(H_{L−1})φ(H_{L−1})ᵀ` that every output's kernel
-//!     contains. A setting whose per-output kernels are not shown to be
-//!     less than 0.94 aligned with one another (`min_{c≠c'} A(K_c, K_c')`:
-//!     the upper end of the 95 % interval of its mean over seeds) has not
-//!     learned features and is `inconclusive` (SPEC §8).
-//!     A disagreement names the failing rows with their mean margin and
-//!     how hard their own target is (the rank of `S_cc` on the diagonal): a
-//!     row compares targets of unequal difficulty under one kernel.
-//!   - ReLU, by columns (checked, lazy regime): after training, the mean
-//!     over c of the column margins `S_cc − max_{c'≠c} S_c'c` is positive
-//!     on every seed (its init value, mean ± spread and the per-seed values
-//!     are in the details). Each column holds one target, so this compares
-//!     the kernels' preference for that target, free of its difficulty.
+//!   the synthetic task — after training and at init, in four conventions:
+//!   uncentred and centred alignment, of the full kernels `K_c` and of
+//!   their hidden-layer part `K_c − G` without the readout block
+//!   `G = φ(H_{L−1})φ(H_{L−1})ᵀ` that every output's kernel contains. Two
+//!   regimes, named by their measured kernel motion
+//!   `mean_c (1 − A(K_c(0), K_c(T)))` (SPEC §8): `kernel_motion=small`,
+//!   SB21's two-layer networks near their init (ReLU and linear), and
+//!   `kernel_motion=large`, three-layer ReLU networks from a small init
+//!   trained with a fixed step until the weights have moved by more than
+//!   their initial norm.
+//!   - ReLU (SB21's statement, SPEC §6, §8), judged over seeds with the
+//!     diagonal contrast `D(S) = mean_c S_cc − mean_{c≠c'} S_cc'`, whose
+//!     no-specialisation value is 0 (outputs sharing one kernel up to scale
+//!     give `S_cc' = s_c'` in every row): `vs=init`, `D(S_T) − D(S_0)`
+//!     paired over seeds, in each convention; `vs=linear`, `D(S_T)` minus
+//!     that of the two-layer linear network of the same data and seed
+//!     (which cannot specialise); `by=column`, the change from init of the
+//!     fraction of targets whose own kernel aligns best with them. An
+//!     extreme over rows (`min_c` of the row margins) is biased below zero
+//!     and is not used as an effect; the mean row margin, the
+//!     fraction of positive rows and the double-centred S's row margins are
+//!     in the details. Each kernel part has a precondition row: its kernels
+//!     move from init (the kernel motion's interval excludes 0); where it
+//!     fails the rows of that part are `untestable`.
 //!   - Linear (`f = A W x`): `K_c = ‖A_c‖² XXᵀ + XWᵀWXᵀ`, so with
 //!     `β^1_{c'} = y_{c'}ᵀXXᵀy_{c'}/‖y_{c'}‖²`, `β^2` the same with `WᵀW`,
 //!     `S_{cc'} = (u_c β^1_{c'} + β^2_{c'})/‖K_c‖_F` with `u_c = ‖A_c‖²`:
@@ -79,12 +79,12 @@
 //!
 //! Units of work: one run per claim, data set and seed, named
 //! `phases[data=digits,seed=1]`, `depth[data=digits,L=3,seed=1]`,
-//! `specialisation[data=digits,target=one_hot,net=relu,regime=rich,seed=1]`;
+//! `specialisation[data=digits,target=one_hot,net=relu,kernel_motion=large,seed=1]`;
 //! each is an [`experiment`] (`digits` with `target = "parity"`,
 //! `"one_hot"` or `"one_vs_rest"`, or
 //! `synthetic`; a bias-free network; `gaussian` init; `gd` recorded at
 //! `log_steps` or `steps`) whose learning rate is set from the NTK at init
-//! before it runs (fixed in the rich specialisation regime). A unit measures its run (kernels, frozen-kernel GD,
+//! before it runs (fixed in the large-motion specialisation regime). A unit measures its run (kernels, frozen-kernel GD,
 //! specialisation matrices) into a per-seed record; the claims aggregate
 //! the records over seeds.
 
@@ -1419,11 +1419,16 @@ fn positive_rows(s: &Mat<f64>) -> f64 {
     m.iter().filter(|&&v| v > 0.0).count() as f64 / m.len().max(1) as f64
 }
 
-/// The mean column margin `mean_c (S_cc − max_{c'≠c} S_c'c)`: each column
-/// holds one target, so it compares the kernels' preference for that
-/// target, free of its difficulty; 0 for kernels shared up to scale.
+/// The mean column margin `mean_c (S_cc − max_{c'≠c} S_c'c)` (details only:
+/// the maximum over rows biases it below 0 where the kernels differ).
 fn mean_column_margin(s: &Mat<f64>) -> f64 {
     column_mean_margin(s).unwrap_or(f64::NAN)
+}
+
+/// The fraction of targets c whose own kernel aligns best with them,
+/// `S_cc > max_{c'≠c} S_c'c`.
+fn own_kernel_wins(s: &Mat<f64>) -> f64 {
+    positive_rows(&s.transpose().to_owned())
 }
 
 fn to_mat(m: &[Vec<f64>]) -> Mat<f64> {
@@ -1714,17 +1719,16 @@ fn specialisation_claims(
             continue;
         }
         // The precondition of each kernel part: the per-output kernels
-        // move apart from init (their mean mutual alignment falls).
+        // move from init (SB21's statement is about kernels that evolve; a
+        // frozen kernel's S is its init value).
         let mut holds = [false; 2];
         for part in [Part::Full, Part::Hidden] {
             let k = usize::from(part == Part::Hidden);
-            let apart = per_seed(&ok, |r| {
-                r.kernel_alignment_mean_init[k] - r.kernel_alignment_mean[k]
-            });
-            let (row, ok_) = claim(
-                "precondition of SB21's specialisation rows: the per-output kernels move apart from init",
+            let motion = per_seed(&ok, |r| r.kernel_motion[k]);
+            let (row, moved) = claim(
+                "precondition of SB21's specialisation rows: the per-output kernels move from init",
                 &format!(
-                    "{} per-output kernels; effect per seed = mean_{{c≠c'}} A(K_c, K_c') at init − after training",
+                    "{} per-output kernels; effect per seed = mean_c (1 − A(K_c(0), K_c(T))), the kernel motion",
                     part.name()
                 ),
             )
@@ -1732,7 +1736,13 @@ fn specialisation_claims(
             .id_param("kernel", part.name())
             .details(
                 Details::new()
-                    .with_statistic(Summary::with_per_seed("kernels_apart", &apart))
+                    .with_statistic(Summary::with_per_seed("kernel_motion", &motion))
+                    .with_statistic(Summary::with_per_seed(
+                        "kernels_apart",
+                        &per_seed(&ok, |r| {
+                            r.kernel_alignment_mean_init[k] - r.kernel_alignment_mean[k]
+                        }),
+                    ))
                     .with_statistic(Summary::over_seeds(
                         "mean_pairwise_kernel_alignment_init",
                         &per_seed(&ok, |r| r.kernel_alignment_mean_init[k]),
@@ -1746,21 +1756,17 @@ fn specialisation_claims(
                         &per_seed(&ok, |r| r.kernel_alignment_min[k]),
                     ))
                     .with_statistic(Summary::over_seeds(
-                        "kernel_motion",
-                        &per_seed(&ok, |r| r.kernel_motion[k]),
-                    ))
-                    .with_statistic(Summary::over_seeds(
                         "weight_change",
                         &per_seed(&ok, |r| r.weight_change),
                     )),
             )
-            .precondition(&apart, Direction::Positive, "paired Student t");
-            holds[k] = ok_;
+            .precondition(&motion, Direction::Positive, "Student t");
+            holds[k] = moved;
             out.push(row);
         }
         let untestable = |part: Part| {
             format!(
-                "untestable here: the {} per-output kernels do not move apart from init (see the `by=precondition` row), so S cannot separate its rows from its init value",
+                "untestable here: the {} per-output kernels do not move from init (see the `by=precondition` row), so S keeps its init value",
                 part.name()
             )
         };
@@ -1840,20 +1846,24 @@ fn specialisation_claims(
                 );
             }
         }
-        let columns = per_seed(&ok, |r| {
-            r.change(Part::Full, Alignment::Uncentred, mean_column_margin)
+        let wins = per_seed(&ok, |r| {
+            r.change(Part::Full, Alignment::Uncentred, own_kernel_wins)
         });
         out.push(
             claim(
-                "kernel specialisation by columns: each target aligns best with its own output's kernel, more than at init",
-                "uncentred alignment of the full kernels; effect per seed = M(S_T) − M(S_0), M(S) = mean_c (S_cc − max_{c'≠c} S_c'c) the mean column margin (0 for kernels shared up to scale), paired",
+                "kernel specialisation by columns: more targets align best with their own output's kernel than at init",
+                "uncentred alignment of the full kernels; effect per seed = W(S_T) − W(S_0), W(S) = the fraction of targets c with S_cc > max_{c'≠c} S_c'c (each column holds one target, so this is free of the targets' difficulty; its change is 0 in expectation for kernels that do not specialise), paired",
             )
             .id_param("by", "column")
             .judge_per_seed(
-                "column_margin_change",
-                &columns,
-                &contrast_test("paired Student t"),
-                "the targets' own kernels do not gain on the other kernels over training",
+                "own_kernel_wins_change",
+                &wins,
+                &Test {
+                    delta: 0.1,
+                    delta_reason: "one target in ten won by its own kernel",
+                    ..contrast_test("paired Student t")
+                },
+                "no more targets align best with their own output's kernel than at init",
             )
             .untestable_unless(holds[0], &untestable(Part::Full)),
         );
@@ -1866,7 +1876,7 @@ const SPECIALISES: Statement = Statement {
     family: "SB21.specialisation",
     quote: "In nonlinear networks with multiple outputs, we identify the phenomenon of kernel specialization, where the kernel function for each output head preferentially aligns to its own target function.",
     source: "SB21 (v2), abstract",
-    differs: "'preferentially aligns to its own target' is measured as the diagonal contrast of S = A(K_c, y_c') (mean diagonal − mean off-diagonal, 0 when the outputs share one kernel) rising from init and exceeding a linear network's, and as the mean column margin rising from init; not as 'above every other target in every row', which SB21 does not say",
+    differs: "'preferentially aligns to its own target' is measured as the diagonal contrast of S = A(K_c, y_c') (mean diagonal − mean off-diagonal, 0 when the outputs share one kernel) rising from init and exceeding a linear network's, and as the fraction of targets won by their own kernel rising from init; not as 'above every other target in every row', which SB21 does not say",
 };
 
 /// The test of every specialisation row: SB21's direction and δ.

@@ -79,7 +79,7 @@ fn resolved_cell(x: Option<f64>, r: &ClaimResult, precision: Precision) -> Strin
 }
 
 /// Counts of each verdict, in [`Verdict::ALL`] order.
-pub fn tally(results: &[ClaimResult]) -> [(Verdict, usize); 7] {
+pub fn tally(results: &[ClaimResult]) -> [(Verdict, usize); 9] {
     Verdict::ALL.map(|v| (v, results.iter().filter(|r| r.verdict == v).count()))
 }
 
@@ -185,64 +185,184 @@ fn predicted_cell(r: &ClaimResult, precision: Precision) -> String {
     }
 }
 
-/// The tolerance cell, or an empirical claim's interval and seeds.
+/// The tolerance cell, or an empirical claim's interval, seeds, δ, MDE
+/// and Holm-adjusted p-value.
 fn tolerance_cell(r: &ClaimResult, precision: Precision) -> String {
     match &r.evidence {
         Some(e) => format!(
-            "{:.0} % CI [{}, {}], {} seeds",
+            "{:.0} % CI [{}, {}], {} seeds; δ {}, MDE {}, p {} (Holm {} of {})",
             100.0 * e.level,
             number(e.lower, precision),
             number(e.upper, precision),
-            e.seeds
+            e.seeds,
+            number(e.delta, precision),
+            number(e.mde, precision),
+            p_value(e.p_value),
+            p_value(e.holm_p_value),
+            e.family_size
         ),
         None => cell(r.tolerance, precision),
     }
 }
 
-/// `## Where we disagree with the papers`: every contradicted or
-/// inconclusive empirical claim with its effect, interval and likely cause;
-/// empty when there is none.
+/// A p-value to two significant digits, `<1e-4` below.
+fn p_value(p: f64) -> String {
+    if p < 1e-4 {
+        "<1e-4".to_owned()
+    } else {
+        format!("{p:.2}")
+    }
+}
+
+/// The empirical claims' section at the head of `report.md` (SPEC §8): a
+/// tally line per verdict; the rows that contradict a paper, each with the
+/// statement it contradicts and the likely cause; one compact table per
+/// quoted statement with every row that tests it; the untestable rows with
+/// why. Empty when there is no empirical claim.
 pub fn disagreements(results: &[ClaimResult], precision: Precision) -> String {
     let rows: Vec<&ClaimResult> = results
         .iter()
-        .filter(|r| r.verdict.is_disagreement())
+        .filter(|r| r.verdict.is_empirical() && r.evidence.is_some())
         .collect();
     if rows.is_empty() {
         return String::new();
     }
-    let mut out = String::from(
-        "## Where we disagree with the papers\n\n\
-         Empirical claims (a paper's observation, no theorem) whose 95 % interval over seeds \
-         does not exclude zero in the paper's direction. They are findings, not errors: \
-         the exit status is 0 unless `--strict`.\n\n",
+    let count = |v: Verdict| rows.iter().filter(|r| r.verdict == v).count();
+    let mut out = String::from("## Empirical claims
+
+");
+    let _ = writeln!(
+        out,
+        "{}
+",
+        [
+            Verdict::Reproduced,
+            Verdict::Contradicted,
+            Verdict::Negligible,
+            Verdict::Inconclusive,
+            Verdict::Untestable,
+        ]
+        .map(|v| format!("{} {}", v.name(), count(v)))
+        .join(" · ")
     );
-    for r in rows {
-        let _ = write!(
+    out.push_str(
+        "A paper's observation without a theorem, judged over seeds (SPEC §8): `reproduced` — the 95 % interval \
+         excludes 0 in the paper's direction; `contradicted` — it excludes 0 the other way and the effect exceeds \
+         the smallest effect of interest δ; `negligible` — the 90 % interval lies inside ±δ; `inconclusive` — none \
+         of these; `untestable` — a declared precondition fails. Decisions use Holm's adjustment over the rows \
+         of each quoted statement; MDE is the minimum detectable effect at 80 % power. These are findings, \
+         not errors: the exit status is 0 unless `--strict`.\n\n",
+    );
+    let mut statements: Vec<&str> = Vec::new();
+    for r in &rows {
+        let e = r.evidence.as_ref().expect("filtered on evidence");
+        if !statements.contains(&e.statement.as_str()) {
+            statements.push(&e.statement);
+        }
+    }
+    let of = |statement: &str| -> Vec<&ClaimResult> {
+        rows.iter()
+            .filter(|r| r.evidence.as_ref().map(|e| e.statement.as_str()) == Some(statement))
+            .copied()
+            .collect()
+    };
+    out.push_str("### Where we disagree with the papers\n\n");
+    let contradicted: Vec<&&ClaimResult> = rows
+        .iter()
+        .filter(|r| r.verdict == Verdict::Contradicted)
+        .collect();
+    if contradicted.is_empty() {
+        out.push_str("No empirical row contradicts a paper's statement.\n\n");
+    }
+    for r in contradicted {
+        let e = r.evidence.as_ref().expect("filtered on evidence");
+        let _ = writeln!(
             out,
-            "- **{}** — {}: {}. Effect {}",
+            "- **{}** contradicts {} (“{}”{}): effect {} [{}, {}] over {} seeds against δ {}. Likely cause: {}",
             r.id,
-            r.verdict.name(),
-            r.statement,
-            cell(r.measured, precision)
+            e.source,
+            e.quote,
+            if e.differs.is_empty() {
+                String::new()
+            } else {
+                format!("; measured as {}", e.differs)
+            },
+            cell(r.measured, precision),
+            number(e.lower, precision),
+            number(e.upper, precision),
+            e.seeds,
+            number(e.delta, precision),
+            r.reason
         );
-        if let Some(e) = &r.evidence {
-            let _ = write!(
+    }
+    out.push('\n');
+    for statement in statements {
+        let mine = of(statement);
+        let e = mine[0].evidence.as_ref().expect("filtered on evidence");
+        let _ = writeln!(out, "### {statement}\n");
+        let _ = writeln!(out, "> “{}” — {}\n", e.quote, e.source);
+        if !e.differs.is_empty() {
+            let _ = writeln!(out, "Operationalised: {}.\n", e.differs);
+        }
+        let _ = writeln!(
+            out,
+            "{}\n",
+            [
+                Verdict::Reproduced,
+                Verdict::Contradicted,
+                Verdict::Negligible,
+                Verdict::Inconclusive,
+                Verdict::Untestable,
+            ]
+            .iter()
+            .filter_map(|&v| {
+                let n = mine.iter().filter(|r| r.verdict == v).count();
+                (n > 0).then(|| format!("{} {n}", v.name()))
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+        );
+        out.push_str(
+            "| row | verdict | effect | 95 % CI | 90 % CI | seeds | δ | MDE | p | p (Holm) |\n\
+             |---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        );
+        for r in &mine {
+            let e = r.evidence.as_ref().expect("filtered on evidence");
+            let _ = writeln!(
                 out,
-                " ({:.0} % {} interval [{}, {}] over {} seeds; the paper: {})",
-                100.0 * e.level,
-                e.method,
+                "| {} | {} | {} | [{}, {}] | [{}, {}] | {} | {} | {} | {} | {} |",
+                row_label(r),
+                verdict_cell(r),
+                cell(r.measured, precision),
                 number(e.lower, precision),
                 number(e.upper, precision),
+                number(e.lower_90, precision),
+                number(e.upper_90, precision),
                 e.seeds,
-                match e.direction {
-                    claims::Direction::Positive => "> 0",
-                    claims::Direction::Negative => "< 0",
+                number(e.delta, precision),
+                number(e.mde, precision),
+                p_value(e.p_value),
+                if r.verdict == Verdict::Untestable {
+                    "—".to_owned()
+                } else {
+                    p_value(e.holm_p_value)
                 }
             );
         }
-        let _ = writeln!(out, ". Likely cause: {}", r.reason);
+        out.push('\n');
+        // The reasons of the untestable rows, each once with its count.
+        let mut reasons: Vec<(&str, usize)> = Vec::new();
+        for r in mine.iter().filter(|r| r.verdict == Verdict::Untestable) {
+            match reasons.iter_mut().find(|(why, _)| *why == r.reason) {
+                Some((_, n)) => *n += 1,
+                None => reasons.push((&r.reason, 1)),
+            }
+        }
+        for (why, n) in reasons {
+            let _ = writeln!(out, "- untestable ({n} rows): {why}");
+        }
+        out.push('\n');
     }
-    out.push('\n');
     out
 }
 

@@ -288,7 +288,10 @@ mod tests {
         let detected = (0..2000)
             .filter(|_| {
                 let v: Vec<f64> = (0..n)
-                    .map(|_| mde + StandardNormal.sample(&mut r) as f64)
+                    .map(|_| {
+                        let z: f64 = StandardNormal.sample(&mut r);
+                        mde + z
+                    })
                     .collect();
                 !t_interval(&v, 0.95).unwrap().contains_zero()
             })

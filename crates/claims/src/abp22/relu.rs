@@ -80,6 +80,14 @@ const REGRESSION: Statement = Statement {
     differs: "a small ridge (ρ) in the regression; held-out 8×8 digits 0/1 instead of MNIST",
 };
 
+/// ABP22's silent alignment, second half (SPEC §8).
+const SCALE_AFTER: Statement = Statement {
+    family: "ABP22.relu_scale_after",
+    quote: "and grows only in overall scale afterwards",
+    source: "ABP22, abstract, of the NTK (second half of the sentence)",
+    differs: "'only in scale' as a smaller change of eigenstructure (1 − kernel–kernel alignment) from t_loss to the end than from init to t_loss; the 8×8 digits 0/1 instead of MNIST",
+};
+
 /// δ of the silent-alignment lead, in ln t.
 const SILENT_DELTA: f64 = 0.1;
 
@@ -165,6 +173,11 @@ pub struct ReluRun {
     pub held_out_accuracy: f64,
     /// `η·λ_max(K_T)/P`.
     pub step_ratio: f64,
+    /// The kernel's change of eigenstructure (SPEC §5) before and after the
+    /// loss moves: `1 − A(K_0, K_{t_loss})` and `1 − A(K_{t_loss}, K_T)`,
+    /// with `A` the kernel–kernel alignment (blind to scale); `None` when
+    /// the loss never moves.
+    pub structure_change: Option<[f64; 2]>,
 }
 
 impl ReluRun {
@@ -275,6 +288,21 @@ pub fn run(cfg: &Relu, mode: Mode, seed: u64) -> Result<ReluRun, String> {
         _ => None,
     };
     let t_loss = first_time(&time, |k| loss[k] <= LOSS_MOVED * loss[0]);
+    let k_loss = (1..time.len()).find(|&k| loss[k] <= LOSS_MOVED * loss[0]);
+    let kernel = |k: usize| -> Result<Mat<f64>, String> {
+        let ks = ntk::per_output_ntk(&arch, &traj.snapshots[k].weights, x, Par::Seq).map_err(text)?;
+        ks.into_iter().next().ok_or_else(|| "no output".to_owned())
+    };
+    let structure_change = match k_loss {
+        Some(k) => {
+            let (k0, kl, kt) = (kernel(0)?, kernel(k)?, kernel(last)?);
+            let a = |p: &Mat<f64>, q: &Mat<f64>| {
+                ntk::kernel_alignment(p.as_ref(), q.as_ref()).map_err(text)
+            };
+            Some([1.0 - a(&k0, &kl)?, 1.0 - a(&kl, &kt)?])
+        }
+        None => None,
+    };
     let end = &traj.snapshots[last].weights;
     let regression = regression(cfg, &exp, &prepared, end)?;
     Ok(ReluRun {
@@ -289,6 +317,7 @@ pub fn run(cfg: &Relu, mode: Mode, seed: u64) -> Result<ReluRun, String> {
         initial_ntk_error: regression.initial_error,
         held_out_accuracy: regression.accuracy,
         step_ratio: cfg.learning_rate.get(mode) * regression.lambda_max / cfg.samples as f64,
+        structure_change,
     })
 }
 
@@ -411,6 +440,11 @@ pub fn conclude(
         "err(K) = ‖k(X*)ᵀ(K + λI)⁻¹(y − f_0(X)) − (f_T − f_0)(X*)‖/‖(f_T − f_0)(X*)‖ on the held-out rows X*, λ = ρ·tr(K)/P; effect per seed err(K_0) − err(K_T), paired",
     )
     .param("ridge", cfg.ridge);
+    let scale = base(
+        "relu_scale_after",
+        "two-layer ReLU net from small init on whitened digits 0/1: the NTK changes its eigenstructure before the loss moves and mostly its scale afterwards",
+        "per seed, (1 − A(K_0, K_{t_loss})) − (1 − A(K_{t_loss}, K_T)), A(K, K') = ⟨K, K'⟩_F/(‖K‖_F‖K'‖_F) the kernel–kernel alignment (blind to scale); t_loss as in relu_silent_alignment",
+    );
     let mut ok = Vec::new();
     for (seed, run) in seeds.iter().zip(runs) {
         match run {
@@ -419,6 +453,7 @@ pub fn conclude(
                 let why = format!("seed {seed}: {e}");
                 return vec![
                     silent.failed(None, why.clone()),
+                    scale.failed(None, why.clone()),
                     regression.failed(None, why),
                 ];
             }
@@ -432,6 +467,7 @@ pub fn conclude(
     let details = shared_details(&ok);
     vec![
         silent_claim(silent, &ok, details.clone(), converged, &not_converged),
+        scale_claim(scale, &ok, converged, &not_converged),
         regression_claim(cfg, regression, &ok, details, converged, &not_converged),
     ]
 }
@@ -601,6 +637,50 @@ fn silent_claim(
                 resolution,
             },
             &cause,
+        )
+        .untestable_unless(converged, not_converged)
+}
+
+/// ABP22's second half (SPEC §8): the eigenstructure change after the
+/// loss has moved is smaller than before it.
+fn scale_claim(
+    claim: Claim,
+    runs: &[&ReluRun],
+    converged: bool,
+    not_converged: &str,
+) -> ClaimResult {
+    let Some(change) = runs
+        .iter()
+        .map(|r| r.structure_change)
+        .collect::<Option<Vec<_>>>()
+    else {
+        return claim.undefined(None, "the loss does not fall 10 % on some seed: no t_loss");
+    };
+    let before: Vec<f64> = change.iter().map(|c| c[0]).collect();
+    let after: Vec<f64> = change.iter().map(|c| c[1]).collect();
+    let effect: Vec<f64> = change.iter().map(|c| c[0] - c[1]).collect();
+    claim
+        .details(
+            Details::new()
+                .with_column(Summary::with_per_seed("1 − A(K_0, K_t_loss)", &before))
+                .with_column(Summary::with_per_seed("1 − A(K_t_loss, K_T)", &after))
+                .with_column(Summary::with_per_seed("before − after", &effect)),
+        )
+        .judge(
+            &effect,
+            &Test {
+                statement: &SCALE_AFTER,
+                direction: Direction::Positive,
+                delta: 0.01,
+                delta_reason: "0.01 in kernel–kernel alignment: a change of eigenstructure below it leaves the kernel's top eigenvectors in place",
+                method: "paired Student t",
+                resolution: 0.0,
+            },
+            &format!(
+                "the kernel's eigenstructure changes as much after the loss moves ({}) as before ({})",
+                describe(&after),
+                describe(&before)
+            ),
         )
         .untestable_unless(converged, not_converged)
 }

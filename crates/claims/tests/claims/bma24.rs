@@ -38,10 +38,7 @@ fn bma24_claims() {
             "ptk.consistency" | "early.prediction" => assert_pass(r),
             "nfa.uc_vs_c" | "slo.intervention" if r.params.contains_key("quantity") => {
                 assert!(
-                    matches!(
-                        r.verdict,
-                        Verdict::Reproduced | Verdict::Contradicted | Verdict::Inconclusive
-                    ),
+                    r.verdict.is_empirical(),
                     "{}: {:?}",
                     r.id,
                     r.verdict

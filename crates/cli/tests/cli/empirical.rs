@@ -1,11 +1,18 @@
-//! Empirical claims in the report: the interval and seeds in the table, and
-//! a contradicted or inconclusive claim listed first, under "Where we
-//! disagree with the papers", with its evidence and likely cause.
+//! Empirical claims in the report: the interval, seeds, δ, MDE and Holm's
+//! p-value in the table; the empirical section first, with its tally, the
+//! contradicted rows with the statement they contradict and their likely
+//! cause, and one table per quoted statement.
 
 use claims::claim::Claim;
-use claims::{ClaimResult, Direction, Mode, Verdict};
+use claims::{ClaimResult, Direction, Mode, Statement, Test, Verdict};
 use cli::render::{Precision, markdown_report, tally_text};
-use common::stats::t_interval;
+
+const STATEMENT: Statement = Statement {
+    family: "TEST.effect",
+    quote: "the effect is positive",
+    source: "TEST, abstract",
+    differs: "",
+};
 
 fn judged(key: &'static str, values: &[f64], cause: &str) -> ClaimResult {
     Claim::new(
@@ -15,10 +22,15 @@ fn judged(key: &'static str, values: &[f64], cause: &str) -> ClaimResult {
         "mean paired difference",
     )
     .judge(
-        t_interval(values, 0.95),
-        "paired t",
-        Direction::Positive,
-        0.0,
+        values,
+        &Test {
+            statement: &STATEMENT,
+            direction: Direction::Positive,
+            delta: 0.1,
+            delta_reason: "a test",
+            method: "paired t",
+            resolution: 0.0,
+        },
         cause,
     )
 }
@@ -36,27 +48,35 @@ fn results() -> Vec<ClaimResult> {
             &[0.5, -0.7, 0.1, -0.2],
             "too few seeds for the spread",
         ),
+        judged("none", &[0.01, -0.01, 0.005, 0.0, -0.005], "unused"),
+        judged("pre", &[0.5, 0.7, 0.6, 0.55], "unused")
+            .untestable_unless(false, "the precondition fails"),
     ]
 }
 
 #[test]
 fn disagreements_open_the_report_with_their_evidence() {
-    let r = results();
+    let mut r = results();
+    claims::adjust_for_multiplicity(&mut r);
     let verdicts: Vec<Verdict> = r.iter().map(|c| c.verdict).collect();
     assert_eq!(
         verdicts,
         [
             Verdict::Reproduced,
             Verdict::Contradicted,
-            Verdict::Inconclusive
+            Verdict::Inconclusive,
+            Verdict::Negligible,
+            Verdict::Untestable,
         ]
     );
     assert_eq!(
         tally_text(&r),
-        "pass 0 · fail 0 · undefined 0 · info 0 · reproduced 1 · contradicted 1 · inconclusive 1"
+        "pass 0 · fail 0 · undefined 0 · info 0 · reproduced 1 · contradicted 1 · negligible 1 · inconclusive 1 · untestable 1"
     );
     let md = markdown_report(&r, Mode::Quick, Precision::Stable);
-    let section = md.find("## Where we disagree with the papers").unwrap();
-    assert!(section < md.find("## TEST").unwrap());
+    let section = md.find("## Empirical claims").unwrap();
+    let disagree = md.find("### Where we disagree with the papers").unwrap();
+    assert!(section < disagree && disagree < md.find("## TEST").unwrap());
+    assert!(md.contains("**TEST.down[]** contradicts TEST, abstract (“the effect is positive”)"));
     insta::assert_snapshot!(md);
 }
