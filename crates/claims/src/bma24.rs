@@ -34,9 +34,11 @@
 //!   `quantity=error_drop`, the held-out classification error without the
 //!   rule minus with it (both positive in the paper's direction).
 //!
-//! The code regime trains on the first `samples − held_out` digits and
-//! keeps the last `held_out` for the test error (the code trains on a
-//! training split and reports test accuracy).
+//! The code regime draws the digits in a seeded order (the split varies
+//! with the seed), trains on the first `samples − held_out` and keeps the
+//! last `held_out` for the test error, with the pixels standardised by the
+//! training rows' statistics only (the code trains on a training split and
+//! reports test accuracy).
 //!
 //! Units: `consistency,activation=…` (one claim each),
 //! `training,data=digits|synthetic,seed=…`,
@@ -167,8 +169,9 @@ pub struct Code {
     pub pytorch_warmup_learning_rate: f64,
     /// Checkpoint epochs after the warm-up epoch (per mode).
     pub epochs: PerMode<Vec<usize>>,
-    /// Digits samples (per mode): the first `samples − held_out` train, the
-    /// last `held_out` measure the test error.
+    /// Digits samples (per mode), in a seeded order: the first
+    /// `samples − held_out` train, the last `held_out` measure the test
+    /// error.
     pub samples: PerMode<usize>,
     /// Held-out digits (per mode).
     pub held_out: PerMode<usize>,
@@ -548,6 +551,7 @@ fn training_experiment(
                 samples: Some(samples),
                 noise: 0.0,
                 target: DigitsTarget::OneHot,
+                held_out: 0,
             };
             (samples, data)
         }
@@ -641,6 +645,7 @@ fn code_experiment(
             samples: Some(c.samples.get(mode)),
             noise: 0.0,
             target: DigitsTarget::OneHot,
+            held_out: c.held_out.get(mode),
         },
         network: NetworkConfig {
             depth: c.depth,
@@ -657,7 +662,7 @@ fn code_experiment(
 }
 
 /// One run in the regime of BMA24's code on the first `samples − held_out`
-/// digits: one warm-up epoch of plain SGD at the converted warm-up rate,
+/// digits of the seed's order: one warm-up epoch of plain SGD at the converted warm-up rate,
 /// then SGD at the converted rate from the warmed weights — plain, or with
 /// the speed limit of `slo` — measured at the fixture's epochs after the
 /// warm-up (epoch 0: just after it; with `slo`, the last epoch only);

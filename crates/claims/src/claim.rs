@@ -559,7 +559,10 @@ impl Claim {
     ) -> (ClaimResult, bool) {
         let Some(i) = common::stats::t_interval(effect, 0.95).filter(|i| i.lower.is_finite())
         else {
-            let row = self.undefined(None, "no interval: fewer than two seeds or a non-finite value");
+            let row = self.undefined(
+                None,
+                "no interval: fewer than two seeds or a non-finite value",
+            );
             return (row, false);
         };
         let holds = match direction {
@@ -597,13 +600,15 @@ impl Claim {
 /// adjusted value. Untestable rows are not tested and do not count.
 pub fn adjust_for_multiplicity(results: &mut [ClaimResult]) {
     let tested = |r: &ClaimResult| {
-        r.evidence.is_some()
-            && r.verdict.is_empirical()
-            && r.verdict != Verdict::Untestable
+        r.evidence.is_some() && r.verdict.is_empirical() && r.verdict != Verdict::Untestable
     };
     let mut families: Vec<String> = Vec::new();
     for r in results.iter().filter(|r| tested(r)) {
-        let family = &r.evidence.as_ref().expect("tested rows have evidence").statement;
+        let family = &r
+            .evidence
+            .as_ref()
+            .expect("tested rows have evidence")
+            .statement;
         if !families.contains(family) {
             families.push(family.clone());
         }

@@ -243,8 +243,14 @@ mod tests {
     fn seed_blocks_are_disjoint() {
         let fixture = [1, 2, 3];
         assert_eq!(super::study_seeds(&fixture, None), vec![1, 2, 3]);
-        assert_eq!(super::study_seeds(&fixture, Some(7)), vec![7001, 7002, 7003]);
-        assert_eq!(super::study_seeds(&fixture, Some(8)), vec![8001, 8002, 8003]);
+        assert_eq!(
+            super::study_seeds(&fixture, Some(7)),
+            vec![7001, 7002, 7003]
+        );
+        assert_eq!(
+            super::study_seeds(&fixture, Some(8)),
+            vec![8001, 8002, 8003]
+        );
     }
 
     /// One value serves both modes; a `{quick, full}` table gives one per

@@ -537,6 +537,7 @@ impl Data {
                 samples: Some(samples),
                 noise: 0.0,
                 target: DigitsTarget::Parity,
+                held_out: 0,
             },
             Data::Synthetic => DataConfig::Synthetic {
                 samples,
@@ -649,6 +650,7 @@ impl Task {
                 samples: Some(s.digits_samples.get(mode)),
                 noise: 0.0,
                 target,
+                held_out: 0,
             },
             None => DataConfig::Synthetic {
                 samples: s.synthetic_samples.get(mode),
@@ -1082,7 +1084,11 @@ fn depth_run(run: &Trained) -> Result<DepthRun, String> {
     let at_half_loss = (0..losses.len())
         .find(|&k| losses[k] <= 0.5 * l0)
         .map(|k| alignment[k]);
-    let step = run.traj.snapshots.last().map_or(f64::NAN, |s| s.time / s.step as f64);
+    let step = run
+        .traj
+        .snapshots
+        .last()
+        .map_or(f64::NAN, |s| s.time / s.step as f64);
     Ok(DepthRun {
         initial,
         last,
@@ -1692,10 +1698,8 @@ fn specialisation_claims(
                 .map(|r| {
                     let [row, col] = r.linear_bounds.unwrap_or([f64::NAN; 2]);
                     let s = r.matrix(Part::Full, Alignment::Uncentred);
-                    let column_excess =
-                        ntk::diagonal_excess(s.transpose()).unwrap_or(f64::NAN);
-                    (r.row_excess(Part::Full, Alignment::Uncentred) - row)
-                        .max(column_excess - col)
+                    let column_excess = ntk::diagonal_excess(s.transpose()).unwrap_or(f64::NAN);
+                    (r.row_excess(Part::Full, Alignment::Uncentred) - row).max(column_excess - col)
                 })
                 .fold(f64::NEG_INFINITY, f64::max);
             out.push(
@@ -1713,8 +1717,11 @@ fn specialisation_claims(
         }
         if let Some(e) = error {
             out.push(
-                claim("SB21: the per-output NTKs of a nonlinear network specialise", "")
-                    .failed(None, e.clone()),
+                claim(
+                    "SB21: the per-output NTKs of a nonlinear network specialise",
+                    "",
+                )
+                .failed(None, e.clone()),
             );
             continue;
         }
@@ -1817,7 +1824,10 @@ fn specialisation_claims(
                 let pairs: Vec<(&SpecRun, &SpecRun)> = relu_by_seed
                     .iter()
                     .filter_map(|(seed, a)| {
-                        linear.iter().find(|(s, _)| s == seed).map(|(_, b)| (*a, *b))
+                        linear
+                            .iter()
+                            .find(|(s, _)| s == seed)
+                            .map(|(_, b)| (*a, *b))
                     })
                     .collect();
                 let effect: Vec<f64> = pairs
@@ -1954,7 +1964,9 @@ fn contrast_details(ok: &[&SpecRun], part: Part, alignment: Alignment) -> Detail
         }
     }
     let margins = |f: &dyn Fn(&SpecRun) -> Mat<f64>| {
-        mean_over_seeds(ok, &|r| ntk::diagonal_margins(f(r).as_ref()).unwrap_or_default())
+        mean_over_seeds(ok, &|r| {
+            ntk::diagonal_margins(f(r).as_ref()).unwrap_or_default()
+        })
     };
     details
         .with_list(

@@ -110,8 +110,8 @@ pub struct MergeArgs {
     /// No tables on stdout (the summary line stays).
     #[arg(long)]
     pub quiet: bool,
-    /// For a report: exit status 1 also when an empirical claim is
-    /// contradicted or inconclusive, as `report --strict`.
+    /// For a report: exit status 1 also when an empirical claim is not
+    /// reproduced, as `report --strict`.
     #[arg(long)]
     pub strict: bool,
 }
@@ -157,9 +157,9 @@ pub struct ReportArgs {
     /// one per line, and run nothing.
     #[arg(long)]
     pub plan: bool,
-    /// Exit with status 1 also when an empirical claim is contradicted or
-    /// inconclusive (by default they are findings: listed first in
-    /// report.md, exit status 0).
+    /// Exit with status 1 also when an empirical claim is not reproduced
+    /// (contradicted, negligible, inconclusive or untestable; by default
+    /// they are findings, listed first in report.md, exit status 0).
     #[arg(long)]
     pub strict: bool,
     /// Run shard I of N (0 ≤ I < N) of the units of work, balanced by

@@ -228,9 +228,11 @@ pub fn disagreements(results: &[ClaimResult], precision: Precision) -> String {
         return String::new();
     }
     let count = |v: Verdict| rows.iter().filter(|r| r.verdict == v).count();
-    let mut out = String::from("## Empirical claims
+    let mut out = String::from(
+        "## Empirical claims
 
-");
+",
+    );
     let _ = writeln!(
         out,
         "{}
@@ -530,7 +532,11 @@ impl Provenance {
     fn seeds(&self) -> String {
         match self.seed {
             None => "the fixtures' seeds (each claim's in its params)".to_owned(),
-            Some(s) => format!("--seed {s} (studies over k seeds use {s}, {}, …)", s + 1),
+            Some(s) => format!(
+                "--seed {s} (studies over k seeds use the block {}, …, {} + k, disjoint from the fixtures' seeds)",
+                s.wrapping_mul(claims::SEED_BLOCK).wrapping_add(1),
+                s.wrapping_mul(claims::SEED_BLOCK)
+            ),
         }
     }
 

@@ -53,7 +53,7 @@ fn plan(
 
 /// Run the command; exit status 1 when a claim fails (a theorem-backed
 /// check or a run that errs), or with `--strict` when an empirical claim is
-/// contradicted or inconclusive. A shard (`--shard`, or inside a Slurm
+/// not reproduced (contradicted, negligible, inconclusive or untestable). A shard (`--shard`, or inside a Slurm
 /// array task) stores its units and exits 0; `SLURM_CPUS_PER_TASK` sets
 /// the threads inside a Slurm job.
 pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
@@ -217,12 +217,13 @@ pub(crate) fn publish(
     }
     let t = render::tally(&results);
     let failed = t[1].1;
-    let disagreements = t[5].1 + t[6].1;
-    let empirical = if t[4..].iter().any(|(_, n)| *n > 0) {
-        format!(
-            " · reproduced {} · contradicted {} · inconclusive {}",
-            t[4].1, t[5].1, t[6].1
-        )
+    // Empirical rows other than `reproduced`.
+    let disagreements: usize = t[5..].iter().map(|(_, n)| n).sum();
+    let empirical: String = if t[4..].iter().any(|(_, n)| *n > 0) {
+        t[4..]
+            .iter()
+            .map(|(v, n)| format!(" · {} {n}", v.name()))
+            .collect()
     } else {
         String::new()
     };
@@ -257,8 +258,9 @@ pub(crate) fn publish(
     }
     if disagreements > 0 {
         eprintln!(
-            "{disagreements} empirical claim{} contradicted or inconclusive: see \"Where we disagree with the papers\" in report.md{}",
+            "{disagreements} empirical claim{} not reproduced ({} contradicted): see \"Empirical claims\" in report.md{}",
             if disagreements == 1 { "" } else { "s" },
+            t[5].1,
             if to.strict {
                 " (--strict: exit status 1)"
             } else {

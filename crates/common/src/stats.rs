@@ -88,7 +88,12 @@ pub fn t_quantile(p: f64, df: usize) -> Option<f64> {
 /// shrinking `|estimate|` toward zero by `resolution` (an effect within the
 /// numerical resolution is no evidence). A zero standard error gives 0 for a
 /// non-zero shrunk estimate and 1 otherwise; `None` for `n < 2`.
-pub fn t_test_p_value(estimate: f64, standard_error: f64, n: usize, resolution: f64) -> Option<f64> {
+pub fn t_test_p_value(
+    estimate: f64,
+    standard_error: f64,
+    n: usize,
+    resolution: f64,
+) -> Option<f64> {
     use statrs::distribution::{ContinuousCDF, StudentsT};
     if n < 2 || !estimate.is_finite() || !standard_error.is_finite() {
         return None;

@@ -202,6 +202,11 @@ pub struct DigitsSpec {
     pub samples: usize,
     /// Label-noise standard deviation σ_ε ≥ 0.
     pub noise: f64,
+    /// Rows held out for testing: the last `held_out` rows of the subset.
+    /// When > 0 the rows are drawn in a seeded order even when all 1797
+    /// are used (the split varies with the seed), and the standardisation
+    /// is fitted on the other rows only (SPEC §8).
+    pub held_out: usize,
 }
 
 impl DigitsSpec {
@@ -217,6 +222,15 @@ impl DigitsSpec {
             return Err(DataError::Invalid {
                 field: "noise",
                 message: format!("must be finite and ≥ 0, got {}", self.noise),
+            });
+        }
+        if self.held_out >= self.samples {
+            return Err(DataError::Invalid {
+                field: "held_out",
+                message: format!(
+                    "must leave at least one of the {} samples for training, got {}",
+                    self.samples, self.held_out
+                ),
             });
         }
         Ok(())
@@ -277,9 +291,10 @@ fn parse_digits() -> Result<DigitsRaw, DataError> {
 }
 
 /// Load digits: a seeded subset of `spec.samples` rows (all rows, in file
-/// order, when it is 1797), pixels standardised per column over the subset
-/// (mean 0, variance 1; constant columns stay 0), targets one-hot minus
-/// `1/C` plus `σ_ε ξ` from `noise_rng`.
+/// order, when it is 1797 and none is held out), pixels standardised per
+/// column with the mean and variance of the training rows (all rows but
+/// the last `spec.held_out`; constant columns stay 0), targets one-hot
+/// minus `1/C` plus `σ_ε ξ` from `noise_rng`.
 pub fn digits(
     spec: &DigitsSpec,
     rng: &mut ChaCha8Rng,
@@ -289,15 +304,16 @@ pub fn digits(
     spec.validate()?;
     let (pixels, labels) = digits_raw()?;
     let mut rows: Vec<usize> = (0..DIGITS_ROWS).collect();
-    if spec.samples < DIGITS_ROWS {
+    if spec.samples < DIGITS_ROWS || spec.held_out > 0 {
         rows.shuffle(rng);
         rows.truncate(spec.samples);
     }
     let n = rows.len();
+    let fit = n - spec.held_out;
     let mut x = Mat::from_fn(n, DIGITS_PIXELS, |i, j| pixels[rows[i]][j]);
     for j in 0..DIGITS_PIXELS {
-        let mean = (0..n).map(|i| x[(i, j)]).sum::<f64>() / n as f64;
-        let var = (0..n).map(|i| (x[(i, j)] - mean).powi(2)).sum::<f64>() / n as f64;
+        let mean = (0..fit).map(|i| x[(i, j)]).sum::<f64>() / fit as f64;
+        let var = (0..fit).map(|i| (x[(i, j)] - mean).powi(2)).sum::<f64>() / fit as f64;
         let sd = var.sqrt();
         for i in 0..n {
             x[(i, j)] = if sd > 0.0 {

@@ -205,6 +205,10 @@ pub enum DataConfig {
         /// The targets.
         #[serde(default)]
         target: DigitsTarget,
+        /// Rows held out (the last of the seeded subset; the
+        /// standardisation is fitted on the others).
+        #[serde(default)]
+        held_out: usize,
     },
     /// SB21's synthetic task (SPEC §6), [`datasets::synthetic`].
     Synthetic {
@@ -1232,10 +1236,12 @@ impl DataConfig {
                 samples,
                 noise,
                 target,
+                held_out,
             } => {
                 let spec = DigitsSpec {
                     samples: samples.unwrap_or(datasets::DIGITS_ROWS),
                     noise,
+                    held_out,
                 };
                 spec.validate().map_err(data_field)?;
                 DataSpec::Digits { spec, target }

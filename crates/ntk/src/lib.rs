@@ -17,9 +17,9 @@ pub mod ridge;
 pub mod statistics;
 
 pub use alignment::{
-    centered_kernel_target_alignment, centered_specialisation_matrix, diagonal_contrast, diagonal_excess,
-    diagonal_margins, kernel_alignment, kernel_target_alignment, specialisation_matrix,
-    top_k_alignment,
+    centered_kernel_target_alignment, centered_specialisation_matrix, diagonal_contrast,
+    diagonal_excess, diagonal_margins, kernel_alignment, kernel_target_alignment,
+    specialisation_matrix, top_k_alignment,
 };
 pub use kernel::{full_ntk, output_block, per_output_ntk, per_output_ntk_between};
 pub use ridge::KernelRidge;

@@ -6,9 +6,9 @@
 use faer::{Mat, Par};
 use mlp::{Activation, Architecture};
 use ntk::{
-    KernelRidge, centered_kernel_target_alignment, centered_specialisation_matrix, diagonal_contrast, diagonal_excess,
-    full_ntk, kernel_alignment, kernel_target_alignment, output_block, per_output_ntk,
-    per_output_ntk_between, specialisation_matrix, top_k_alignment,
+    KernelRidge, centered_kernel_target_alignment, centered_specialisation_matrix,
+    diagonal_contrast, diagonal_excess, full_ntk, kernel_alignment, kernel_target_alignment,
+    output_block, per_output_ntk, per_output_ntk_between, specialisation_matrix, top_k_alignment,
 };
 use proptest::prelude::*;
 use rand::SeedableRng;

@@ -290,7 +290,8 @@ pub fn run(cfg: &Relu, mode: Mode, seed: u64) -> Result<ReluRun, String> {
     let t_loss = first_time(&time, |k| loss[k] <= LOSS_MOVED * loss[0]);
     let k_loss = (1..time.len()).find(|&k| loss[k] <= LOSS_MOVED * loss[0]);
     let kernel = |k: usize| -> Result<Mat<f64>, String> {
-        let ks = ntk::per_output_ntk(&arch, &traj.snapshots[k].weights, x, Par::Seq).map_err(text)?;
+        let ks =
+            ntk::per_output_ntk(&arch, &traj.snapshots[k].weights, x, Par::Seq).map_err(text)?;
         ks.into_iter().next().ok_or_else(|| "no output".to_owned())
     };
     let structure_change = match k_loss {

@@ -37,12 +37,7 @@ fn bma24_claims() {
         match r.key.as_str() {
             "ptk.consistency" | "early.prediction" => assert_pass(r),
             "nfa.uc_vs_c" | "slo.intervention" if r.params.contains_key("quantity") => {
-                assert!(
-                    r.verdict.is_empirical(),
-                    "{}: {:?}",
-                    r.id,
-                    r.verdict
-                );
+                assert!(r.verdict.is_empirical(), "{}: {:?}", r.id, r.verdict);
                 assert!(
                     r.evidence.as_ref().is_some_and(|e| e.seeds >= 5),
                     "{}",

@@ -18,7 +18,10 @@ fn label_noise_rows_are_judged_over_seeds_whatever_the_master_seed() {
     // level without decay, a comparison per level and decay λT = 5.
     assert_eq!(results.len(), 2 * 2 * levels * (2 + decays.len() - 1));
     for r in &results {
-        if r.params.get("quantity").is_some_and(|q| q == "precondition") {
+        if r.params
+            .get("quantity")
+            .is_some_and(|q| q == "precondition")
+        {
             assert_eq!(r.verdict, Verdict::Info, "{}", r.id);
             assert!(r.reason.starts_with("precondition "), "{}", r.reason);
             continue;
@@ -37,7 +40,9 @@ fn label_noise_rows_are_judged_over_seeds_whatever_the_master_seed() {
             let precondition = results
                 .iter()
                 .find(|p| {
-                    p.params.get("quantity").is_some_and(|q| q == "precondition")
+                    p.params
+                        .get("quantity")
+                        .is_some_and(|q| q == "precondition")
                         && ["regime", "init", "lambda", "noise"]
                             .iter()
                             .all(|k| p.params[*k] == r.params[*k])

@@ -60,6 +60,7 @@ fn train() -> Trained {
         &datasets::DigitsSpec {
             samples: SAMPLES,
             noise: 0.0,
+            held_out: 0,
         },
         &mut data_rng,
         &mut noise_rng,

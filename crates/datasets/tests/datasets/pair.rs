@@ -35,6 +35,7 @@ fn class_counts_are_those_of_the_file() {
         &DigitsSpec {
             samples: DIGITS_ROWS,
             noise: 0.0,
+            held_out: 0,
         },
         &mut ChaCha8Rng::seed_from_u64(0),
         &mut ChaCha8Rng::seed_from_u64(1),

@@ -67,6 +67,7 @@ fn noiseless_targets_are_the_transforms_of_the_plain_data_set() {
         &datasets::DigitsSpec {
             samples: 40,
             noise: 0.0,
+            held_out: 0,
         },
         &mut rng(3, Stream::Data),
         &mut rng(3, Stream::LabelNoise),
