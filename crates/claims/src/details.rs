@@ -153,6 +153,12 @@ pub struct Summary {
     /// recorded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub per_seed: Vec<Option<f64>>,
+    /// True for a positive quantity (a loss, a time, a ratio of losses):
+    /// `mean` is the geometric mean and `interval` the 95 % Student t
+    /// interval of the mean log, exponentiated (SPEC §8), so it never
+    /// reaches below zero.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub geometric: bool,
 }
 
 impl Summary {
@@ -167,6 +173,27 @@ impl Summary {
                 .filter(|i| i.lower.is_finite() && i.upper.is_finite())
                 .map(|i| [i.lower, i.upper]),
             per_seed: Vec::new(),
+            geometric: false,
+        }
+    }
+
+    /// A positive quantity over seeds, on a log scale: the geometric mean
+    /// and the exponentiated 95 % t interval of the mean log, the sample
+    /// spread of the values, and each seed's value. A value that is not
+    /// positive leaves the mean and interval undefined (`None`).
+    pub fn positive(name: &str, values: &[f64]) -> Self {
+        let logs: Option<Vec<f64>> = values.iter().map(|&v| (v > 0.0).then(|| v.ln())).collect();
+        let logs = logs.unwrap_or_default();
+        let log_mean = common::stats::mean_and_spread(&logs).map(|s| s.0);
+        Summary {
+            name: name.to_owned(),
+            mean: finite(log_mean.map(f64::exp)),
+            spread: finite(common::stats::mean_and_spread(values).map(|s| s.1)),
+            interval: common::stats::t_interval(&logs, 0.95)
+                .filter(|i| i.lower.is_finite() && i.upper.is_finite())
+                .map(|i| [i.lower.exp(), i.upper.exp()]),
+            per_seed: values.iter().copied().map(finite).collect(),
+            geometric: true,
         }
     }
 
@@ -178,6 +205,7 @@ impl Summary {
             spread: None,
             interval: None,
             per_seed: Vec::new(),
+            geometric: false,
         }
     }
 
@@ -374,5 +402,24 @@ mod tests {
             serde_json::json!({"name": "x", "mean": 1.0, "spread": null})
         );
         assert!(serde_json::from_str::<Details>(r#"{"sweep": []}"#).is_err());
+    }
+
+    /// A positive quantity's summary is geometric: the mean is exp of the
+    /// mean log (1, 10, 100 → 10), the interval the exponentiated t
+    /// interval of the logs (above 0 however wide), and a non-positive
+    /// value leaves both undefined.
+    #[test]
+    fn positive_quantities_are_summarised_on_a_log_scale() {
+        let s = Summary::positive("t", &[1.0, 10.0, 100.0]);
+        assert!((s.mean.unwrap() - 10.0).abs() < 1e-12);
+        let [lo, hi] = s.interval.unwrap();
+        assert!(0.0 < lo && lo < 10.0 && 10.0 < hi);
+        // Symmetric in log: lo · hi = mean².
+        assert!((lo * hi / 100.0 - 1.0).abs() < 1e-12);
+        assert!(s.geometric && s.per_seed.len() == 3);
+        let bad = Summary::positive("t", &[1.0, -1.0]);
+        assert_eq!((bad.mean, bad.interval), (None, None));
+        let text = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<Summary>(&text).unwrap(), s);
     }
 }

@@ -25,7 +25,7 @@
 //!     of both ends per interval). The measured ratio and the relative loss
 //!     gap are in the details for both t_0.
 //! * `depth`: the same tasks (digits' parity and the synthetic target) and
-//!   init convention for L = 2, 3 (4 in the full report): per L, the
+//!   init convention for L = 2, 3 (4 and 5 in the full report): per L, the
 //!   alignment at init and at the end, the time to reach half of the
 //!   alignment gain, and the
 //!   alignment when the loss has halved (`info`); and SB21's trend judged
@@ -1130,13 +1130,16 @@ fn depth_claims(
         let col = |name: &str, f: &dyn Fn(&DepthRun) -> Option<f64>| {
             Summary::over_seeds(name, &ok.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
         };
+        let positive = |name: &str, f: &dyn Fn(&DepthRun) -> Option<f64>| {
+            Summary::positive(name, &ok.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
+        };
         Some(vec![
             col("initial_alignment", &|r| Some(r.initial)),
             col("final_alignment", &|r| Some(r.last)),
             col("alignment_gain", &|r| Some(r.last - r.initial)),
-            col("t_half_gain", &|r| r.t_half),
+            positive("t_half_gain", &|r| r.t_half),
             col("alignment_at_half_loss", &|r| r.at_half_loss),
-            col("final_loss_ratio", &|r| Some(r.final_loss_ratio)),
+            positive("final_loss_ratio", &|r| Some(r.final_loss_ratio)),
         ])
     };
     let mut out = Vec::new();
@@ -2038,7 +2041,10 @@ fn spec_details(ok: &[&SpecRun], part: Part, alignment: Alignment) -> Details {
             r.kernel_alignment_min_init[k]
         }))
         .with_statistic(over_seeds("kernel_motion", &|r| r.kernel_motion[k]))
-        .with_statistic(over_seeds("final_loss_ratio", &|r| r.final_loss_ratio))
+        .with_statistic(Summary::positive(
+            "final_loss_ratio",
+            &per_seed(ok, |r| r.final_loss_ratio),
+        ))
         .with_statistic(over_seeds("weight_change", &|r| r.weight_change));
     // The linear network's bounds of the module docs (rows, columns), per seed.
     match ok

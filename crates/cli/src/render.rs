@@ -324,6 +324,17 @@ pub fn disagreements(results: &[ClaimResult], precision: Precision) -> String {
             .collect::<Vec<_>>()
             .join(" · ")
         );
+        let underpowered = mine
+            .iter()
+            .filter(|r| r.evidence.as_ref().is_some_and(|e| e.mde > e.delta))
+            .count();
+        if underpowered > 0 {
+            let _ = writeln!(
+                out,
+                "The minimum detectable effect exceeds δ in {underpowered} of {} rows: there the seeds, chosen within the report's time budget, cannot detect an effect as small as δ (SPEC §8).\n",
+                mine.len()
+            );
+        }
         out.push_str(
             "| row | verdict | effect | 95 % CI | 90 % CI | seeds | δ | MDE | p | p (Holm) |\n\
              |---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
@@ -424,10 +435,11 @@ fn wide_tables(out: &mut String, rows: &[&ClaimResult], precision: Precision) {
         let columns = names(rows[i]);
         let _ = write!(
             out,
-            "\nCells: mean over the row's seeds with its 95 % Student t interval.\n\n| claim |"
+            "\nCells: mean over the row's seeds with its 95 % Student t interval (geometric mean and log-scale interval for the positive quantities marked so).\n\n| claim |"
         );
-        for c in &columns {
-            let _ = write!(out, " {c} |");
+        for c in summary(rows[i]).into_iter().flatten() {
+            let geometric = if c.geometric { " (geometric)" } else { "" };
+            let _ = write!(out, " {}{geometric} |", c.name);
         }
         let _ = writeln!(out, " measured | tolerance | verdict | note |");
         let _ = writeln!(

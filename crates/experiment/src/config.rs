@@ -44,6 +44,7 @@
 //! kind = "digits"
 //! samples = 500
 //! target = "one_hot" # one_hot (C = 10, one-hot − 1/C) | parity (C = 1, ±1; SB21) | one_vs_rest (C = 10, ±1)
+//! held_out = 0      # the last rows of a seeded order, left out of the standardisation
 //!
 //! [data]            # SB21 (SPEC §6): Y_ik = (x_ik + (x_ik² − 1)/√2)/√2, k < C ≤ d
 //! kind = "synthetic"

@@ -507,10 +507,7 @@ fn shared_details(runs: &[&ReluRun]) -> Details {
             "centred A(K_T, y)",
             &per_seed(&|r| last(&r.centred_alignment)),
         ))
-        .with_statistic(Summary::with_per_seed(
-            "ℒ_T/ℒ_0",
-            &per_seed(&|r| r.loss_ratio()),
-        ))
+        .with_statistic(Summary::positive("ℒ_T/ℒ_0", &per_seed(&|r| r.loss_ratio())))
         .with_statistic(Summary::with_per_seed(
             "‖K_T‖_F/‖K_0‖_F",
             &per_seed(&|r| r.kernel_norm[r.kernel_norm.len() - 1] / r.kernel_norm[0]),
@@ -612,12 +609,12 @@ fn silent_claim(
         .unzip();
     let geometric = |v: &[f64]| (v.iter().map(|t| t.ln()).sum::<f64>() / v.len() as f64).exp();
     let details = details
-        .with_column(Summary::with_per_seed("t_align", &t_align))
-        .with_column(Summary::with_per_seed("t_loss", &t_loss))
+        .with_column(Summary::positive("t_align", &t_align))
+        .with_column(Summary::positive("t_loss", &t_loss))
         .with_column(Summary::with_per_seed("ln t_loss − ln t_align", &effect))
-        .with_statistic(Summary::with_per_seed("t_scale", &t_scale))
+        .with_statistic(Summary::positive("t_scale", &t_scale))
         .with_statistic(Summary::with_per_seed("max_t A(K_t, y)", &peak))
-        .with_statistic(Summary::with_per_seed("t of max_t A(K_t, y)", &t_peak))
+        .with_statistic(Summary::positive("t of max_t A(K_t, y)", &t_peak))
         .with_value("t_align_geometric_mean", geometric(&t_align))
         .with_value("t_loss_geometric_mean", geometric(&t_loss));
     let cause = format!(

@@ -321,11 +321,11 @@ fn claim(
                 .collect()
         };
         details = details
-            .with_statistic(Summary::with_per_seed(
+            .with_statistic(Summary::positive(
                 &format!("final loss {name}, σ_ε = 0"),
                 &loss(false),
             ))
-            .with_statistic(Summary::with_per_seed(
+            .with_statistic(Summary::positive(
                 &format!("final loss {name}, σ_ε = {noise}"),
                 &loss(true),
             ));

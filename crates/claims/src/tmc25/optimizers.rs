@@ -350,7 +350,7 @@ fn row(cfg: &Config, runs: &Seeds) -> ClaimResult {
     }
     let ok: Vec<&Outcome> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
     let summary = Details::new()
-        .with_column(Summary::over_seeds(
+        .with_column(Summary::positive(
             "final loss",
             &ok.iter().map(|o| o.loss).collect::<Vec<_>>(),
         ))

@@ -9,6 +9,7 @@ mod determinism;
 mod label_noise;
 mod plan;
 mod sb21;
+mod spec;
 mod stop_after_failure;
 mod theorem_a;
 mod theorem_b;
