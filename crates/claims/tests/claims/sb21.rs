@@ -106,7 +106,9 @@ fn sb21_claims() {
                 assert_eq!(alignment.y.len(), n);
             }
         }
-        if r.key == "specialisation" && by != Some("precondition") && !r.params.contains_key("vs") {
+        let heat_map = r.params.get("vs").is_some_and(|v| v == "init")
+            || r.params.get("net").is_some_and(|n| n == "linear");
+        if r.key == "specialisation" && heat_map {
             let m = details.matrix.as_ref().expect("matrix");
             assert_eq!(m.values.len(), m.rows.len());
             assert_eq!(m.values[0].len(), m.columns.len());
