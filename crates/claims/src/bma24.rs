@@ -132,8 +132,8 @@ pub struct Training {
     pub depth: usize,
     /// Hidden width (per mode).
     pub width: PerMode<usize>,
-    /// Seeds.
-    pub seeds: Vec<u64>,
+    /// Seeds (per mode).
+    pub seeds: PerMode<Vec<u64>>,
     /// SGD step size (per mode).
     pub learning_rate: PerMode<f64>,
     /// Minibatch size.
@@ -309,7 +309,7 @@ impl Study for Bma24 {
             .collect();
         for data in TrainingData::ALL {
             points.extend(
-                seeds(&cfg.training.seeds)
+                seeds(&cfg.training.seeds.get(options.mode))
                     .into_iter()
                     .map(|seed| Point::Training { data, seed }),
             );
@@ -565,6 +565,7 @@ fn training_experiment(
                 noise: 0.0,
                 anisotropy: 0.0,
                 target: TeacherTarget::ArgmaxOneHot,
+                keep_label_norm: false,
             };
             (samples, data)
         }
@@ -797,7 +798,7 @@ impl Setting {
             learning_rate: t.learning_rate.get(mode),
             batch_size: t.batch_size,
             epochs: t.epochs.get(mode),
-            seeds: crate::study_seeds(&t.seeds, options.seed),
+            seeds: crate::study_seeds(&t.seeds.get(options.mode), options.seed),
         }
     }
 

@@ -192,6 +192,11 @@ pub enum DataConfig {
         /// The targets: the teacher's outputs or their arg-max labels.
         #[serde(default)]
         target: TeacherTarget,
+        /// Rescale the noisy targets to the Frobenius norm of the clean
+        /// ones (a control that separates the noise from the larger label
+        /// norm it brings; linear targets only).
+        #[serde(default)]
+        keep_label_norm: bool,
     },
     /// The digits data set (d = 64), standardised pixels, one-hot − 1/C
     /// labels (C = 10), their ±1 one-vs-rest coding (C = 10) or their
@@ -293,6 +298,17 @@ fn one_output() -> usize {
 }
 
 impl DataConfig {
+    /// Set whether a teacher's noisy targets keep the clean targets' norm
+    /// (`keep_label_norm`); other data sets have no such option.
+    pub fn set_keep_label_norm(&mut self, keep: bool) {
+        if let DataConfig::Teacher {
+            keep_label_norm, ..
+        } = self
+        {
+            *keep_label_norm = keep;
+        }
+    }
+
     /// Replace the label noise σ_ε.
     pub fn set_noise(&mut self, sigma: f64) {
         match self {
@@ -417,6 +433,8 @@ pub enum DataSpec {
         spec: TeacherSpec,
         /// The targets.
         target: TeacherTarget,
+        /// The noisy targets rescaled to the clean targets' norm.
+        keep_label_norm: bool,
     },
     /// Digits.
     Digits {
@@ -1213,6 +1231,7 @@ impl DataConfig {
                 noise,
                 anisotropy,
                 target,
+                keep_label_norm,
             } => {
                 let spec = TeacherSpec {
                     samples,
@@ -1231,7 +1250,17 @@ impl DataConfig {
                         ),
                     ));
                 }
-                DataSpec::Teacher { spec, target }
+                if keep_label_norm && target != TeacherTarget::Linear {
+                    return Err(invalid(
+                        "data.keep_label_norm",
+                        "applies to linear teacher targets only",
+                    ));
+                }
+                DataSpec::Teacher {
+                    spec,
+                    target,
+                    keep_label_norm,
+                }
             }
             DataConfig::Digits {
                 samples,

@@ -94,13 +94,23 @@ pub fn prepare(exp: &Experiment) -> Result<Prepared, RunError> {
         DataSpec::Teacher {
             spec,
             target: TeacherTarget::Linear,
+            keep_label_norm,
         } => {
-            let (data, b) = datasets::teacher(spec, &mut data_rng, &mut noise_rng)?;
+            let (mut data, b) = datasets::teacher(spec, &mut data_rng, &mut noise_rng)?;
+            if *keep_label_norm {
+                // The clean targets are X Bᵀ.
+                let clean = &data.x * b.transpose();
+                let norm = data.y.norm_l2();
+                if norm > 0.0 {
+                    data.y *= faer::Scale(clean.norm_l2() / norm);
+                }
+            }
             (data, Some(b))
         }
         DataSpec::Teacher {
             spec,
             target: TeacherTarget::ArgmaxOneHot,
+            ..
         } => {
             let clean = TeacherSpec {
                 noise: 0.0,

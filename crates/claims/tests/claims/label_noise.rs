@@ -14,9 +14,10 @@ fn label_noise_rows_are_judged_over_seeds_whatever_the_master_seed() {
     let cfg = claims::tmc25::label_noise::config().unwrap();
     let levels = cfg.noises.get(claims::Mode::Quick).len() - 1;
     let decays = cfg.weight_decays.get(claims::Mode::Quick);
-    // Per regime and init: a precondition row and a comparison per noise
-    // level without decay, a comparison per level and decay λT = 5.
-    assert_eq!(results.len(), 2 * 2 * levels * (2 + decays.len() - 1));
+    // Per regime and init and noise level: without decay, a precondition
+    // row and a comparison, with the clean labels plus noise and with the
+    // noisy labels rescaled; a comparison per decay with λT = 5.
+    assert_eq!(results.len(), 2 * 2 * levels * (2 * 2 + decays.len() - 1));
     for r in &results {
         if r.params
             .get("quantity")
@@ -43,7 +44,7 @@ fn label_noise_rows_are_judged_over_seeds_whatever_the_master_seed() {
                     p.params
                         .get("quantity")
                         .is_some_and(|q| q == "precondition")
-                        && ["regime", "init", "lambda", "noise"]
+                        && ["regime", "init", "lambda", "noise", "labels"]
                             .iter()
                             .all(|k| p.params[*k] == r.params[*k])
                 })
