@@ -988,7 +988,7 @@ const DRIVEN_BY_CENTRED: Statement = Statement {
     family: "BMA24.nfa.c_above_uc",
     quote: "the NFA is driven by this centered correlation",
     source: "BMA24 (TMLR), abstract",
-    differs: "operationalised as C-NFA − UC-NFA > 0 at the first measured epoch, per layer: the centred correlation leads the uncentred one",
+    differs: "C-NFA − UC-NFA > 0 at the first measured epoch, per layer: the centred correlation leads the uncentred one",
 };
 
 /// BMA24's speed-limited rule (SPEC §4, §8).

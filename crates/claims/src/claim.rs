@@ -179,6 +179,23 @@ pub struct Evidence {
     /// The likely cause of a disagreement, for the reason of a
     /// contradicted or inconclusive verdict.
     pub cause: String,
+    /// Non-empty when a declared precondition of the comparison is neither
+    /// established nor refuted (its interval contains 0 and is not inside
+    /// ±δ): the verdict is held at `inconclusive`, and this says why.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub precondition_open: String,
+}
+
+/// The state of a declared precondition (SPEC §8), from its own row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// Its 95 % interval excludes 0 in the required direction.
+    Holds,
+    /// Its 95 % interval excludes 0 the other way, or its 90 % interval
+    /// lies inside ±δ: the comparison is `untestable`.
+    Fails,
+    /// Neither: the dependent rows are `inconclusive`.
+    Open,
 }
 
 impl Evidence {
@@ -187,6 +204,9 @@ impl Evidence {
     /// when `p < 0.05` the other way and `|effect| > δ`; negligible when
     /// the 90 % interval lies inside ±δ; inconclusive otherwise.
     fn decide(&self, estimate: f64, p: f64) -> Verdict {
+        if !self.precondition_open.is_empty() {
+            return Verdict::Inconclusive;
+        }
         let along = match self.direction {
             Direction::Positive => estimate,
             Direction::Negative => -estimate,
@@ -214,6 +234,9 @@ impl Evidence {
         } else {
             String::new()
         };
+        if !self.precondition_open.is_empty() {
+            return self.precondition_open.clone();
+        }
         match verdict {
             Verdict::Reproduced => String::new(),
             Verdict::Contradicted => self.cause.clone(),
@@ -298,6 +321,30 @@ impl ClaimResult {
             self.reason = why.to_owned();
         }
         self
+    }
+
+    /// The row given the state of its declared precondition: unchanged when
+    /// it holds, `untestable` with `why` when it fails, `inconclusive` (and
+    /// kept so by [`adjust_for_multiplicity`]) while it is open.
+    pub fn given(mut self, precondition: Precondition, why: &str) -> Self {
+        match precondition {
+            Precondition::Holds => self,
+            Precondition::Fails => self.untestable_unless(false, why),
+            Precondition::Open => {
+                if let Some(e) = self
+                    .evidence
+                    .as_mut()
+                    .filter(|_| self.verdict.is_empirical())
+                {
+                    e.precondition_open = format!(
+                        "its precondition is neither established nor refuted by the seeds (see its precondition row), so the comparison is not decided; were it refuted: {why}"
+                    );
+                    self.verdict = Verdict::Inconclusive;
+                    self.reason = e.precondition_open.clone();
+                }
+                self
+            }
+        }
     }
 
     /// When the verdict is `fail`, append what is known to cause the failure
@@ -521,6 +568,7 @@ impl Claim {
             source: test.statement.source.to_owned(),
             differs: test.statement.differs.to_owned(),
             cause: cause.to_owned(),
+            precondition_open: String::new(),
         };
         let verdict = evidence.decide(i.estimate, p_value);
         ClaimResult {
@@ -547,44 +595,61 @@ impl Claim {
     }
 
     /// A declared precondition of an empirical comparison (SPEC §8),
-    /// measured as its own `info` row: it holds when the 95 % Student t
-    /// interval of `effect` over seeds excludes zero in `direction`. The
-    /// rows that depend on it are [`ClaimResult::untestable_unless`] it
-    /// holds.
+    /// measured as its own `info` row from its value on each seed: it
+    /// holds when the 95 % Student t interval excludes 0 in `direction`,
+    /// fails when it excludes 0 the other way or the 90 % interval lies
+    /// inside ±`delta`, and is open otherwise. The rows that depend on it
+    /// take [`ClaimResult::given`] its state.
     pub fn precondition(
         self,
         effect: &[f64],
         direction: Direction,
+        delta: f64,
         method: &str,
-    ) -> (ClaimResult, bool) {
-        let Some(i) = common::stats::t_interval(effect, 0.95).filter(|i| i.lower.is_finite())
+    ) -> (ClaimResult, Precondition) {
+        use common::stats::t_interval;
+        let intervals = t_interval(effect, 0.95).zip(t_interval(effect, 0.90));
+        let Some((i, i90)) = intervals.filter(|(i, _)| i.lower.is_finite() && i.upper.is_finite())
         else {
             let row = self.undefined(
                 None,
                 "no interval: fewer than two seeds or a non-finite value",
             );
-            return (row, false);
+            return (row, Precondition::Open);
         };
-        let holds = match direction {
-            Direction::Positive => i.lower > 0.0,
-            Direction::Negative => i.upper < 0.0,
+        let (lower, upper) = match direction {
+            Direction::Positive => (i.lower, i.upper),
+            Direction::Negative => (-i.upper, -i.lower),
+        };
+        let state = if lower > 0.0 {
+            Precondition::Holds
+        } else if upper < 0.0 || (-delta < i90.lower && i90.upper < delta) {
+            Precondition::Fails
+        } else {
+            Precondition::Open
         };
         let row = self.info(
             Some(i.estimate),
             format!(
-                "precondition {}: 95 % {method} interval [{:+.4}, {:+.4}] over {} seeds{}",
-                if holds { "holds" } else { "fails" },
+                "precondition {}: 95 % {method} interval [{:+.4}, {:+.4}], 90 % [{:+.4}, {:+.4}] over {} seeds, δ = {delta}{}",
+                match state {
+                    Precondition::Holds => "holds",
+                    Precondition::Fails => "fails",
+                    Precondition::Open => "open",
+                },
                 i.lower,
                 i.upper,
+                i90.lower,
+                i90.upper,
                 i.n,
-                if holds {
-                    ""
-                } else {
-                    " does not exclude 0 in the required direction: the rows that depend on it are untestable"
+                match state {
+                    Precondition::Holds => "",
+                    Precondition::Fails => ": the rows that depend on it are untestable",
+                    Precondition::Open => ": neither established nor refuted, the rows that depend on it are inconclusive",
                 }
             ),
         );
-        (row, holds)
+        (row, state)
     }
 
     /// The experiment could not produce a measurement.
@@ -769,20 +834,40 @@ mod tests {
         assert_eq!(rows[3].verdict, Verdict::Untestable);
     }
 
-    /// A precondition holds when its interval excludes 0 in its direction.
+    /// A precondition holds when its interval excludes 0 in its direction,
+    /// fails when it excludes 0 the other way or lies inside ±δ, and is
+    /// open otherwise; an open one holds its rows at `inconclusive`, also
+    /// through Holm's adjustment.
     #[test]
-    fn preconditions_are_info_rows() {
-        let (row, holds) = Claim::new("TEST", "pre", "", "").precondition(
-            &[0.1, 0.2, 0.15],
-            Direction::Positive,
-            "Student t",
+    fn preconditions_are_info_rows_with_three_states() {
+        let state = |values: &[f64], direction| {
+            let (row, state) = Claim::new("TEST", "pre", "", "").precondition(
+                values,
+                direction,
+                0.05,
+                "Student t",
+            );
+            assert_eq!(row.verdict, Verdict::Info);
+            state
+        };
+        let up = [0.1, 0.2, 0.15];
+        assert_eq!(state(&up, Direction::Positive), Precondition::Holds);
+        assert_eq!(state(&up, Direction::Negative), Precondition::Fails);
+        assert_eq!(
+            state(&[0.01, -0.01, 0.0, 0.005], Direction::Positive),
+            Precondition::Fails
         );
-        assert!(holds && row.verdict == Verdict::Info);
-        let (_, holds) = Claim::new("TEST", "pre", "", "").precondition(
-            &[0.1, 0.2, 0.15],
-            Direction::Negative,
-            "Student t",
+        assert_eq!(
+            state(&[0.3, -0.2, 0.1, 0.0], Direction::Positive),
+            Precondition::Open
         );
-        assert!(!holds);
+        let mut rows = vec![
+            judged(&[1.0, 1.2, 0.9, 1.1], Direction::Positive, 0.1).given(Precondition::Open, "x"),
+            judged(&[1.0, 1.2, 0.9, 1.1], Direction::Positive, 0.1).given(Precondition::Fails, "x"),
+        ];
+        adjust_for_multiplicity(&mut rows);
+        assert_eq!(rows[0].verdict, Verdict::Inconclusive);
+        assert!(rows[0].reason.contains("neither established nor refuted"));
+        assert_eq!(rows[1].verdict, Verdict::Untestable);
     }
 }

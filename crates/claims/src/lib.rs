@@ -18,7 +18,8 @@ pub mod study;
 pub mod tmc25;
 
 pub use claim::{
-    ClaimResult, Comparison, Direction, Evidence, Statement, Test, Verdict, adjust_for_multiplicity,
+    ClaimResult, Comparison, Direction, Evidence, Precondition, Statement, Test, Verdict,
+    adjust_for_multiplicity,
 };
 pub use details::Details;
 pub use runner::{

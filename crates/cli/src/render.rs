@@ -287,7 +287,7 @@ pub fn disagreements(results: &[ClaimResult], precision: Precision) -> String {
             if e.differs.is_empty() {
                 String::new()
             } else {
-                format!("; measured as {}", e.differs)
+                format!("; operationalised: {}", e.differs)
             },
             cell(r.measured, precision),
             number(e.lower, precision),

@@ -42,7 +42,11 @@ fn bma24_claims() {
                 assert_eq!(r.verdict, Verdict::Info, "{}", r.id);
                 let d = r.details.as_ref().unwrap();
                 assert!(d.statistic("UC-NFA(W_T, K_T) − UC-NFA(W_0, K_T)").is_some());
-                assert!(r.reason.starts_with("not BMA24's statement"), "{}", r.reason);
+                assert!(
+                    r.reason.starts_with("not BMA24's statement"),
+                    "{}",
+                    r.reason
+                );
             }
             "nfa.uc_vs_c" | "slo.intervention" if r.params.contains_key("quantity") => {
                 assert!(r.verdict.is_empirical(), "{}: {:?}", r.id, r.verdict);

@@ -118,10 +118,8 @@ fn disagreements_exit_0_unless_strict_and_are_written() {
     // plus noise, and rescaled), the comparison at λT = 5: untestable by
     // Theorem B.
     assert_eq!(claims.len(), 5);
-    let judged: Vec<&serde_json::Value> = claims
-        .iter()
-        .filter(|c| c["verdict"] != "info")
-        .collect();
+    let judged: Vec<&serde_json::Value> =
+        claims.iter().filter(|c| c["verdict"] != "info").collect();
     assert!(
         judged.len() == 3
             && judged.iter().all(|c| c["verdict"] != "reproduced"
@@ -130,7 +128,9 @@ fn disagreements_exit_0_unless_strict_and_are_written() {
     );
     assert!(
         claims.iter().any(|c| c["verdict"] == "untestable"
-            && c["reason"].as_str().is_some_and(|r| r.contains("Theorem B"))),
+            && c["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("Theorem B"))),
         "{claims:?}"
     );
     let mut strict = args.to_vec();
