@@ -261,7 +261,7 @@ enum Measured {
     Claim(Box<ClaimResult>),
     Relu {
         seed: u64,
-        run: Result<relu::ReluRun, String>,
+        run: Result<Box<relu::ReluRun>, String>,
     },
 }
 
@@ -325,7 +325,7 @@ impl Study for Abp22 {
             Point::ReluSilent { seed } => {
                 return Measured::Relu {
                     seed: *seed,
-                    run: relu::run(&cfg.relu, options.mode, *seed),
+                    run: relu::run(&cfg.relu, options.mode, *seed).map(Box::new),
                 };
             }
         }))
@@ -343,7 +343,7 @@ impl Study for Abp22 {
                 Measured::Claim(claim) => claims.push(*claim),
                 Measured::Relu { seed, run } => {
                     seeds.push(seed);
-                    runs.push(run);
+                    runs.push(run.map(|r| *r));
                 }
             }
         }

@@ -1567,6 +1567,9 @@ fn min_kernel_alignment(ks: &[Mat<f64>]) -> Result<f64, metrics::MetricError> {
     Ok(min)
 }
 
+/// A statistic of a set of per-output kernels.
+type KernelStatistic = dyn Fn(&[Mat<f64>]) -> Result<f64, metrics::MetricError>;
+
 /// `mean_{c≠c'} A(K_c, K_c')`.
 fn mean_kernel_alignment(ks: &[Mat<f64>]) -> Result<f64, metrics::MetricError> {
     let (mut sum, mut pairs) = (0.0, 0usize);
@@ -1607,9 +1610,7 @@ fn spec_run(run: &Trained, net: Net) -> Result<SpecRun, String> {
             })
             .collect()
     };
-    let both = |f: &dyn Fn(&[Mat<f64>]) -> Result<f64, metrics::MetricError>,
-                parts: &[Vec<Mat<f64>>; 2]|
-     -> Result<[f64; 2], String> {
+    let both = |f: &KernelStatistic, parts: &[Vec<Mat<f64>>; 2]| -> Result<[f64; 2], String> {
         Ok([f(&parts[0]).map_err(metric)?, f(&parts[1]).map_err(metric)?])
     };
     Ok(SpecRun {
@@ -1785,14 +1786,15 @@ fn specialisation_claims(
             )
         };
         // The linear network of the same data and seeds, where there is one.
-        let linear: Vec<(u64, &SpecRun)> = SPECIALISATION
-            .iter()
-            .any(|&k| k == (regime, task, Net::Linear))
-            .then(|| of(regime, task, Net::Linear))
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(seed, r)| Some((seed, r.as_ref().ok()?)))
-            .collect();
+        let with_linear = SPECIALISATION.contains(&(regime, task, Net::Linear));
+        let linear: Vec<(u64, &SpecRun)> = if with_linear {
+            of(regime, task, Net::Linear)
+        } else {
+            Vec::new()
+        }
+        .into_iter()
+        .filter_map(|(seed, r)| Some((seed, r.as_ref().ok()?)))
+        .collect();
         let relu_by_seed: Vec<(u64, &SpecRun)> = mine
             .iter()
             .filter_map(|(seed, r)| Some((*seed, r.as_ref().ok()?)))

@@ -14,7 +14,7 @@
 //! | `bma24_nfa_DATA_REGIME.svg` | `nfa.uc_vs_c` | UC- and C-NFA per layer over training, mean and 95 % interval over seeds |
 //! | `abp22_silent_alignment.svg` | `silent_timing` | kernel–target alignment and loss vs t (log), whitened and anisotropic inputs |
 //! | `abp22_relu_silent_alignment.svg` | `relu_silent_alignment` | two-layer ReLU on whitened digits 0/1: loss, kernel scale and alignments vs t (log), mean over seeds with 95 % bands |
-//! | `sb21_specialisation_DATA[_TARGET]_NET_REGIME.svg` | `specialisation` | heat map of `S_cc' = A(K_c, y_c')` after training (mean over seeds; uncentred, full kernels) |
+//! | `sb21_specialisation_DATA[_TARGET]_NET_MOTION_motion.svg` | `specialisation` | heat map of `S_cc' = A(K_c, y_c')` after training (mean over seeds; uncentred, full kernels) |
 
 use std::fmt::Write as _;
 
@@ -569,21 +569,26 @@ fn relu_silent_alignment(results: &[ClaimResult]) -> Option<Result<Figure, PlotE
 }
 
 /// (f) SB21's specialisation matrix `S_cc' = A(K_c, y_c')` of one setting
-/// (regime, data set and target, network) as a heat map, in SB21's
+/// (kernel motion, data set and target, network) as a heat map, in SB21's
 /// convention (uncentred alignment of the full kernels): the linear
-/// network's claim and the ReLU network's row claim in that convention.
+/// network's claim and the ReLU network's contrast-from-init claim in that
+/// convention.
 fn specialisation(r: &ClaimResult) -> Option<Result<Figure, PlotError>> {
     let text = |name: &str| param(r, name).and_then(|v| v.as_str());
     let sb21_convention = match text("by") {
         None => true,
-        Some("row") => text("kernel") == Some("full") && text("alignment") == Some("uncentred"),
+        Some("contrast") => {
+            text("vs") == Some("init")
+                && text("kernel") == Some("full")
+                && text("alignment") == Some("uncentred")
+        }
         Some(_) => false,
     };
     if !sb21_convention {
         return None;
     }
     let matrix = r.details.as_ref()?.matrix.as_ref()?;
-    let (data, net, regime) = (text("data")?, text("net")?, text("regime")?);
+    let (data, net, motion) = (text("data")?, text("net")?, text("kernel_motion")?);
     let (task, task_file) = match text("target") {
         Some(target) => (
             format!("{data} ({target} targets)"),
@@ -592,7 +597,9 @@ fn specialisation(r: &ClaimResult) -> Option<Result<Figure, PlotError>> {
         None => (data.to_owned(), data.to_owned()),
     };
     let map = HeatMap {
-        title: format!("SB21: specialisation matrix, {net} network, {task}, {regime} regime"),
+        title: format!(
+            "SB21: specialisation matrix, {net} network, {task}, {motion} kernel motion"
+        ),
         x_label: "target column y_c'".into(),
         y_label: "per-output kernel K_c".into(),
         columns: matrix.columns.clone(),
@@ -602,11 +609,12 @@ fn specialisation(r: &ClaimResult) -> Option<Result<Figure, PlotError>> {
         range: None,
     };
     Some(heat_map_svg(&map).map(|svg| Figure {
-        file: format!("sb21_specialisation_{task_file}_{net}_{regime}.svg"),
+        file: format!("sb21_specialisation_{task_file}_{net}_{motion}_motion.svg"),
         caption: format!(
             "Specialisation matrix `S_cc' = A(K_c, y_c')` (uncentred kernel–target alignment of output c's empirical NTK with target column c') \
-             of the {net} network on {task} in the {regime} regime after training, mean over seeds. Specialisation shows as a dominant diagonal \
-             in every row; a linear network's kernels share their feature part, so its rows differ only by a per-output weight."
+             of the {net} network on {task} in the regime of {motion} kernel motion after training, mean over seeds. Specialisation shows as a \
+             diagonal above the off-diagonal entries (SB21's rows judge its rise from init); a linear network's kernels share their feature part, \
+             so its rows differ only by a per-output weight."
         ),
         svg,
     }))

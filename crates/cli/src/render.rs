@@ -190,7 +190,7 @@ fn predicted_cell(r: &ClaimResult, precision: Precision) -> String {
 fn tolerance_cell(r: &ClaimResult, precision: Precision) -> String {
     match &r.evidence {
         Some(e) => format!(
-            "{:.0} % CI [{}, {}], {} seeds; δ {}, MDE {}, p {} (Holm {} of {})",
+            "{:.0} % CI [{}, {}], {} seeds; δ {}, MDE {}, p {}{}",
             100.0 * e.level,
             number(e.lower, precision),
             number(e.upper, precision),
@@ -198,17 +198,23 @@ fn tolerance_cell(r: &ClaimResult, precision: Precision) -> String {
             number(e.delta, precision),
             number(e.mde, precision),
             p_value(e.p_value),
-            p_value(e.holm_p_value),
-            e.family_size
+            if r.verdict == Verdict::Untestable {
+                String::new()
+            } else {
+                format!(" (Holm {} of {})", p_value(e.holm_p_value), e.family_size)
+            }
         ),
         None => cell(r.tolerance, precision),
     }
 }
 
-/// A p-value to two significant digits, `<1e-4` below.
+/// A p-value: two decimals from 0.01, one significant digit below
+/// (`4e-3`), `<1e-4` below that.
 fn p_value(p: f64) -> String {
     if p < 1e-4 {
         "<1e-4".to_owned()
+    } else if p < 0.01 {
+        format!("{p:.0e}")
     } else {
         format!("{p:.2}")
     }
@@ -372,7 +378,8 @@ pub fn disagreements(results: &[ClaimResult], precision: Precision) -> String {
             }
         }
         for (why, n) in reasons {
-            let _ = writeln!(out, "- untestable ({n} rows): {why}");
+            let rows = if n == 1 { "row" } else { "rows" };
+            let _ = writeln!(out, "- untestable ({n} {rows}): {why}");
         }
         out.push('\n');
     }
@@ -486,7 +493,7 @@ fn wide_tables(out: &mut String, rows: &[&ClaimResult], precision: Precision) {
 }
 
 /// Title and tally line of the report.
-fn header(results: &[ClaimResult], mode: Mode) -> String {
+fn header(results: &[ClaimResult], mode: Mode, precision: Precision) -> String {
     let mut out = String::from("# Feature-learning theory: checked claims\n\n");
     let _ = writeln!(
         out,
@@ -495,13 +502,13 @@ fn header(results: &[ClaimResult], mode: Mode) -> String {
         results.len(),
         tally_text(results)
     );
-    out.push_str(&disagreements(results, Precision::Display));
+    out.push_str(&disagreements(results, precision));
     out
 }
 
 /// The whole markdown report: a header with the tally, then the tables.
 pub fn markdown_report(results: &[ClaimResult], mode: Mode, precision: Precision) -> String {
-    let mut out = header(results, mode);
+    let mut out = header(results, mode, precision);
     out.push_str(&markdown_tables(results, precision));
     out
 }
@@ -641,7 +648,7 @@ pub fn markdown_document(
     provenance: &Provenance,
     figures: &str,
 ) -> String {
-    let mut out = header(results, provenance.mode);
+    let mut out = header(results, provenance.mode, Precision::Display);
     out.push_str(&provenance.markdown());
     out.push_str(figures);
     out.push_str(&markdown_tables(results, Precision::Display));

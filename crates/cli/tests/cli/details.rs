@@ -92,14 +92,14 @@ pub(crate) const QUICK_FIGURES: [&str; 16] = [
     "bma24_nfa_digits_code.svg",
     "abp22_silent_alignment.svg",
     "abp22_relu_silent_alignment.svg",
-    "sb21_specialisation_digits_one_hot_relu_lazy.svg",
-    "sb21_specialisation_digits_one_hot_linear_lazy.svg",
-    "sb21_specialisation_digits_one_vs_rest_relu_lazy.svg",
-    "sb21_specialisation_synthetic_relu_lazy.svg",
-    "sb21_specialisation_synthetic_linear_lazy.svg",
-    "sb21_specialisation_digits_one_hot_relu_rich.svg",
-    "sb21_specialisation_digits_one_vs_rest_relu_rich.svg",
-    "sb21_specialisation_synthetic_relu_rich.svg",
+    "sb21_specialisation_digits_one_hot_relu_small_motion.svg",
+    "sb21_specialisation_digits_one_hot_linear_small_motion.svg",
+    "sb21_specialisation_digits_one_vs_rest_relu_small_motion.svg",
+    "sb21_specialisation_synthetic_relu_small_motion.svg",
+    "sb21_specialisation_synthetic_linear_small_motion.svg",
+    "sb21_specialisation_digits_one_hot_relu_large_motion.svg",
+    "sb21_specialisation_digits_one_vs_rest_relu_large_motion.svg",
+    "sb21_specialisation_synthetic_relu_large_motion.svg",
 ];
 
 /// Every figure of the quick report is drawn from the quick claims, and
