@@ -662,10 +662,16 @@ impl Claim {
 /// tested rows (reproduced, contradicted, negligible or inconclusive) that
 /// share [`Evidence::statement`], the p-values are adjusted by
 /// [`common::stats::holm`] and every verdict is decided again from the
-/// adjusted value. Untestable rows are not tested and do not count.
+/// adjusted value. Rows whose precondition fails (untestable) or is open
+/// are not tested and do not count.
 pub fn adjust_for_multiplicity(results: &mut [ClaimResult]) {
+    // A row whose precondition fails or is open tests nothing.
     let tested = |r: &ClaimResult| {
-        r.evidence.is_some() && r.verdict.is_empirical() && r.verdict != Verdict::Untestable
+        r.evidence
+            .as_ref()
+            .is_some_and(|e| e.precondition_open.is_empty())
+            && r.verdict.is_empirical()
+            && r.verdict != Verdict::Untestable
     };
     let mut families: Vec<String> = Vec::new();
     for r in results.iter().filter(|r| tested(r)) {

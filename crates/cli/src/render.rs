@@ -198,14 +198,23 @@ fn tolerance_cell(r: &ClaimResult, precision: Precision) -> String {
             number(e.delta, precision),
             number(e.mde, precision),
             p_value(e.p_value),
-            if r.verdict == Verdict::Untestable {
-                String::new()
-            } else {
+            if tested(r) {
                 format!(" (Holm {} of {})", p_value(e.holm_p_value), e.family_size)
+            } else {
+                String::new()
             }
         ),
         None => cell(r.tolerance, precision),
     }
+}
+
+/// Whether an empirical row was tested (and so enters Holm's adjustment):
+/// not untestable, its precondition not open.
+fn tested(r: &ClaimResult) -> bool {
+    r.verdict != Verdict::Untestable
+        && r.evidence
+            .as_ref()
+            .is_some_and(|e| e.precondition_open.is_empty())
 }
 
 /// A p-value: two decimals from 0.01, one significant digit below
@@ -361,10 +370,10 @@ pub fn disagreements(results: &[ClaimResult], precision: Precision) -> String {
                 number(e.delta, precision),
                 number(e.mde, precision),
                 p_value(e.p_value),
-                if r.verdict == Verdict::Untestable {
-                    "—".to_owned()
-                } else {
+                if tested(r) {
                     p_value(e.holm_p_value)
+                } else {
+                    "—".to_owned()
                 }
             );
         }
