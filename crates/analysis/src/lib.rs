@@ -261,8 +261,12 @@ pub struct NtkMetrics {
     pub centered_alignment: Vec<Value>,
     /// `S_{cc'} = A(Θ_c, y_{c'})`, row c, column c'.
     pub specialisation: MatrixValue,
-    /// `min_c (S_cc − max_{c'≠c} S_cc')`, when C ≥ 2.
+    /// `min_c (S_cc − max_{c'≠c} S_cc')`, when C ≥ 2 (an extreme over rows:
+    /// negative for kernels that share everything but a scale).
     pub diagonal_excess: Option<Value>,
+    /// `mean_c S_cc − mean_{c≠c'} S_cc'`, when C ≥ 2: 0 when the outputs
+    /// share one kernel up to scale (SPEC §8).
+    pub diagonal_contrast: Option<Value>,
     /// `‖Θ_c‖_F` per output c.
     pub kernel_norm: Vec<f64>,
     /// `A(Θ_c, Θ_c') = ⟨Θ_c, Θ_c'⟩_F / (‖Θ_c‖_F ‖Θ_c'‖_F)`, row c, column c'.
@@ -582,19 +586,22 @@ fn ntk_metrics(
     let centered_alignment = (0..outputs)
         .map(|c| value(stats.centered_alignment(c, c)))
         .collect::<Result<_, _>>()?;
-    let (specialisation, diagonal_excess) = match stats.specialisation_matrix() {
+    let (specialisation, diagonal_excess, diagonal_contrast) = match stats.specialisation_matrix() {
         Ok(s) => {
             let rows = (0..s.nrows())
                 .map(|i| (0..s.ncols()).map(|j| s[(i, j)]).collect())
                 .collect();
-            let excess = if outputs >= 2 {
-                Some(value(ntk::diagonal_excess(s.as_ref()))?)
+            let (excess, contrast) = if outputs >= 2 {
+                (
+                    Some(value(ntk::diagonal_excess(s.as_ref()))?),
+                    Some(value(ntk::diagonal_contrast(s.as_ref()))?),
+                )
             } else {
-                None
+                (None, None)
             };
-            (MatrixValue::Matrix(rows), excess)
+            (MatrixValue::Matrix(rows), excess, contrast)
         }
-        Err(MetricError::Undefined(u)) => (MatrixValue::Undefined(u.to_string()), None),
+        Err(MetricError::Undefined(u)) => (MatrixValue::Undefined(u.to_string()), None, None),
         Err(e) => return Err(e.into()),
     };
     Ok(NtkMetrics {
@@ -602,6 +609,7 @@ fn ntk_metrics(
         centered_alignment,
         specialisation,
         diagonal_excess,
+        diagonal_contrast,
         kernel_norm: (0..outputs).map(|c| stats.norm(c)).collect(),
         kernel_alignment: matrix_value(outputs, |i, j| stats.kernel_alignment(i, j))?,
     })

@@ -6,7 +6,7 @@
 //! "bias_tensor", "inputs", "outputs", "agop_agreement", "alpha_hat",
 //! "nfa": [{"similarity", "alpha", "exponent", "value"}], "uc_nfa",
 //! "c_nfa"}]`, and `ntk`: `null` or `{"alignment", "centered_alignment",
-//! "specialisation", "diagonal_excess", "kernel_norm",
+//! "specialisation", "diagonal_excess", "diagonal_contrast", "kernel_norm",
 //! "kernel_alignment"}`. An undefined value is `{"undefined": reason}`.
 
 use mlp::Activation;
@@ -56,7 +56,7 @@ pub fn record(
             "alpha_hat": "argmin_α relerr_scaled(F_l, G_l^α) on [0.02, 2]",
             "uc_nfa": "sim(W_lᵀK_lW_l, W_lᵀW_l)",
             "c_nfa": "sim(ΔW_lᵀK_lΔW_l, ΔW_lᵀΔW_l), ΔW_l = W_l − W_l(0)",
-            "ntk": "A(K, y) = yᵀKy / (‖K‖_F ‖y‖²) per output kernel Θ_c (centred: A(HKH, Hy), H = I − 11ᵀ/n); specialisation S_cc' = A(Θ_c, y_c'); kernel_alignment ⟨Θ_c, Θ_c'⟩_F / (‖Θ_c‖_F ‖Θ_c'‖_F)"
+            "ntk": "A(K, y) = yᵀKy / (‖K‖_F ‖y‖²) per output kernel Θ_c (centred: A(HKH, Hy), H = I − 11ᵀ/n); specialisation S_cc' = A(Θ_c, y_c'); diagonal_contrast mean_c S_cc − mean_{c≠c'} S_cc' (0 without specialisation); diagonal_excess min_c (S_cc − max_{c'≠c} S_cc'); kernel_alignment ⟨Θ_c, Θ_c'⟩_F / (‖Θ_c‖_F ‖Θ_c'‖_F)"
         }),
     );
     map.insert("layers".into(), Value::Array(layers));

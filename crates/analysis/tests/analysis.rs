@@ -95,6 +95,15 @@ fn nfa_values_match_the_metric_kernels_and_inputs_are_unchanged() {
             (ntk.kernel_norm[c] - kernels[c].norm_l2()).abs() <= ROUND_OFF * kernels[c].norm_l2()
         );
     }
+    // The diagonal contrast from the matrix itself: mean diagonal minus
+    // mean off-diagonal entry.
+    let diagonal = (0..3).map(|c| s[c][c]).sum::<f64>() / 3.0;
+    let off = (0..3)
+        .flat_map(|c| (0..3).filter(move |&c2| c2 != c).map(move |c2| (c, c2)))
+        .map(|(c, c2)| s[c][c2])
+        .sum::<f64>()
+        / 6.0;
+    assert!((number(ntk.diagonal_contrast.as_ref()) - (diagonal - off)).abs() <= ROUND_OFF);
     let analysis::MatrixValue::Matrix(ka) = &ntk.kernel_alignment else {
         panic!("kernel alignment undefined")
     };

@@ -373,10 +373,20 @@ fn markdown(
         match &ntk.specialisation {
             MatrixValue::Matrix(rows) => {
                 let excess = ntk
-                    .diagonal_excess
+                    .diagonal_contrast
                     .as_ref()
-                    .map(|v| format!("; diagonal excess {}", cell(Some(v))))
-                    .unwrap_or_default();
+                    .map(|v| {
+                        format!(
+                            "; diagonal contrast {} (0 without specialisation)",
+                            cell(Some(v))
+                        )
+                    })
+                    .unwrap_or_default()
+                    + &ntk
+                        .diagonal_excess
+                        .as_ref()
+                        .map(|v| format!("; diagonal excess {}", cell(Some(v))))
+                        .unwrap_or_default();
                 let _ = writeln!(
                     s,
                     "\nSpecialisation S_cc' = A(Θ_c, y_c') (row: kernel c, column: label c'){excess}:\n"

@@ -278,7 +278,9 @@ def specialisation_matrix(
     """SB21's specialisation matrix ``S[c, c'] = A(K_c, y_c')``: row c the
     kernel of output c (``kernels``, shape (C, n, n), e.g. :func:`ntk`),
     column c' the target column c' of ``y`` (n x C), uncentred or centred
-    kernel-target alignment. Specialisation is diagonal dominance."""
+    kernel-target alignment. Specialisation shows as a diagonal above the
+    off-diagonal entries: ``S.diagonal().mean() - S[off-diagonal].mean()``
+    is 0 when every output shares one kernel up to scale (SPEC §8)."""
     k = _float64(kernels, "kernels", (3,))
     return _native.specialisation_matrix(k, _targets(y, "y"), bool(centered))
 
