@@ -289,23 +289,24 @@ pub fn run(cfg: &Relu, mode: Mode, seed: u64) -> Result<ReluRun, String> {
     };
     let t_loss = first_time(&time, |k| loss[k] <= LOSS_MOVED * loss[0]);
     let k_loss = (1..time.len()).find(|&k| loss[k] <= LOSS_MOVED * loss[0]);
-    let kernel = |k: usize| -> Result<Mat<f64>, String> {
-        let ks =
-            ntk::per_output_ntk(&arch, &traj.snapshots[k].weights, x, Par::Seq).map_err(text)?;
-        ks.into_iter().next().ok_or_else(|| "no output".to_owned())
-    };
+    // The training-set kernels at init and at the end serve both the
+    // structure change and the held-out regression.
+    let end = &traj.snapshots[last].weights;
+    let kernels = [
+        training_kernel(&arch, &prepared.init.weights, x)?,
+        training_kernel(&arch, end, x)?,
+    ];
     let structure_change = match k_loss {
         Some(k) => {
-            let (k0, kl, kt) = (kernel(0)?, kernel(k)?, kernel(last)?);
+            let kl = training_kernel(&arch, &traj.snapshots[k].weights, x)?;
             let a = |p: &Mat<f64>, q: &Mat<f64>| {
                 ntk::kernel_alignment(p.as_ref(), q.as_ref()).map_err(text)
             };
-            Some([1.0 - a(&k0, &kl)?, 1.0 - a(&kl, &kt)?])
+            Some([1.0 - a(&kernels[0], &kl)?, 1.0 - a(&kl, &kernels[1])?])
         }
         None => None,
     };
-    let end = &traj.snapshots[last].weights;
-    let regression = regression(cfg, &exp, &prepared, end)?;
+    let regression = regression(cfg, &exp, &prepared, end, &kernels)?;
     Ok(ReluRun {
         time,
         loss,
@@ -331,11 +332,26 @@ struct Regression {
     lambda_max: f64,
 }
 
+/// The NTK of a one-output network on the training rows `x`.
+fn training_kernel(
+    arch: &mlp::Architecture,
+    params: &[Mat<f64>],
+    x: MatRef<'_, f64>,
+) -> Result<Mat<f64>, String> {
+    let k = ntk::per_output_ntk(arch, params, x, Par::Seq).map_err(text)?;
+    let [k] = <[Mat<f64>; 1]>::try_from(k)
+        .map_err(|_| "a one-output network has one kernel, got several")?;
+    Ok(k)
+}
+
+/// Kernel regression on the held-out rows with the training-set kernels
+/// `[K_0, K_T]` of the network at init and at `end`.
 fn regression(
     cfg: &Relu,
     exp: &Experiment,
     prepared: &Prepared,
     end: &[Mat<f64>],
+    [k0, kt]: &[Mat<f64>; 2],
 ) -> Result<Regression, String> {
     let held_out = prepared
         .held_out
@@ -357,15 +373,13 @@ fn regression(
     let f_test = output(end, x_test)?;
     let change = &f_test - output(init, x_test)?;
     let residual = y.to_owned() - output(init, x)?;
-    let kernel = |p: &[Mat<f64>]| -> Result<(Mat<f64>, Mat<f64>), String> {
-        let k = ntk::per_output_ntk(&arch, p, x, Par::Seq).map_err(text)?;
+    let cross = |p: &[Mat<f64>]| -> Result<Mat<f64>, String> {
         let cross = ntk::per_output_ntk_between(&arch, p, x_test, x, Par::Seq).map_err(text)?;
-        let one = |_| "a one-output network has one kernel, got several";
-        let [k] = <[Mat<f64>; 1]>::try_from(k).map_err(one)?;
-        let [cross] = <[Mat<f64>; 1]>::try_from(cross).map_err(one)?;
-        Ok((k, cross))
+        let [cross] = <[Mat<f64>; 1]>::try_from(cross)
+            .map_err(|_| "a one-output network has one kernel, got several")?;
+        Ok(cross)
     };
-    let error = |(k, cross): &(Mat<f64>, Mat<f64>)| -> Result<f64, String> {
+    let error = |k: &Mat<f64>, cross: &Mat<f64>| -> Result<f64, String> {
         let n = k.nrows();
         let trace: f64 = (0..n).map(|i| k[(i, i)]).sum();
         let fit = ntk::KernelRidge::fit(
@@ -378,8 +392,7 @@ fn regression(
         let prediction = fit.predict(cross.as_ref()).map_err(text)?;
         Ok((&prediction - &change).norm_l2() / change.norm_l2())
     };
-    let final_kernel = kernel(end)?;
-    let lambda_max = common::linalg::eigvalsh(final_kernel.0.as_ref(), Par::Seq)
+    let lambda_max = common::linalg::eigvalsh(kt.as_ref(), Par::Seq)
         .map_err(|_| "the final kernel's eigenvalues did not converge")?
         .last()
         .copied()
@@ -395,8 +408,8 @@ fn regression(
         }
     };
     Ok(Regression {
-        final_error: finite(error(&final_kernel)?, "the final-NTK error")?,
-        initial_error: finite(error(&kernel(init)?)?, "the initial-NTK error")?,
+        final_error: finite(error(kt, &cross(end)?)?, "the final-NTK error")?,
+        initial_error: finite(error(k0, &cross(init)?)?, "the initial-NTK error")?,
         accuracy: correct as f64 / f_test.nrows() as f64,
         lambda_max: finite(lambda_max, "λ_max(K_T)")?,
     })
