@@ -62,7 +62,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::PerMode;
 use crate::claim::{Claim, Comparison, Direction, Statement, Test};
-use crate::details::{Details, Series, Summary};
+use crate::details::{Details, Series, Summary, interval_text};
 use crate::study::{Planned, Study};
 use crate::{ClaimResult, Family, Mode, RunOptions};
 
@@ -941,10 +941,6 @@ fn training_claims(
                 .map(|c| (epochs[c], uc_mean(c)))
                 .min_by(|a, b| a.1.total_cmp(&b.1))
                 .unwrap_or((0, f64::NAN));
-            let describe = |v: &[f64]| match common::stats::t_interval(v, 0.95) {
-                Some(i) => format!("{:+.3} [{:+.3}, {:+.3}]", i.estimate, i.lower, i.upper),
-                None => "undefined".to_owned(),
-            };
             let gain_mean = Summary::over_seeds("uc_gain", &gains).mean;
             out.push(
                 gain.details(
@@ -960,8 +956,8 @@ fn training_claims(
                     format!(
                         "not BMA24's statement (SPEC §8: a random init already correlates W_lᵀK_lW_l with W_lᵀW_l), reported without a verdict: the UC-NFA goes {uc_first:.2} → {uc_last:.2} (first to last measured epoch; lowest {uc_low:.2} at epoch {low_epoch}, so it rises {:+.2} from there); last minus first {} (95 % interval); over the frozen-init control UC-NFA(W_0, K_T) the trained weights add {}",
                         uc_last - uc_low,
-                        describe(&gains),
-                        describe(&over_frozen)
+                        interval_text(&gains),
+                        interval_text(&over_frozen)
                     ),
                 ),
             );

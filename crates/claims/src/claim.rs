@@ -323,6 +323,17 @@ impl ClaimResult {
         self
     }
 
+    /// An empirical row that tests its statement (and so enters Holm's
+    /// adjustment): one whose precondition neither fails (`untestable`) nor
+    /// is open.
+    pub fn is_tested(&self) -> bool {
+        self.evidence
+            .as_ref()
+            .is_some_and(|e| e.precondition_open.is_empty())
+            && self.verdict.is_empirical()
+            && self.verdict != Verdict::Untestable
+    }
+
     /// The row given the state of its declared precondition: unchanged when
     /// it holds, `untestable` with `why` when it fails, `inconclusive` (and
     /// kept so by [`adjust_for_multiplicity`]) while it is open.
@@ -665,14 +676,7 @@ impl Claim {
 /// adjusted value. Rows whose precondition fails (untestable) or is open
 /// are not tested and do not count.
 pub fn adjust_for_multiplicity(results: &mut [ClaimResult]) {
-    // A row whose precondition fails or is open tests nothing.
-    let tested = |r: &ClaimResult| {
-        r.evidence
-            .as_ref()
-            .is_some_and(|e| e.precondition_open.is_empty())
-            && r.verdict.is_empirical()
-            && r.verdict != Verdict::Untestable
-    };
+    let tested = ClaimResult::is_tested;
     let mut families: Vec<String> = Vec::new();
     for r in results.iter().filter(|r| tested(r)) {
         let family = &r

@@ -133,6 +133,16 @@ impl Details {
     }
 }
 
+/// `+mean [+lower, +upper]`: the mean over seeds of `values` with its 95 %
+/// Student t interval, three decimals, for the reason texts of claims;
+/// `undefined` for fewer than two values.
+pub(crate) fn interval_text(values: &[f64]) -> String {
+    match common::stats::t_interval(values, 0.95) {
+        Some(i) => format!("{:+.3} [{:+.3}, {:+.3}]", i.estimate, i.lower, i.upper),
+        None => "undefined".to_owned(),
+    }
+}
+
 /// Mean ± sample standard deviation of a quantity over seeds, or a single
 /// value (no spread).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -131,7 +131,7 @@ impl Family {
 pub(crate) fn study_seeds(fixture: &[u64], seed: Option<u64>) -> Vec<u64> {
     match seed {
         Some(s) => (1..=fixture.len() as u64)
-            .map(|k| s.wrapping_mul(SEED_BLOCK).wrapping_add(k))
+            .map(|k| seed_block_base(s).wrapping_add(k))
             .collect(),
         None => fixture.to_vec(),
     }
@@ -140,6 +140,12 @@ pub(crate) fn study_seeds(fixture: &[u64], seed: Option<u64>) -> Vec<u64> {
 /// The stride of the seed blocks of `--seed N` ([`study_seeds`]); every
 /// fixture seed of a study is below it.
 pub const SEED_BLOCK: u64 = 1000;
+
+/// The base `1000·N` of the seed block of `--seed N`: a study over k seeds
+/// uses `base + 1, …, base + k`.
+pub fn seed_block_base(n: u64) -> u64 {
+    n.wrapping_mul(SEED_BLOCK)
+}
 
 /// A fixture value that may differ between the quick and the full mode:
 /// one value for both (`steps = 2000`), or one per mode

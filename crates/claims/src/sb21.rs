@@ -101,7 +101,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::PerMode;
 use crate::claim::{Claim, Comparison, Direction, Precondition, Statement, Test};
-use crate::details::{Details, Matrix, Series, Summary};
+use crate::details::{Details, Matrix, Series, Summary, interval_text};
 use crate::study::{Planned, Study};
 use crate::{ClaimResult, Family, Mode, RunOptions};
 
@@ -1318,10 +1318,7 @@ fn depth_comparisons<'a>(
                 Summary::over_seeds("", &steps).mean,
                 format!(
                     "the other time normalisation, as a sensitivity check of the `speed` row (no verdict): ln k_½(vs) − ln k_½(L) = {} (95 % interval) in steps, where the two networks' steps η differ",
-                    match common::stats::t_interval(&steps, 0.95) {
-                        Some(i) => format!("{:+.3} [{:+.3}, {:+.3}]", i.estimate, i.lower, i.upper),
-                        None => "undefined".to_owned(),
-                    }
+                    interval_text(&steps)
                 ),
             ),
     ]
@@ -1647,11 +1644,13 @@ fn specialisation_claims(
 ) -> Vec<ClaimResult> {
     let mode = options.mode;
     let mut out = Vec::new();
-    // Every setting's runs with their seeds, in plan order.
+    // Every setting runs the same seeds; its runs with their seeds, in plan
+    // order.
+    let seeds = s.seeds(options);
     let of = |regime: RegimeKind, task: Task, net: Net| -> Vec<(u64, &Result<SpecRun, String>)> {
-        let seeds = s.seeds(options);
         seeds
-            .into_iter()
+            .iter()
+            .copied()
             .zip(
                 runs.iter()
                     .filter(|(key, _)| *key == (regime, task, net))
@@ -1661,7 +1660,6 @@ fn specialisation_claims(
     };
     for (regime, task, net) in SPECIALISATION {
         let r = s.regime(regime);
-        let seeds = s.seeds(options);
         let claim = |statement: &str, convention: &str| {
             let mut claim = Claim::new("SB21", "specialisation", statement, convention)
                 .id_param("data", task.data().name());
@@ -1810,17 +1808,20 @@ fn specialisation_claims(
                     Part::Hidden => "K_c − G without the shared readout block",
                 }
             );
+            // A row on S's diagonal contrast against the baseline `vs`.
+            let contrast_claim = |vs: &str, statement: &str, effect: &str| {
+                claim(statement, &format!("{convention}; {effect}"))
+                    .id_param("by", "contrast")
+                    .id_param("vs", vs)
+                    .id_param("kernel", part.name())
+                    .id_param("alignment", alignment.name())
+            };
             let effect = per_seed(&ok, |r| r.change(part, alignment, contrast));
-            let row = claim(
+            let row = contrast_claim(
+                "init",
                 "kernel specialisation: S's diagonal contrast rises from init",
-                &format!(
-                    "{convention}; effect per seed = D(S_T) − D(S_0), D(S) = mean_c S_cc − mean_{{c≠c'}} S_cc' (0 without specialisation), paired"
-                ),
+                "effect per seed = D(S_T) − D(S_0), D(S) = mean_c S_cc − mean_{c≠c'} S_cc' (0 without specialisation), paired",
             )
-            .id_param("by", "contrast")
-            .id_param("vs", "init")
-            .id_param("kernel", part.name())
-            .id_param("alignment", alignment.name())
             .details(contrast_details(&ok, part, alignment))
             .judge(
                 &effect,
@@ -1846,16 +1847,11 @@ fn specialisation_claims(
                     })
                     .collect();
                 out.push(
-                    claim(
+                    contrast_claim(
+                        "linear",
                         "kernel specialisation: S's diagonal contrast is above that of a linear network (which cannot specialise) of the same data",
-                        &format!(
-                            "{convention}; effect per seed = D(S_T) of the ReLU network − D(S_T) of the two-layer linear network, same data and seed, paired"
-                        ),
+                        "effect per seed = D(S_T) of the ReLU network − D(S_T) of the two-layer linear network, same data and seed, paired",
                     )
-                    .id_param("by", "contrast")
-                    .id_param("vs", "linear")
-                    .id_param("kernel", part.name())
-                    .id_param("alignment", alignment.name())
                     .judge_per_seed(
                         "contrast_minus_linear",
                         &effect,

@@ -198,7 +198,7 @@ fn tolerance_cell(r: &ClaimResult, precision: Precision) -> String {
             number(e.delta, precision),
             number(e.mde, precision),
             p_value(e.p_value),
-            if tested(r) {
+            if r.is_tested() {
                 format!(" (Holm {} of {})", p_value(e.holm_p_value), e.family_size)
             } else {
                 String::new()
@@ -206,15 +206,6 @@ fn tolerance_cell(r: &ClaimResult, precision: Precision) -> String {
         ),
         None => cell(r.tolerance, precision),
     }
-}
-
-/// Whether an empirical row was tested (and so enters Holm's adjustment):
-/// not untestable, its precondition not open.
-fn tested(r: &ClaimResult) -> bool {
-    r.verdict != Verdict::Untestable
-        && r.evidence
-            .as_ref()
-            .is_some_and(|e| e.precondition_open.is_empty())
 }
 
 /// A p-value: two decimals from 0.01, one significant digit below
@@ -252,15 +243,12 @@ pub fn disagreements(results: &[ClaimResult], precision: Precision) -> String {
         out,
         "{}
 ",
-        [
-            Verdict::Reproduced,
-            Verdict::Contradicted,
-            Verdict::Negligible,
-            Verdict::Inconclusive,
-            Verdict::Untestable,
-        ]
-        .map(|v| format!("{} {}", v.name(), count(v)))
-        .join(" · ")
+        Verdict::ALL
+            .into_iter()
+            .filter(|v| v.is_empirical())
+            .map(|v| format!("{} {}", v.name(), count(v)))
+            .collect::<Vec<_>>()
+            .join(" · ")
     );
     out.push_str(
         "A paper's observation without a theorem, judged over seeds (SPEC §8): `reproduced` — the 95 % interval \
@@ -324,20 +312,15 @@ pub fn disagreements(results: &[ClaimResult], precision: Precision) -> String {
         let _ = writeln!(
             out,
             "{}\n",
-            [
-                Verdict::Reproduced,
-                Verdict::Contradicted,
-                Verdict::Negligible,
-                Verdict::Inconclusive,
-                Verdict::Untestable,
-            ]
-            .iter()
-            .filter_map(|&v| {
-                let n = mine.iter().filter(|r| r.verdict == v).count();
-                (n > 0).then(|| format!("{} {n}", v.name()))
-            })
-            .collect::<Vec<_>>()
-            .join(" · ")
+            Verdict::ALL
+                .into_iter()
+                .filter(|v| v.is_empirical())
+                .filter_map(|v| {
+                    let n = mine.iter().filter(|r| r.verdict == v).count();
+                    (n > 0).then(|| format!("{} {n}", v.name()))
+                })
+                .collect::<Vec<_>>()
+                .join(" · ")
         );
         let underpowered = mine
             .iter()
@@ -370,7 +353,7 @@ pub fn disagreements(results: &[ClaimResult], precision: Precision) -> String {
                 number(e.delta, precision),
                 number(e.mde, precision),
                 p_value(e.p_value),
-                if tested(r) {
+                if r.is_tested() {
                     p_value(e.holm_p_value)
                 } else {
                     "—".to_owned()
@@ -562,8 +545,8 @@ impl Provenance {
             None => "the fixtures' seeds (each claim's in its params)".to_owned(),
             Some(s) => format!(
                 "--seed {s} (studies over k seeds use the block {}, …, {} + k, disjoint from the fixtures' seeds)",
-                s.wrapping_mul(claims::SEED_BLOCK).wrapping_add(1),
-                s.wrapping_mul(claims::SEED_BLOCK)
+                claims::seed_block_base(s).wrapping_add(1),
+                claims::seed_block_base(s)
             ),
         }
     }

@@ -182,9 +182,8 @@ fn alignment_matrix(
     Ok(s)
 }
 
-/// Per-row diagonal margins of a square matrix, `S_cc − max_{c'≠c} S_cc'`
-/// (pass `Sᵀ` for the column margins `S_cc − max_{c'≠c} S_c'c`).
-pub fn diagonal_margins(s: MatRef<'_, f64>) -> Result<Vec<f64>, MetricError> {
+/// A specialisation matrix is square with at least two outputs.
+fn check_specialisation(s: MatRef<'_, f64>) -> Result<(), MetricError> {
     if s.nrows() != s.ncols() || s.nrows() < 2 {
         return Err(MetricError::NotSquare {
             what: "specialisation matrix (needs at least 2 outputs)",
@@ -192,6 +191,13 @@ pub fn diagonal_margins(s: MatRef<'_, f64>) -> Result<Vec<f64>, MetricError> {
             cols: s.ncols(),
         });
     }
+    Ok(())
+}
+
+/// Per-row diagonal margins of a square matrix, `S_cc − max_{c'≠c} S_cc'`
+/// (pass `Sᵀ` for the column margins `S_cc − max_{c'≠c} S_c'c`).
+pub fn diagonal_margins(s: MatRef<'_, f64>) -> Result<Vec<f64>, MetricError> {
+    check_specialisation(s)?;
     let c = s.nrows();
     Ok((0..c)
         .map(|i| {
@@ -211,13 +217,7 @@ pub fn diagonal_margins(s: MatRef<'_, f64>) -> Result<Vec<f64>, MetricError> {
 /// and the off-diagonal entries average the same `s`. It equals
 /// `C/(C−1)` times the mean diagonal of the double-centred S.
 pub fn diagonal_contrast(s: MatRef<'_, f64>) -> Result<f64, MetricError> {
-    if s.nrows() != s.ncols() || s.nrows() < 2 {
-        return Err(MetricError::NotSquare {
-            what: "specialisation matrix (needs at least 2 outputs)",
-            rows: s.nrows(),
-            cols: s.ncols(),
-        });
-    }
+    check_specialisation(s)?;
     let c = s.nrows();
     let (mut diagonal, mut off) = (0.0, 0.0);
     for i in 0..c {

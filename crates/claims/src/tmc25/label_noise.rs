@@ -33,14 +33,13 @@
 
 use std::collections::BTreeMap;
 
-use common::stats::t_interval;
 use experiment::config::{CheckpointConfig, DynamicsConfig, ExperimentConfig, InitConfig};
 use experiment::{Snapshot, measure};
 use metrics::AlphaEstimator;
 use serde::{Deserialize, Serialize};
 
 use crate::claim::{Claim, Direction, Statement, Test};
-use crate::details::{Details, Summary};
+use crate::details::{Details, Summary, interval_text};
 use crate::study::{Planned, Study};
 use crate::{ClaimResult, Family, PerMode, RunOptions};
 
@@ -394,14 +393,10 @@ fn claim(
                 &loss(true),
             ));
     }
-    let describe = |v: &[f64]| match t_interval(v, 0.95) {
-        Some(i) => format!("{:+.3} [{:+.3}, {:+.3}]", i.estimate, i.lower, i.upper),
-        None => "undefined".to_owned(),
-    };
     let cause = format!(
         "Δcos with 95 % intervals: adam_l2 {}, momentum {} ({regime} regime, {init} init, λT = {})",
-        describe(&adam),
-        describe(&momentum),
+        interval_text(&adam),
+        interval_text(&momentum),
         lambda * horizon
     );
     let judged = claim.details(details).judge(
