@@ -179,22 +179,19 @@ pub struct Evidence {
     /// The likely cause of a disagreement, for the reason of a
     /// contradicted or inconclusive verdict.
     pub cause: String,
-    /// Non-empty when a declared precondition of the comparison is neither
-    /// established nor refuted (its interval contains 0 and is not inside
-    /// ±δ): the verdict is held at `inconclusive`, and this says why.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub precondition_open: String,
 }
 
 /// The state of a declared precondition (SPEC §8), from its own row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precondition {
-    /// Its 95 % interval excludes 0 in the required direction.
+    /// Its 95 % interval lies above δ in the required direction: the
+    /// premise holds by at least its smallest effect of interest.
     Holds,
-    /// Its 95 % interval excludes 0 the other way, or its 90 % interval
-    /// lies inside ±δ: the comparison is `untestable`.
+    /// Its 95 % interval lies below δ: the premise is refuted or
+    /// immaterial, and the comparison is `untestable`.
     Fails,
-    /// Neither: the dependent rows are `inconclusive`.
+    /// Neither established nor refuted: the dependent rows are not tested
+    /// either (`untestable`; fixed-sequence gatekeeping, SPEC §8).
     Open,
 }
 
@@ -204,9 +201,6 @@ impl Evidence {
     /// when `p < 0.05` the other way and `|effect| > δ`; negligible when
     /// the 90 % interval lies inside ±δ; inconclusive otherwise.
     fn decide(&self, estimate: f64, p: f64) -> Verdict {
-        if !self.precondition_open.is_empty() {
-            return Verdict::Inconclusive;
-        }
         let along = match self.direction {
             Direction::Positive => estimate,
             Direction::Negative => -estimate,
@@ -234,9 +228,6 @@ impl Evidence {
         } else {
             String::new()
         };
-        if !self.precondition_open.is_empty() {
-            return self.precondition_open.clone();
-        }
         match verdict {
             Verdict::Reproduced => String::new(),
             Verdict::Contradicted => self.cause.clone(),
@@ -324,37 +315,29 @@ impl ClaimResult {
     }
 
     /// An empirical row that tests its statement (and so enters Holm's
-    /// adjustment): one whose precondition neither fails (`untestable`) nor
-    /// is open.
+    /// adjustment): one that is not `untestable`.
     pub fn is_tested(&self) -> bool {
-        self.evidence
-            .as_ref()
-            .is_some_and(|e| e.precondition_open.is_empty())
+        self.evidence.is_some()
             && self.verdict.is_empirical()
             && self.verdict != Verdict::Untestable
     }
 
-    /// The row given the state of its declared precondition: unchanged when
-    /// it holds, `untestable` with `why` when it fails, `inconclusive` (and
-    /// kept so by [`adjust_for_multiplicity`]) while it is open.
-    pub fn given(mut self, precondition: Precondition, why: &str) -> Self {
+    /// The row given the state of its declared precondition, by
+    /// fixed-sequence gatekeeping (SPEC §8): unchanged when it holds;
+    /// otherwise not tested — `untestable`, with `why` when the
+    /// precondition is refuted, and with the note that it is not
+    /// established when it is open (a comparison whose premise the seeds
+    /// do not establish says nothing about the statement).
+    pub fn given(self, precondition: Precondition, why: &str) -> Self {
         match precondition {
             Precondition::Holds => self,
             Precondition::Fails => self.untestable_unless(false, why),
-            Precondition::Open => {
-                if let Some(e) = self
-                    .evidence
-                    .as_mut()
-                    .filter(|_| self.verdict.is_empirical())
-                {
-                    e.precondition_open = format!(
-                        "its precondition is neither established nor refuted by the seeds (see its precondition row), so the comparison is not decided; were it refuted: {why}"
-                    );
-                    self.verdict = Verdict::Inconclusive;
-                    self.reason = e.precondition_open.clone();
-                }
-                self
-            }
+            Precondition::Open => self.untestable_unless(
+                false,
+                &format!(
+                    "untestable here: its precondition is not established by the seeds (neither shown nor refuted; see its precondition row), and the comparison is tested only where it is. Were it refuted: {why}"
+                ),
+            ),
         }
     }
 
@@ -579,7 +562,6 @@ impl Claim {
             source: test.statement.source.to_owned(),
             differs: test.statement.differs.to_owned(),
             cause: cause.to_owned(),
-            precondition_open: String::new(),
         };
         let verdict = evidence.decide(i.estimate, p_value);
         ClaimResult {
@@ -606,11 +588,12 @@ impl Claim {
     }
 
     /// A declared precondition of an empirical comparison (SPEC §8),
-    /// measured as its own `info` row from its value on each seed: it
-    /// holds when the 95 % Student t interval excludes 0 in `direction`,
-    /// fails when it excludes 0 the other way or the 90 % interval lies
-    /// inside ±`delta`, and is open otherwise. The rows that depend on it
-    /// take [`ClaimResult::given`] its state.
+    /// measured as its own `info` row from its value on each seed. A
+    /// premise is material when it holds by at least its smallest effect
+    /// of interest `delta`: it holds when the 95 % Student t interval lies
+    /// above `delta` in `direction`, fails when it lies below `delta`, and
+    /// is open otherwise. The rows that depend on it take
+    /// [`ClaimResult::given`] its state.
     pub fn precondition(
         self,
         effect: &[f64],
@@ -619,8 +602,7 @@ impl Claim {
         method: &str,
     ) -> (ClaimResult, Precondition) {
         use common::stats::t_interval;
-        let intervals = t_interval(effect, 0.95).zip(t_interval(effect, 0.90));
-        let Some((i, i90)) = intervals.filter(|(i, _)| i.lower.is_finite() && i.upper.is_finite())
+        let Some(i) = t_interval(effect, 0.95).filter(|i| i.lower.is_finite() && i.upper.is_finite())
         else {
             let row = self.undefined(
                 None,
@@ -632,9 +614,9 @@ impl Claim {
             Direction::Positive => (i.lower, i.upper),
             Direction::Negative => (-i.upper, -i.lower),
         };
-        let state = if lower > 0.0 {
+        let state = if lower > delta {
             Precondition::Holds
-        } else if upper < 0.0 || (-delta < i90.lower && i90.upper < delta) {
+        } else if upper < delta {
             Precondition::Fails
         } else {
             Precondition::Open
@@ -642,7 +624,7 @@ impl Claim {
         let row = self.info(
             Some(i.estimate),
             format!(
-                "precondition {}: 95 % {method} interval [{:+.4}, {:+.4}], 90 % [{:+.4}, {:+.4}] over {} seeds, δ = {delta}{}",
+                "precondition {}: 95 % {method} interval [{:+.4}, {:+.4}] over {} seeds, against δ = {delta} in the required direction{}",
                 match state {
                     Precondition::Holds => "holds",
                     Precondition::Fails => "fails",
@@ -650,13 +632,11 @@ impl Claim {
                 },
                 i.lower,
                 i.upper,
-                i90.lower,
-                i90.upper,
                 i.n,
                 match state {
                     Precondition::Holds => "",
-                    Precondition::Fails => ": the rows that depend on it are untestable",
-                    Precondition::Open => ": neither established nor refuted, the rows that depend on it are inconclusive",
+                    Precondition::Fails => ": below δ, the rows that depend on it are untestable",
+                    Precondition::Open => ": not established (nor refuted), the rows that depend on it are not tested (untestable)",
                 }
             ),
         );
@@ -844,10 +824,10 @@ mod tests {
         assert_eq!(rows[3].verdict, Verdict::Untestable);
     }
 
-    /// A precondition holds when its interval excludes 0 in its direction,
-    /// fails when it excludes 0 the other way or lies inside ±δ, and is
-    /// open otherwise; an open one holds its rows at `inconclusive`, also
-    /// through Holm's adjustment.
+    /// A precondition holds when its interval lies above δ in its
+    /// direction, fails when it lies below δ, and is open otherwise (an
+    /// interval above 0 that reaches below δ is open); a dependent row is tested only where its
+    /// precondition holds, and untested rows stay out of Holm's adjustment.
     #[test]
     fn preconditions_are_info_rows_with_three_states() {
         let state = |values: &[f64], direction| {
@@ -860,7 +840,7 @@ mod tests {
             assert_eq!(row.verdict, Verdict::Info);
             state
         };
-        let up = [0.1, 0.2, 0.15];
+        let up = [0.3, 0.32, 0.31];
         assert_eq!(state(&up, Direction::Positive), Precondition::Holds);
         assert_eq!(state(&up, Direction::Negative), Precondition::Fails);
         assert_eq!(
@@ -876,8 +856,9 @@ mod tests {
             judged(&[1.0, 1.2, 0.9, 1.1], Direction::Positive, 0.1).given(Precondition::Fails, "x"),
         ];
         adjust_for_multiplicity(&mut rows);
-        assert_eq!(rows[0].verdict, Verdict::Inconclusive);
-        assert!(rows[0].reason.contains("neither established nor refuted"));
+        assert_eq!(rows[0].verdict, Verdict::Untestable);
+        assert!(rows[0].reason.contains("not established"));
         assert_eq!(rows[1].verdict, Verdict::Untestable);
+        assert!(rows.iter().all(|r| !r.is_tested()));
     }
 }
