@@ -69,7 +69,7 @@ use crate::PerMode;
 use crate::claim::{Claim, Comparison};
 use crate::details::{Details, Series};
 use crate::study::{Planned, Study};
-use crate::{ClaimResult, Family, Mode, RunOptions};
+use crate::{ClaimResult, Family, Mode, RunOptions, text};
 
 pub mod relu;
 
@@ -441,10 +441,6 @@ impl Task {
             },
         }
     }
-}
-
-fn text(e: impl std::fmt::Display) -> String {
-    e.to_string()
 }
 
 fn validated(config: &ExperimentConfig) -> Result<Experiment, String> {

@@ -602,7 +602,8 @@ impl Claim {
         method: &str,
     ) -> (ClaimResult, Precondition) {
         use common::stats::t_interval;
-        let Some(i) = t_interval(effect, 0.95).filter(|i| i.lower.is_finite() && i.upper.is_finite())
+        let Some(i) =
+            t_interval(effect, 0.95).filter(|i| i.lower.is_finite() && i.upper.is_finite())
         else {
             let row = self.undefined(
                 None,

@@ -124,6 +124,12 @@ impl Family {
     }
 }
 
+/// An error of a unit's computation as the text its claim rows carry
+/// (`map_err(text)`).
+pub(crate) fn text(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
 /// The seeds of a study over seeds: the fixture's list, or with
 /// `--seed N` the block `1000·N + 1, …, 1000·N + k` of as many seeds
 /// (SPEC §8: a block disjoint from the fixtures' own seeds, which lie in

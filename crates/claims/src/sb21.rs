@@ -103,7 +103,7 @@ use crate::PerMode;
 use crate::claim::{Claim, Comparison, Direction, Precondition, Statement, Test};
 use crate::details::{Details, Matrix, Series, Summary, interval_text};
 use crate::study::{Planned, Study};
-use crate::{ClaimResult, Family, Mode, RunOptions};
+use crate::{ClaimResult, Family, Mode, RunOptions, text};
 
 /// The fixture that configures this family.
 pub const FIXTURE: &str = include_str!("../../../fixtures/claims/sb21.toml");
@@ -685,10 +685,6 @@ struct Trained {
     prepared: Prepared,
     traj: Trajectory,
     eta: f64,
-}
-
-fn text(e: impl std::fmt::Display) -> String {
-    e.to_string()
 }
 
 fn validated(config: &ExperimentConfig) -> Result<Experiment, String> {

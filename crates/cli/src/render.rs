@@ -254,8 +254,8 @@ pub fn disagreements(results: &[ClaimResult], precision: Precision) -> String {
         "A paper's observation without a theorem, judged over seeds (SPEC §8): `reproduced` — the 95 % interval \
          excludes 0 in the paper's direction; `contradicted` — it excludes 0 the other way and the effect exceeds \
          the smallest effect of interest δ; `negligible` — the 90 % interval lies inside ±δ; `inconclusive` — none \
-         of these; `untestable` — a declared precondition fails. Decisions use Holm's adjustment over the rows \
-         of each quoted statement; MDE is the minimum detectable effect at 80 % power. These are findings, \
+         of these; `untestable` — a declared precondition (its own row) is not established, so the \
+         comparison is not tested. Decisions use Holm's adjustment over the rows of each quoted statement; MDE is the minimum detectable effect at 80 % power. These are findings, \
          not errors: the exit status is 0 unless `--strict`.\n\n",
     );
     let mut statements: Vec<&str> = Vec::new();

@@ -94,7 +94,7 @@ const SILENT_DELTA: f64 = 0.1;
 /// δ of the regression error gap, in relative error.
 const REGRESSION_DELTA: f64 = 0.02;
 use crate::details::{Details, Series, Summary};
-use crate::{ClaimResult, Mode, PerMode};
+use crate::{ClaimResult, Mode, PerMode, text};
 
 /// `[relu]` of `fixtures/claims/abp22.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -248,10 +248,6 @@ pub fn cost(cfg: &Relu, mode: Mode) -> f64 {
 /// machine): 8.7e-11 quick (N = 50), 5.5e-11 full (N = 500), so within a
 /// factor 1.3 of both.
 const COST_PER_STEP_FLOP: f64 = 7e-11;
-
-fn text(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
 
 /// The first checkpoint k ≥ 1 where `reached(k)`, as `(t_k, ln(t_k/t_{k−1}))`;
 /// a crossing at the first step has no finite log-width (t_0 = 0), so the
