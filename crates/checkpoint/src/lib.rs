@@ -17,6 +17,7 @@
 pub mod arrays;
 mod error;
 mod safetensors_file;
+mod source;
 mod torch_file;
 pub mod weights;
 

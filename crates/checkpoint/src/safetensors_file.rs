@@ -10,7 +10,7 @@
 use safetensors::{Dtype, SafeTensorError, SafeTensors};
 
 use crate::error::CheckpointError;
-use crate::weights::{TensorSource, missing};
+use crate::source::{TensorSource, missing};
 
 const SUPPORTED: &str = "F64, F32, F16, BF16";
 

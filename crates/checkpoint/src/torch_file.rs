@@ -26,7 +26,7 @@ use std::path::Path;
 use pytorch_reader::{DType, PytorchError, PytorchReader, Tensor};
 
 use crate::error::{CheckpointError, name, one_line};
-use crate::weights::{TensorSource, missing};
+use crate::source::{TensorSource, missing};
 
 const SUPPORTED: &str = "float64, float32, float16, bfloat16";
 
