@@ -87,14 +87,30 @@ pub struct SweepArgs {
     /// Output directory [default: target/sweeps/NAME].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Run shard I of N (0 ≤ I < N) of the grid points and store each
-    /// finished run under DIR/units/ for `merge` (as `report --shard`).
+    /// Sharding, planning and output of the grid points.
+    #[command(flatten)]
+    pub units: UnitArgs,
+}
+
+/// The options that `report` and `sweep` share: how their units of work
+/// (a report's claim units, a sweep's grid points) are planned, sharded
+/// and shown.
+#[derive(Debug, Clone, Args)]
+pub struct UnitArgs {
+    /// Run shard I of N (0 ≤ I < N) of the units of work, balanced by
+    /// estimated cost, and store each finished unit as a record under
+    /// DIR/units/ instead of writing the outputs (`merge DIR` writes them);
+    /// units already stored are skipped, so running a shard again resumes
+    /// it. Inside a Slurm array task the shard is SLURM_ARRAY_TASK_ID −
+    /// SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT, and inside any Slurm
+    /// job SLURM_CPUS_PER_TASK sets the threads.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
-    /// Print the grid points (id, sweep, estimated seconds) and run nothing.
+    /// Print the units of work (id, group, estimated seconds on one core),
+    /// one per line, and run nothing.
     #[arg(long)]
     pub plan: bool,
-    /// No progress bar and no summary table on stdout.
+    /// No progress bar and no tables on stdout (the summary line stays).
     #[arg(long)]
     pub quiet: bool,
 }
@@ -145,32 +161,19 @@ pub struct ReportArgs {
     /// Files to write: report.json, report.md and its figures, or both.
     #[arg(long, value_enum, default_value_t = Format::Both)]
     pub format: Format,
-    /// No progress bar and no tables on stdout (the summary line stays).
-    #[arg(long)]
-    pub quiet: bool,
     /// Run every family even after a claim fails (without it, no new
     /// family starts after the first failure; either way the exit
     /// status is 1 on failure and everything that ran is written).
     #[arg(long)]
     pub keep_going: bool,
-    /// Print the units of work (id, family, estimated seconds on one core),
-    /// one per line, and run nothing.
-    #[arg(long)]
-    pub plan: bool,
     /// Exit with status 1 also when an empirical claim is not reproduced
     /// (contradicted, negligible, inconclusive or untestable; by default
     /// they are findings, listed first in report.md, exit status 0).
     #[arg(long)]
     pub strict: bool,
-    /// Run shard I of N (0 ≤ I < N) of the units of work, balanced by
-    /// estimated cost, and store each finished unit as a record under
-    /// DIR/units/ instead of writing a report (`merge DIR` writes it);
-    /// units already stored are skipped, so running a shard again resumes
-    /// it. Inside a Slurm array task the shard is SLURM_ARRAY_TASK_ID −
-    /// SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT, and inside any Slurm
-    /// job SLURM_CPUS_PER_TASK sets the threads.
-    #[arg(long, value_name = "I/N")]
-    pub shard: Option<Shard>,
+    /// Sharding, planning and output of the units of work.
+    #[command(flatten)]
+    pub units: UnitArgs,
 }
 
 impl ReportArgs {

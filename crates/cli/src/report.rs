@@ -58,7 +58,7 @@ fn plan(
 /// the threads inside a Slurm job.
 pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, CliError> {
     let env = &shard::process_env;
-    let shard = shard::resolve(args.shard, env)?;
+    let shard = shard::resolve(args.units.shard, env)?;
     let threads = shard::slurm_threads(env)?;
     shard::with_threads(threads, || report_on_pool(args, shard))?
 }
@@ -69,7 +69,7 @@ fn report_on_pool(args: &ReportArgs, shard: Option<Shard>) -> Result<ExitCode, C
         mode: args.mode(),
         seed: args.seed,
     };
-    if args.plan {
+    if args.units.plan {
         return plan(&options, args.only.as_deref(), shard);
     }
     if let Some(shard) = shard {
@@ -84,11 +84,11 @@ fn report_on_pool(args: &ReportArgs, shard: Option<Shard>) -> Result<ExitCode, C
             shard,
             &origin,
             &units,
-            args.quiet,
+            args.units.quiet,
             &|todo, done| claims::run_units(todo, &options, done),
         );
     }
-    let bar = progress::bar(0, "units of work", args.quiet);
+    let bar = progress::bar(0, "units of work", args.units.quiet);
     let planned = std::sync::Mutex::new(Vec::new());
     let on_plan = |units: &[claims::Unit]| {
         bar.set_length(units.len() as u64);
@@ -157,7 +157,7 @@ fn report_on_pool(args: &ReportArgs, shard: Option<Shard>) -> Result<ExitCode, C
         &Publish {
             out: &args.out,
             format: args.format,
-            quiet: args.quiet,
+            quiet: args.units.quiet,
             strict: args.strict,
         },
     )

@@ -295,13 +295,13 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<ExitCode, CliError> {
     let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("sweep");
     let sweep = Sweep::parse(&text, &file.display().to_string(), stem)?;
     let env = &shard::process_env;
-    let shard = shard::resolve(args.shard, env)?;
+    let shard = shard::resolve(args.units.shard, env)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("target/sweeps").join(&sweep.name));
     let mut units = sweep.units();
-    if args.plan {
+    if args.units.plan {
         if let Some(shard) = shard {
             units = shard::select(&units, |u| u.cost, shard);
         }
@@ -318,13 +318,18 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<ExitCode, CliError> {
                 name: sweep.name.clone(),
                 config: text.clone(),
             });
-            records::run_shard(&out, shard, &origin, &units, args.quiet, &|todo, done| {
-                sweep.run_units(todo, done)
-            })
+            records::run_shard(
+                &out,
+                shard,
+                &origin,
+                &units,
+                args.units.quiet,
+                &|todo, done| sweep.run_units(todo, done),
+            )
         }
         None => {
             let start = Instant::now();
-            let bar = progress::bar(units.len() as u64, "grid points", args.quiet);
+            let bar = progress::bar(units.len() as u64, "grid points", args.units.quiet);
             let measured = Mutex::new(Vec::new());
             sweep.run_units(&units, &|unit, m| {
                 bar.inc(1);
@@ -351,7 +356,7 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<ExitCode, CliError> {
                 &sweep,
                 in_order,
                 start.elapsed().as_secs_f64(),
-                args.quiet,
+                args.units.quiet,
             )
         }
     })?
