@@ -22,11 +22,12 @@ pub use claim::{
     adjust_for_multiplicity,
 };
 pub use details::Details;
+pub use executor::{Measured, Unit};
 pub use runner::{
-    ConcludeError, FamilyHook, FamilyRun, Measured, MeasuredHook, PlanError, PlanHook, RunHooks,
-    UnitHook, conclude_families, plan_units, run_claims, run_families, run_family_set, run_units,
+    ConcludeError, FamilyHook, FamilyRun, MeasuredHook, PlanError, PlanHook, RunHooks, UnitHook,
+    conclude_families, plan_units, run_claims, run_families, run_family_set, run_units,
 };
-pub use study::{Planned, Study, Unit};
+pub use study::{Planned, Study};
 
 use study::ErasedStudy;
 

@@ -1,6 +1,6 @@
 //! Running the report's units of work: plan every selected family, run the
-//! units in parallel with rayon, conclude each family once its units are
-//! done.
+//! units through [`executor::execute`], conclude each family once its units
+//! are done.
 //!
 //! Each unit is a deterministic function of its point, and a family is
 //! concluded from its measurements in plan order, so the claims do not
@@ -16,11 +16,11 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use rayon::prelude::*;
+use executor::{Measured, Unit};
 use serde_json::Value;
 
 use crate::claim::Claim;
-use crate::study::{Planned, Unit};
+use crate::study::Planned;
 use crate::{ClaimResult, Family, RunOptions, Verdict, families};
 
 /// The claims of one family and the time its units took.
@@ -55,16 +55,6 @@ pub struct RunHooks<'a> {
     /// family has a failing claim (make-like: work under way completes);
     /// families with skipped units are not concluded.
     pub stop_after_failure: bool,
-}
-
-/// A unit's measurement (or why it has none) and the seconds it took.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Measured {
-    /// What [`Study::run`](crate::Study::run) returned, as JSON; `Err` when
-    /// the unit could not run (its point or fixture does not parse).
-    pub value: Result<Value, String>,
-    /// Wall time of the unit, in seconds.
-    pub seconds: f64,
 }
 
 /// Called from the worker thread with each unit's measurement as it
@@ -125,6 +115,22 @@ impl Family {
             .iter()
             .map(|k| Claim::new(self.paper, k, "the family's experiments", "").failed(None, why))
             .collect()
+    }
+
+    /// The claims from every unit's measurement in plan order, and the
+    /// seconds of the family: its units' plus its conclusion's. The one
+    /// conclusion of a family, whether its units ran in this process or
+    /// were read back from shards.
+    fn conclude_timed(
+        &self,
+        options: &RunOptions,
+        measured: Vec<(Value, Measured)>,
+    ) -> (Vec<ClaimResult>, f64) {
+        let start = Instant::now();
+        let units: f64 = measured.iter().map(|(_, m)| m.seconds).sum();
+        let measured = measured.into_iter().map(|(p, m)| (p, m.value)).collect();
+        let claims = self.conclude(options, measured);
+        (claims, units + start.elapsed().as_secs_f64())
     }
 
     fn conclude(
@@ -189,13 +195,13 @@ pub fn run_families(options: &RunOptions, only: Option<&str>, hooks: &RunHooks) 
     run_family_set(families(), options, only, hooks)
 }
 
-/// A unit's measurement (or why it has none) and its seconds, once run.
-type Slot = Option<(Result<Value, String>, f64)>;
-
 /// The measurements of one family as its units finish.
 struct Pending {
+    /// Index of the family.
+    family: usize,
+    /// Its units, in plan order.
     units: Vec<Unit>,
-    measured: Mutex<Vec<Slot>>,
+    measured: Mutex<Vec<Option<Measured>>>,
     remaining: AtomicUsize,
 }
 
@@ -234,82 +240,66 @@ pub fn run_family_set(
             Ok(units) if units.is_empty() => {
                 finish(k, families[k].conclude(options, Vec::new()), 0.0)
             }
-            Ok(units) => pending.push((
-                k,
-                Pending {
-                    measured: Mutex::new(vec![None; units.len()]),
-                    remaining: AtomicUsize::new(units.len()),
-                    units,
-                },
-            )),
+            Ok(units) => pending.push(Pending {
+                family: k,
+                measured: Mutex::new(vec![None; units.len()]),
+                remaining: AtomicUsize::new(units.len()),
+                units,
+            }),
         }
     }
-    // The costliest units first, so that the last to finish are short.
-    let mut order: Vec<(usize, usize)> = pending
+    // Every unit of every pending family, in plan order, with where its
+    // measurement goes.
+    let slots: Vec<(usize, usize)> = pending
         .iter()
         .enumerate()
-        .flat_map(|(p, (_, f))| (0..f.units.len()).map(move |u| (p, u)))
+        .flat_map(|(p, f)| (0..f.units.len()).map(move |u| (p, u)))
         .collect();
-    order.sort_by(|a, b| {
-        let cost = |&(p, u): &(usize, usize)| pending[p].1.units[u].cost;
-        cost(b).total_cmp(&cost(a))
-    });
-    order.par_iter().with_max_len(1).for_each(|&(p, u)| {
-        if hooks.stop_after_failure && failed.load(Ordering::SeqCst) {
-            return;
-        }
-        let (k, family) = (&pending[p].0, &pending[p].1);
-        let f = &families[*k];
-        let unit = &family.units[u];
-        let start = Instant::now();
-        let measurement = f.study.run(f.fixture, options, &unit.point);
-        let seconds = start.elapsed().as_secs_f64();
+    let units: Vec<Unit> = pending.iter().flat_map(|f| f.units.clone()).collect();
+    let run = |unit: &Unit| run_unit(&families, options, unit);
+    let done = |k: usize, unit: &Unit, m: Measured| {
+        let (p, u) = slots[k];
+        let family = &pending[p];
         if let Some(done) = hooks.on_unit {
-            done(unit, seconds);
+            done(unit, m.seconds);
         }
-        family.measured.lock().expect("no poisoned lock")[u] = Some((measurement, seconds));
+        family.measured.lock().expect("no poisoned lock")[u] = Some(m);
         if family.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
-            let start = Instant::now();
             let measured = std::mem::take(&mut *family.measured.lock().expect("no poisoned lock"));
-            let mut seconds = 0.0;
             let measured = family
                 .units
                 .iter()
                 .zip(measured)
-                .map(|(unit, m)| {
-                    let (m, s) = m.expect("every unit has finished");
-                    seconds += s;
-                    (unit.point.clone(), m)
-                })
+                .map(|(unit, m)| (unit.point.clone(), m.expect("every unit has finished")))
                 .collect();
-            let claims = f.conclude(options, measured);
-            finish(*k, claims, seconds + start.elapsed().as_secs_f64());
+            let (claims, seconds) = families[family.family].conclude_timed(options, measured);
+            finish(family.family, claims, seconds);
         }
-    });
+    };
+    let stop = hooks.stop_after_failure.then_some(&failed);
+    executor::execute(&units, &run, stop, &done);
     concluded
         .into_iter()
         .filter_map(|c| c.into_inner().expect("no poisoned lock"))
         .collect()
 }
 
-/// Run `units` (some of [`plan_units`] with the same `options`) in
-/// parallel, the costliest first (ties in the given order), and hand each
-/// measurement to `on_done` as it finishes; nothing is concluded. A unit
-/// whose family is not in the registry gets an `Err` measurement.
+/// Run `units` (some of [`plan_units`] with the same `options`) through
+/// [`executor::execute`] and hand each measurement to `on_done` as it
+/// finishes; nothing is concluded. A unit whose family is not in the
+/// registry gets an `Err` measurement.
 pub fn run_units(units: &[Unit], options: &RunOptions, on_done: MeasuredHook) {
     let registry = families();
-    let mut order: Vec<&Unit> = units.iter().collect();
-    // A stable sort: equal costs keep the given order.
-    order.sort_by(|a, b| b.cost.total_cmp(&a.cost));
-    order.par_iter().with_max_len(1).for_each(|unit| {
-        let start = Instant::now();
-        let value = match registry.iter().find(|f| f.label() == unit.family) {
-            Some(f) => f.study.run(f.fixture, options, &unit.point),
-            None => Err(format!("no claim family `{}`", unit.family)),
-        };
-        let seconds = start.elapsed().as_secs_f64();
-        on_done(unit, Measured { value, seconds });
-    });
+    let run = |unit: &Unit| run_unit(&registry, options, unit);
+    executor::execute(units, &run, None, &|_, unit, m| on_done(unit, m));
+}
+
+/// One unit's measurement, by the family of `registry` it names.
+fn run_unit(registry: &[Family], options: &RunOptions, unit: &Unit) -> Result<Value, String> {
+    match registry.iter().find(|f| f.label() == unit.family) {
+        Some(f) => f.study.run(f.fixture, options, &unit.point),
+        None => Err(format!("no claim family `{}`", unit.family)),
+    }
 }
 
 /// Conclude every family that may match `only` from stored measurements
@@ -349,11 +339,8 @@ pub fn conclude_families(
         .iter()
         .zip(found)
         .map(|(f, family)| {
-            let start = Instant::now();
-            let seconds: f64 = family.iter().map(|(_, m)| m.seconds).sum();
-            let measurements = family.into_iter().map(|(p, m)| (p, m.value)).collect();
-            let claims = f.conclude(options, measurements);
-            family_run(f, claims, only, seconds + start.elapsed().as_secs_f64())
+            let (claims, seconds) = f.conclude_timed(options, family);
+            family_run(f, claims, only, seconds)
         })
         .collect())
 }

@@ -67,20 +67,6 @@ pub trait Study: Sync {
     ) -> Vec<ClaimResult>;
 }
 
-/// A unit of work of the whole report: which family, which point, how
-/// costly.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct Unit {
-    /// Stable, unique id: `PAPER.FAMILY/NAME`, e.g. `TMC25.A/L=3,width=10,C=2`.
-    pub id: String,
-    /// The family's label ([`crate::Family::label`]).
-    pub family: String,
-    /// Estimated cost in seconds on one core.
-    pub cost: f64,
-    /// The unit's parameters, as the family reads them back.
-    pub point: Value,
-}
-
 /// A [`Study`] with its types erased to JSON, so that families of
 /// different types sit in one registry and units cross process boundaries.
 pub(crate) trait ErasedStudy: Sync {

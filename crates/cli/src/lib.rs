@@ -33,7 +33,7 @@ pub mod shard;
 pub mod sweep;
 pub mod trajectory;
 
-use shard::Shard;
+use executor::Shard;
 
 /// The parsed command line.
 #[derive(Debug, Parser)]

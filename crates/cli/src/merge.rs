@@ -14,12 +14,14 @@
 use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
 
-use claims::{ConcludeError, RunOptions, Unit};
+use claims::{ConcludeError, RunOptions};
+use executor::Unit;
 
 use crate::records::{self, Job, Record};
 use crate::render::Provenance;
 use crate::report::{self, Publish};
-use crate::shard::{self, Shard};
+use executor::Shard;
+
 use crate::{CliError, MergeArgs, sweep};
 
 /// How many missing ids an error names before it counts the rest.
@@ -156,7 +158,7 @@ fn complete<'a>(
         .min();
     let owners = count.map_or(String::new(), |count| {
         let costs: Vec<f64> = plan.iter().map(|u| u.cost).collect();
-        let assigned = shard::assign(&costs, count);
+        let assigned = executor::assign(&costs, count);
         let mut shards: Vec<usize> = missing.iter().map(|&k| assigned[k]).collect();
         shards.sort_unstable();
         shards.dedup();

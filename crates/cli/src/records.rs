@@ -26,11 +26,13 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use claims::{Measured, Mode, Unit};
+use claims::Mode;
+use executor::{Measured, Unit};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::shard::{self, Shard};
+use executor::Shard;
+
 use crate::{CliError, create_dir, progress};
 
 /// The version of the record format.
@@ -420,7 +422,7 @@ pub fn run_shard(
         .iter()
         .map(|(_, r)| (r.id.as_str(), &r.point))
         .collect();
-    let mine = shard::select(plan, |u| u.cost, shard);
+    let mine = executor::select(plan, |u| u.cost, shard);
     let todo: Vec<Unit> = mine
         .iter()
         .filter(|u| !done.contains(&(u.id.as_str(), &u.point)))

@@ -11,12 +11,14 @@ use claims::{ClaimResult, FamilyRun, RunHooks, RunOptions};
 
 use crate::records::{self, Job, Origin};
 use crate::render::{self, Provenance};
-use crate::shard::{self, Shard};
+use executor::Shard;
+
+use crate::shard;
 use crate::{CliError, Format, ReportArgs, create_dir, figures, progress, write_file};
 
 /// The units of work of `only`; a fixture that cannot be planned or a
 /// prefix that selects nothing is a usage error.
-fn units(options: &RunOptions, only: Option<&str>) -> Result<Vec<claims::Unit>, CliError> {
+fn units(options: &RunOptions, only: Option<&str>) -> Result<Vec<executor::Unit>, CliError> {
     let units = claims::plan_units(options, only).map_err(|e| CliError::usage(e.to_string()))?;
     if units.is_empty() {
         return Err(CliError::usage(format!(
@@ -36,7 +38,7 @@ fn plan(
 ) -> Result<ExitCode, CliError> {
     let mut units = units(options, only)?;
     if let Some(shard) = shard {
-        units = shard::select(&units, |u| u.cost, shard);
+        units = executor::select(&units, |u| u.cost, shard);
     }
     let mut out = String::new();
     for u in &units {
@@ -90,7 +92,7 @@ fn report_on_pool(args: &ReportArgs, shard: Option<Shard>) -> Result<ExitCode, C
     }
     let bar = progress::bar(0, "units of work", args.units.quiet);
     let planned = std::sync::Mutex::new(Vec::new());
-    let on_plan = |units: &[claims::Unit]| {
+    let on_plan = |units: &[executor::Unit]| {
         bar.set_length(units.len() as u64);
         if let Ok(mut p) = planned.lock() {
             *p = units
@@ -100,7 +102,7 @@ fn report_on_pool(args: &ReportArgs, shard: Option<Shard>) -> Result<ExitCode, C
         }
     };
     let unit_times = std::sync::Mutex::new(Vec::new());
-    let on_unit = |unit: &claims::Unit, seconds: f64| {
+    let on_unit = |unit: &executor::Unit, seconds: f64| {
         bar.inc(1);
         bar.set_message(format!("{} done ({seconds:.1} s)", unit.id));
         if let Ok(mut t) = unit_times.lock() {

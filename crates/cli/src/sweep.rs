@@ -38,9 +38,8 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use claims::{Measured, Unit};
+use executor::{Measured, Unit};
 use experiment::{Experiment, ExperimentConfig};
-use rayon::prelude::*;
 use serde_json::{Value, json};
 use toml::{Table, Value as Toml};
 
@@ -256,21 +255,15 @@ impl Sweep {
             .collect()
     }
 
-    /// Run `units` (of [`Sweep::units`]) in parallel, the costliest first,
+    /// Run `units` (of [`Sweep::units`]) through [`executor::execute`],
     /// handing each run's measurement (its trajectory's CSV and JSON, or
     /// why it failed) to `on_done`.
     fn run_units(&self, units: &[Unit], on_done: &(dyn Fn(&Unit, Measured) + Sync)) {
-        let mut order: Vec<&Unit> = units.iter().collect();
-        order.sort_by(|a, b| b.cost.total_cmp(&a.cost));
-        order.par_iter().with_max_len(1).for_each(|unit| {
-            let start = Instant::now();
-            let value = match self.points.iter().find(|p| p.experiment.name == unit.id) {
-                Some(p) => run_point(&p.experiment),
-                None => Err(format!("no grid point `{}`", unit.id)),
-            };
-            let seconds = start.elapsed().as_secs_f64();
-            on_done(unit, Measured { value, seconds });
-        });
+        let run = |unit: &Unit| match self.points.iter().find(|p| p.experiment.name == unit.id) {
+            Some(p) => run_point(&p.experiment),
+            None => Err(format!("no grid point `{}`", unit.id)),
+        };
+        executor::execute(units, &run, None, &|_, unit, m| on_done(unit, m));
     }
 }
 
@@ -303,7 +296,7 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<ExitCode, CliError> {
     let mut units = sweep.units();
     if args.units.plan {
         if let Some(shard) = shard {
-            units = shard::select(&units, |u| u.cost, shard);
+            units = executor::select(&units, |u| u.cost, shard);
         }
         for u in &units {
             println!("{}\t{}\t{:.2}", u.id, u.family, u.cost);
