@@ -28,7 +28,7 @@
 //! point (the columns of `run`), `summary.csv` and `summary.md` (one row
 //! per point: its values, whether it ran, checkpoints, steps, final time,
 //! initial and final loss, and the last checkpoint's `cosine` and α̂ by
-//! `corr`). A grid point is a unit of work: `--shard I/N` (or a Slurm array
+//! `corr`; an undefined value is an empty cell). A grid point is a unit of work: `--shard I/N` (or a Slurm array
 //! task) stores the points of one shard as unit records and `merge DIR`
 //! writes the same files, byte for byte, as one process.
 
@@ -368,15 +368,6 @@ const COLUMNS: [&str; 9] = [
     "trajectory",
 ];
 
-/// A CSV field: quoted when it holds a comma, quote or line break.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
 /// Write the trajectories and summaries of `measured` (every grid point,
 /// in grid order) into `out`; print the markdown summary (unless quiet)
 /// and one line on stderr. Exit status 1 when a run failed.
@@ -391,12 +382,7 @@ pub(crate) fn publish(
     create_dir(&traj_dir)?;
     let mut header: Vec<String> = sweep.columns.clone();
     header.extend(COLUMNS.iter().map(|c| (*c).to_owned()));
-    let mut csv = header
-        .iter()
-        .map(|h| csv_field(h))
-        .collect::<Vec<_>>()
-        .join(",")
-        + "\n";
+    let mut csv_rows = vec![header.clone()];
     let mut md = format!(
         "# Sweep `{}`: {} grid points\n\nAxes: {}. `cosine` and `alpha_corr` are the last checkpoint's (`run`'s columns: layer 1, α = 1/L for a deep linear network, α = 1 otherwise; α̂ by `corr`). Trajectories in `trajectories/`.\n\n| {} |\n|{}\n",
         sweep.name,
@@ -418,15 +404,7 @@ pub(crate) fn publish(
                 failed += 1;
                 cells.push(format!("failed: {why}"));
                 cells.extend(std::iter::repeat_n(String::new(), COLUMNS.len() - 1));
-                let _ = writeln!(
-                    csv,
-                    "{}",
-                    cells
-                        .iter()
-                        .map(|c| csv_field(c))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                );
+                csv_rows.push(cells.clone());
                 let _ = writeln!(md, "| {} |", cells.join(" | "));
             }
             Ok(m) => {
@@ -461,18 +439,10 @@ pub(crate) fn publish(
                 csv_cells.extend(
                     numbers
                         .iter()
-                        .map(|x| x.map_or("undefined".into(), |v| format!("{v:e}"))),
+                        .map(|x| x.map_or(String::new(), |v| format!("{v:e}"))),
                 );
                 csv_cells.push(format!("trajectories/{stem}.csv"));
-                let _ = writeln!(
-                    csv,
-                    "{}",
-                    csv_cells
-                        .iter()
-                        .map(|c| csv_field(c))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                );
+                csv_rows.push(csv_cells);
                 cells.extend(["ok".to_owned(), count, steps]);
                 cells.extend(
                     numbers
@@ -484,7 +454,10 @@ pub(crate) fn publish(
             }
         }
     }
-    write_file(&out.join("summary.csv"), &csv)?;
+    write_file(
+        &out.join("summary.csv"),
+        &crate::trajectory::csv_text(csv_rows),
+    )?;
     write_file(&out.join("summary.md"), &md)?;
     if !quiet {
         print!("{md}");

@@ -12,10 +12,9 @@
 //! activation and whether the layers have biases, and holds the per-layer
 //! values as arrays `uc_nfa`, `c_nfa`.
 //!
-//! An undefined value is the word `undefined` in CSV and `null` in JSON,
-//! with the reason in the JSON's `undefined` object.
-
-use std::fmt::Write as _;
+//! An undefined value is an empty cell in CSV (so that a numeric column
+//! stays numeric for a reader such as pandas, which reads it as NaN) and
+//! `null` in JSON, with the reason in the JSON's `undefined` object.
 
 use experiment::{CheckpointMeasurement, MlpMeasurement};
 use metrics::AlphaEstimator;
@@ -25,10 +24,21 @@ use serde_json::{Value, json};
 const HEADER: &str = "time,step,loss,max_imbalance,relerr,cosine,alpha_corr,alpha_eig,alpha_fit";
 
 fn csv_value(v: &Result<f64, String>) -> String {
-    match v {
-        Ok(x) => format!("{x:e}"),
-        Err(_) => "undefined".to_owned(),
+    v.as_ref().map_or(String::new(), |x| format!("{x:e}"))
+}
+
+/// CSV text of `records` (the header first), quoted by the format's rules.
+pub(crate) fn csv_text(records: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .flexible(false)
+        .from_writer(Vec::new());
+    for r in records {
+        // Writing to memory fails only on rows of different lengths,
+        // which every caller builds from one header.
+        w.write_record(&r).expect("rows as long as the header");
     }
+    let bytes = w.into_inner().expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("CSV of UTF-8 cells is UTF-8")
 }
 
 fn json_value(v: &Result<f64, String>) -> Value {
@@ -40,25 +50,19 @@ fn json_value(v: &Result<f64, String>) -> Value {
 
 /// CSV with one row per checkpoint.
 pub fn csv(rows: &[CheckpointMeasurement]) -> String {
-    let mut out = String::from(HEADER);
-    out.push('\n');
-    for m in rows {
-        let _ = write!(
-            out,
-            "{:e},{},{:e},{:e},{},{}",
-            m.time,
-            m.step,
-            m.loss,
-            m.max_imbalance,
+    let header = HEADER.split(',').map(str::to_owned).collect();
+    csv_text(std::iter::once(header).chain(rows.iter().map(|m| {
+        let mut cells = vec![
+            format!("{:e}", m.time),
+            m.step.to_string(),
+            format!("{:e}", m.loss),
+            format!("{:e}", m.max_imbalance),
             csv_value(&m.relerr),
-            csv_value(&m.cosine)
-        );
-        for (_, a) in &m.alpha {
-            let _ = write!(out, ",{}", csv_value(a));
-        }
-        out.push('\n');
-    }
-    out
+            csv_value(&m.cosine),
+        ];
+        cells.extend(m.alpha.iter().map(|(_, a)| csv_value(a)));
+        cells
+    })))
 }
 
 /// The α̂ of every estimator as a JSON object (`null` when undefined),
@@ -105,12 +109,20 @@ pub fn json(name: &str, widths: &[usize], rows: &[CheckpointMeasurement]) -> Val
 }
 
 /// The header of [`mlp_csv`] for `hidden` = L − 1 hidden layers.
-fn mlp_header(hidden: usize) -> String {
-    let mut header = String::from("time,step,loss,cosine,alpha_corr,alpha_eig,alpha_fit");
+fn mlp_header(hidden: usize) -> Vec<String> {
+    let mut header: Vec<String> = [
+        "time",
+        "step",
+        "loss",
+        "cosine",
+        "alpha_corr",
+        "alpha_eig",
+        "alpha_fit",
+    ]
+    .map(str::to_owned)
+    .to_vec();
     for kind in ["uc_nfa", "c_nfa"] {
-        for l in 1..=hidden {
-            let _ = write!(header, ",{kind}_{l}");
-        }
+        header.extend((1..=hidden).map(|l| format!("{kind}_{l}")));
     }
     header
 }
@@ -118,29 +130,25 @@ fn mlp_header(hidden: usize) -> String {
 /// CSV with one row per checkpoint of an MLP.
 pub fn mlp_csv(rows: &[MlpMeasurement]) -> String {
     let hidden = rows.first().map_or(0, |m| m.uc_nfa.len());
-    let mut out = mlp_header(hidden);
-    out.push('\n');
-    for m in rows {
-        let _ = write!(
-            out,
-            "{:e},{},{:e},{}",
-            m.time,
-            m.step,
-            m.loss,
-            csv_value(&m.cosine)
-        );
-        for v in m
-            .alpha
-            .iter()
-            .map(|(_, a)| a)
-            .chain(&m.uc_nfa)
-            .chain(&m.c_nfa)
-        {
-            let _ = write!(out, ",{}", csv_value(v));
-        }
-        out.push('\n');
-    }
-    out
+    csv_text(
+        std::iter::once(mlp_header(hidden)).chain(rows.iter().map(|m| {
+            let mut cells = vec![
+                format!("{:e}", m.time),
+                m.step.to_string(),
+                format!("{:e}", m.loss),
+                csv_value(&m.cosine),
+            ];
+            cells.extend(
+                m.alpha
+                    .iter()
+                    .map(|(_, a)| a)
+                    .chain(&m.uc_nfa)
+                    .chain(&m.c_nfa)
+                    .map(csv_value),
+            );
+            cells
+        })),
+    )
 }
 
 /// JSON of an MLP run: name, widths, activation, biases, convention, and
