@@ -310,6 +310,25 @@ fn font(size: u32) -> TextStyle<'static> {
     ("sans-serif", size).into_font().into()
 }
 
+/// The largest title font, from 17 px down to 11 px, at which `title` fits
+/// the width of `area` with a margin of 10 px each side (a longer title at
+/// 11 px is cut at both ends, as before).
+fn title_font<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+) -> Result<TextStyle<'static>, PlotError> {
+    let room = area.dim_in_pixel().0.saturating_sub(20);
+    for size in (11..=17).rev() {
+        let (w, _) = area
+            .estimate_text_size(title, &font(size))
+            .map_err(drawing)?;
+        if w <= room {
+            return Ok(font(size));
+        }
+    }
+    Ok(font(11))
+}
+
 /// Draw `plot` as an SVG document.
 pub fn time_series_svg(plot: &TimeSeriesPlot) -> Result<String, PlotError> {
     let height = TITLE_HEIGHT + PANEL_HEIGHT * plot.panels.len().max(1) as u32;
@@ -317,7 +336,9 @@ pub fn time_series_svg(plot: &TimeSeriesPlot) -> Result<String, PlotError> {
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(drawing)?;
-        let body = root.titled(&plot.title, font(17)).map_err(drawing)?;
+        let body = root
+            .titled(&plot.title, title_font(&root, &plot.title)?)
+            .map_err(drawing)?;
         let areas = body.split_evenly((plot.panels.len().max(1), 1));
         // One x-range for all panels, so stacked panels line up in time.
         let mut x_span: Option<(f64, f64)> = None;
@@ -459,11 +480,8 @@ fn draw_panel(
             Style::Line | Style::LineMarkers => {
                 draw!(std::iter::once(PathElement::new(xy.clone(), stroke)))
             }
-            Style::Dashed => draw!(
-                xy.windows(2)
-                    .flat_map(|w| dashes(w[0], w[1]))
-                    .map(|d| PathElement::new(d, stroke))
-            ),
+            // Dashes of 6 px with gaps of 4 px, even on log axes.
+            Style::Dashed => draw!(DashedLineSeries::new(xy.clone(), 6, 4, stroke)),
             _ => {}
         }
         match s.style {
@@ -494,17 +512,6 @@ fn draw_panel(
         .draw()
         .map_err(drawing)?;
     Ok(())
-}
-
-/// Dashes along the plotted segment `a → b`: 24 equal parts, every other
-/// one drawn (plotted coordinates, so dashes look even on log axes too).
-fn dashes(a: (f64, f64), b: (f64, f64)) -> impl Iterator<Item = Vec<(f64, f64)>> {
-    const PARTS: usize = 24;
-    let at = move |k: usize| {
-        let s = k as f64 / PARTS as f64;
-        (a.0 + s * (b.0 - a.0), a.1 + s * (b.1 - a.1))
-    };
-    (0..PARTS).step_by(2).map(move |k| vec![at(k), at(k + 1)])
 }
 
 /// A legend segment from `from` to `to` pixels right of the anchor.
@@ -563,32 +570,14 @@ pub struct HeatMap {
 /// Matrices up to this many cells print their values in the cells.
 const ANNOTATE_CELLS: usize = 144;
 
-/// Viridis sampled at nine points; linear interpolation between them.
-const VIRIDIS: [(u8, u8, u8); 9] = [
-    (68, 1, 84),
-    (71, 44, 122),
-    (59, 81, 139),
-    (44, 113, 142),
-    (33, 144, 141),
-    (39, 173, 129),
-    (92, 200, 99),
-    (170, 220, 50),
-    (253, 231, 37),
-];
-
-/// The viridis colour of `s ∈ [0, 1]` (clamped).
+/// The viridis colour of `s ∈ [0, 1]` (clamped; non-finite: the low end).
 pub fn viridis(s: f64) -> RGBColor {
     let s = if s.is_finite() {
         s.clamp(0.0, 1.0)
     } else {
         0.0
     };
-    let pos = s * (VIRIDIS.len() - 1) as f64;
-    let k = (pos.floor() as usize).min(VIRIDIS.len() - 2);
-    let f = pos - k as f64;
-    let lerp = |a: u8, b: u8| (a as f64 + f * (b as f64 - a as f64)).round() as u8;
-    let (a, b) = (VIRIDIS[k], VIRIDIS[k + 1]);
-    RGBColor(lerp(a.0, b.0), lerp(a.1, b.1), lerp(a.2, b.2))
+    ViridisRGB.get_color(s)
 }
 
 /// Draw `map` as an SVG document.
@@ -627,14 +616,17 @@ pub fn heat_map_svg(map: &HeatMap) -> Result<String, PlotError> {
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(drawing)?;
-        let body = root.titled(&map.title, font(17)).map_err(drawing)?;
+        let body = root
+            .titled(&map.title, title_font(&root, &map.title)?)
+            .map_err(drawing)?;
         let (cells, bar) = body.split_horizontally(WIDTH - 110);
 
         let mut chart = ChartBuilder::on(&cells)
             .margin(8)
             .x_label_area_size(48)
             .y_label_area_size(80)
-            .build_cartesian_2d((0..nc).into_segmented(), (0..nr).into_segmented())
+            // An integer range includes its end: 0..n−1 has the n segments.
+            .build_cartesian_2d((0..nc - 1).into_segmented(), (0..nr - 1).into_segmented())
             .map_err(drawing)?;
         let label = |labels: &[String], v: &SegmentValue<usize>, flip: bool| match v {
             SegmentValue::CenterOf(i) if *i < labels.len() => {
@@ -887,10 +879,25 @@ mod tests {
         assert!(matches!(heat_map_svg(&ragged), Err(PlotError::HeatMap(..))));
     }
 
+    /// A title too long for the figure at 17 px is set smaller until it
+    /// fits between 10 px margins; a short one keeps 17 px.
+    #[test]
+    fn titles_shrink_to_fit_the_width() {
+        let mut svg = String::new();
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 200)).into_drawing_area();
+        let short = title_font(&root, "Kernel alignment").unwrap();
+        assert_eq!(short.font.get_size(), 17.0);
+        let long = "BMA24: NFA per layer during SGD (digits, code regime; band: 95 % interval over 5 seeds)";
+        assert!(root.estimate_text_size(long, &font(17)).unwrap().0 > WIDTH - 20);
+        let fitted = title_font(&root, long).unwrap();
+        assert!(fitted.font.get_size() < 17.0);
+        assert!(root.estimate_text_size(long, &fitted).unwrap().0 <= WIDTH - 20);
+    }
+
     #[test]
     fn viridis_runs_from_purple_to_yellow() {
         assert_eq!(viridis(0.0), RGBColor(68, 1, 84));
-        assert_eq!(viridis(1.0), RGBColor(253, 231, 37));
+        assert_eq!(viridis(1.0), RGBColor(254, 232, 37));
         assert_eq!(viridis(2.0), viridis(1.0));
     }
 }
