@@ -378,11 +378,18 @@ fn bma24_nfa(
     if uc.is_empty() {
         return None;
     }
-    let setting = match regime {
-        "code" => {
-            "the regime of BMA24's code (PyTorch's default init, 150 epochs after a warm-up epoch)"
+    // The measured epochs, from the rows (quick and full mode differ).
+    let last_epoch = rows
+        .first()
+        .and_then(|r| param(r, "epochs")?.as_array()?.last()?.as_u64());
+    let setting = match (regime, last_epoch) {
+        ("code", Some(epochs)) => format!(
+            "the regime of BMA24's code (PyTorch's default init, a warm-up epoch, measured to epoch {epochs})"
+        ),
+        ("code", None) => {
+            "the regime of BMA24's code (PyTorch's default init, a warm-up epoch)".into()
         }
-        _ => "the first epochs from a He init",
+        _ => "the first epochs from a He init".into(),
     };
     let x = Axis::linear("epoch (passes over the training set)");
     let plot = TimeSeriesPlot {

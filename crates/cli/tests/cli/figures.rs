@@ -86,6 +86,26 @@ fn each_figure_names_its_series_and_axes() {
     for f in &figs {
         assert!(md.contains(&format!("]({})", f.file)));
     }
+    // The code-regime caption states the epochs this mode measured, read
+    // from its rows, not the full report's.
+    let code_rows = crate::support::quick_claims()
+        .iter()
+        .find(|r| r.key == "nfa.uc_vs_c" && r.params["regime"] == "code")
+        .unwrap();
+    let last = code_rows.params["epochs"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap();
+    let code = figs
+        .iter()
+        .find(|f| f.file == "bma24_nfa_digits_code.svg")
+        .unwrap();
+    assert!(
+        code.caption.contains(&format!("measured to epoch {last})")),
+        "{}",
+        code.caption
+    );
 }
 
 #[test]
