@@ -66,10 +66,11 @@ use faer::{Mat, Par};
 use serde::{Deserialize, Serialize};
 
 use crate::PerMode;
+use crate::UnitError;
 use crate::claim::{Claim, Comparison};
 use crate::details::{Details, Series};
 use crate::study::{Planned, Study};
-use crate::{ClaimResult, Family, Mode, RunOptions, text};
+use crate::{ClaimResult, Family, Mode, RunOptions};
 
 pub mod relu;
 
@@ -261,7 +262,7 @@ enum Measured {
     Claim(Box<ClaimResult>),
     Relu {
         seed: u64,
-        run: Result<Box<relu::ReluRun>, String>,
+        run: Result<Box<relu::ReluRun>, UnitError>,
     },
 }
 
@@ -443,19 +444,25 @@ impl Task {
     }
 }
 
-fn validated(config: &ExperimentConfig) -> Result<Experiment, String> {
-    config.validate().map_err(|e| format!("config: {e}"))
+fn validated(config: &ExperimentConfig) -> Result<Experiment, UnitError> {
+    config
+        .validate()
+        .map_err(|e| UnitError::new(format!("config: {e}")))
 }
 
 /// Validate and run an experiment.
-fn run(config: &ExperimentConfig) -> Result<(Experiment, Prepared, Trajectory), String> {
+fn run(config: &ExperimentConfig) -> Result<(Experiment, Prepared, Trajectory), UnitError> {
     let exp = validated(config)?;
-    let (prepared, traj) = experiment::run(&exp).map_err(text)?;
+    let (prepared, traj) = experiment::run(&exp)?;
     Ok((exp, prepared, traj))
 }
 
-fn last_weights(traj: &Trajectory) -> Result<&[Mat<f64>], String> {
-    Ok(&traj.snapshots.last().ok_or("no checkpoints")?.weights)
+fn last_weights(traj: &Trajectory) -> Result<&[Mat<f64>], UnitError> {
+    Ok(&traj
+        .snapshots
+        .last()
+        .ok_or_else(|| UnitError::new("no checkpoints"))?
+        .weights)
 }
 
 /// `A(K(θ), y)` of the empirical NTK on the training inputs, from the tiled
@@ -464,11 +471,9 @@ fn ntk_alignment(
     exp: &Experiment,
     params: &[Mat<f64>],
     prepared: &Prepared,
-) -> Result<f64, String> {
+) -> Result<f64, UnitError> {
     let (x, y) = (prepared.data.x.as_ref(), prepared.data.y.as_ref());
-    ntk::KernelStatistics::compute(&exp.architecture(), params, x, y)
-        .and_then(|s| Ok(s.alignment(0, 0)?))
-        .map_err(text)
+    Ok(ntk::KernelStatistics::compute(&exp.architecture(), params, x, y)?.alignment(0, 0)?)
 }
 
 /// `(q(t), r(t))` of the closed form, written with `e^{−2st}` so that it
@@ -505,14 +510,17 @@ fn qr_closed_form(cfg: &Qr, task: &Task, sigma: f64) -> ClaimResult {
 /// The two-layer run from t_first = 1e-2/s, its init edited so that
 /// `r_0 = 0`; the worst relative deviation from the closed form and the
 /// series of q and r.
-fn qr_run(cfg: &Qr, task: &Task, sigma: f64) -> Result<(f64, Details), String> {
+fn qr_run(cfg: &Qr, task: &Task, sigma: f64) -> Result<(f64, Details), UnitError> {
     let mut config = task.experiment(2, sigma, cfg.per_decade);
     if let CheckpointConfig::UntilConverged { t_first, .. } = &mut config.checkpoints {
         *t_first = 1e-2 / task.signal;
     }
     let exp = validated(&config)?;
-    let mut prepared = experiment::prepare(&exp).map_err(text)?;
-    let beta = prepared.teacher.clone().ok_or("the teacher has no β")?;
+    let mut prepared = experiment::prepare(&exp)?;
+    let beta = prepared
+        .teacher
+        .clone()
+        .ok_or_else(|| UnitError::new("the teacher has no β"))?;
     let params = &mut prepared.init.weights;
     // r_0 = 0: remove from a its component along v = Wβ.
     let v = &params[0] * &beta;
@@ -526,7 +534,7 @@ fn qr_run(cfg: &Qr, task: &Task, sigma: f64) -> Result<(f64, Details), String> {
     };
     let (q0, _) = order(&prepared.init.weights);
     let s = task.signal;
-    let traj = experiment::run::run_prepared(&exp, &prepared).map_err(text)?;
+    let traj = experiment::run::run_prepared(&exp, &prepared)?;
     let mut worst = 0.0f64;
     let (mut ts, mut qs, mut rs) = (Vec::new(), Vec::new(), Vec::new());
     for snapshot in &traj.snapshots {
@@ -557,7 +565,7 @@ fn final_alignment(cfg: &AlignmentCfg, task: &Task, depth: usize, sigma: f64) ->
     .id_param("L", depth)
     .id_param("sigma", sigma)
     .param("r", rank);
-    let alignments = || -> Result<(f64, f64), String> {
+    let alignments = || -> Result<(f64, f64), UnitError> {
         let (exp, prepared, traj) = run(&task.experiment(depth, sigma, cfg.per_decade))?;
         let a0 = ntk_alignment(&exp, &prepared.init.weights, &prepared)?;
         Ok((a0, ntk_alignment(&exp, last_weights(&traj)?, &prepared)?))
@@ -590,7 +598,7 @@ const HALF_TIME_SUBINTERVALS: usize = 1000;
 /// interpolated linearly in t inside the sub-interval. Deep networks leave
 /// their plateau within one checkpoint interval, so the coarse grid alone
 /// would resolve t_½ only to ~5%.
-fn half_time(task: &Task, depth: usize, sigma: f64, per_decade: usize) -> Result<f64, String> {
+fn half_time(task: &Task, depth: usize, sigma: f64, per_decade: usize) -> Result<f64, UnitError> {
     let mut config = task.experiment(depth, sigma, per_decade);
     let (_, mut prepared, traj) = run(&config)?;
     let record = &traj.snapshots;
@@ -598,9 +606,9 @@ fn half_time(task: &Task, depth: usize, sigma: f64, per_decade: usize) -> Result
     let k = record
         .iter()
         .position(|r| r.loss <= target)
-        .ok_or("the loss never halved")?;
+        .ok_or_else(|| UnitError::new("the loss never halved"))?;
     if k == 0 {
-        return Err("the initial loss is zero".into());
+        return Err(UnitError::new("the initial loss is zero"));
     }
     let (t0, t1) = (record[k - 1].time, record[k].time);
     config.checkpoints = CheckpointConfig::Linear {
@@ -609,13 +617,13 @@ fn half_time(task: &Task, depth: usize, sigma: f64, per_decade: usize) -> Result
     };
     let refined = validated(&config)?;
     prepared.init.weights = record[k - 1].weights.clone();
-    let fine = experiment::run::run_prepared(&refined, &prepared).map_err(text)?;
+    let fine = experiment::run::run_prepared(&refined, &prepared)?;
     let j = fine
         .snapshots
         .iter()
         .position(|f| f.loss <= target)
         .filter(|&j| j > 0)
-        .ok_or("the refined run does not cross half the loss")?;
+        .ok_or_else(|| UnitError::new("the refined run does not cross half the loss"))?;
     let (a, b) = (&fine.snapshots[j - 1], &fine.snapshots[j]);
     let ((ta, la), (tb, lb)) = ((t0 + a.time, a.loss), (t0 + b.time, b.loss));
     Ok(ta + (tb - ta) * (la - target) / (la - lb))
@@ -643,7 +651,7 @@ fn t_half_scaling(cfg: &THalf, task: &Task, depth: usize, sigmas: &[f64]) -> Cla
     )
     .id_param("L", depth)
     .param("sigmas", sigmas.to_vec());
-    let halves: Result<Vec<f64>, String> = (sigmas.iter())
+    let halves: Result<Vec<f64>, UnitError> = (sigmas.iter())
         .map(|&sigma| half_time(task, depth, sigma, cfg.per_decade))
         .collect();
     match halves {
@@ -675,7 +683,7 @@ fn regression_errors(
     task: &Task,
     depth: usize,
     sigma: f64,
-) -> Result<(f64, f64), String> {
+) -> Result<(f64, f64), UnitError> {
     let (exp, prepared, traj) = run(&task.experiment(depth, sigma, cfg.per_decade))?;
     // Held-out inputs from the label-noise stream, which the noiseless
     // teacher leaves untouched.
@@ -684,16 +692,15 @@ fn regression_errors(
     let (x, y) = (prepared.data.x.as_ref(), prepared.data.y.as_ref());
     let (init, end) = (&prepared.init.weights, last_weights(&traj)?);
     let arch = exp.architecture();
-    let f = |p: &[Mat<f64>]| deep_linear::forward(p, x_test.as_ref()).map_err(text);
+    let f = |p: &[Mat<f64>]| deep_linear::forward(p, x_test.as_ref());
     let change = f(end)? - f(init)?;
-    let krr_error = |p: &[Mat<f64>]| -> Result<f64, String> {
-        let k = ntk::per_output_ntk(&arch, p, x, Par::Seq).map_err(text)?;
-        let cross =
-            ntk::per_output_ntk_between(&arch, p, x_test.as_ref(), x, Par::Seq).map_err(text)?;
+    let krr_error = |p: &[Mat<f64>]| -> Result<f64, UnitError> {
+        let k = ntk::per_output_ntk(&arch, p, x, Par::Seq)?;
+        let cross = ntk::per_output_ntk_between(&arch, p, x_test.as_ref(), x, Par::Seq)?;
         // λ = 0 (absolute): K is positive definite for P < D with X of full
         // row rank; a singular K is reported as an error, not regularised.
-        let fit = ntk::KernelRidge::fit(k[0].as_ref(), y, 0.0, Par::Seq).map_err(text)?;
-        let pred = fit.predict(cross[0].as_ref()).map_err(text)?;
+        let fit = ntk::KernelRidge::fit(k[0].as_ref(), y, 0.0, Par::Seq)?;
+        let pred = fit.predict(cross[0].as_ref())?;
         Ok((&pred - &change).norm_l2() / change.norm_l2())
     };
     Ok((krr_error(end)?, krr_error(init)?))
@@ -710,7 +717,7 @@ fn kernel_regression(cfg: &Regression, task: &Task, depth: usize) -> ClaimResult
     .param("sigmas", cfg.sigmas.clone())
     .param("samples", task.samples)
     .param("input_dim", task.input_dim);
-    let errors: Result<Vec<(f64, f64)>, String> = (cfg.sigmas.iter())
+    let errors: Result<Vec<(f64, f64)>, UnitError> = (cfg.sigmas.iter())
         .map(|&sigma| regression_errors(cfg, task, depth, sigma))
         .collect();
     match errors {
@@ -751,7 +758,7 @@ struct SilentRun {
     t_loss: f64,
 }
 
-fn silent_run(cfg: &Silent, task: &Task, gamma: f64) -> Result<SilentRun, String> {
+fn silent_run(cfg: &Silent, task: &Task, gamma: f64) -> Result<SilentRun, UnitError> {
     let mut config = task.experiment(cfg.depth, cfg.sigma, cfg.per_decade);
     if let DataConfig::WhitenedTeacher {
         gamma: g,
@@ -768,11 +775,15 @@ fn silent_run(cfg: &Silent, task: &Task, gamma: f64) -> Result<SilentRun, String
         .snapshots
         .iter()
         .map(|s| ntk_alignment(&exp, &s.weights, &prepared))
-        .collect::<Result<Vec<f64>, String>>()?;
-    let a_final = *alignment.last().ok_or("no checkpoints")?;
+        .collect::<Result<Vec<f64>, UnitError>>()?;
+    let a_final = *alignment
+        .last()
+        .ok_or_else(|| UnitError::new("no checkpoints"))?;
     let first = |ok: &dyn Fn(usize) -> bool| (0..time.len()).find(|&k| ok(k)).map(|k| time[k]);
-    let t_align = first(&|k| alignment[k] >= 0.9 * a_final).ok_or("alignment never at 90%")?;
-    let t_loss = first(&|k| loss[k] <= 0.9 * loss[0]).ok_or("loss never fell 10%")?;
+    let t_align = first(&|k| alignment[k] >= 0.9 * a_final)
+        .ok_or_else(|| UnitError::new("alignment never at 90%"))?;
+    let t_loss = first(&|k| loss[k] <= 0.9 * loss[0])
+        .ok_or_else(|| UnitError::new("loss never fell 10%"))?;
     Ok(SilentRun {
         time,
         loss,

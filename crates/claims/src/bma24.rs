@@ -61,6 +61,7 @@ use mlp::{Activation, Architecture, tangents};
 use serde::{Deserialize, Serialize};
 
 use crate::PerMode;
+use crate::UnitError;
 use crate::claim::{Claim, Comparison, Direction, Statement, Test};
 use crate::details::{Details, Series, Summary, interval_text};
 use crate::study::{Planned, Study};
@@ -268,7 +269,7 @@ type LayerSeries = Vec<[Option<f64>; 6]>;
 
 /// One seed of early.prediction: per hidden layer, the prediction and the
 /// C-NFA after one step.
-type EarlyPairs = Result<Vec<(f64, f64)>, String>;
+type EarlyPairs = Result<Vec<(f64, f64)>, UnitError>;
 
 /// One run in the code's regime: its series (per checkpoint and hidden
 /// layer) and the held-out classification error at the end.
@@ -284,14 +285,14 @@ enum Measured {
     Consistency(Box<ClaimResult>),
     Training {
         data: TrainingData,
-        run: Result<Vec<LayerSeries>, String>,
+        run: Result<Vec<LayerSeries>, UnitError>,
     },
-    Code(Result<CodeRun, String>),
+    Code(Result<CodeRun, UnitError>),
     Early {
         activation: String,
         pairs: EarlyPairs,
     },
-    Slo(Result<CodeRun, String>),
+    Slo(Result<CodeRun, UnitError>),
 }
 
 impl Study for Bma24 {
@@ -373,7 +374,7 @@ impl Study for Bma24 {
         measured: Vec<(Point, Measured)>,
     ) -> Vec<ClaimResult> {
         let mut out = Vec::new();
-        let mut training: Vec<(TrainingData, Result<Vec<LayerSeries>, String>)> = Vec::new();
+        let mut training: Vec<(TrainingData, Result<Vec<LayerSeries>, UnitError>)> = Vec::new();
         let mut code = Vec::new();
         let mut early: Vec<(String, Vec<EarlyPairs>)> = Vec::new();
         let (mut plain, mut limited) = (Vec::new(), Vec::new());
@@ -475,13 +476,14 @@ fn instantiate(
     template: &ExperimentConfig,
     seed: u64,
     activation: Option<&str>,
-) -> Result<Experiment, String> {
+) -> Result<Experiment, UnitError> {
     let mut cfg = template.clone();
     cfg.seed = seed;
     if let Some(a) = activation {
         cfg.network.activation = Some(a.to_owned());
     }
-    cfg.validate().map_err(|e| format!("config: {e}"))
+    cfg.validate()
+        .map_err(|e| UnitError::new(format!("config: {e}")))
 }
 
 /// The two AGOP computations differ only in the association of the same
@@ -608,9 +610,10 @@ fn train_and_measure(
     data: TrainingData,
     mode: Mode,
     seed: u64,
-) -> Result<Vec<LayerSeries>, String> {
-    let exp = training_experiment(t, data, mode, seed).map_err(|e| format!("config: {e}"))?;
-    let (prepared, traj) = experiment::run(&exp).map_err(|e| e.to_string())?;
+) -> Result<Vec<LayerSeries>, UnitError> {
+    let exp = training_experiment(t, data, mode, seed)
+        .map_err(|e| UnitError::new(format!("config: {e}")))?;
+    let (prepared, traj) = experiment::run(&exp)?;
     measure(
         &exp.architecture(),
         &traj.snapshots,
@@ -669,14 +672,13 @@ fn code_experiment(
 /// warm-up (epoch 0: just after it; with `slo`, the last epoch only);
 /// `ΔW_l` is taken from the init before the warm-up. The held-out digits
 /// give the test error of the final network.
-fn code_run(c: &Code, slo: Option<&Slo>, mode: Mode, seed: u64) -> Result<CodeRun, String> {
-    let config = |e: experiment::ConfigError| format!("config: {e}");
-    let text = |e: experiment::RunError| e.to_string();
+fn code_run(c: &Code, slo: Option<&Slo>, mode: Mode, seed: u64) -> Result<CodeRun, UnitError> {
+    let config = |e: experiment::ConfigError| UnitError::new(format!("config: {e}"));
     let (total, held_out) = (c.samples.get(mode), c.held_out.get(mode));
     if held_out == 0 || held_out >= total {
-        return Err(format!(
+        return Err(UnitError::new(format!(
             "code.held_out: must leave training digits of the {total} samples and hold out at least one, got {held_out}"
-        ));
+        )));
     }
     let train = total - held_out;
     let per_epoch = train.div_ceil(c.batch_size);
@@ -688,7 +690,7 @@ fn code_run(c: &Code, slo: Option<&Slo>, mode: Mode, seed: u64) -> Result<CodeRu
         vec![0, per_epoch],
     )
     .map_err(config)?;
-    let mut prepared = experiment::prepare(&warm_up).map_err(text)?;
+    let mut prepared = experiment::prepare(&warm_up)?;
     let rows = |d: &Dataset, start: usize, count: usize| Dataset {
         x: d.x.subrows(start, count).to_owned(),
         y: d.y.subrows(start, count).to_owned(),
@@ -696,11 +698,11 @@ fn code_run(c: &Code, slo: Option<&Slo>, mode: Mode, seed: u64) -> Result<CodeRu
     let test = rows(&prepared.data, train, held_out);
     prepared.data = rows(&prepared.data, 0, train);
     let init = prepared.init.weights.clone();
-    let warmed = run_prepared(&warm_up, &prepared).map_err(text)?;
+    let warmed = run_prepared(&warm_up, &prepared)?;
     prepared.init.weights = warmed
         .snapshots
         .last()
-        .ok_or("no checkpoint")?
+        .ok_or_else(|| UnitError::new("no checkpoint"))?
         .weights
         .clone();
     let epochs = c.epochs.get(mode);
@@ -719,9 +721,13 @@ fn code_run(c: &Code, slo: Option<&Slo>, mode: Mode, seed: u64) -> Result<CodeRu
     };
     let steps = measured.iter().map(|e| e * per_epoch).collect();
     let exp = code_experiment(c, mode, seed, dynamics, steps).map_err(config)?;
-    let traj = run_prepared(&exp, &prepared).map_err(text)?;
+    let traj = run_prepared(&exp, &prepared)?;
     let arch = exp.architecture();
-    let last = &traj.snapshots.last().ok_or("no checkpoint")?.weights;
+    let last = &traj
+        .snapshots
+        .last()
+        .ok_or_else(|| UnitError::new("no checkpoint"))?
+        .weights;
     Ok(CodeRun {
         test_error: classification_error(&arch, last, &test)?,
         series: measure(&arch, &traj.snapshots, &prepared.data.x, &init)?,
@@ -736,12 +742,12 @@ fn measure(
     snapshots: &[experiment::run::Snapshot],
     x: &Mat<f64>,
     init: &[Mat<f64>],
-) -> Result<Vec<LayerSeries>, String> {
+) -> Result<Vec<LayerSeries>, UnitError> {
     snapshots
         .iter()
-        .map(|s| -> Result<LayerSeries, String> {
+        .map(|s| -> Result<LayerSeries, UnitError> {
             let p = &s.weights;
-            let tan = tangents(arch, p, x.as_ref(), 256).map_err(|e| e.to_string())?;
+            let tan = tangents(arch, p, x.as_ref(), 256)?;
             Ok((0..arch.depth() - 1)
                 .map(|l| {
                     let (w, w0, k) = (p[l].as_ref(), init[l].as_ref(), tan.ptk[l].as_ref());
@@ -826,13 +832,13 @@ const NFA_STATEMENT: &str = "BMA24: the centred NFA (alignment of the weight upd
 
 fn training_claims(
     setting: &Setting,
-    runs: &[(TrainingData, Result<Vec<LayerSeries>, String>)],
+    runs: &[(TrainingData, Result<Vec<LayerSeries>, UnitError>)],
 ) -> Vec<ClaimResult> {
     let epochs = &setting.epochs;
     let mut out = Vec::new();
     for &(data, samples) in &setting.data {
         let name = data.name();
-        let mine: Vec<&Result<_, String>> = runs
+        let mine: Vec<&Result<_, UnitError>> = runs
             .iter()
             .filter(|(d, _)| *d == data)
             .map(|(_, r)| r)
@@ -1017,21 +1023,24 @@ const EARLY_TOL: f64 = 1e-2;
 /// prediction's pre-activation gradients do.
 fn early_pairs(template: &ExperimentConfig, activation: &str, seed: u64) -> EarlyPairs {
     let exp = instantiate(template, seed, Some(activation))?;
-    let mut prepared = experiment::prepare(&exp).map_err(|e| e.to_string())?;
+    let mut prepared = experiment::prepare(&exp)?;
     prepared.stats = None;
-    let traj = run_prepared(&exp, &prepared).map_err(|e| e.to_string())?;
-    let after = &traj.snapshots.last().ok_or("no checkpoint")?.weights;
+    let traj = run_prepared(&exp, &prepared)?;
+    let after = &traj
+        .snapshots
+        .last()
+        .ok_or_else(|| UnitError::new("no checkpoint"))?
+        .weights;
     let (arch, init) = (exp.architecture(), &prepared.init.weights);
     let (x, y) = (&prepared.data.x, &prepared.data.y);
-    let fwd = mlp::forward(&arch, init, x.as_ref(), Par::Seq).map_err(|err| err.to_string())?;
-    let grads = mlp::pre_activation_gradients(&arch, init, x.as_ref(), Par::Seq)
-        .map_err(|err| err.to_string())?;
+    let fwd = mlp::forward(&arch, init, x.as_ref(), Par::Seq)?;
+    let grads = mlp::pre_activation_gradients(&arch, init, x.as_ref(), Par::Seq)?;
     let (n, c) = (x.nrows(), y.ncols());
     // Residuals r_{(c,i)} in the row order of the stacked gradients.
     let r: Vec<f64> = (0..c * n)
         .map(|k| fwd.output()[(k % n, k / n)] - y[(k % n, k / n)])
         .collect();
-    let tan = tangents(&arch, after, x.as_ref(), 64).map_err(|err| err.to_string())?;
+    let tan = tangents(&arch, after, x.as_ref(), 64)?;
     (0..arch.depth() - 1)
         .map(|l| {
             let s = &grads[l];
@@ -1047,15 +1056,13 @@ fn early_pairs(template: &ExperimentConfig, activation: &str, seed: u64) -> Earl
                 |m: &Mat<f64>| Mat::from_fn(c * n, c * n, |a, b| r[a] * r[b] * m[(a, b)]);
             let m1 = xrep.transpose() * weighted(&q) * &xrep;
             let m2 = xrep.transpose() * weighted(&q2) * &xrep;
-            let predicted = metrics::similarity(Similarity::Pearson, m2.as_ref(), m1.as_ref())
-                .map_err(|err| err.to_string())?;
+            let predicted = metrics::similarity(Similarity::Pearson, m2.as_ref(), m1.as_ref())?;
             let actual = c_nfa(
                 Similarity::Pearson,
                 after[l].as_ref(),
                 init[l].as_ref(),
                 tan.ptk[l].as_ref(),
-            )
-            .map_err(|err| err.to_string())?;
+            )?;
             Ok((predicted, actual))
         })
         .collect()
@@ -1108,8 +1115,8 @@ fn classification_error(
     arch: &Architecture,
     params: &[Mat<f64>],
     test: &Dataset,
-) -> Result<f64, String> {
-    let f = mlp::forward(arch, params, test.x.as_ref(), Par::Seq).map_err(|e| e.to_string())?;
+) -> Result<f64, UnitError> {
+    let f = mlp::forward(arch, params, test.x.as_ref(), Par::Seq)?;
     let argmax = |m: &Mat<f64>, i: usize| {
         (0..m.ncols())
             .max_by(|&a, &b| m[(i, a)].total_cmp(&m[(i, b)]))
@@ -1129,8 +1136,8 @@ fn slo_claims(
     s: &Slo,
     (speed, held_out): (f64, usize),
     setting: &Setting,
-    plain: &[Result<CodeRun, String>],
-    limited: &[Result<CodeRun, String>],
+    plain: &[Result<CodeRun, UnitError>],
+    limited: &[Result<CodeRun, UnitError>],
 ) -> Vec<ClaimResult> {
     const STATEMENT: &str = "Reconstruction of BMA24's speed-limited optimisation: a normalised, speed-limited step on one layer raises its NFA correlation and improves the learned features";
     let base = |convention: &str| {

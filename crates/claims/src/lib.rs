@@ -16,6 +16,7 @@ mod runner;
 pub mod sb21;
 pub mod study;
 pub mod tmc25;
+mod unit_error;
 
 pub use claim::{
     ClaimResult, Comparison, Direction, Evidence, Precondition, Statement, Test, Verdict,
@@ -28,6 +29,7 @@ pub use runner::{
     conclude_families, plan_units, run_claims, run_families, run_family_set, run_units,
 };
 pub use study::{Planned, Study};
+pub use unit_error::UnitError;
 
 use study::ErasedStudy;
 
@@ -123,12 +125,6 @@ impl Family {
             _ => self.paper.to_owned(),
         }
     }
-}
-
-/// An error of a unit's computation as the text its claim rows carry
-/// (`map_err(text)`).
-pub(crate) fn text(e: impl std::fmt::Display) -> String {
-    e.to_string()
 }
 
 /// The seeds of a study over seeds: the fixture's list, or with

@@ -100,10 +100,11 @@ use mlp::Architecture;
 use serde::{Deserialize, Serialize};
 
 use crate::PerMode;
+use crate::UnitError;
 use crate::claim::{Claim, Comparison, Direction, Precondition, Statement, Test};
 use crate::details::{Details, Matrix, Series, Summary, interval_text};
 use crate::study::{Planned, Study};
-use crate::{ClaimResult, Family, Mode, RunOptions, text};
+use crate::{ClaimResult, Family, Mode, RunOptions};
 
 /// The fixture that configures this family.
 pub const FIXTURE: &str = include_str!("../../../fixtures/claims/sb21.toml");
@@ -363,9 +364,9 @@ impl Point {
 /// A unit's per-seed record (or why its run failed).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 enum Measurement {
-    Phases(Result<PhaseRun, String>),
-    Depth(Result<DepthRun, String>),
-    Specialisation(Result<SpecRun, String>),
+    Phases(Result<PhaseRun, UnitError>),
+    Depth(Result<DepthRun, UnitError>),
+    Specialisation(Result<SpecRun, UnitError>),
 }
 
 /// A record of the wrong kind for its unit (plan and conclusion disagree).
@@ -463,17 +464,17 @@ impl Study for Sb21 {
                     Measurement::Specialisation(r),
                 ) => specs.push(((regime, task, net), r)),
                 (Point::Phases { data, seed }, _) => {
-                    phases.push(((data, seed), Err(MISMATCH.into())))
+                    phases.push(((data, seed), Err(UnitError::new(MISMATCH))))
                 }
                 (Point::Depth { data, depth, seed }, _) => {
-                    depths.push(((data, depth, seed), Err(MISMATCH.into())))
+                    depths.push(((data, depth, seed), Err(UnitError::new(MISMATCH))))
                 }
                 (
                     Point::Specialisation {
                         regime, task, net, ..
                     },
                     _,
-                ) => specs.push(((regime, task, net), Err(MISMATCH.into()))),
+                ) => specs.push(((regime, task, net), Err(UnitError::new(MISMATCH)))),
             }
         }
         let mut out = phases_claims(&cfg.phases, options, &phases);
@@ -659,8 +660,8 @@ fn kernels(
     arch: &Architecture,
     params: &[Mat<f64>],
     x: &Mat<f64>,
-) -> Result<Vec<Mat<f64>>, String> {
-    let ks = ntk::per_output_ntk(arch, params, x.as_ref(), Par::Seq).map_err(|e| e.to_string())?;
+) -> Result<Vec<Mat<f64>>, UnitError> {
+    let ks = ntk::per_output_ntk(arch, params, x.as_ref(), Par::Seq)?;
     Ok(ks
         .into_iter()
         .map(|k| Mat::from_fn(k.nrows(), k.ncols(), |i, j| 0.5 * (k[(i, j)] + k[(j, i)])))
@@ -673,9 +674,9 @@ fn product(a: faer::MatRef<'_, f64>, b: faer::MatRef<'_, f64>) -> Mat<f64> {
 }
 
 /// Largest absolute eigenvalue of a symmetric matrix.
-fn op_norm(k: &Mat<f64>) -> Result<f64, String> {
+fn op_norm(k: &Mat<f64>) -> Result<f64, UnitError> {
     let eigenvalues = common::linalg::eigvalsh(k.as_ref(), Par::Seq)
-        .map_err(|e| format!("eigenvalues: {e:?}"))?;
+        .map_err(|e| UnitError::new(format!("eigenvalues: {e:?}")))?;
     Ok(eigenvalues.iter().fold(0.0, |m: f64, v| m.max(v.abs())))
 }
 
@@ -687,19 +688,21 @@ struct Trained {
     eta: f64,
 }
 
-fn validated(config: &ExperimentConfig) -> Result<Experiment, String> {
-    config.validate().map_err(|e| format!("config: {e}"))
+fn validated(config: &ExperimentConfig) -> Result<Experiment, UnitError> {
+    config
+        .validate()
+        .map_err(|e| UnitError::new(format!("config: {e}")))
 }
 
 /// Run `config` with the GD step of `step`: fixed, or
 /// `η = fraction · n / Σ_c λ_max(K_c)` of the NTK at init, set into the
 /// config before the run.
-fn train(mut config: ExperimentConfig, step: Step) -> Result<Trained, String> {
+fn train(mut config: ExperimentConfig, step: Step) -> Result<Trained, UnitError> {
     let exp = validated(&config)?;
     // A linear network trains through `deep_linear::LinearObjective`: the
     // same full-batch GD on the same loss, from the data's second moments
     // (its cost does not grow with n); a ReLU network by backpropagation.
-    let prepared = experiment::prepare(&exp).map_err(text)?;
+    let prepared = experiment::prepare(&exp)?;
     let eta = match step {
         Step::LearningRate(eta) => eta,
         Step::Fraction(fraction) => {
@@ -709,7 +712,7 @@ fn train(mut config: ExperimentConfig, step: Step) -> Result<Trained, String> {
                 scale += op_norm(&k)?;
             }
             if scale <= 0.0 {
-                return Err("the NTK at init is zero".into());
+                return Err(UnitError::new("the NTK at init is zero"));
             }
             fraction * x.nrows() as f64 / scale
         }
@@ -719,7 +722,7 @@ fn train(mut config: ExperimentConfig, step: Step) -> Result<Trained, String> {
         weight_decay: 0.0,
     };
     let exp = validated(&config)?;
-    let traj = experiment::run::run_prepared(&exp, &prepared).map_err(text)?;
+    let traj = experiment::run::run_prepared(&exp, &prepared)?;
     Ok(Trained {
         exp,
         prepared,
@@ -786,11 +789,11 @@ fn frozen(
     kernels: &[Mat<f64>],
     residuals: &[Mat<f64>],
     k0: usize,
-) -> Result<Frozen, String> {
+) -> Result<Frozen, UnitError> {
     let n = residuals[k0].nrows() as f64;
     let k = &kernels[k0];
     let (lambda, v) = common::linalg::eigh(k.as_ref(), Par::Seq)
-        .map_err(|e| format!("eigendecomposition: {e:?}"))?;
+        .map_err(|e| UnitError::new(format!("eigendecomposition: {e:?}")))?;
     let stability = eta * lambda.iter().fold(0.0, |m: f64, l| m.max(l.abs())) / n;
     let proj = product(v.transpose(), residuals[k0].as_ref());
     let mut losses = Vec::new();
@@ -836,7 +839,7 @@ struct PhaseRun {
     frozen: [Frozen; 2],
 }
 
-fn phase_run(p: &Phases, mode: Mode, run: &Trained) -> Result<PhaseRun, String> {
+fn phase_run(p: &Phases, mode: Mode, run: &Trained) -> Result<PhaseRun, UnitError> {
     let (x, y) = (&run.prepared.data.x, &run.prepared.data.y);
     let arch = run.exp.architecture();
     let mut ks = Vec::new();
@@ -844,8 +847,8 @@ fn phase_run(p: &Phases, mode: Mode, run: &Trained) -> Result<PhaseRun, String> 
     let mut alignment = Vec::new();
     for s in &run.traj.snapshots {
         let k = kernels(&arch, &s.weights, x)?.remove(0);
-        alignment.push(ntk::kernel_target_alignment(k.as_ref(), y.as_ref()).map_err(text)?);
-        let f = mlp::forward(&arch, &s.weights, x.as_ref(), Par::Seq).map_err(text)?;
+        alignment.push(ntk::kernel_target_alignment(k.as_ref(), y.as_ref())?);
+        let f = mlp::forward(&arch, &s.weights, x.as_ref(), Par::Seq)?;
         residuals.push(f.output() - y);
         ks.push(k);
     }
@@ -878,7 +881,7 @@ fn phase_run(p: &Phases, mode: Mode, run: &Trained) -> Result<PhaseRun, String> 
 const FROZEN_BOUND_SLACK: f64 = 0.1;
 
 /// The records of a claim's units with their keys, in plan order.
-type Records<K, R> = [(K, Result<R, String>)];
+type Records<K, R> = [(K, Result<R, UnitError>)];
 
 fn phases_claims(
     p: &Phases,
@@ -888,7 +891,7 @@ fn phases_claims(
     let seeds = crate::study_seeds(&p.seeds, options.seed);
     let mut out = Vec::new();
     for data in Data::ALL {
-        let mine: Vec<&Result<PhaseRun, String>> = runs
+        let mine: Vec<&Result<PhaseRun, UnitError>> = runs
             .iter()
             .filter(|((d, _), _)| *d == data)
             .map(|(_, r)| r)
@@ -1055,14 +1058,13 @@ fn first_crossing(times: &[f64], values: &[f64], level: f64, rising: bool) -> Op
     Some((times[k - 1].ln() + w * (times[k].ln() - times[k - 1].ln())).exp())
 }
 
-fn depth_run(run: &Trained) -> Result<DepthRun, String> {
+fn depth_run(run: &Trained) -> Result<DepthRun, UnitError> {
     let (x, y) = (run.prepared.data.x.as_ref(), run.prepared.data.y.as_ref());
     let arch = run.exp.architecture();
     let alignment: Vec<f64> = (run.traj.snapshots.iter())
         .map(|s| {
             ntk::KernelStatistics::compute(&arch, &s.weights, x, y)
                 .and_then(|s| Ok(s.alignment(0, 0)?))
-                .map_err(text)
         })
         .collect::<Result<_, _>>()?;
     let (times, losses) = (run.times(), run.losses());
@@ -1101,7 +1103,7 @@ fn depth_claims(
 ) -> Vec<ClaimResult> {
     let seeds = crate::study_seeds(&d.seeds, options.seed);
     let depths = d.depths.get(options.mode);
-    let runs_of = |data: Data, l: usize| -> Vec<&Result<DepthRun, String>> {
+    let runs_of = |data: Data, l: usize| -> Vec<&Result<DepthRun, UnitError>> {
         runs.iter()
             .filter(|((dt, j, _), _)| *dt == data && *j == l)
             .map(|(_, r)| r)
@@ -1232,7 +1234,7 @@ fn depth_comparisons<'a>(
     data: Data,
     shallow: usize,
     deep: usize,
-    runs_of: &dyn Fn(Data, usize) -> Vec<&'a Result<DepthRun, String>>,
+    runs_of: &dyn Fn(Data, usize) -> Vec<&'a Result<DepthRun, UnitError>>,
 ) -> Vec<ClaimResult> {
     let claim = |quantity: &str, convention: &str| {
         d.claim(options, data, deep, convention)
@@ -1518,13 +1520,12 @@ fn kernel_parts(
     arch: &Architecture,
     params: &[Mat<f64>],
     x: &Mat<f64>,
-) -> Result<[Vec<Mat<f64>>; 2], String> {
+) -> Result<[Vec<Mat<f64>>; 2], UnitError> {
     let full = kernels(arch, params, x)?;
-    let fwd = mlp::forward(arch, params, x.as_ref(), Par::Seq).map_err(text)?;
-    let a = fwd
-        .post
-        .last()
-        .ok_or("a network without a hidden layer has only the readout block")?;
+    let fwd = mlp::forward(arch, params, x.as_ref(), Par::Seq)?;
+    let a = fwd.post.last().ok_or_else(|| {
+        UnitError::new("a network without a hidden layer has only the readout block")
+    })?;
     let g = product(a.as_ref(), a.transpose());
     let hidden = full
         .iter()
@@ -1584,27 +1585,26 @@ fn kernel_motion(init: &[Mat<f64>], end: &[Mat<f64>]) -> Result<f64, metrics::Me
     Ok(sum / init.len().max(1) as f64)
 }
 
-fn spec_run(run: &Trained, net: Net) -> Result<SpecRun, String> {
+fn spec_run(run: &Trained, net: Net) -> Result<SpecRun, UnitError> {
     let (x, y) = (&run.prepared.data.x, &run.prepared.data.y);
     let (init, end) = (&run.traj.snapshots[0], &run.traj.snapshots[1]);
-    let metric = |e: metrics::MetricError| e.to_string();
     let arch = run.exp.architecture();
     let parts0 = kernel_parts(&arch, &init.weights, x)?;
     let parts = kernel_parts(&arch, &end.weights, x)?;
-    let matrices = |parts: &[Vec<Mat<f64>>; 2]| -> Result<Vec<Vec<Vec<f64>>>, String> {
+    let matrices = |parts: &[Vec<Mat<f64>>; 2]| -> Result<Vec<Vec<Vec<f64>>>, UnitError> {
         CONVENTIONS
             .iter()
             .map(|&(part, alignment)| {
                 let ks = &parts[usize::from(part == Part::Hidden)];
-                let m = specialisation(ks, y, alignment).map_err(metric)?;
+                let m = specialisation(ks, y, alignment)?;
                 Ok((0..m.nrows())
                     .map(|i| (0..m.ncols()).map(|j| m[(i, j)]).collect())
                     .collect())
             })
             .collect()
     };
-    let both = |f: &KernelStatistic, parts: &[Vec<Mat<f64>>; 2]| -> Result<[f64; 2], String> {
-        Ok([f(&parts[0]).map_err(metric)?, f(&parts[1]).map_err(metric)?])
+    let both = |f: &KernelStatistic, parts: &[Vec<Mat<f64>>; 2]| -> Result<[f64; 2], UnitError> {
+        Ok([f(&parts[0])?, f(&parts[1])?])
     };
     Ok(SpecRun {
         matrices: matrices(&parts)?,
@@ -1614,8 +1614,8 @@ fn spec_run(run: &Trained, net: Net) -> Result<SpecRun, String> {
         kernel_alignment_min: both(&min_kernel_alignment, &parts)?,
         kernel_alignment_min_init: both(&min_kernel_alignment, &parts0)?,
         kernel_motion: [
-            kernel_motion(&parts0[0], &parts[0]).map_err(metric)?,
-            kernel_motion(&parts0[1], &parts[1]).map_err(metric)?,
+            kernel_motion(&parts0[0], &parts[0])?,
+            kernel_motion(&parts0[1], &parts[1])?,
         ],
         linear_bounds: (net == Net::Linear).then(|| {
             let norms: Vec<f64> = parts[0].iter().map(|k| k.norm_l2()).collect();
@@ -1643,17 +1643,18 @@ fn specialisation_claims(
     // Every setting runs the same seeds; its runs with their seeds, in plan
     // order.
     let seeds = s.seeds(options);
-    let of = |regime: RegimeKind, task: Task, net: Net| -> Vec<(u64, &Result<SpecRun, String>)> {
-        seeds
-            .iter()
-            .copied()
-            .zip(
-                runs.iter()
-                    .filter(|(key, _)| *key == (regime, task, net))
-                    .map(|(_, r)| r),
-            )
-            .collect()
-    };
+    let of =
+        |regime: RegimeKind, task: Task, net: Net| -> Vec<(u64, &Result<SpecRun, UnitError>)> {
+            seeds
+                .iter()
+                .copied()
+                .zip(
+                    runs.iter()
+                        .filter(|(key, _)| *key == (regime, task, net))
+                        .map(|(_, r)| r),
+                )
+                .collect()
+        };
     for (regime, task, net) in SPECIALISATION {
         let r = s.regime(regime);
         let claim = |statement: &str, convention: &str| {

@@ -62,6 +62,7 @@ use experiment::{Experiment, ExperimentConfig, Prepared};
 use faer::{Mat, MatRef, Par};
 use serde::{Deserialize, Serialize};
 
+use crate::UnitError;
 use crate::claim::{Claim, Direction, Statement, Test};
 
 /// ABP22's silent alignment, first half (SPEC §8).
@@ -94,7 +95,7 @@ const SILENT_DELTA: f64 = 0.1;
 /// δ of the regression error gap, in relative error.
 const REGRESSION_DELTA: f64 = 0.02;
 use crate::details::{Details, Series, Summary};
-use crate::{ClaimResult, Mode, PerMode, text};
+use crate::{ClaimResult, Mode, PerMode};
 
 /// `[relu]` of `fixtures/claims/abp22.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -258,18 +259,18 @@ fn first_time(time: &[f64], reached: impl Fn(usize) -> bool) -> Option<(f64, f64
 }
 
 /// Run one seed and measure it.
-pub fn run(cfg: &Relu, mode: Mode, seed: u64) -> Result<ReluRun, String> {
+pub fn run(cfg: &Relu, mode: Mode, seed: u64) -> Result<ReluRun, UnitError> {
     let exp = experiment(cfg, mode, seed)
         .validate()
-        .map_err(|e| format!("config: {e}"))?;
-    let prepared = experiment::prepare(&exp).map_err(text)?;
-    let traj = experiment::run::run_prepared(&exp, &prepared).map_err(text)?;
+        .map_err(|e| UnitError::new(format!("config: {e}")))?;
+    let prepared = experiment::prepare(&exp)?;
+    let traj = experiment::run::run_prepared(&exp, &prepared)?;
     let arch = exp.architecture();
     let (x, y) = (prepared.data.x.as_ref(), prepared.data.y.as_ref());
     let (mut alignment, mut centred_alignment, mut kernel_norm) =
         (Vec::new(), Vec::new(), Vec::new());
     for s in &traj.snapshots {
-        let stats = ntk::KernelStatistics::compute(&arch, &s.weights, x, y).map_err(text)?;
+        let stats = ntk::KernelStatistics::compute(&arch, &s.weights, x, y)?;
         alignment.push(stats.alignment(0, 0).ok());
         centred_alignment.push(stats.centered_alignment(0, 0).ok());
         kernel_norm.push(stats.norm(0));
@@ -295,9 +296,7 @@ pub fn run(cfg: &Relu, mode: Mode, seed: u64) -> Result<ReluRun, String> {
     let structure_change = match k_loss {
         Some(k) => {
             let kl = training_kernel(&arch, &traj.snapshots[k].weights, x)?;
-            let a = |p: &Mat<f64>, q: &Mat<f64>| {
-                ntk::kernel_alignment(p.as_ref(), q.as_ref()).map_err(text)
-            };
+            let a = |p: &Mat<f64>, q: &Mat<f64>| ntk::kernel_alignment(p.as_ref(), q.as_ref());
             Some([1.0 - a(&kernels[0], &kl)?, 1.0 - a(&kl, &kernels[1])?])
         }
         None => None,
@@ -333,10 +332,10 @@ fn training_kernel(
     arch: &mlp::Architecture,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
-) -> Result<Mat<f64>, String> {
-    let k = ntk::per_output_ntk(arch, params, x, Par::Seq).map_err(text)?;
+) -> Result<Mat<f64>, UnitError> {
+    let k = ntk::per_output_ntk(arch, params, x, Par::Seq)?;
     let [k] = <[Mat<f64>; 1]>::try_from(k)
-        .map_err(|_| "a one-output network has one kernel, got several")?;
+        .map_err(|_| UnitError::new("a one-output network has one kernel, got several"))?;
     Ok(k)
 }
 
@@ -348,11 +347,11 @@ fn regression(
     prepared: &Prepared,
     end: &[Mat<f64>],
     [k0, kt]: &[Mat<f64>; 2],
-) -> Result<Regression, String> {
+) -> Result<Regression, UnitError> {
     let held_out = prepared
         .held_out
         .as_ref()
-        .ok_or("the data set holds no rows out")?;
+        .ok_or_else(|| UnitError::new("the data set holds no rows out"))?;
     let arch = exp.architecture();
     let (x, y, x_test) = (
         prepared.data.x.as_ref(),
@@ -360,22 +359,19 @@ fn regression(
         held_out.x.as_ref(),
     );
     let init = &prepared.init.weights;
-    let output = |p: &[Mat<f64>], x: MatRef<'_, f64>| -> Result<Mat<f64>, String> {
-        Ok(mlp::forward(&arch, p, x, Par::Seq)
-            .map_err(text)?
-            .output()
-            .clone())
+    let output = |p: &[Mat<f64>], x: MatRef<'_, f64>| -> Result<Mat<f64>, UnitError> {
+        Ok(mlp::forward(&arch, p, x, Par::Seq)?.output().clone())
     };
     let f_test = output(end, x_test)?;
     let change = &f_test - output(init, x_test)?;
     let residual = y.to_owned() - output(init, x)?;
-    let cross = |p: &[Mat<f64>]| -> Result<Mat<f64>, String> {
-        let cross = ntk::per_output_ntk_between(&arch, p, x_test, x, Par::Seq).map_err(text)?;
+    let cross = |p: &[Mat<f64>]| -> Result<Mat<f64>, UnitError> {
+        let cross = ntk::per_output_ntk_between(&arch, p, x_test, x, Par::Seq)?;
         let [cross] = <[Mat<f64>; 1]>::try_from(cross)
-            .map_err(|_| "a one-output network has one kernel, got several")?;
+            .map_err(|_| UnitError::new("a one-output network has one kernel, got several"))?;
         Ok(cross)
     };
-    let error = |k: &Mat<f64>, cross: &Mat<f64>| -> Result<f64, String> {
+    let error = |k: &Mat<f64>, cross: &Mat<f64>| -> Result<f64, UnitError> {
         let n = k.nrows();
         let trace: f64 = (0..n).map(|i| k[(i, i)]).sum();
         let fit = ntk::KernelRidge::fit(
@@ -383,13 +379,12 @@ fn regression(
             residual.as_ref(),
             cfg.ridge * trace / n as f64,
             Par::Seq,
-        )
-        .map_err(text)?;
-        let prediction = fit.predict(cross.as_ref()).map_err(text)?;
+        )?;
+        let prediction = fit.predict(cross.as_ref())?;
         Ok((&prediction - &change).norm_l2() / change.norm_l2())
     };
     let lambda_max = common::linalg::eigvalsh(kt.as_ref(), Par::Seq)
-        .map_err(|_| "the final kernel's eigenvalues did not converge")?
+        .map_err(|_| UnitError::new("the final kernel's eigenvalues did not converge"))?
         .last()
         .copied()
         .unwrap_or(f64::NAN);
@@ -400,7 +395,7 @@ fn regression(
         if v.is_finite() {
             Ok(v)
         } else {
-            Err(format!("{what} is not finite"))
+            Err(UnitError::new(format!("{what} is not finite")))
         }
     };
     Ok(Regression {
@@ -416,7 +411,7 @@ pub fn conclude(
     cfg: &Relu,
     mode: Mode,
     seeds: &[u64],
-    runs: &[Result<ReluRun, String>],
+    runs: &[Result<ReluRun, UnitError>],
 ) -> Vec<ClaimResult> {
     let data = data_name(cfg);
     let base = |key: &'static str, statement: &str, convention: &str| {

@@ -29,6 +29,7 @@ use faer::{Mat, Par};
 use mlp::{Activation, Architecture, mse, tangents};
 use serde::{Deserialize, Serialize};
 
+use crate::UnitError;
 use crate::claim::{Claim, Comparison};
 use crate::details::{Details, Series};
 use crate::study::{Planned, Study};
@@ -137,7 +138,7 @@ enum Measured {
     Claims(Vec<ClaimResult>),
     Trained {
         linear: bool,
-        fit: Result<Fit, String>,
+        fit: Result<Fit, UnitError>,
     },
 }
 
@@ -204,7 +205,7 @@ impl Study for Counterexamples {
                 Measured::Trained { linear: true, fit } => linear = Some(fit),
             }
         }
-        let missing = || Err("the unit did not run".to_owned());
+        let missing = || Err(UnitError::new("the unit did not run"));
         out.push(trained_claim(
             &cfg.trained,
             options.seed,
@@ -254,21 +255,19 @@ fn seeded(template: &ExperimentConfig, seed: Option<u64>) -> ExperimentConfig {
 /// init (and the linear loss is not limited by the ~1e-18 round-off floor
 /// of a loss formed from statistics). Returns the data and the trained
 /// network, the last snapshot.
-fn train(exp: &Experiment) -> Result<(Prepared, Snapshot), String> {
-    let mut prepared = experiment::prepare(exp).map_err(|e| e.to_string())?;
+fn train(exp: &Experiment) -> Result<(Prepared, Snapshot), UnitError> {
+    let mut prepared = experiment::prepare(exp)?;
     prepared.stats = None;
-    let mut traj = experiment::run::run_prepared(exp, &prepared).map_err(|e| e.to_string())?;
+    let mut traj = experiment::run::run_prepared(exp, &prepared)?;
     let end = traj
         .snapshots
         .pop()
-        .ok_or("the run recorded no checkpoint")?;
+        .ok_or_else(|| UnitError::new("the run recorded no checkpoint"))?;
     Ok((prepared, end))
 }
 
-fn agop1(arch: &Architecture, params: &[Mat<f64>], x: &Mat<f64>) -> Result<Mat<f64>, String> {
-    tangents(arch, params, x.as_ref(), 256)
-        .map(|t| t.agop[0].clone())
-        .map_err(|e| e.to_string())
+fn agop1(arch: &Architecture, params: &[Mat<f64>], x: &Mat<f64>) -> Result<Mat<f64>, UnitError> {
+    Ok(tangents(arch, params, x.as_ref(), 256)?.agop[0].clone())
 }
 
 fn rescaling_claims(r: &Rescaling, seed: Option<u64>) -> Vec<ClaimResult> {
@@ -288,7 +287,7 @@ fn rescaling_claims(r: &Rescaling, seed: Option<u64>) -> Vec<ClaimResult> {
     };
     let (d, hidden, outputs) = (exp.widths[0], exp.widths[1], exp.widths[2]);
     let arch = exp.architecture();
-    let result = (|| -> Result<Vec<ClaimResult>, String> {
+    let result = (|| -> Result<Vec<ClaimResult>, UnitError> {
         let (prepared, end) = train(&exp)?;
         let (x, y) = (&prepared.data.x, &prepared.data.y);
         let (params, loss0) = (&end.weights, end.loss);
@@ -302,13 +301,13 @@ fn rescaling_claims(r: &Rescaling, seed: Option<u64>) -> Vec<ClaimResult> {
                 continue;
             }
             let w_k = params[0].transpose().subcols(k, 1).to_owned();
-            let b = rescaling::single_neuron_bound(w_k.as_ref(), g.as_ref())
-                .map_err(|e| e.to_string())?;
+            let b = rescaling::single_neuron_bound(w_k.as_ref(), g.as_ref())?;
             if best.is_none_or(|(_, v)| b < v) {
                 best = Some((k, b));
             }
         }
-        let (k, bound) = best.ok_or("no hidden unit has a non-zero readout")?;
+        let (k, bound) =
+            best.ok_or_else(|| UnitError::new("no hidden unit has a non-zero readout"))?;
         let (mut losses, mut cosines, mut alphas) = (Vec::new(), Vec::new(), Vec::new());
         let mut max_dloss = 0.0f64;
         let mut max_dagop = 0.0f64;
@@ -318,14 +317,12 @@ fn rescaling_claims(r: &Rescaling, seed: Option<u64>) -> Vec<ClaimResult> {
                 .map(|i| if i == k { s.exp() } else { 1.0 })
                 .collect();
             let p = rescaling::rescale(params, &c);
-            let loss =
-                mse(&arch, &p, x.as_ref(), y.as_ref(), Par::Seq).map_err(|e| e.to_string())?;
+            let loss = mse(&arch, &p, x.as_ref(), y.as_ref(), Par::Seq)?;
             let gs = agop1(&arch, &p, x)?;
             max_dloss = max_dloss.max((loss - loss0).abs());
             max_dagop = max_dagop.max((&gs - &g).norm_l2() / g.norm_l2());
-            let (cos, alpha) = best_alpha_cosine(first_nfm(&p).as_ref(), gs.as_ref())
-                .map_err(|e| e.to_string())?
-                .ok_or("rank G_1 = 1: α unidentifiable")?;
+            let (cos, alpha) = best_alpha_cosine(first_nfm(&p).as_ref(), gs.as_ref())?
+                .ok_or_else(|| UnitError::new("rank G_1 = 1: α unidentifiable"))?;
             // ‖E‖ of the module docs: the other units' share of W_1ᵀW_1.
             let rest: f64 = (0..hidden)
                 .filter(|&i| i != k)
@@ -387,18 +384,16 @@ fn quadratic_claim(q: &Quadratic, c: f64, seed: u64) -> ClaimResult {
     .param("n", q.samples)
     .param("d", q.input_dim);
     let params = quadratic::network(&u, &v, c);
-    let measured = (|| -> Result<(f64, f64), String> {
-        let f = mlp::forward(&arch, &params, x.as_ref(), Par::Seq).map_err(|e| e.to_string())?;
+    let measured = (|| -> Result<(f64, f64), UnitError> {
+        let f = mlp::forward(&arch, &params, x.as_ref(), Par::Seq)?;
         let residual = (f.output() - &y).norm_l2() / y.norm_l2();
         let g = agop1(&arch, &params, &x)?;
-        let root = metrics::psd_power(g.as_ref(), 0.5, metrics::Cutoff::for_dim(g.nrows()))
-            .map_err(|e| e.to_string())?;
+        let root = metrics::psd_power(g.as_ref(), 0.5, metrics::Cutoff::for_dim(g.nrows()))?;
         let cos = metrics::similarity(
             metrics::Similarity::Cosine,
             first_nfm(&params).as_ref(),
             root.as_ref(),
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         Ok((cos, residual))
     })();
     let limit = std::f64::consts::FRAC_1_SQRT_2;
@@ -443,15 +438,14 @@ fn trained_experiment(t: &Trained, linear: bool, seed: Option<u64>) -> Experimen
 }
 
 /// Train one network of C.trained; its final loss and best-α cosine.
-fn trained_network(t: &Trained, linear: bool, seed: Option<u64>) -> Result<Fit, String> {
+fn trained_network(t: &Trained, linear: bool, seed: Option<u64>) -> Result<Fit, UnitError> {
     let exp = trained_experiment(t, linear, seed)
         .validate()
-        .map_err(|e| format!("config: {e}"))?;
+        .map_err(|e| UnitError::new(format!("config: {e}")))?;
     let (prepared, end) = train(&exp)?;
     let g = agop1(&exp.architecture(), &end.weights, &prepared.data.x)?;
-    let (cosine, alpha) = best_alpha_cosine(first_nfm(&end.weights).as_ref(), g.as_ref())
-        .map_err(|e| e.to_string())?
-        .ok_or("α unidentifiable")?;
+    let (cosine, alpha) = best_alpha_cosine(first_nfm(&end.weights).as_ref(), g.as_ref())?
+        .ok_or_else(|| UnitError::new("α unidentifiable"))?;
     Ok(Fit {
         loss: end.loss,
         cosine,
@@ -462,8 +456,8 @@ fn trained_network(t: &Trained, linear: bool, seed: Option<u64>) -> Result<Fit, 
 fn trained_claim(
     t: &Trained,
     seed: Option<u64>,
-    relu: Result<Fit, String>,
-    linear: Result<Fit, String>,
+    relu: Result<Fit, UnitError>,
+    linear: Result<Fit, UnitError>,
 ) -> ClaimResult {
     const STATEMENT: &str = "A two-layer ReLU network trained by GD to loss ≤ 1e-8 has a best-α NFA similarity clearly below that of a linear network of the same shape (near-balanced init) trained by GD on the same data";
     let mut claim = Claim::new("TMC25", "C.trained", STATEMENT, "best-α cosine(W_1ᵀW_1, G_1^α), α ∈ [0.02, 2]: linear network (predicted, an upper reference) vs ReLU network (measured)")

@@ -38,6 +38,7 @@ use experiment::{Snapshot, measure};
 use metrics::AlphaEstimator;
 use serde::{Deserialize, Serialize};
 
+use crate::UnitError;
 use crate::claim::{Claim, Direction, Statement, Test};
 use crate::details::{Details, Summary, interval_text};
 use crate::study::{Planned, Study};
@@ -117,7 +118,7 @@ pub struct Outcome {
 }
 
 /// Adam's run, then momentum's (or why it failed).
-type Pair = [Result<Outcome, String>; 2];
+type Pair = [Result<Outcome, UnitError>; 2];
 
 /// One unit's runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -252,7 +253,7 @@ fn run_one(
     optimizer: &DynamicsConfig,
     (lambda, horizon): (f64, f64),
     (noise, rescaled): (f64, bool),
-) -> Result<Outcome, String> {
+) -> Result<Outcome, UnitError> {
     let mut c = cfg.regimes[&p.regime].clone();
     c.seed = p.seed;
     c.init = cfg.inits[&p.init].clone();
@@ -264,9 +265,12 @@ fn run_one(
         t_end: horizon,
         count: 1,
     };
-    let exp = c.validate().map_err(|e| e.to_string())?;
-    let (_, trajectory) = experiment::run(&exp).map_err(|e| e.to_string())?;
-    let last: &Snapshot = trajectory.snapshots.last().ok_or("no checkpoints")?;
+    let exp = c.validate()?;
+    let (_, trajectory) = experiment::run(&exp)?;
+    let last: &Snapshot = trajectory
+        .snapshots
+        .last()
+        .ok_or_else(|| UnitError::new("no checkpoints"))?;
     let m = measure(last);
     Ok(Outcome {
         cosine: m.cosine.ok(),

@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use super::theorem_b::{every_step, gd_trace};
 use crate::PerMode;
+use crate::UnitError;
 use crate::claim::{Claim, Comparison};
 use crate::details::{Details, Summary};
 use crate::study::{Planned, Study};
@@ -122,7 +123,7 @@ struct Point {
 struct Seeds {
     cell: Cell,
     seeds: Vec<u64>,
-    outcomes: Vec<Result<Outcome, String>>,
+    outcomes: Vec<Result<Outcome, UnitError>>,
 }
 
 /// What one seeded run yields (every number finite: a run that is not
@@ -140,7 +141,7 @@ struct Outcome {
 impl Study for Optimizers {
     type Config = Config;
     type Point = Point;
-    type Measurement = Result<Outcome, String>;
+    type Measurement = Result<Outcome, UnitError>;
 
     fn plan(&self, cfg: &Config, options: &RunOptions) -> Vec<Planned<Point>> {
         let seeds = crate::study_seeds(&cfg.seeds.get(options.mode), options.seed);
@@ -168,7 +169,7 @@ impl Study for Optimizers {
         units
     }
 
-    fn run(&self, cfg: &Config, _: &RunOptions, point: &Point) -> Result<Outcome, String> {
+    fn run(&self, cfg: &Config, _: &RunOptions, point: &Point) -> Result<Outcome, UnitError> {
         run_one(cfg, &point.cell, point.seed)
     }
 
@@ -177,7 +178,7 @@ impl Study for Optimizers {
         &self,
         cfg: &Config,
         _: &RunOptions,
-        measured: Vec<(Point, Result<Outcome, String>)>,
+        measured: Vec<(Point, Result<Outcome, UnitError>)>,
     ) -> Vec<ClaimResult> {
         measured
             .chunk_by(|a, b| a.0.cell == b.0.cell)
@@ -235,11 +236,11 @@ fn cost(cfg: &Config, cell: &Cell) -> f64 {
     PER_WEIGHT_AND_EVALUATION * weights as f64 * evaluations
 }
 
-fn experiment_for(cfg: &Config, cell: &Cell, seed: u64) -> Result<Experiment, String> {
+fn experiment_for(cfg: &Config, cell: &Cell, seed: u64) -> Result<Experiment, UnitError> {
     let mut c = cfg
         .data
         .get(&cell.data)
-        .ok_or_else(|| format!("unknown data set `{}`", cell.data))?
+        .ok_or_else(|| UnitError::new(format!("unknown data set `{}`", cell.data)))?
         .clone();
     c.seed = seed;
     c.network.depth = cfg.depth;
@@ -269,10 +270,11 @@ fn experiment_for(cfg: &Config, cell: &Cell, seed: u64) -> Result<Experiment, St
         },
     };
     c.dynamics = dynamics;
-    c.validate().map_err(|e| format!("config: {e}"))
+    c.validate()
+        .map_err(|e| UnitError::new(format!("config: {e}")))
 }
 
-fn run_one(cfg: &Config, cell: &Cell, seed: u64) -> Result<Outcome, String> {
+fn run_one(cfg: &Config, cell: &Cell, seed: u64) -> Result<Outcome, UnitError> {
     let exp = experiment_for(cfg, cell, seed)?;
     let (last, theorem) = match cell.optimizer {
         DynamicsConfig::Gd { .. } => {
@@ -283,9 +285,13 @@ fn run_one(cfg: &Config, cell: &Cell, seed: u64) -> Result<Outcome, String> {
             (t.last_snapshot, Some((ratio, 1.0)))
         }
         _ => {
-            let (prepared, traj) = experiment::run(&exp).map_err(|e| e.to_string())?;
+            let (prepared, traj) = experiment::run(&exp)?;
             let steps = traj.stats.steps;
-            let last = traj.snapshots.into_iter().last().ok_or("no checkpoints")?;
+            let last = traj
+                .snapshots
+                .into_iter()
+                .last()
+                .ok_or_else(|| UnitError::new("no checkpoints"))?;
             let theorem = match exp.dynamics {
                 Dynamics::GradientFlow(g) => {
                     let decay = (-2.0 * g.weight_decay * last.time).exp();
@@ -405,7 +411,7 @@ mod tests {
         assert!(
             outcome
                 .as_ref()
-                .is_err_and(|e| e.contains("diverged at step")),
+                .is_err_and(|e| e.to_string().contains("diverged at step")),
             "{outcome:?}"
         );
         let r = row(

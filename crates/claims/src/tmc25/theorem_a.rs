@@ -17,6 +17,7 @@
 //! C = 1, where rank G_1 = 1 makes α unidentifiable), `A.conservation`,
 //! `A.gd_drift` (the one-step identity and the drift ratio at η vs η/2).
 
+use crate::UnitError;
 use crate::details::{Details, Series};
 use deep_linear::LinearObjective;
 use experiment::measure::layer_relerr;
@@ -384,24 +385,23 @@ fn gd_weights(
     prepared: &Prepared,
     eta: f64,
     steps: usize,
-) -> Result<Vec<Mat<f64>>, String> {
+) -> Result<Vec<Mat<f64>>, UnitError> {
     let mut objective = LinearObjective::new(
-        prepared.stats.as_ref().ok_or("not a deep linear network")?,
+        prepared
+            .stats
+            .as_ref()
+            .ok_or_else(|| UnitError::new("not a deep linear network"))?,
         &exp.widths,
-    )
-    .map_err(|e| e.to_string())?;
-    let gd = OptimizerParams::gd(eta, 0.0)
-        .validate()
-        .map_err(|e| e.to_string())?;
-    optim::run_optimizer(
+    )?;
+    let gd = OptimizerParams::gd(eta, 0.0).validate()?;
+    let (weights, _) = optim::run_optimizer(
         &gd,
         &mut objective,
         &prepared.init.weights,
         &[0, steps],
         |_| {},
-    )
-    .map(|(w, _)| w)
-    .map_err(|e| e.to_string())
+    )?;
+    Ok(weights)
 }
 
 fn gd_drift(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<ClaimResult> {
@@ -482,7 +482,7 @@ fn gd_drift(cfg: &Config, point: GridPoint, seed: Option<u64>) -> Vec<ClaimResul
     .id_param("check", "ratio")
     .param("learning_rate", eta)
     .param("horizon", g.horizon);
-    let drift = |eta: f64| -> Result<f64, String> {
+    let drift = |eta: f64| -> Result<f64, UnitError> {
         let steps = (g.horizon / eta).round() as usize;
         let w = gd_weights(&exp, &prepared, eta, steps)?;
         Ok(imbalance_mats(&w)

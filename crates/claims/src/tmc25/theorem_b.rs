@@ -43,6 +43,7 @@ use optim::Objective;
 use serde::{Deserialize, Serialize};
 
 use super::{frob_diff, imbalance_mats};
+use crate::UnitError;
 use crate::claim::{Claim, Comparison};
 use crate::details::{self, Details};
 use crate::study::{Planned, Study};
@@ -360,21 +361,29 @@ pub(crate) struct GdTrace {
 /// Run `exp`, full-batch GD of a deep linear network with L2 decay observed
 /// after every update ([`every_step`]), accumulating the exact bound of
 /// [`GdTrace`] from the data gradient at each θ_j.
-pub(crate) fn gd_trace(exp: &Experiment) -> Result<GdTrace, String> {
+pub(crate) fn gd_trace(exp: &Experiment) -> Result<GdTrace, UnitError> {
     let Dynamics::Discrete(o) = exp.dynamics else {
-        return Err("the imbalance recursion is for gradient descent".into());
+        return Err(UnitError::new(
+            "the imbalance recursion is for gradient descent",
+        ));
     };
     let (eta, lambda) = (o.params().learning_rate, o.params().weight_decay);
     let steps = match &exp.checkpoints {
         Checkpoints::Steps(s) if s.iter().copied().eq(0..s.len()) => s.len() - 1,
-        _ => return Err("the imbalance recursion needs a checkpoint after every step".into()),
+        _ => {
+            return Err(UnitError::new(
+                "the imbalance recursion needs a checkpoint after every step",
+            ));
+        }
     };
-    let prepared = experiment::prepare(exp).map_err(|e| e.to_string())?;
+    let prepared = experiment::prepare(exp)?;
     let mut probe = LinearObjective::new(
-        prepared.stats.as_ref().ok_or("not a deep linear network")?,
+        prepared
+            .stats
+            .as_ref()
+            .ok_or_else(|| UnitError::new("not a deep linear network"))?,
         &exp.widths,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let layers = exp.depth() - 1;
     let a2 = (1.0 - eta * lambda).powi(2);
     let d0 = imbalance_mats(&prepared.init.weights);
@@ -391,9 +400,12 @@ pub(crate) fn gd_trace(exp: &Experiment) -> Result<GdTrace, String> {
                 bound[l] = a2 * bound[l] + eta * eta * frob_diff(&upper, &lower);
             }
         }
-    })
-    .map_err(|e| e.to_string())?;
-    let last_snapshot = traj.snapshots.into_iter().last().ok_or("no checkpoints")?;
+    })?;
+    let last_snapshot = traj
+        .snapshots
+        .into_iter()
+        .last()
+        .ok_or_else(|| UnitError::new("no checkpoints"))?;
     let dk = imbalance_mats(&last_snapshot.weights);
     let a2k = a2.powf(steps as f64);
     Ok(GdTrace {
@@ -519,7 +531,7 @@ fn relerr_run(
     lambda: f64,
     balanced: bool,
     seed: Option<u64>,
-) -> Result<RelerrRun, String> {
+) -> Result<RelerrRun, UnitError> {
     let a = &cfg.asymptotic;
     let schedule = CheckpointConfig::Log {
         t_min: 0.1,
@@ -536,15 +548,14 @@ fn relerr_run(
     } else {
         flow(cfg, depth, lambda, schedule, seed)
     }
-    .map_err(|e| format!("config: {e}"))?;
-    let (_, traj) = experiment::run(&exp).map_err(|e| e.to_string())?;
+    .map_err(|e| UnitError::new(format!("config: {e}")))?;
+    let (_, traj) = experiment::run(&exp)?;
     let times = traj.snapshots.iter().map(|s| s.time).collect();
     let relerr = traj
         .snapshots
         .iter()
         .map(|s| layer_relerr(&s.weights, 1))
-        .collect::<Result<Vec<f64>, _>>()
-        .map_err(|e| e.to_string())?;
+        .collect::<Result<Vec<f64>, _>>()?;
     let last = traj
         .snapshots
         .last()
