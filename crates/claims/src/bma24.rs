@@ -431,7 +431,7 @@ fn cost(cfg: &Config, mode: Mode, point: &Point) -> f64 {
     /// Full-data passes of one measurement, relative to a gradient.
     const MEASURE_PASSES: usize = 10;
     let passes_of = |exp: &Experiment, batch: usize, measured: usize| {
-        let weights: usize = exp.widths.windows(2).map(|w| w[0] * w[1]).sum();
+        let weights = exp.weight_count();
         let n = exp.data.samples();
         let passes = exp.updates().unwrap_or(0) * batch + measured * MEASURE_PASSES * n;
         (passes * weights) as f64 * SECONDS_PER_SAMPLE_WEIGHT
@@ -459,7 +459,7 @@ fn cost(cfg: &Config, mode: Mode, point: &Point) -> f64 {
                     Point::Slo { .. } => 1,
                     _ => epochs.len(),
                 };
-                let weights: usize = e.widths.windows(2).map(|w| w[0] * w[1]).sum();
+                let weights = e.weight_count();
                 let passes = steps * c.batch_size + measured * MEASURE_PASSES * train;
                 (passes * weights) as f64 * SECONDS_PER_SAMPLE_WEIGHT
             })

@@ -496,7 +496,7 @@ fn cost(config: &ExperimentConfig) -> f64 {
             Checkpoints::Steps(steps) => steps.last().copied().unwrap_or(0),
             Checkpoints::Times(_) | Checkpoints::UntilConverged(_) => 0,
         };
-        let weights: usize = exp.widths.windows(2).map(|w| w[0] * w[1]).sum();
+        let weights = exp.weight_count();
         let units: usize = exp.widths[1..].iter().sum();
         let work = steps * exp.data.samples() * (weights + 10 * units);
         COST_PER_SAMPLE_STEP * work.max(1) as f64

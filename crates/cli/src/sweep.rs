@@ -135,7 +135,7 @@ fn config(table: &Table) -> Result<ExperimentConfig, String> {
 /// weights) at 10 Gflop/s, over the updates of a discrete optimiser or, for
 /// gradient flow, a stand-in of 100 steps per checkpoint.
 fn estimated_seconds(exp: &Experiment) -> f64 {
-    let weights: usize = exp.widths.windows(2).map(|w| w[0] * w[1]).sum();
+    let weights = exp.weight_count();
     let steps = exp
         .updates()
         .unwrap_or(100 * experiment::run::checkpoint_count(exp));

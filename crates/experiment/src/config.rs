@@ -1024,6 +1024,13 @@ impl Experiment {
         }
     }
 
+    /// The number of weights `Σ_l d_l d_{l−1}` (biases not counted): the
+    /// work of one sample through the network, for the cost estimates of
+    /// units of work.
+    pub fn weight_count(&self) -> usize {
+        self.widths.windows(2).map(|w| w[0] * w[1]).sum()
+    }
+
     /// True for a deep linear network (identity, no biases): the run
     /// evaluates the loss from the sufficient statistics `XᵀX/n`, `YᵀX/n`
     /// ([`deep_linear::LinearObjective`]) instead of backpropagating

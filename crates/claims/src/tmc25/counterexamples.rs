@@ -235,7 +235,7 @@ fn cost(cfg: &Config, point: Point) -> f64 {
         Point::Trained { .. } => &cfg.trained.experiment,
     };
     template.validate().map_or(QUADRATIC_SECONDS, |exp| {
-        let weights: usize = exp.widths.windows(2).map(|w| w[0] * w[1]).sum();
+        let weights = exp.weight_count();
         let work = exp.updates().unwrap_or(1) * exp.data.samples() * weights;
         work as f64 * SECONDS_PER_STEP_SAMPLE_WEIGHT
     })

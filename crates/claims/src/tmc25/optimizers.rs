@@ -230,9 +230,7 @@ fn cost(cfg: &Config, cell: &Cell) -> f64 {
         DynamicsConfig::Gd { .. } => 2.0 * cfg.steps as f64,
         _ => cfg.steps as f64,
     };
-    let weights = experiment_for(cfg, cell, 0).map_or(1, |e| {
-        e.widths.windows(2).map(|w| w[0] * w[1]).sum::<usize>()
-    });
+    let weights = experiment_for(cfg, cell, 0).map_or(1, |e| e.weight_count());
     PER_WEIGHT_AND_EVALUATION * weights as f64 * evaluations
 }
 
