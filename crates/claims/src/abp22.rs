@@ -306,7 +306,7 @@ impl Study for Abp22 {
 
     fn run(&self, cfg: &Config, options: &RunOptions, point: &Point) -> Measured {
         let seeded = |t: &Task| Task {
-            seed: options.seed.unwrap_or(t.seed),
+            seed: crate::master_seed(t.seed, options.seed),
             ..*t
         };
         Measured::Claim(Box::new(match point {

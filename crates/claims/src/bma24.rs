@@ -498,7 +498,11 @@ fn consistency(template: &ExperimentConfig, activation: &str, seed: Option<u64>)
         "max over layers of ‖G_l(input gradients) − W_lᵀK_lW_l/n‖_F / ‖G_l‖_F",
     )
     .id_param("activation", activation);
-    let exp = match instantiate(template, seed.unwrap_or(template.seed), Some(activation)) {
+    let exp = match instantiate(
+        template,
+        crate::master_seed(template.seed, seed),
+        Some(activation),
+    ) {
         Ok(e) => e,
         Err(e) => return claim.failed(Some(0.0), e),
     };

@@ -140,6 +140,13 @@ pub(crate) fn study_seeds(fixture: &[u64], seed: Option<u64>) -> Vec<u64> {
     }
 }
 
+/// The master seed of a single-seed experiment: the fixture's, or with
+/// `--seed N` the first of N's block (`1000·N + 1`), as [`study_seeds`]
+/// gives a study of one seed — disjoint from every fixture seed.
+pub(crate) fn master_seed(fixture: u64, seed: Option<u64>) -> u64 {
+    seed.map_or(fixture, |n| seed_block_base(n).wrapping_add(1))
+}
+
 /// The stride of the seed blocks of `--seed N` ([`study_seeds`]); every
 /// fixture seed of a study is below it.
 pub const SEED_BLOCK: u64 = 1000;
@@ -260,6 +267,14 @@ mod tests {
         assert_eq!(
             super::study_seeds(&fixture, Some(8)),
             vec![8001, 8002, 8003]
+        );
+        // A single-seed experiment takes the first seed of the block, as a
+        // study of one seed does: `--seed 11` does not rerun fixture seed 11.
+        assert_eq!(super::master_seed(11, None), 11);
+        assert_eq!(super::master_seed(11, Some(11)), 11001);
+        assert_eq!(
+            super::master_seed(5, Some(7)),
+            super::study_seeds(&[5], Some(7))[0]
         );
     }
 

@@ -152,7 +152,9 @@ pub struct ReportArgs {
     /// Only claims whose id starts with PREFIX (e.g. `TMC25.A.alpha`).
     #[arg(long, value_name = "PREFIX")]
     pub only: Option<String>,
-    /// Replace every fixture's master seed.
+    /// Replace every fixture's seeds by the block of N: `1000·N + 1, …,
+    /// 1000·N + k` for a study over k seeds, `1000·N + 1` for a single-seed
+    /// experiment (disjoint from every fixture seed).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
     /// Output directory.

@@ -516,7 +516,7 @@ pub struct Provenance {
     pub dirty: bool,
     /// Problem sizes.
     pub mode: Mode,
-    /// `--seed N`, replacing every fixture's master seed.
+    /// `--seed N`, replacing every fixture's seeds by N's block.
     pub seed: Option<u64>,
     /// Threads of the rayon pool that ran the families (of each shard's
     /// pool, the most, for a merged report).
@@ -544,9 +544,10 @@ impl Provenance {
         match self.seed {
             None => "the fixtures' seeds (each claim's in its params)".to_owned(),
             Some(s) => format!(
-                "--seed {s} (studies over k seeds use the block {}, …, {} + k, disjoint from the fixtures' seeds)",
+                "--seed {s} (studies over k seeds use the block {}, …, {} + k and single-seed experiments {}, disjoint from the fixtures' seeds)",
                 claims::seed_block_base(s).wrapping_add(1),
-                claims::seed_block_base(s)
+                claims::seed_block_base(s),
+                claims::seed_block_base(s).wrapping_add(1)
             ),
         }
     }

@@ -180,7 +180,7 @@ impl Study for Counterexamples {
         match *point {
             Point::Rescaling => Measured::Claims(rescaling_claims(&cfg.rescaling, options.seed)),
             Point::Quadratic { c } => {
-                let seed = options.seed.unwrap_or(cfg.quadratic.seed);
+                let seed = crate::master_seed(cfg.quadratic.seed, options.seed);
                 Measured::Claims(vec![quadratic_claim(&cfg.quadratic, c, seed)])
             }
             Point::Trained { linear } => Measured::Trained {
@@ -244,7 +244,7 @@ fn cost(cfg: &Config, point: Point) -> f64 {
 /// A fixture experiment with `--seed` applied.
 fn seeded(template: &ExperimentConfig, seed: Option<u64>) -> ExperimentConfig {
     let mut cfg = template.clone();
-    cfg.seed = seed.unwrap_or(cfg.seed);
+    cfg.seed = crate::master_seed(cfg.seed, seed);
     cfg
 }
 

@@ -54,9 +54,7 @@ pub(crate) fn instantiate(
     if let DataConfig::Teacher { outputs: c, .. } = &mut cfg.data {
         *c = outputs;
     }
-    if let Some(s) = seed {
-        cfg.seed = s;
-    }
+    cfg.seed = crate::master_seed(cfg.seed, seed);
     cfg.validate()
 }
 

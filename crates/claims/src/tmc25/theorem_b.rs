@@ -251,9 +251,7 @@ const PERSIST_FLOOR: f64 = 0.05;
 fn template(cfg: &Config, depth: usize, seed: Option<u64>) -> ExperimentConfig {
     let mut c = cfg.unbalanced.clone();
     c.network.depth = depth;
-    if let Some(s) = seed {
-        c.seed = s;
-    }
+    c.seed = crate::master_seed(c.seed, seed);
     c
 }
 
