@@ -334,9 +334,7 @@ impl ClaimResult {
             Precondition::Fails => self.untestable_unless(false, why),
             Precondition::Open => self.untestable_unless(
                 false,
-                &format!(
-                    "untestable here: its precondition is not established by the seeds (neither shown nor refuted; see its precondition row), and the comparison is tested only where it is. Were it refuted: {why}"
-                ),
+                "untestable here: its precondition is not established by the seeds (neither shown nor refuted; see its precondition row), and the comparison is tested only where it holds",
             ),
         }
     }
