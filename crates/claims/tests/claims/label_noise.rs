@@ -60,8 +60,7 @@ fn label_noise_rows_are_judged_over_seeds_whatever_the_master_seed() {
     );
     // SPEC §8's stability: the same rows, and no decided verdict turns
     // into another decided one under a disjoint block of seeds (a row at
-    // the edge may move to or from `inconclusive`, or its precondition to
-    // or from holding).
+    // the edge may move to or from `inconclusive`).
     assert_eq!(results.len(), other.len());
     for (a, b) in results.iter().zip(&other) {
         assert_eq!(a.id, b.id);
