@@ -1031,6 +1031,19 @@ impl Experiment {
         self.widths.windows(2).map(|w| w[0] * w[1]).sum()
     }
 
+    /// A rough cost of the run in seconds on one core, for ordering and
+    /// balancing units of work only: `6·n·P` flops per update (forward and
+    /// backward over n samples and P weights) at 10 Gflop/s, over the
+    /// updates of a discrete optimiser or, for gradient flow, a stand-in of
+    /// 100 steps per checkpoint.
+    pub fn estimated_seconds(&self) -> f64 {
+        let steps = self
+            .updates()
+            .unwrap_or(100 * crate::run::checkpoint_count(self));
+        6.0 * self.data.samples() as f64 * self.weight_count() as f64 * steps.max(1) as f64 * 1e-10
+            + 1e-3
+    }
+
     /// True for a deep linear network (identity, no biases): the run
     /// evaluates the loss from the sufficient statistics `XᵀX/n`, `YᵀX/n`
     /// ([`deep_linear::LinearObjective`]) instead of backpropagating

@@ -19,9 +19,11 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod grid;
 pub mod measure;
 pub mod run;
 
 pub use config::{ConfigError, Experiment, ExperimentConfig};
+pub use grid::{Grid, GridError, GridPoint};
 pub use measure::{CheckpointMeasurement, MlpMeasurement, measure, measure_mlp};
 pub use run::{Prepared, RunError, Snapshot, Trajectory, initial_params, prepare, run};
