@@ -15,13 +15,11 @@ use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
 
 use claims::{ConcludeError, RunOptions};
-use executor::Unit;
+use executor::{Shard, Unit};
 
 use crate::records::{self, Job, Record};
-use crate::render::Provenance;
+use crate::render::{FamilyTime, Provenance, UnitTime};
 use crate::report::{self, Publish};
-use executor::Shard;
-
 use crate::{CliError, MergeArgs, sweep};
 
 /// How many missing ids an error names before it counts the rest.
@@ -70,14 +68,15 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<ExitCode, CliError> {
                 threads: used.iter().map(|r| r.threads).max().unwrap_or(1),
                 shards: Some(used.iter().map(|r| &r.shard).collect::<HashSet<_>>().len()),
                 wall_seconds: span(&used),
-                families: runs
-                    .iter()
-                    .map(|r| (r.label.clone(), r.claims.len(), r.seconds))
-                    .collect(),
+                families: runs.iter().map(FamilyTime::of).collect(),
                 not_run: Vec::new(),
                 units: used
                     .iter()
-                    .map(|r| (r.id.clone(), r.estimated_s, r.seconds))
+                    .map(|r| UnitTime {
+                        id: r.id.clone(),
+                        estimated_s: r.estimated_s,
+                        wall_time_s: r.seconds,
+                    })
                     .collect(),
             };
             report::publish(

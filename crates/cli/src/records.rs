@@ -27,11 +27,9 @@ use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use claims::Mode;
-use executor::{Measured, Unit};
+use executor::{Measured, Shard, Unit};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-use executor::Shard;
 
 use crate::{CliError, create_dir, progress};
 

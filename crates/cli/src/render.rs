@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 
 use claims::details::Summary;
 use claims::{ClaimResult, Mode, Verdict};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 /// How numbers are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -505,8 +506,42 @@ pub fn markdown_report(results: &[ClaimResult], mode: Mode, precision: Precision
     out
 }
 
-/// Where and how a report was produced.
-#[derive(Debug, Clone, PartialEq)]
+/// The wall time of one claim family in a report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FamilyTime {
+    /// The family's label.
+    pub family: String,
+    /// How many claims it reported.
+    pub claims: usize,
+    /// Its units' and conclusion's wall time, summed, in seconds.
+    pub wall_time_s: f64,
+}
+
+impl FamilyTime {
+    /// The time of a family that ran.
+    pub fn of(run: &claims::FamilyRun) -> Self {
+        Self {
+            family: run.label.clone(),
+            claims: run.claims.len(),
+            wall_time_s: run.seconds,
+        }
+    }
+}
+
+/// The estimated and measured time of one unit of work.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnitTime {
+    /// The unit's id.
+    pub id: String,
+    /// Estimated seconds on one core.
+    pub estimated_s: f64,
+    /// Measured wall time in seconds.
+    pub wall_time_s: f64,
+}
+
+/// Where and how a report was produced; serialised as the `provenance`
+/// object of `report.json` (with the [`TIMING_NOTE`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Provenance {
     /// Version of the workspace crates.
     pub version: String,
@@ -526,14 +561,14 @@ pub struct Provenance {
     pub shards: Option<usize>,
     /// Wall time of the whole run, in seconds; for a merged report, from
     /// the first shard's start to the last unit's end.
+    #[serde(rename = "wall_time_s")]
     pub wall_seconds: f64,
-    /// Per family that ran: label, number of claims, wall time in seconds.
-    pub families: Vec<(String, usize, f64)>,
+    /// Per family that ran, in report order.
+    pub families: Vec<FamilyTime>,
     /// Families not started because an earlier one failed.
     pub not_run: Vec<String>,
-    /// Per unit of work that ran, in plan order: id, estimated and measured
-    /// seconds.
-    pub units: Vec<(String, f64, f64)>,
+    /// Per unit of work that ran, in plan order.
+    pub units: Vec<UnitTime>,
 }
 
 /// What `wall_time_s` of a claim measures.
@@ -608,29 +643,15 @@ impl Provenance {
             out,
             "\nWall time per claim: the {TIMING_NOTE}.\n\n| family | claims | wall time (s) |\n|---|---:|---:|"
         );
-        for (label, claims, seconds) in &self.families {
-            let _ = writeln!(out, "| {label} | {claims} | {seconds:.2} |");
+        for f in &self.families {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.2} |",
+                f.family, f.claims, f.wall_time_s
+            );
         }
         out.push('\n');
         out
-    }
-
-    /// The `provenance` object of `report.json`.
-    pub fn json(&self) -> Value {
-        json!({
-            "version": self.version,
-            "commit": self.commit,
-            "dirty": self.dirty,
-            "mode": self.mode.name(),
-            "seed": self.seed,
-            "threads": self.threads,
-            "shards": self.shards,
-            "wall_time_s": self.wall_seconds,
-            "timing": TIMING_NOTE,
-            "families": self.families.iter().map(|(l, n, t)| json!({"family": l, "claims": n, "wall_time_s": t})).collect::<Vec<_>>(),
-            "not_run": self.not_run,
-            "units": self.units.iter().map(|(id, est, t)| json!({"id": id, "estimated_s": est, "wall_time_s": t})).collect::<Vec<_>>(),
-        })
     }
 }
 
@@ -652,32 +673,83 @@ pub fn markdown_document(
 /// ([`claims::Details`]).
 pub const SCHEMA: u32 = 2;
 
+/// `report.json`: the schema, the mode, the provenance where there is one,
+/// and the claims (with their family's label and wall time where known).
+#[derive(Serialize)]
+struct ReportJson<'a> {
+    schema: u32,
+    mode: Mode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provenance: Option<ProvenanceJson<'a>>,
+    claims: Vec<ClaimRow<'a>>,
+}
+
+/// The provenance with what its wall times measure.
+#[derive(Serialize)]
+struct ProvenanceJson<'a> {
+    #[serde(flatten)]
+    provenance: &'a Provenance,
+    timing: &'static str,
+}
+
+/// A claim of `report.json`: the [`ClaimResult`], and in a report its
+/// family's label and wall time (see [`TIMING_NOTE`]).
+#[derive(Serialize)]
+struct ClaimRow<'a> {
+    #[serde(flatten)]
+    claim: &'a ClaimResult,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    family: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wall_time_s: Option<f64>,
+}
+
+impl ReportJson<'_> {
+    /// As JSON, keys in alphabetical order at every level.
+    fn value(&self) -> Value {
+        serde_json::to_value(self).expect("a report serialises: its maps have string keys")
+    }
+}
+
 /// `report.json` without provenance: `{"schema": 2, "mode": …, "claims": [...]}`.
 pub fn json_report(results: &[ClaimResult], mode: Mode) -> Value {
-    json!({ "schema": SCHEMA, "mode": mode.name(), "claims": results })
+    ReportJson {
+        schema: SCHEMA,
+        mode,
+        provenance: None,
+        claims: results
+            .iter()
+            .map(|claim| ClaimRow {
+                claim,
+                family: None,
+                wall_time_s: None,
+            })
+            .collect(),
+    }
+    .value()
 }
 
 /// `report.json` as written by the `report` command: [`json_report`] of the
 /// families' claims plus `"provenance": {…}` and, per claim, `"family"` and
 /// `"wall_time_s"` (see [`TIMING_NOTE`]).
 pub fn json_document(runs: &[claims::FamilyRun], provenance: &Provenance) -> Value {
-    let claims: Vec<Value> = runs
-        .iter()
-        .flat_map(|run| {
-            run.claims.iter().map(move |c| {
-                let mut v = json!(c);
-                if let Value::Object(m) = &mut v {
-                    m.insert("family".into(), json!(run.label));
-                    m.insert("wall_time_s".into(), json!(run.seconds));
-                }
-                v
+    ReportJson {
+        schema: SCHEMA,
+        mode: provenance.mode,
+        provenance: Some(ProvenanceJson {
+            provenance,
+            timing: TIMING_NOTE,
+        }),
+        claims: runs
+            .iter()
+            .flat_map(|run| {
+                run.claims.iter().map(move |claim| ClaimRow {
+                    claim,
+                    family: Some(&run.label),
+                    wall_time_s: Some(run.seconds),
+                })
             })
-        })
-        .collect();
-    json!({
-        "schema": SCHEMA,
-        "mode": provenance.mode.name(),
-        "provenance": provenance.json(),
-        "claims": claims,
-    })
+            .collect(),
+    }
+    .value()
 }

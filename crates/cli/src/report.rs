@@ -8,11 +8,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use claims::{ClaimResult, FamilyRun, RunHooks, RunOptions};
-
-use crate::records::{self, Job, Origin};
-use crate::render::{self, Provenance};
 use executor::Shard;
 
+use crate::records::{self, Job, Origin};
+use crate::render::{self, FamilyTime, Provenance, UnitTime};
 use crate::shard;
 use crate::{CliError, Format, ReportArgs, create_dir, figures, progress, write_file};
 
@@ -106,7 +105,11 @@ fn report_on_pool(args: &ReportArgs, shard: Option<Shard>) -> Result<ExitCode, C
         bar.inc(1);
         bar.set_message(format!("{} done ({seconds:.1} s)", unit.id));
         if let Ok(mut t) = unit_times.lock() {
-            t.push((unit.id.clone(), unit.cost, seconds));
+            t.push(UnitTime {
+                id: unit.id.clone(),
+                estimated_s: unit.cost,
+                wall_time_s: seconds,
+            });
         }
     };
     let runs = claims::run_families(
@@ -129,7 +132,7 @@ fn report_on_pool(args: &ReportArgs, shard: Option<Shard>) -> Result<ExitCode, C
     }
     let planned = planned.into_inner().unwrap_or_default();
     let mut unit_times = unit_times.into_inner().unwrap_or_default();
-    unit_times.sort_by_key(|u| planned.iter().position(|(id, _)| *id == u.0));
+    unit_times.sort_by_key(|u| planned.iter().position(|(id, _)| *id == u.id));
     let mut not_run: Vec<String> = Vec::new();
     for (_, family) in planned {
         if runs.iter().all(|r| r.label != family) && !not_run.contains(&family) {
@@ -146,10 +149,7 @@ fn report_on_pool(args: &ReportArgs, shard: Option<Shard>) -> Result<ExitCode, C
         threads: rayon::current_num_threads(),
         shards: None,
         wall_seconds: start.elapsed().as_secs_f64(),
-        families: runs
-            .iter()
-            .map(|r| (r.label.clone(), r.claims.len(), r.seconds))
-            .collect(),
+        families: runs.iter().map(FamilyTime::of).collect(),
         not_run,
         units: unit_times,
     };

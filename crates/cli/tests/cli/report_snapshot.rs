@@ -92,10 +92,7 @@ fn quick_json(runs: &[claims::FamilyRun], threads: usize) -> serde_json::Value {
         threads,
         shards: None,
         wall_seconds: 0.0,
-        families: runs
-            .iter()
-            .map(|r| (r.label.clone(), r.claims.len(), r.seconds))
-            .collect(),
+        families: runs.iter().map(cli::render::FamilyTime::of).collect(),
         not_run: Vec::new(),
         units: Vec::new(),
     };
