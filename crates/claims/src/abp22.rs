@@ -72,6 +72,7 @@ use crate::details::{Details, Series};
 use crate::study::{Planned, Study};
 use crate::{ClaimResult, Family, Mode, RunOptions};
 
+mod figures;
 pub mod relu;
 
 /// The fixture that configures this family.
@@ -352,6 +353,10 @@ impl Study for Abp22 {
             claims.extend(relu::conclude(&cfg.relu, options.mode, &seeds, &runs));
         }
         claims
+    }
+
+    fn figures(&self, _: &Config, _: &RunOptions, claims: &[ClaimResult]) -> Vec<figure::Declared> {
+        figures::declared(claims)
     }
 }
 

@@ -47,6 +47,8 @@
 //! seeds' measurements. Every network is an experiment
 //! ([`experiment::prepare`], [`experiment::run::run_prepared`]).
 
+mod figures;
+
 use datasets::Dataset;
 use experiment::config::{
     CheckpointConfig, DataConfig, DigitsTarget, DynamicsConfig, InitConfig, NetworkConfig,
@@ -412,6 +414,18 @@ impl Study for Bma24 {
             &limited,
         ));
         out
+    }
+
+    fn figures(&self, cfg: &Config, options: &RunOptions, claims: &[ClaimResult]) -> Vec<figure::Declared> {
+        let settings = [
+            Setting::early(&cfg.training, options),
+            Setting::code(&cfg.code, options),
+        ];
+        let cells: Vec<(&str, &str)> = settings
+            .iter()
+            .flat_map(|s| s.data.iter().map(|(d, _)| (d.name(), s.regime.name())))
+            .collect();
+        figures::nfa(claims, &cells)
     }
 }
 

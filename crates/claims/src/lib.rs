@@ -12,6 +12,7 @@ pub mod abp22;
 pub mod bma24;
 pub mod claim;
 pub mod details;
+mod figure_input;
 mod runner;
 pub mod sb21;
 pub mod study;
@@ -26,7 +27,7 @@ pub use details::Details;
 pub use executor::{Measured, Unit};
 pub use runner::{
     ConcludeError, FamilyHook, FamilyRun, MeasuredHook, PlanError, PlanHook, RunHooks, UnitHook,
-    conclude_families, plan_units, run_claims, run_families, run_family_set, run_units,
+    conclude_families, figures, plan_units, run_claims, run_families, run_family_set, run_units,
 };
 pub use study::{Planned, Study};
 pub use unit_error::UnitError;

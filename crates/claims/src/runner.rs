@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use executor::{Measured, Unit};
+use figure::{Declared, Missing};
 use serde_json::Value;
 
 use crate::claim::Claim;
@@ -300,6 +301,21 @@ fn run_unit(registry: &[Family], options: &RunOptions, unit: &Unit) -> Result<Va
         Some(f) => f.study.run(f.fixture, options, &unit.point),
         None => Err(format!("no claim family `{}`", unit.family)),
     }
+}
+
+/// The figures declared by the families of `runs` (in report order), each
+/// drawn from the claims of every run.
+pub fn figures(options: &RunOptions, runs: &[FamilyRun]) -> Vec<Declared> {
+    let claims: Vec<ClaimResult> = runs.iter().flat_map(|r| r.claims.clone()).collect();
+    let registry = families();
+    runs.iter()
+        .filter_map(|run| registry.iter().find(|f| f.label() == run.label))
+        .flat_map(|f| {
+            f.study
+                .figures(f.fixture, options, &claims)
+                .unwrap_or_else(|why| vec![Err(Missing::new(f.fixture_file, why))])
+        })
+        .collect()
 }
 
 /// Conclude every family that may match `only` from stored measurements

@@ -90,6 +90,8 @@
 //! specialisation matrices) into a per-seed record; the claims aggregate
 //! the records over seeds.
 
+mod figures;
+
 use experiment::config::{
     CheckpointConfig, Checkpoints, DataConfig, DigitsTarget, DynamicsConfig, InitConfig,
     NetworkConfig,
@@ -481,6 +483,10 @@ impl Study for Sb21 {
         out.extend(depth_claims(&cfg.depth, options, &depths));
         out.extend(specialisation_claims(&cfg.specialisation, options, &specs));
         out
+    }
+
+    fn figures(&self, _: &Config, _: &RunOptions, claims: &[ClaimResult]) -> Vec<figure::Declared> {
+        figures::declared(claims)
     }
 }
 

@@ -18,6 +18,7 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use figure::Declared;
 use serde_json::Value;
 
 use crate::{ClaimResult, RunOptions};
@@ -65,6 +66,17 @@ pub trait Study: Sync {
         options: &RunOptions,
         measured: Vec<(Self::Point, Self::Measurement)>,
     ) -> Vec<ClaimResult>;
+    /// The figures the family declares, drawn from the report's claims
+    /// (its own; a figure that sets them beside another family's may read
+    /// those too). A figure whose claims are absent is a [`figure::Missing`].
+    fn figures(
+        &self,
+        _cfg: &Self::Config,
+        _options: &RunOptions,
+        _claims: &[ClaimResult],
+    ) -> Vec<Declared> {
+        Vec::new()
+    }
 }
 
 /// A [`Study`] with its types erased to JSON, so that families of
@@ -82,6 +94,13 @@ pub(crate) trait ErasedStudy: Sync {
         options: &RunOptions,
         measured: Vec<(Value, Value)>,
     ) -> Result<Vec<ClaimResult>, String>;
+    /// The declared figures.
+    fn figures(
+        &self,
+        fixture: &str,
+        options: &RunOptions,
+        claims: &[ClaimResult],
+    ) -> Result<Vec<Declared>, String>;
 }
 
 fn config<C: DeserializeOwned>(fixture: &str) -> Result<C, String> {
@@ -136,5 +155,15 @@ impl<S: Study> ErasedStudy for S {
         let mut claims = Study::conclude(self, &cfg, options, measured);
         crate::claim::adjust_for_multiplicity(&mut claims);
         Ok(claims)
+    }
+
+    fn figures(
+        &self,
+        fixture: &str,
+        options: &RunOptions,
+        claims: &[ClaimResult],
+    ) -> Result<Vec<Declared>, String> {
+        let cfg: S::Config = config(fixture)?;
+        Ok(Study::figures(self, &cfg, options, claims))
     }
 }

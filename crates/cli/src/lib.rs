@@ -23,7 +23,6 @@ use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 pub mod analyze;
 pub mod figures;
 mod merge;
-pub mod plot;
 pub mod progress;
 pub mod records;
 pub mod render;

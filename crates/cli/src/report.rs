@@ -187,10 +187,17 @@ pub(crate) fn publish(
     to: &Publish,
 ) -> Result<ExitCode, CliError> {
     let results: Vec<ClaimResult> = runs.iter().flat_map(|r| r.claims.clone()).collect();
-    let figures =
-        figures::figures(&results).map_err(|e| CliError::failure(format!("figure: {e}")))?;
-    let markdown =
-        render::markdown_document(&results, provenance, &figures::markdown_section(&figures));
+    let options = RunOptions {
+        mode: provenance.mode,
+        seed: provenance.seed,
+    };
+    let (figures, not_drawn) = figures::figures(&options, runs)
+        .map_err(|e| CliError::failure(format!("figure: {e}")))?;
+    let markdown = render::markdown_document(
+        &results,
+        provenance,
+        &figures::markdown_section(&figures, &not_drawn),
+    );
     if !to.quiet {
         print!("{markdown}");
     }

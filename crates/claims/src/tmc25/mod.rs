@@ -11,6 +11,7 @@
 //!   and data sets (SPEC §2.4).
 
 pub mod counterexamples;
+mod figures;
 pub mod label_noise;
 pub mod optimizers;
 pub mod theorem_a;

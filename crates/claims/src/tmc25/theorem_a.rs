@@ -151,6 +151,10 @@ impl Study for TheoremA {
         out.sort_by_key(|c| KEYS.iter().position(|k| *k == c.key));
         out
     }
+
+    fn figures(&self, _: &Config, _: &RunOptions, claims: &[ClaimResult]) -> Vec<figure::Declared> {
+        super::figures::theorem_a(claims)
+    }
 }
 
 /// Estimated seconds of one grid point on one core: 6·10⁻⁴ (L−1)^{3/2}

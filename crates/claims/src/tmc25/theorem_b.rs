@@ -231,6 +231,10 @@ impl Study for TheoremB {
         out.sort_by_key(|c| KEYS.iter().position(|k| *k == c.key));
         out
     }
+
+    fn figures(&self, _: &Config, _: &RunOptions, claims: &[ClaimResult]) -> Vec<figure::Declared> {
+        super::figures::theorem_b(claims)
+    }
 }
 
 /// The fitted rate is checked to 1e-4 relative. Reason: the integrator

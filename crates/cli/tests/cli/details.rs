@@ -3,7 +3,7 @@
 //! claims read back from it are the figures of the quick report.
 
 use claims::details::{Matrix, Series, Summary};
-use claims::{ClaimResult, Details, Mode};
+use claims::{ClaimResult, Details, FamilyRun, Mode, RunOptions};
 use cli::figures::figures;
 use cli::render::json_report;
 
@@ -107,14 +107,24 @@ pub(crate) const QUICK_FIGURES: [&str; 16] = [
 /// back from `report.json`.
 #[test]
 fn every_quick_figure_is_produced_from_the_claims_and_from_report_json() {
-    let claims = crate::support::quick_claims();
-    let direct = figures(claims).unwrap();
+    let runs = crate::support::quick_runs();
+    let (direct, missing) = figures(&RunOptions::quick(), runs).unwrap();
+    assert!(missing.is_empty(), "declared figures not drawn: {missing:?}");
     let files: Vec<&str> = direct.iter().map(|f| f.file.as_str()).collect();
     assert_eq!(files, QUICK_FIGURES);
+    let claims = crate::support::quick_claims();
     let text = json_report(claims, Mode::Quick).to_string();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let back: Vec<ClaimResult> = serde_json::from_value(json["claims"].clone()).unwrap();
-    let read = figures(&back).unwrap();
+    let mut back: Vec<ClaimResult> = serde_json::from_value(json["claims"].clone()).unwrap();
+    // The same families, their claims read back from the JSON.
+    let read_runs: Vec<FamilyRun> = runs
+        .iter()
+        .map(|r| FamilyRun {
+            claims: back.drain(..r.claims.len()).collect(),
+            ..r.clone()
+        })
+        .collect();
+    let (read, _) = figures(&RunOptions::quick(), &read_runs).unwrap();
     assert_eq!(read.len(), direct.len());
     for (a, b) in direct.iter().zip(&read) {
         assert_eq!(a.file, b.file);

@@ -1,12 +1,14 @@
-//! Every report figure renders from the quick claims and names its series
-//! and axes; figures whose claims are absent are not produced.
+//! Every figure the families declare renders from the quick claims and
+//! names its series and axes; a declared figure whose claims are absent is
+//! named as not drawn.
 
-use claims::{ClaimResult, RunOptions, run_claims};
+use claims::{FamilyRun, RunHooks, RunOptions, run_families};
 use cli::figures::{figures, markdown_section};
 
 #[test]
 fn each_figure_names_its_series_and_axes() {
-    let figs = figures(crate::support::quick_claims()).unwrap();
+    let (figs, missing) = figures(&RunOptions::quick(), crate::support::quick_runs()).unwrap();
+    assert!(missing.is_empty(), "declared figures not drawn: {missing:?}");
     let names: Vec<&str> = figs.iter().map(|f| f.file.as_str()).collect();
     assert_eq!(names, crate::details::QUICK_FIGURES);
     let heat: &[&str] = &["K_0", "y_0", "per-output kernel K_c", "target column y_c"];
@@ -82,7 +84,7 @@ fn each_figure_names_its_series_and_axes() {
             assert!(f.svg.contains(n), "{}: `{n}` missing", f.file);
         }
     }
-    let md = markdown_section(&figs);
+    let md = markdown_section(&figs, &[]);
     for f in &figs {
         assert!(md.contains(&format!("]({})", f.file)));
     }
@@ -109,13 +111,24 @@ fn each_figure_names_its_series_and_axes() {
 }
 
 #[test]
-fn figures_of_absent_claims_are_not_produced() {
-    let results = run_claims(&RunOptions::quick(), Some("TMC25.A.alpha"));
-    let figs = figures(&results).unwrap();
+fn figures_of_absent_claims_are_named_not_drawn() {
+    let quick = RunOptions::quick();
+    let runs = run_families(&quick, Some("TMC25.A.alpha"), &RunHooks::default());
+    let (figs, missing) = figures(&quick, &runs).unwrap();
     let names: Vec<&str> = figs.iter().map(|f| f.file.as_str()).collect();
     assert_eq!(names, ["tmc25_alpha_depth.svg"]);
-    assert!(figures(&[]).unwrap().is_empty());
-    assert_eq!(markdown_section(&[]), "");
+    assert!(missing.is_empty());
+    // Theorem A's family ran, but its α̂ rows are filtered out.
+    let runs = run_families(&quick, Some("TMC25.A.identity"), &RunHooks::default());
+    let (figs, missing) = figures(&quick, &runs).unwrap();
+    assert!(figs.is_empty());
+    let files: Vec<&str> = missing.iter().map(|m| m.file.as_str()).collect();
+    assert_eq!(files, ["tmc25_alpha_depth.svg"]);
+    let md = markdown_section(&figs, &missing);
+    assert!(md.contains("Not drawn") && md.contains("`tmc25_alpha_depth.svg`"), "{md}");
+    let (figs, missing) = figures(&quick, &[]).unwrap();
+    assert!(figs.is_empty() && missing.is_empty());
+    assert_eq!(markdown_section(&[], &[]), "");
 }
 
 /// Figures take the depth, width and output dimension they show from the
@@ -124,13 +137,17 @@ fn figures_of_absent_claims_are_not_produced() {
 /// figures still render the same series and their captions name width 12.
 #[test]
 fn figures_follow_the_claims_parameters() {
-    let mut results: Vec<ClaimResult> = crate::support::quick_claims()
+    let mut runs: Vec<FamilyRun> = crate::support::quick_runs()
         .iter()
-        .filter(|r| r.id.starts_with("TMC25."))
+        .filter(|r| r.label.starts_with("TMC25 "))
         .cloned()
         .collect();
     let mut edited = 0;
-    for r in results.iter_mut().filter(|r| r.key.starts_with("A.")) {
+    for r in runs
+        .iter_mut()
+        .flat_map(|f| f.claims.iter_mut())
+        .filter(|r| r.key.starts_with("A."))
+    {
         if let Some(w) = r.params.get_mut("width")
             && w.as_u64() == Some(10)
         {
@@ -139,7 +156,7 @@ fn figures_follow_the_claims_parameters() {
         }
     }
     assert!(edited > 0);
-    let figs = figures(&results).unwrap();
+    let (figs, _) = figures(&RunOptions::quick(), &runs).unwrap();
     let by_name = |name: &str| figs.iter().find(|f| f.file == name).expect(name);
     for name in ["tmc25_nfa_relerr.svg", "tmc25_alpha_depth.svg"] {
         let f = by_name(name);

@@ -1,6 +1,10 @@
-//! Generic SVG plots for the report: time series (log or linear axes,
-//! several series, optional bands, an optional right y-axis, stacked panels)
-//! and labelled heat maps with a colour bar.
+//! Figures as data and their SVG rendering.
+//!
+//! A [`Figure`] is a file name, a caption and a [`Plot`]: time series
+//! ([`TimeSeriesPlot`]: log or linear axes, several series, optional bands,
+//! an optional right y-axis, stacked panels) or a labelled [`HeatMap`] with
+//! a colour bar. Claim families declare their figures as these values;
+//! the report renders them with [`Figure::svg`].
 //!
 //! Drawn with plotters' SVG backend only: text is emitted as SVG `<text>`
 //! in a generic `sans-serif` family and sized by plotters' built-in
@@ -17,6 +21,63 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+pub use plotters::prelude::SeriesLabelPosition;
+
+/// One figure: where it is written, what it shows, and the plot.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// File name, written next to the report.
+    pub file: String,
+    /// What the figure shows, with its conventions (the markdown caption).
+    pub caption: String,
+    /// The plot.
+    pub plot: Plot,
+}
+
+/// What a figure draws.
+#[derive(Debug, Clone)]
+pub enum Plot {
+    /// Series against a shared x-axis.
+    Lines(TimeSeriesPlot),
+    /// A matrix as coloured cells.
+    HeatMap(HeatMap),
+}
+
+impl Figure {
+    /// The SVG document.
+    pub fn svg(&self) -> Result<String, PlotError> {
+        match &self.plot {
+            Plot::Lines(p) => time_series_svg(p),
+            Plot::HeatMap(m) => heat_map_svg(m),
+        }
+    }
+}
+
+/// A declared figure whose data are not among the results (its claims
+/// were not run, or lack the details it draws).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {why}")]
+pub struct Missing {
+    /// The figure's file name.
+    pub file: String,
+    /// What is absent.
+    pub why: String,
+}
+
+impl Missing {
+    /// `file` lacks `why`.
+    pub fn new(file: impl Into<String>, why: impl Into<String>) -> Self {
+        Missing {
+            file: file.into(),
+            why: why.into(),
+        }
+    }
+}
+
+/// A figure as a claim family declares it: drawn from the results, or
+/// what it lacks.
+pub type Declared = Result<Figure, Missing>;
 
 /// Width of every figure, in pixels.
 pub const WIDTH: u32 = 600;
