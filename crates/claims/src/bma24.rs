@@ -416,7 +416,12 @@ impl Study for Bma24 {
         out
     }
 
-    fn figures(&self, cfg: &Config, options: &RunOptions, claims: &[ClaimResult]) -> Vec<figure::Declared> {
+    fn figures(
+        &self,
+        cfg: &Config,
+        options: &RunOptions,
+        claims: &[ClaimResult],
+    ) -> Vec<figure::Declared> {
         let settings = [
             Setting::early(&cfg.training, options),
             Setting::code(&cfg.code, options),

@@ -16,9 +16,9 @@
 //! tests, not a cluster run. Non-finite numbers do not survive JSON: store
 //! them as `Option<f64>` or as an error string.
 
+use figure::Declared;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use figure::Declared;
 use serde_json::Value;
 
 use crate::{ClaimResult, RunOptions};

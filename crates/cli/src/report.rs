@@ -191,8 +191,8 @@ pub(crate) fn publish(
         mode: provenance.mode,
         seed: provenance.seed,
     };
-    let (figures, not_drawn) = figures::figures(&options, runs)
-        .map_err(|e| CliError::failure(format!("figure: {e}")))?;
+    let (figures, not_drawn) =
+        figures::figures(&options, runs).map_err(|e| CliError::failure(format!("figure: {e}")))?;
     let markdown = render::markdown_document(
         &results,
         provenance,

@@ -1,10 +1,13 @@
 //! ABP22's figures: silent alignment of the deep linear network's NTK,
 //! and ABP22's first figure (two-layer ReLU network) on digits.
 
-use figure::{Axis, Declared, Figure, Missing, Panel, Plot, SeriesLabelPosition, Series, Style, TimeSeriesPlot};
+use figure::{
+    Axis, Declared, Figure, Missing, Panel, Plot, Series, SeriesLabelPosition, Style,
+    TimeSeriesPlot,
+};
 
-use crate::{ClaimResult, Details};
 use crate::figure_input::{mean_with_band, param, points};
+use crate::{ClaimResult, Details};
 
 /// Both figures.
 pub(crate) fn declared(claims: &[ClaimResult]) -> Vec<Declared> {

@@ -1,7 +1,10 @@
 //! BMA24's figure: UC- and C-NFA per layer over training, one per data
 //! set and regime of the NFA study.
 
-use figure::{Axis, Declared, Figure, Missing, Panel, Plot, SeriesLabelPosition, Series, Style, TimeSeriesPlot};
+use figure::{
+    Axis, Declared, Figure, Missing, Panel, Plot, Series, SeriesLabelPosition, Style,
+    TimeSeriesPlot,
+};
 use serde_json::Value;
 
 use crate::ClaimResult;
@@ -24,11 +27,7 @@ pub(crate) fn nfa(claims: &[ClaimResult], cells: &[(&str, &str)]) -> Vec<Declare
 
 /// (d) UC-NFA and C-NFA per hidden layer over training on `data`, mean ±
 /// spread over seeds as a band.
-fn bma24_nfa(
-    results: &[ClaimResult],
-    data: &str,
-    regime: &str,
-) -> Option<Figure> {
+fn bma24_nfa(results: &[ClaimResult], data: &str, regime: &str) -> Option<Figure> {
     let text =
         |r: &ClaimResult, name: &str| param(r, name).and_then(Value::as_str).map(str::to_owned);
     let rows: Vec<&ClaimResult> = results

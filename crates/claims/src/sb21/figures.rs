@@ -12,7 +12,9 @@ pub(crate) fn declared(claims: &[ClaimResult]) -> Vec<Declared> {
         .iter()
         .filter(|r| r.paper == "SB21" && r.key == "specialisation" && sb21_convention(r))
         .map(|r| {
-            specialisation(r).ok_or_else(|| Missing::new(r.id.clone(), "no specialisation matrix in its details"))
+            specialisation(r).ok_or_else(|| {
+                Missing::new(r.id.clone(), "no specialisation matrix in its details")
+            })
         })
         .collect()
 }

@@ -2,7 +2,10 @@
 //! the NFA error over gradient flow, the decay of the imbalances under
 //! weight decay, and α̂ against depth.
 
-use figure::{Axis, Declared, Figure, Missing, Panel, Plot, SeriesLabelPosition, Series, Style, TimeSeriesPlot};
+use figure::{
+    Axis, Declared, Figure, Missing, Panel, Plot, Series, SeriesLabelPosition, Style,
+    TimeSeriesPlot,
+};
 use serde_json::Value;
 
 use crate::ClaimResult;
@@ -10,9 +13,10 @@ use crate::figure_input::{gaps, is, param, time_series, values};
 
 /// Theorem A's figure: α̂ against depth.
 pub(crate) fn theorem_a(claims: &[ClaimResult]) -> Vec<Declared> {
-    vec![alpha_depth(claims).ok_or_else(|| {
-        Missing::new("tmc25_alpha_depth.svg", "no A.alpha rows with C > 1")
-    })]
+    vec![
+        alpha_depth(claims)
+            .ok_or_else(|| Missing::new("tmc25_alpha_depth.svg", "no A.alpha rows with C > 1")),
+    ]
 }
 
 /// Theorem B's figures: the NFA error over time (beside A.identity's
@@ -20,10 +24,16 @@ pub(crate) fn theorem_a(claims: &[ClaimResult]) -> Vec<Declared> {
 pub(crate) fn theorem_b(claims: &[ClaimResult]) -> Vec<Declared> {
     vec![
         nfa_relerr(claims).ok_or_else(|| {
-            Missing::new("tmc25_nfa_relerr.svg", "no B.asymptotic_nfa rows with a relerr series")
+            Missing::new(
+                "tmc25_nfa_relerr.svg",
+                "no B.asymptotic_nfa rows with a relerr series",
+            )
         }),
         imbalance_decay(claims).ok_or_else(|| {
-            Missing::new("tmc25_imbalance_decay.svg", "no B.decay_rate rows with imbalance series")
+            Missing::new(
+                "tmc25_imbalance_decay.svg",
+                "no B.decay_rate rows with imbalance series",
+            )
         }),
     ]
 }

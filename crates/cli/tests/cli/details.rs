@@ -84,9 +84,9 @@ fn quick_claims_details_round_trip_through_report_json() {
 
 /// The quick report's figures, by file name and in order.
 pub(crate) const QUICK_FIGURES: [&str; 16] = [
+    "tmc25_alpha_depth.svg",
     "tmc25_nfa_relerr.svg",
     "tmc25_imbalance_decay.svg",
-    "tmc25_alpha_depth.svg",
     "bma24_nfa_digits_early.svg",
     "bma24_nfa_synthetic_early.svg",
     "bma24_nfa_digits_code.svg",
@@ -109,7 +109,10 @@ pub(crate) const QUICK_FIGURES: [&str; 16] = [
 fn every_quick_figure_is_produced_from_the_claims_and_from_report_json() {
     let runs = crate::support::quick_runs();
     let (direct, missing) = figures(&RunOptions::quick(), runs).unwrap();
-    assert!(missing.is_empty(), "declared figures not drawn: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "declared figures not drawn: {missing:?}"
+    );
     let files: Vec<&str> = direct.iter().map(|f| f.file.as_str()).collect();
     assert_eq!(files, QUICK_FIGURES);
     let claims = crate::support::quick_claims();

@@ -8,11 +8,22 @@ use cli::figures::{figures, markdown_section};
 #[test]
 fn each_figure_names_its_series_and_axes() {
     let (figs, missing) = figures(&RunOptions::quick(), crate::support::quick_runs()).unwrap();
-    assert!(missing.is_empty(), "declared figures not drawn: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "declared figures not drawn: {missing:?}"
+    );
     let names: Vec<&str> = figs.iter().map(|f| f.file.as_str()).collect();
     assert_eq!(names, crate::details::QUICK_FIGURES);
     let heat: &[&str] = &["K_0", "y_0", "per-output kernel K_c", "target column y_c"];
     let expect: [&[&str]; 16] = [
+        &[
+            "α̂ (corr)",
+            "α̂ (eig)",
+            "α̂ (fit)",
+            "predicted 1/L",
+            "depth L (number of weight matrices)",
+            "α̂ in W_1ᵀW_1 ∝ G_1^α (worst checkpoint)",
+        ],
         &[
             "balanced, λ = 0 (A.identity)",
             "balanced, λ = 0.1",
@@ -28,14 +39,6 @@ fn each_figure_names_its_series_and_axes() {
             "predicted ‖D_2(0)‖_F e^(−2λt)",
             "2λt (weight decay λ × gradient-flow time t, dimensionless)",
             "‖D_l(t)‖_F, D_l = W_(l+1)ᵀW_(l+1) − W_lW_lᵀ (log scale)",
-        ],
-        &[
-            "α̂ (corr)",
-            "α̂ (eig)",
-            "α̂ (fit)",
-            "predicted 1/L",
-            "depth L (number of weight matrices)",
-            "α̂ in W_1ᵀW_1 ∝ G_1^α (worst checkpoint)",
         ],
         &[
             "layer 1",
@@ -125,7 +128,10 @@ fn figures_of_absent_claims_are_named_not_drawn() {
     let files: Vec<&str> = missing.iter().map(|m| m.file.as_str()).collect();
     assert_eq!(files, ["tmc25_alpha_depth.svg"]);
     let md = markdown_section(&figs, &missing);
-    assert!(md.contains("Not drawn") && md.contains("`tmc25_alpha_depth.svg`"), "{md}");
+    assert!(
+        md.contains("Not drawn") && md.contains("`tmc25_alpha_depth.svg`"),
+        "{md}"
+    );
     let (figs, missing) = figures(&quick, &[]).unwrap();
     assert!(figs.is_empty() && missing.is_empty());
     assert_eq!(markdown_section(&[], &[]), "");
