@@ -29,7 +29,7 @@ pub use runner::{
     ConcludeError, FamilyHook, FamilyRun, MeasuredHook, PlanError, PlanHook, RunHooks, UnitHook,
     conclude_families, figures, plan_units, run_claims, run_families, run_family_set, run_units,
 };
-pub use study::{Planned, Study};
+pub use study::{CellSeed, Cells, Planned, Runs, Study};
 pub use unit_error::UnitError;
 
 use study::ErasedStudy;

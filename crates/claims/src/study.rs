@@ -17,7 +17,7 @@
 //! them as `Option<f64>` or as an error string.
 
 use figure::Declared;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -76,6 +76,137 @@ pub trait Study: Sync {
         _claims: &[ClaimResult],
     ) -> Vec<Declared> {
         Vec::new()
+    }
+}
+
+/// A unit of a [`Cells`] study: one cell at one seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellSeed<C> {
+    /// The cell (every parameter but the seed).
+    pub cell: C,
+    /// The unit's master seed.
+    pub seed: u64,
+}
+
+/// The measurements of one cell's units, in seed order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Runs<C, M> {
+    /// The cell.
+    pub cell: C,
+    /// Its seeds (the fixture's, or the block of `--seed N`).
+    pub seeds: Vec<u64>,
+    /// One measurement per seed.
+    pub measured: Vec<M>,
+}
+
+/// A study whose units are cells × seeds, the common shape of an empirical
+/// claim judged over seeds (SPEC §8). The family declares its cells and
+/// writes *measure one unit* and *conclude one cell*; the framework (the
+/// [`Study`] every `Cells` is) derives the units, their names
+/// (`CELL,seed=N`), the `--seed` override ([`crate::study_seeds`]) and the
+/// grouping of the measurements by cell.
+pub trait Cells: Sync {
+    /// The family's fixture schema.
+    type Config: DeserializeOwned + Sync;
+    /// Every parameter of a unit but its seed.
+    type Cell: Serialize + DeserializeOwned + Clone + PartialEq + Sync;
+    /// A unit's result.
+    type Measurement: Serialize + DeserializeOwned;
+
+    /// The cells in report order, each with the fixture's seeds for it.
+    fn cells(&self, cfg: &Self::Config, options: &RunOptions) -> Vec<(Self::Cell, Vec<u64>)>;
+    /// The cell's part of a unit name, e.g. `regime=a,init=b`.
+    fn name(&self, cell: &Self::Cell) -> String;
+    /// Estimated seconds of one unit of `cell` on one core (for ordering
+    /// and balancing work only).
+    fn cost(&self, cfg: &Self::Config, options: &RunOptions, cell: &Self::Cell) -> f64;
+    /// Compute one unit.
+    fn measure(
+        &self,
+        cfg: &Self::Config,
+        options: &RunOptions,
+        cell: &Self::Cell,
+        seed: u64,
+    ) -> Self::Measurement;
+    /// The claims of one cell from its units.
+    fn conclude_cell(
+        &self,
+        cfg: &Self::Config,
+        options: &RunOptions,
+        runs: Runs<Self::Cell, Self::Measurement>,
+    ) -> Vec<ClaimResult>;
+    /// The family's figures, as [`Study::figures`].
+    fn declare_figures(
+        &self,
+        _cfg: &Self::Config,
+        _options: &RunOptions,
+        _claims: &[ClaimResult],
+    ) -> Vec<Declared> {
+        Vec::new()
+    }
+}
+
+impl<S: Cells> Study for S {
+    type Config = S::Config;
+    type Point = CellSeed<S::Cell>;
+    type Measurement = S::Measurement;
+
+    fn plan(&self, cfg: &S::Config, options: &RunOptions) -> Vec<Planned<Self::Point>> {
+        let mut units = Vec::new();
+        for (cell, seeds) in self.cells(cfg, options) {
+            let (name, cost) = (self.name(&cell), self.cost(cfg, options, &cell));
+            for seed in crate::study_seeds(&seeds, options.seed) {
+                units.push(Planned {
+                    name: format!("{name},seed={seed}"),
+                    cost,
+                    point: CellSeed {
+                        cell: cell.clone(),
+                        seed,
+                    },
+                });
+            }
+        }
+        units
+    }
+
+    fn run(&self, cfg: &S::Config, options: &RunOptions, p: &Self::Point) -> S::Measurement {
+        self.measure(cfg, options, &p.cell, p.seed)
+    }
+
+    /// One conclusion per cell, from its consecutive units of the plan.
+    fn conclude(
+        &self,
+        cfg: &S::Config,
+        options: &RunOptions,
+        measured: Vec<(Self::Point, S::Measurement)>,
+    ) -> Vec<ClaimResult> {
+        let mut cells: Vec<Runs<S::Cell, S::Measurement>> = Vec::new();
+        for (p, m) in measured {
+            match cells.last_mut() {
+                Some(runs) if runs.cell == p.cell => {
+                    runs.seeds.push(p.seed);
+                    runs.measured.push(m);
+                }
+                _ => cells.push(Runs {
+                    cell: p.cell,
+                    seeds: vec![p.seed],
+                    measured: vec![m],
+                }),
+            }
+        }
+        cells
+            .into_iter()
+            .flat_map(|runs| self.conclude_cell(cfg, options, runs))
+            .collect()
+    }
+
+    fn figures(
+        &self,
+        cfg: &S::Config,
+        options: &RunOptions,
+        claims: &[ClaimResult],
+    ) -> Vec<Declared> {
+        self.declare_figures(cfg, options, claims)
     }
 }
 

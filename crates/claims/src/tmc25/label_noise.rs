@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 use crate::UnitError;
 use crate::claim::{Claim, Direction, Statement, Test};
 use crate::details::{Details, Summary, interval_text};
-use crate::study::{Planned, Study};
+use crate::study::{Cells, Runs};
 use crate::{ClaimResult, Family, PerMode, RunOptions};
 
 /// The fixture that configures this family.
@@ -95,15 +95,13 @@ pub fn config() -> Result<Config, experiment::ConfigError> {
     Ok(cfg)
 }
 
-/// One unit: a regime, an initialisation and a seed.
+/// A cell: a regime and an initialisation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Point {
+pub struct Cell {
     /// Key of `regimes`.
     pub regime: String,
     /// Key of `inits`.
     pub init: String,
-    /// Master seed of the runs.
-    pub seed: u64,
 }
 
 /// The end of one run.
@@ -149,38 +147,39 @@ fn cost(cfg: &Config, options: &RunOptions) -> f64 {
     arms * steps * 3e-6
 }
 
-impl Study for LabelNoise {
+impl Cells for LabelNoise {
     type Config = Config;
-    type Point = Point;
+    type Cell = Cell;
     type Measurement = Measurement;
 
-    fn plan(&self, cfg: &Config, options: &RunOptions) -> Vec<Planned<Point>> {
-        let mut units = Vec::new();
+    fn cells(&self, cfg: &Config, options: &RunOptions) -> Vec<(Cell, Vec<u64>)> {
+        let mut cells = Vec::new();
         for regime in cfg.regimes.keys() {
-            let seeds = crate::study_seeds(&cfg.seeds[regime].get(options.mode), options.seed);
             for init in cfg.inits.keys() {
-                for &seed in &seeds {
-                    units.push(Planned {
-                        name: format!("regime={regime},init={init},seed={seed}"),
-                        cost: cost(cfg, options),
-                        point: Point {
-                            regime: regime.clone(),
-                            init: init.clone(),
-                            seed,
-                        },
-                    });
-                }
+                let cell = Cell {
+                    regime: regime.clone(),
+                    init: init.clone(),
+                };
+                cells.push((cell, cfg.seeds[regime].get(options.mode)));
             }
         }
-        units
+        cells
     }
 
-    fn run(&self, cfg: &Config, options: &RunOptions, p: &Point) -> Measurement {
+    fn name(&self, cell: &Cell) -> String {
+        format!("regime={},init={}", cell.regime, cell.init)
+    }
+
+    fn cost(&self, cfg: &Config, options: &RunOptions, _: &Cell) -> f64 {
+        cost(cfg, options)
+    }
+
+    fn measure(&self, cfg: &Config, options: &RunOptions, cell: &Cell, seed: u64) -> Measurement {
         let noises = cfg.noises.get(options.mode);
         let horizon = cfg.horizon.get(options.mode);
         let run = |lambda: f64, noise: f64, rescaled: bool| -> Pair {
             [&cfg.adam, &cfg.momentum]
-                .map(|o| run_one(cfg, p, o, (lambda, horizon), (noise, rescaled)))
+                .map(|o| run_one(cfg, (cell, seed), o, (lambda, horizon), (noise, rescaled)))
         };
         let arms: Vec<Vec<Pair>> = cfg
             .weight_decays
@@ -211,34 +210,26 @@ impl Study for LabelNoise {
         Measurement { arms, rescaled }
     }
 
-    fn conclude(
+    fn conclude_cell(
         &self,
         cfg: &Config,
         options: &RunOptions,
-        measured: Vec<(Point, Measurement)>,
+        runs: Runs<Cell, Measurement>,
     ) -> Vec<ClaimResult> {
         let noises = cfg.noises.get(options.mode);
         let mut out = Vec::new();
-        for regime in cfg.regimes.keys() {
-            for init in cfg.inits.keys() {
-                let runs: Vec<&(Point, Measurement)> = measured
-                    .iter()
-                    .filter(|(p, _)| &p.regime == regime && &p.init == init)
-                    .collect();
-                for (arm, lambda) in cfg.weight_decays.get(options.mode).into_iter().enumerate() {
-                    for (k, &noise) in noises.iter().enumerate().skip(1) {
-                        let at = Arm {
-                            regime,
-                            init,
-                            lambda,
-                            horizon: cfg.horizon.get(options.mode),
-                            noise,
-                        };
-                        out.extend(claim(cfg, &at, (arm, k), &runs, false));
-                        if lambda == 0.0 {
-                            out.extend(claim(cfg, &at, (arm, k), &runs, true));
-                        }
-                    }
+        for (arm, lambda) in cfg.weight_decays.get(options.mode).into_iter().enumerate() {
+            for (k, &noise) in noises.iter().enumerate().skip(1) {
+                let at = Arm {
+                    regime: &runs.cell.regime,
+                    init: &runs.cell.init,
+                    lambda,
+                    horizon: cfg.horizon.get(options.mode),
+                    noise,
+                };
+                out.extend(claim(cfg, &at, (arm, k), &runs, false));
+                if lambda == 0.0 {
+                    out.extend(claim(cfg, &at, (arm, k), &runs, true));
                 }
             }
         }
@@ -249,14 +240,14 @@ impl Study for LabelNoise {
 /// One run of `optimizer` with weight decay λ to the horizon T.
 fn run_one(
     cfg: &Config,
-    p: &Point,
+    (cell, seed): (&Cell, u64),
     optimizer: &DynamicsConfig,
     (lambda, horizon): (f64, f64),
     (noise, rescaled): (f64, bool),
 ) -> Result<Outcome, UnitError> {
-    let mut c = cfg.regimes[&p.regime].clone();
-    c.seed = p.seed;
-    c.init = cfg.inits[&p.init].clone();
+    let mut c = cfg.regimes[&cell.regime].clone();
+    c.seed = seed;
+    c.init = cfg.inits[&cell.init].clone();
     c.data.set_noise(noise);
     c.data.set_keep_label_norm(rescaled);
     c.dynamics = optimizer.clone();
@@ -319,7 +310,7 @@ fn claim(
     cfg: &Config,
     at: &Arm,
     (arm, k): (usize, usize),
-    runs: &[&(Point, Measurement)],
+    runs: &Runs<Cell, Measurement>,
     rescaled: bool,
 ) -> Vec<ClaimResult> {
     let (regime, init, lambda, noise) = (at.regime, at.init, at.lambda, at.noise);
@@ -350,13 +341,10 @@ fn claim(
         },
     )
     .param("lambda_T", lambda * horizon)
-    .param(
-        "seeds",
-        runs.iter().map(|(p, _)| p.seed).collect::<Vec<_>>(),
-    );
+    .param("seeds", runs.seeds.clone());
     // Per seed and optimiser: the run at σ_ε = 0 and at this level.
     let mut pairs: [Vec<(&Outcome, &Outcome)>; 2] = [Vec::new(), Vec::new()];
-    for (p, m) in runs {
+    for (seed, m) in runs.seeds.iter().zip(&runs.measured) {
         for o in 0..2 {
             let noisy = if rescaled {
                 &m.rescaled[k][o]
@@ -366,7 +354,7 @@ fn claim(
             match (&m.arms[arm][0][o], noisy) {
                 (Ok(clean), Ok(noisy)) => pairs[o].push((clean, noisy)),
                 (Err(e), _) | (_, Err(e)) => {
-                    return vec![claim.failed(None, format!("seed {}: {e}", p.seed))];
+                    return vec![claim.failed(None, format!("seed {seed}: {e}"))];
                 }
             }
         }

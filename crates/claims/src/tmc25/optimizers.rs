@@ -34,7 +34,7 @@ use crate::PerMode;
 use crate::UnitError;
 use crate::claim::{Claim, Comparison};
 use crate::details::{Details, Summary};
-use crate::study::{Planned, Study};
+use crate::study::{Cells, Runs};
 use crate::{ClaimResult, Family, RunOptions};
 
 /// The fixture that configures this family.
@@ -112,20 +112,6 @@ struct Cell {
     noise: f64,
 }
 
-/// A unit: one cell at one seed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Point {
-    cell: Cell,
-    seed: u64,
-}
-
-/// The runs of one cell, in seed order.
-struct Seeds {
-    cell: Cell,
-    seeds: Vec<u64>,
-    outcomes: Vec<Result<Outcome, UnitError>>,
-}
-
 /// What one seeded run yields (every number finite: a run that is not
 /// fails with its reason instead).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,57 +124,46 @@ struct Outcome {
     theorem: Option<(f64, f64)>,
 }
 
-impl Study for Optimizers {
+impl Cells for Optimizers {
     type Config = Config;
-    type Point = Point;
+    type Cell = Cell;
     type Measurement = Result<Outcome, UnitError>;
 
-    fn plan(&self, cfg: &Config, options: &RunOptions) -> Vec<Planned<Point>> {
-        let seeds = crate::study_seeds(&cfg.seeds.get(options.mode), options.seed);
-        let mut units = Vec::new();
-        for cell in cells(cfg, options) {
-            for &seed in &seeds {
-                let point = Point {
-                    cell: cell.clone(),
-                    seed,
-                };
-                units.push(Planned {
-                    name: format!(
-                        "data={},optimizer={},lambda={},init={},noise={},seed={seed}",
-                        cell.data,
-                        cell.optimizer.name(),
-                        cell.lambda,
-                        cell.init.name(),
-                        cell.noise
-                    ),
-                    cost: cost(cfg, &cell),
-                    point,
-                });
-            }
-        }
-        units
+    fn cells(&self, cfg: &Config, options: &RunOptions) -> Vec<(Cell, Vec<u64>)> {
+        let seeds = cfg.seeds.get(options.mode);
+        cells(cfg, options)
+            .into_iter()
+            .map(|c| (c, seeds.clone()))
+            .collect()
     }
 
-    fn run(&self, cfg: &Config, _: &RunOptions, point: &Point) -> Result<Outcome, UnitError> {
-        run_one(cfg, &point.cell, point.seed)
+    fn name(&self, cell: &Cell) -> String {
+        format!(
+            "data={},optimizer={},lambda={},init={},noise={}",
+            cell.data,
+            cell.optimizer.name(),
+            cell.lambda,
+            cell.init.name(),
+            cell.noise
+        )
     }
 
-    /// A row per cell from its seeds (consecutive units of the plan).
-    fn conclude(
+    fn cost(&self, cfg: &Config, _: &RunOptions, cell: &Cell) -> f64 {
+        cost(cfg, cell)
+    }
+
+    fn measure(&self, cfg: &Config, _: &RunOptions, cell: &Cell, seed: u64) -> Self::Measurement {
+        run_one(cfg, cell, seed)
+    }
+
+    /// The cell's row from its seeds.
+    fn conclude_cell(
         &self,
         cfg: &Config,
         _: &RunOptions,
-        measured: Vec<(Point, Result<Outcome, UnitError>)>,
+        runs: Runs<Cell, Self::Measurement>,
     ) -> Vec<ClaimResult> {
-        measured
-            .chunk_by(|a, b| a.0.cell == b.0.cell)
-            .map(|runs| Seeds {
-                cell: runs[0].0.cell.clone(),
-                seeds: runs.iter().map(|(p, _)| p.seed).collect(),
-                outcomes: runs.iter().map(|(_, o)| o.clone()).collect(),
-            })
-            .map(|s| row(cfg, &s))
-            .collect()
+        vec![row(cfg, &runs)]
     }
 }
 
@@ -323,11 +298,11 @@ fn run_one(cfg: &Config, cell: &Cell, seed: u64) -> Result<Outcome, UnitError> {
 
 const STATEMENT: &str = "The NFA across optimisers, weight decay, init and label noise (TMC25); only gradient flow and GD carry a theorem on the imbalances";
 
-fn row(cfg: &Config, runs: &Seeds) -> ClaimResult {
-    let Seeds {
+fn row(cfg: &Config, runs: &Runs<Cell, Result<Outcome, UnitError>>) -> ClaimResult {
+    let Runs {
         cell,
         seeds,
-        outcomes,
+        measured: outcomes,
     } = runs;
     let name = cell.optimizer.name();
     let convention = match name {
@@ -414,10 +389,10 @@ mod tests {
         );
         let r = row(
             &cfg,
-            &Seeds {
+            &Runs {
                 cell,
                 seeds: vec![1],
-                outcomes: vec![outcome],
+                measured: vec![outcome],
             },
         );
         assert_eq!(r.verdict, crate::Verdict::Fail);
