@@ -148,7 +148,7 @@ pub(crate) fn master_seed(fixture: u64, seed: Option<u64>) -> u64 {
     seed.map_or(fixture, |n| seed_block_base(n).wrapping_add(1))
 }
 
-/// The stride of the seed blocks of `--seed N` ([`study_seeds`]); every
+/// The stride of the seed blocks of `--seed N` (`study_seeds`); every
 /// fixture seed of a study is below it.
 pub const SEED_BLOCK: u64 = 1000;
 
@@ -209,7 +209,9 @@ pub fn families() -> Vec<Family> {
         tmc25::counterexamples::FAMILY,
         bma24::FAMILY,
         abp22::FAMILY,
-        sb21::FAMILY,
+        sb21::PHASES,
+        sb21::DEPTH,
+        sb21::SPECIALISATION,
     ]
 }
 

@@ -79,9 +79,11 @@
 //! `K_c − G`, which the tiled statistics do not separate (C n × n kernels:
 //! 7 MB at n = 300, C = 10).
 //!
-//! Units of work: one run per claim, data set and seed, named
-//! `phases[data=digits,seed=1]`, `depth[data=digits,L=3,seed=1]`,
-//! `specialisation[data=digits,target=one_hot,net=relu,kernel_motion=large,seed=1]`;
+//! Each claim is a family of its own ([`PHASES`], [`DEPTH`],
+//! [`SPECIALISATION`]; one fixture) over cells × seeds ([`Cells`]). Units
+//! of work: one run per cell and seed, named
+//! `SB21.phases/data=digits,seed=1`, `SB21.depth/data=digits,L=3,seed=1`,
+//! `SB21.specialisation/data=digits,target=one_hot,net=relu,kernel_motion=large,seed=1`;
 //! each is an [`experiment`] (`digits` with `target = "parity"`,
 //! `"one_hot"` or `"one_vs_rest"`, or
 //! `synthetic`; a bias-free network; `gaussian` init; `gd` recorded at
@@ -105,16 +107,24 @@ use crate::PerMode;
 use crate::UnitError;
 use crate::claim::{Claim, Comparison, Direction, Precondition, Statement, Test};
 use crate::details::{Details, Matrix, Series, Summary, interval_text};
-use crate::study::{Planned, Study};
+use crate::study::{Cells, Runs};
 use crate::{ClaimResult, Family, Mode, RunOptions};
 
 /// The fixture that configures this family.
 pub const FIXTURE: &str = include_str!("../../../fixtures/claims/sb21.toml");
 
-const KEYS: &[&str] = &["phases", "depth", "specialisation"];
-
-/// The SB21 family.
-pub const FAMILY: Family = Family::new("SB21", KEYS, "sb21.toml", FIXTURE, &Sb21);
+/// SB21's kernel phases (one family per claim; the three share the fixture).
+pub const PHASES: Family = Family::new("SB21", &["phases"], "sb21.toml", FIXTURE, &PhasesStudy);
+/// SB21's depth claims.
+pub const DEPTH: Family = Family::new("SB21", &["depth"], "sb21.toml", FIXTURE, &DepthStudy);
+/// SB21's kernel specialisation.
+pub const SPECIALISATION: Family = Family::new(
+    "SB21",
+    &["specialisation"],
+    "sb21.toml",
+    FIXTURE,
+    &SpecialisationStudy,
+);
 
 /// `fixtures/claims/sb21.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -236,11 +246,8 @@ pub fn config() -> Result<Config, experiment::ConfigError> {
 }
 
 /// SB21's units of work ([`Point`]).
-struct Sb21;
-
 /// One run: a claim's data set (and depth or network) and a seed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "claim", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Point {
     Phases {
         data: Data,
@@ -260,28 +267,6 @@ enum Point {
 }
 
 impl Point {
-    /// The unit's name: the claim key, its id parameters and the seed
-    /// (`depth[data=digits,L=3,seed=1]`).
-    fn name(&self) -> String {
-        match *self {
-            Point::Phases { data, seed } => format!("phases[data={},seed={seed}]", data.name()),
-            Point::Depth { data, depth, seed } => {
-                format!("depth[data={},L={depth},seed={seed}]", data.name())
-            }
-            Point::Specialisation {
-                regime,
-                task,
-                net,
-                seed,
-            } => format!(
-                "specialisation[{},net={},kernel_motion={},seed={seed}]",
-                task.id(),
-                net.name(),
-                regime.name()
-            ),
-        }
-    }
-
     /// The unit's experiment — a bias-free network on its data set,
     /// Gaussian init `N(0, σ_l²/d_{l−1})` (one σ for all layers, or one per
     /// layer), full-batch GD recorded at log-spaced steps (`specialisation`:
@@ -363,23 +348,12 @@ impl Point {
     }
 }
 
-/// A unit's per-seed record (or why its run failed).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-enum Measurement {
-    Phases(Result<PhaseRun, UnitError>),
-    Depth(Result<DepthRun, UnitError>),
-    Specialisation(Result<SpecRun, UnitError>),
-}
-
-/// A record of the wrong kind for its unit (plan and conclusion disagree).
-const MISMATCH: &str = "a unit's measurement is not of its claim";
-
 /// The specialisation study's settings, in report order: SB21's two-layer
 /// networks near their init (the linear network's bounds and the column
 /// check live there), and a three-layer network from a small init trained
 /// until its per-output kernels move apart; the ReLU networks on every
 /// task.
-const SPECIALISATION: [(RegimeKind, Task, Net); 8] = [
+const SETTINGS: [(RegimeKind, Task, Net); 8] = [
     (RegimeKind::SmallMotion, Task::DigitsOneHot, Net::Relu),
     (RegimeKind::SmallMotion, Task::DigitsOneHot, Net::Linear),
     (RegimeKind::SmallMotion, Task::DigitsOneVsRest, Net::Relu),
@@ -390,102 +364,203 @@ const SPECIALISATION: [(RegimeKind, Task, Net); 8] = [
     (RegimeKind::LargeMotion, Task::Synthetic, Net::Relu),
 ];
 
-impl Study for Sb21 {
+/// The phases claims' units: a data set × seeds.
+struct PhasesStudy;
+/// The depth claims' units: a data set and a depth × seeds.
+struct DepthStudy;
+/// The specialisation claims' units: a setting × seeds.
+struct SpecialisationStudy;
+
+/// A unit's run, trained as `point` says.
+fn trained(cfg: &Config, options: &RunOptions, point: Point) -> Result<Trained, UnitError> {
+    let (config, step) = point.experiment(cfg, options.mode);
+    train(config, step)
+}
+
+/// The cost of a cell's unit (the seed does not change it).
+fn point_cost(cfg: &Config, options: &RunOptions, point: Point) -> f64 {
+    cost(&point.experiment(cfg, options.mode).0)
+}
+
+/// The runs of every cell, each with its key and seed, in plan order.
+fn records<C: Copy, R>(
+    cells: Vec<Runs<C, Result<R, UnitError>>>,
+) -> Vec<((C, u64), Result<R, UnitError>)> {
+    cells
+        .into_iter()
+        .flat_map(|r| {
+            let cell = r.cell;
+            r.seeds
+                .into_iter()
+                .zip(r.measured)
+                .map(move |(seed, m)| ((cell, seed), m))
+        })
+        .collect()
+}
+
+impl Cells for PhasesStudy {
     type Config = Config;
-    type Point = Point;
-    type Measurement = Measurement;
+    type Cell = Data;
+    type Measurement = Result<PhaseRun, UnitError>;
 
-    fn plan(&self, cfg: &Config, options: &RunOptions) -> Vec<Planned<Point>> {
-        let seeds = |fixture: &[u64]| crate::study_seeds(fixture, options.seed);
-        let mut points = Vec::new();
-        for data in Data::ALL {
-            for seed in seeds(&cfg.phases.seeds) {
-                points.push(Point::Phases { data, seed });
-            }
-        }
-        for data in Data::ALL {
-            for depth in cfg.depth.depths.get(options.mode) {
-                for seed in seeds(&cfg.depth.seeds) {
-                    points.push(Point::Depth { data, depth, seed });
-                }
-            }
-        }
-        for (regime, task, net) in SPECIALISATION {
-            for seed in cfg.specialisation.seeds(options) {
-                points.push(Point::Specialisation {
-                    regime,
-                    task,
-                    net,
-                    seed,
-                });
-            }
-        }
-        points
-            .into_iter()
-            .map(|point| Planned {
-                name: point.name(),
-                cost: cost(&point.experiment(cfg, options.mode).0),
-                point,
-            })
-            .collect()
+    fn cells(&self, cfg: &Config, _: &RunOptions) -> Vec<(Data, Vec<u64>)> {
+        Data::ALL.map(|d| (d, cfg.phases.seeds.clone())).to_vec()
     }
 
-    fn run(&self, cfg: &Config, options: &RunOptions, point: &Point) -> Measurement {
-        let (config, step) = point.experiment(cfg, options.mode);
-        let run = train(config, step);
-        match *point {
-            Point::Phases { .. } => {
-                Measurement::Phases(run.and_then(|r| phase_run(&cfg.phases, options.mode, &r)))
-            }
-            Point::Depth { .. } => Measurement::Depth(run.and_then(|r| depth_run(&r))),
-            Point::Specialisation { net, .. } => {
-                Measurement::Specialisation(run.and_then(|r| spec_run(&r, net)))
-            }
-        }
+    fn name(&self, data: &Data) -> String {
+        format!("data={}", data.name())
     }
 
-    fn conclude(
+    fn cost(&self, cfg: &Config, options: &RunOptions, &data: &Data) -> f64 {
+        point_cost(cfg, options, Point::Phases { data, seed: 0 })
+    }
+
+    fn measure(
         &self,
         cfg: &Config,
         options: &RunOptions,
-        measured: Vec<(Point, Measurement)>,
-    ) -> Vec<ClaimResult> {
-        let (mut phases, mut depths, mut specs) = (Vec::new(), Vec::new(), Vec::new());
-        for (point, m) in measured {
-            match (point, m) {
-                (Point::Phases { data, seed }, Measurement::Phases(r)) => {
-                    phases.push(((data, seed), r))
-                }
-                (Point::Depth { data, depth, seed }, Measurement::Depth(r)) => {
-                    depths.push(((data, depth, seed), r))
-                }
-                (
-                    Point::Specialisation {
-                        regime, task, net, ..
-                    },
-                    Measurement::Specialisation(r),
-                ) => specs.push(((regime, task, net), r)),
-                (Point::Phases { data, seed }, _) => {
-                    phases.push(((data, seed), Err(UnitError::new(MISMATCH))))
-                }
-                (Point::Depth { data, depth, seed }, _) => {
-                    depths.push(((data, depth, seed), Err(UnitError::new(MISMATCH))))
-                }
-                (
-                    Point::Specialisation {
-                        regime, task, net, ..
-                    },
-                    _,
-                ) => specs.push(((regime, task, net), Err(UnitError::new(MISMATCH)))),
-            }
-        }
-        let mut out = phases_claims(&cfg.phases, options, &phases);
-        out.extend(depth_claims(&cfg.depth, options, &depths));
-        out.extend(specialisation_claims(&cfg.specialisation, options, &specs));
-        out
+        &data: &Data,
+        seed: u64,
+    ) -> Self::Measurement {
+        trained(cfg, options, Point::Phases { data, seed })
+            .and_then(|r| phase_run(&cfg.phases, options.mode, &r))
     }
 
-    fn figures(&self, _: &Config, _: &RunOptions, claims: &[ClaimResult]) -> Vec<figure::Declared> {
+    fn conclude_cells(
+        &self,
+        cfg: &Config,
+        options: &RunOptions,
+        cells: Vec<Runs<Data, Self::Measurement>>,
+    ) -> Vec<ClaimResult> {
+        phases_claims(&cfg.phases, options, &records(cells))
+    }
+}
+
+impl Cells for DepthStudy {
+    type Config = Config;
+    type Cell = (Data, usize);
+    type Measurement = Result<DepthRun, UnitError>;
+
+    fn cells(&self, cfg: &Config, options: &RunOptions) -> Vec<((Data, usize), Vec<u64>)> {
+        let depths = cfg.depth.depths.get(options.mode);
+        Data::ALL
+            .iter()
+            .flat_map(|&d| depths.iter().map(move |&l| (d, l)))
+            .map(|cell| (cell, cfg.depth.seeds.clone()))
+            .collect()
+    }
+
+    fn name(&self, (data, depth): &(Data, usize)) -> String {
+        format!("data={},L={depth}", data.name())
+    }
+
+    fn cost(&self, cfg: &Config, options: &RunOptions, &(data, depth): &(Data, usize)) -> f64 {
+        point_cost(
+            cfg,
+            options,
+            Point::Depth {
+                data,
+                depth,
+                seed: 0,
+            },
+        )
+    }
+
+    fn measure(
+        &self,
+        cfg: &Config,
+        options: &RunOptions,
+        &(data, depth): &(Data, usize),
+        seed: u64,
+    ) -> Self::Measurement {
+        trained(cfg, options, Point::Depth { data, depth, seed }).and_then(|r| depth_run(&r))
+    }
+
+    fn conclude_cells(
+        &self,
+        cfg: &Config,
+        options: &RunOptions,
+        cells: Vec<Runs<(Data, usize), Self::Measurement>>,
+    ) -> Vec<ClaimResult> {
+        let runs: Vec<_> = records(cells)
+            .into_iter()
+            .map(|(((data, depth), seed), r)| ((data, depth, seed), r))
+            .collect();
+        depth_claims(&cfg.depth, options, &runs)
+    }
+}
+
+/// A specialisation setting: regime, task and network.
+type Setting = (RegimeKind, Task, Net);
+
+impl Cells for SpecialisationStudy {
+    type Config = Config;
+    type Cell = Setting;
+    type Measurement = Result<SpecRun, UnitError>;
+
+    fn cells(&self, cfg: &Config, options: &RunOptions) -> Vec<(Setting, Vec<u64>)> {
+        let seeds = cfg.specialisation.seeds.get(options.mode);
+        SETTINGS.map(|s| (s, seeds.clone())).to_vec()
+    }
+
+    fn name(&self, (regime, task, net): &Setting) -> String {
+        format!(
+            "{},net={},kernel_motion={}",
+            task.id(),
+            net.name(),
+            regime.name()
+        )
+    }
+
+    fn cost(&self, cfg: &Config, options: &RunOptions, &(regime, task, net): &Setting) -> f64 {
+        let seed = 0;
+        point_cost(
+            cfg,
+            options,
+            Point::Specialisation {
+                regime,
+                task,
+                net,
+                seed,
+            },
+        )
+    }
+
+    fn measure(
+        &self,
+        cfg: &Config,
+        options: &RunOptions,
+        &(regime, task, net): &Setting,
+        seed: u64,
+    ) -> Self::Measurement {
+        let point = Point::Specialisation {
+            regime,
+            task,
+            net,
+            seed,
+        };
+        trained(cfg, options, point).and_then(|r| spec_run(&r, net))
+    }
+
+    fn conclude_cells(
+        &self,
+        cfg: &Config,
+        options: &RunOptions,
+        cells: Vec<Runs<Setting, Self::Measurement>>,
+    ) -> Vec<ClaimResult> {
+        let runs: Vec<_> = records(cells)
+            .into_iter()
+            .map(|((s, _), r)| (s, r))
+            .collect();
+        specialisation_claims(&cfg.specialisation, options, &runs)
+    }
+
+    fn declare_figures(
+        &self,
+        _: &Config,
+        _: &RunOptions,
+        claims: &[ClaimResult],
+    ) -> Vec<figure::Declared> {
         figures::declared(claims)
     }
 }
@@ -1661,7 +1736,7 @@ fn specialisation_claims(
                 )
                 .collect()
         };
-    for (regime, task, net) in SPECIALISATION {
+    for (regime, task, net) in SETTINGS {
         let r = s.regime(regime);
         let claim = |statement: &str, convention: &str| {
             let mut claim = Claim::new("SB21", "specialisation", statement, convention)
@@ -1787,7 +1862,7 @@ fn specialisation_claims(
             )
         };
         // The linear network of the same data and seeds, where there is one.
-        let with_linear = SPECIALISATION.contains(&(regime, task, Net::Linear));
+        let with_linear = SETTINGS.contains(&(regime, task, Net::Linear));
         let linear: Vec<(u64, &SpecRun)> = if with_linear {
             of(regime, task, Net::Linear)
         } else {

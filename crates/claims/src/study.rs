@@ -17,8 +17,8 @@
 //! them as `Option<f64>` or as an error string.
 
 use figure::Declared;
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{ClaimResult, RunOptions};
@@ -101,10 +101,10 @@ pub struct Runs<C, M> {
 
 /// A study whose units are cells × seeds, the common shape of an empirical
 /// claim judged over seeds (SPEC §8). The family declares its cells and
-/// writes *measure one unit* and *conclude one cell*; the framework (the
-/// [`Study`] every `Cells` is) derives the units, their names
-/// (`CELL,seed=N`), the `--seed` override ([`crate::study_seeds`]) and the
-/// grouping of the measurements by cell.
+/// writes *measure one unit* and *conclude from the cells' runs*; the
+/// framework (the [`Study`] every `Cells` is) derives the units, their
+/// names (`CELL,seed=N`), the `--seed` override (the block of N, SPEC §8)
+/// and the grouping of the measurements by cell.
 pub trait Cells: Sync {
     /// The family's fixture schema.
     type Config: DeserializeOwned + Sync;
@@ -128,12 +128,12 @@ pub trait Cells: Sync {
         cell: &Self::Cell,
         seed: u64,
     ) -> Self::Measurement;
-    /// The claims of one cell from its units.
-    fn conclude_cell(
+    /// The claims from every cell's runs, in the order of [`Cells::cells`].
+    fn conclude_cells(
         &self,
         cfg: &Self::Config,
         options: &RunOptions,
-        runs: Runs<Self::Cell, Self::Measurement>,
+        cells: Vec<Runs<Self::Cell, Self::Measurement>>,
     ) -> Vec<ClaimResult>;
     /// The family's figures, as [`Study::figures`].
     fn declare_figures(
@@ -173,7 +173,7 @@ impl<S: Cells> Study for S {
         self.measure(cfg, options, &p.cell, p.seed)
     }
 
-    /// One conclusion per cell, from its consecutive units of the plan.
+    /// The cells' runs, each from its consecutive units of the plan.
     fn conclude(
         &self,
         cfg: &S::Config,
@@ -194,10 +194,7 @@ impl<S: Cells> Study for S {
                 }),
             }
         }
-        cells
-            .into_iter()
-            .flat_map(|runs| self.conclude_cell(cfg, options, runs))
-            .collect()
+        self.conclude_cells(cfg, options, cells)
     }
 
     fn figures(

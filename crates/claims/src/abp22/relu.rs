@@ -231,7 +231,7 @@ pub fn experiment(cfg: &Relu, mode: Mode, seed: u64) -> ExperimentConfig {
 }
 
 /// Estimated seconds of one seed on one core: its GD steps at
-/// [`COST_PER_STEP_FLOP`] per multiply-add of a step (`3·P·d·N`: forward,
+/// `COST_PER_STEP_FLOP` seconds per multiply-add of a step (`3·P·d·N`: forward,
 /// and the two products of the backward pass) plus its checkpoints' kernel
 /// statistics (`P²(d + 2N)` each).
 pub fn cost(cfg: &Relu, mode: Mode) -> f64 {

@@ -210,26 +210,29 @@ impl Cells for LabelNoise {
         Measurement { arms, rescaled }
     }
 
-    fn conclude_cell(
+    fn conclude_cells(
         &self,
         cfg: &Config,
         options: &RunOptions,
-        runs: Runs<Cell, Measurement>,
+        cells: Vec<Runs<Cell, Measurement>>,
     ) -> Vec<ClaimResult> {
         let noises = cfg.noises.get(options.mode);
         let mut out = Vec::new();
-        for (arm, lambda) in cfg.weight_decays.get(options.mode).into_iter().enumerate() {
-            for (k, &noise) in noises.iter().enumerate().skip(1) {
-                let at = Arm {
-                    regime: &runs.cell.regime,
-                    init: &runs.cell.init,
-                    lambda,
-                    horizon: cfg.horizon.get(options.mode),
-                    noise,
-                };
-                out.extend(claim(cfg, &at, (arm, k), &runs, false));
-                if lambda == 0.0 {
-                    out.extend(claim(cfg, &at, (arm, k), &runs, true));
+        for runs in &cells {
+            let decays = cfg.weight_decays.get(options.mode);
+            for (arm, lambda) in decays.into_iter().enumerate() {
+                for (k, &noise) in noises.iter().enumerate().skip(1) {
+                    let at = Arm {
+                        regime: &runs.cell.regime,
+                        init: &runs.cell.init,
+                        lambda,
+                        horizon: cfg.horizon.get(options.mode),
+                        noise,
+                    };
+                    out.extend(claim(cfg, &at, (arm, k), runs, false));
+                    if lambda == 0.0 {
+                        out.extend(claim(cfg, &at, (arm, k), runs, true));
+                    }
                 }
             }
         }

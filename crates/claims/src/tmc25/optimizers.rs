@@ -156,14 +156,14 @@ impl Cells for Optimizers {
         run_one(cfg, cell, seed)
     }
 
-    /// The cell's row from its seeds.
-    fn conclude_cell(
+    /// A row per cell from its seeds.
+    fn conclude_cells(
         &self,
         cfg: &Config,
         _: &RunOptions,
-        runs: Runs<Cell, Self::Measurement>,
+        cells: Vec<Runs<Cell, Self::Measurement>>,
     ) -> Vec<ClaimResult> {
-        vec![row(cfg, &runs)]
+        cells.iter().map(|runs| row(cfg, runs)).collect()
     }
 }
 
