@@ -54,7 +54,7 @@
 //! sweep. Every run of those is an [`experiment`]: `whitened_teacher` data,
 //! a deep linear network with `small` init, gradient flow
 //! `until_converged`. The ReLU study has one unit per seed
-//! (`relu_silent[data=digits01,seed=3]`, an [`experiment`] with
+//! (`ABP22.relu/data=digits01,seed=3`, an [`experiment`] with
 //! `digit_pair` data and `gd`), concluded into its two claims over all
 //! seeds.
 
@@ -84,13 +84,24 @@ const KEYS: &[&str] = &[
     "t_half_scaling",
     "kernel_regression",
     "silent_timing",
-    "relu_silent_alignment",
-    "relu_scale_after",
-    "relu_kernel_regression",
 ];
 
-/// The ABP22 family.
+/// ABP22's deep linear claims (one unit per claim).
 pub const FAMILY: Family = Family::new("ABP22", KEYS, "abp22.toml", FIXTURE, &Abp22);
+
+/// ABP22's two-layer ReLU study on the digits, over seeds ([`relu`]).
+pub const RELU: Family = Family::new(
+    "ABP22",
+    &[
+        "relu_silent_alignment",
+        "relu_scale_after",
+        "relu_kernel_regression",
+    ],
+    "abp22.toml",
+    FIXTURE,
+    &relu::ReluStudy,
+)
+.labelled("ABP22 relu");
 
 /// `fixtures/claims/abp22.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -234,13 +245,12 @@ enum Point {
     THalfScaling { depth: usize, sigmas: Vec<f64> },
     KernelRegression { depth: usize },
     SilentTiming { gamma: f64 },
-    ReluSilent { seed: u64 },
 }
 
 impl Point {
     /// The unit's name: the claim's key and id parameters, as in its id
     /// (`final_alignment[L=3,sigma=0.01]`).
-    fn name(&self, data: &str) -> String {
+    fn name(&self) -> String {
         let num = serde_json::Value::from;
         match self {
             Point::QrClosedForm { sigma } => format!("qr_closed_form[sigma={}]", num(*sigma)),
@@ -250,27 +260,14 @@ impl Point {
             Point::THalfScaling { depth, .. } => format!("t_half_scaling[L={depth}]"),
             Point::KernelRegression { depth } => format!("kernel_regression[L={depth}]"),
             Point::SilentTiming { gamma } => format!("silent_timing[gamma={}]", num(*gamma)),
-            Point::ReluSilent { seed } => format!("relu_silent[data={data},seed={seed}]"),
         }
     }
-}
-
-/// A unit's result: a finished claim, or one seed of the ReLU study (whose
-/// claims are concluded over all its seeds).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Measured {
-    Claim(Box<ClaimResult>),
-    Relu {
-        seed: u64,
-        run: Result<Box<relu::ReluRun>, UnitError>,
-    },
 }
 
 impl Study for Abp22 {
     type Config = Config;
     type Point = Point;
-    type Measurement = Measured;
+    type Measurement = ClaimResult;
 
     fn plan(&self, cfg: &Config, options: &RunOptions) -> Vec<Planned<Point>> {
         let (a, t) = (&cfg.alignment, &cfg.t_half);
@@ -292,25 +289,20 @@ impl Study for Abp22 {
         }))
         .chain((cfg.regression.depths.iter()).map(|&depth| Point::KernelRegression { depth }))
         .chain((cfg.silent.gammas.iter()).map(|&gamma| Point::SilentTiming { gamma }))
-        .chain(
-            relu_seeds(cfg, options)
-                .into_iter()
-                .map(|seed| Point::ReluSilent { seed }),
-        )
         .map(|point| Planned {
-            name: point.name(&relu::data_name(&cfg.relu)),
-            cost: cost(cfg, options.mode, &point),
+            name: point.name(),
+            cost: cost(cfg, &point),
             point,
         })
         .collect()
     }
 
-    fn run(&self, cfg: &Config, options: &RunOptions, point: &Point) -> Measured {
+    fn run(&self, cfg: &Config, options: &RunOptions, point: &Point) -> ClaimResult {
         let seeded = |t: &Task| Task {
             seed: crate::master_seed(t.seed, options.seed),
             ..*t
         };
-        Measured::Claim(Box::new(match point {
+        match point {
             Point::QrClosedForm { sigma } => qr_closed_form(&cfg.qr, &seeded(&cfg.qr.task), *sigma),
             Point::FinalAlignment { depth, sigma } => {
                 final_alignment(&cfg.alignment, &seeded(&cfg.alignment.task), *depth, *sigma)
@@ -324,45 +316,21 @@ impl Study for Abp22 {
             Point::SilentTiming { gamma } => {
                 silent_timing(&cfg.silent, &seeded(&cfg.silent.task), *gamma)
             }
-            Point::ReluSilent { seed } => {
-                return Measured::Relu {
-                    seed: *seed,
-                    run: relu::run(&cfg.relu, options.mode, *seed).map(Box::new),
-                };
-            }
-        }))
+        }
     }
 
     fn conclude(
         &self,
-        cfg: &Config,
-        options: &RunOptions,
-        measured: Vec<(Point, Measured)>,
+        _: &Config,
+        _: &RunOptions,
+        measured: Vec<(Point, ClaimResult)>,
     ) -> Vec<ClaimResult> {
-        let (mut claims, mut seeds, mut runs) = (Vec::new(), Vec::new(), Vec::new());
-        for (_, m) in measured {
-            match m {
-                Measured::Claim(claim) => claims.push(*claim),
-                Measured::Relu { seed, run } => {
-                    seeds.push(seed);
-                    runs.push(run.map(|r| *r));
-                }
-            }
-        }
-        if !runs.is_empty() {
-            claims.extend(relu::conclude(&cfg.relu, options.mode, &seeds, &runs));
-        }
-        claims
+        measured.into_iter().map(|(_, claim)| claim).collect()
     }
 
     fn figures(&self, _: &Config, _: &RunOptions, claims: &[ClaimResult]) -> Vec<figure::Declared> {
-        figures::declared(claims)
+        vec![figures::silent_alignment(claims)]
     }
-}
-
-/// The ReLU study's seeds: the fixture's, or as many from `--seed`.
-fn relu_seeds(cfg: &Config, options: &RunOptions) -> Vec<u64> {
-    crate::study_seeds(&cfg.relu.seeds.get(options.mode), options.seed)
 }
 
 /// Estimated seconds of a unit: [`COST_PER_EVALUATION`] × the parameters
@@ -370,7 +338,7 @@ fn relu_seeds(cfg: &Config, options: &RunOptions) -> Vec<u64> {
 /// `per_decade·(2 + (L − 1)·log10(1/σ))` it integrates (the plateau of a
 /// depth-L network from init σ lasts ~σ^{2−L}, ~ln(1/σ) for L = 2, and the
 /// run stops about a decade after it), summed over the unit's runs.
-fn cost(cfg: &Config, mode: Mode, point: &Point) -> f64 {
+fn cost(cfg: &Config, point: &Point) -> f64 {
     let run = |task: &Task, depth: usize, sigma: f64, per_decade: usize| {
         let (n, d, l) = (task.hidden as f64, task.input_dim as f64, depth as f64);
         let params = n * (d + 1.0) + (l - 2.0).max(0.0) * n * n;
@@ -387,7 +355,6 @@ fn cost(cfg: &Config, mode: Mode, point: &Point) -> f64 {
             .map(|&sigma| run(&r.task, *depth, sigma, r.per_decade))
             .sum(),
         Point::SilentTiming { .. } => run(&s.task, s.depth, s.sigma, s.per_decade),
-        Point::ReluSilent { .. } => relu::cost(&cfg.relu, mode),
     }
 }
 

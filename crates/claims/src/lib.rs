@@ -84,6 +84,7 @@ pub struct Family {
     pub fixture_file: &'static str,
     fixture: &'static str,
     study: &'static dyn ErasedStudy,
+    label: Option<&'static str>,
 }
 
 impl Family {
@@ -102,6 +103,16 @@ impl Family {
             fixture_file,
             fixture,
             study,
+            label: None,
+        }
+    }
+
+    /// The family with the label `label` (where the derived one would be
+    /// another family's).
+    pub const fn labelled(self, label: &'static str) -> Self {
+        Family {
+            label: Some(label),
+            ..self
         }
     }
 
@@ -114,9 +125,13 @@ impl Family {
         })
     }
 
-    /// A short name for progress and timing tables: the key of a one-key
-    /// family, else the group all keys share (`TMC25 A`), else the paper.
+    /// A short name for progress and timing tables: the one given by
+    /// [`Family::labelled`], else the key of a one-key family, else the
+    /// group all keys share (`TMC25 A`), else the paper.
     pub fn label(&self) -> String {
+        if let Some(label) = self.label {
+            return label.to_owned();
+        }
         let group = |k: &str| k.split('.').next().unwrap_or(k).to_owned();
         match self.keys {
             [one] => format!("{} {one}", self.paper),
@@ -209,6 +224,7 @@ pub fn families() -> Vec<Family> {
         tmc25::counterexamples::FAMILY,
         bma24::FAMILY,
         abp22::FAMILY,
+        abp22::RELU,
         sb21::PHASES,
         sb21::DEPTH,
         sb21::SPECIALISATION,

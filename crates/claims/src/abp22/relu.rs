@@ -95,7 +95,8 @@ const SILENT_DELTA: f64 = 0.1;
 /// δ of the regression error gap, in relative error.
 const REGRESSION_DELTA: f64 = 0.02;
 use crate::details::{Details, Series, Summary};
-use crate::{ClaimResult, Mode, PerMode};
+use crate::study::{Cells, Runs};
+use crate::{ClaimResult, Mode, PerMode, RunOptions};
 
 /// `[relu]` of `fixtures/claims/abp22.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -256,6 +257,58 @@ const COST_PER_STEP_FLOP: f64 = 7e-11;
 fn first_time(time: &[f64], reached: impl Fn(usize) -> bool) -> Option<(f64, f64)> {
     let k = (1..time.len()).find(|&k| reached(k))?;
     (k >= 2).then(|| (time[k], (time[k] / time[k - 1]).ln()))
+}
+
+/// The study's units: the digit pair × seeds.
+pub(super) struct ReluStudy;
+
+impl Cells for ReluStudy {
+    type Config = super::Config;
+    type Cell = String;
+    type Measurement = Result<ReluRun, UnitError>;
+
+    fn cells(&self, cfg: &super::Config, options: &RunOptions) -> Vec<(String, Vec<u64>)> {
+        vec![(data_name(&cfg.relu), cfg.relu.seeds.get(options.mode))]
+    }
+
+    fn name(&self, data: &String) -> String {
+        format!("data={data}")
+    }
+
+    fn cost(&self, cfg: &super::Config, options: &RunOptions, _: &String) -> f64 {
+        cost(&cfg.relu, options.mode)
+    }
+
+    fn measure(
+        &self,
+        cfg: &super::Config,
+        options: &RunOptions,
+        _: &String,
+        seed: u64,
+    ) -> Self::Measurement {
+        run(&cfg.relu, options.mode, seed)
+    }
+
+    fn conclude_cells(
+        &self,
+        cfg: &super::Config,
+        options: &RunOptions,
+        cells: Vec<Runs<String, Self::Measurement>>,
+    ) -> Vec<ClaimResult> {
+        cells
+            .into_iter()
+            .flat_map(|r| conclude(&cfg.relu, options.mode, &r.seeds, &r.measured))
+            .collect()
+    }
+
+    fn declare_figures(
+        &self,
+        _: &super::Config,
+        _: &RunOptions,
+        claims: &[ClaimResult],
+    ) -> Vec<figure::Declared> {
+        vec![super::figures::relu_silent_alignment(claims)]
+    }
 }
 
 /// Run one seed and measure it.

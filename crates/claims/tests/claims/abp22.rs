@@ -119,7 +119,7 @@ fn the_example_experiment_is_the_final_alignment_run() {
 const RELU_EXAMPLE: &str = include_str!("../../../../fixtures/experiments/abp22_relu.toml");
 
 /// `fixtures/experiments/abp22_relu.toml` is the experiment of the ReLU
-/// study's quick unit `relu_silent[data=digits01,seed=1]` (its name aside),
+/// study's quick unit `ABP22.relu/data=digits01,seed=1` (its name aside),
 /// and it trains: the loss ends below the study's convergence gate.
 #[test]
 fn the_relu_example_is_the_quick_unit_of_seed_1() {
