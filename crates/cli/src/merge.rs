@@ -30,12 +30,11 @@ const NAMED: usize = 20;
 pub(crate) fn merge(args: &MergeArgs) -> Result<ExitCode, CliError> {
     let dir = &args.dir;
     let store = records::load(dir)?;
-    store.warn_corrupt();
     let Some((first_path, first)) = store.records.first() else {
         return Err(CliError::usage(format!(
             "{}: no unit records under {} (write them with `report --shard I/N --out {0}` or `sweep FILE --shard I/N --out {0}`)",
             dir.display(),
-            records::units_dir(dir).display()
+            executor::store::units_dir(dir).display()
         )));
     };
     store.check_origin(&first.origin, &format!("{} has", first_path.display()), "")?;

@@ -1,40 +1,17 @@
-//! Unit records: how a shard stores its finished units of work, how a
-//! resumed shard finds them, and how `merge` reads them back.
-//!
-//! Each finished unit is one file, `DIR/units/shard-I-of-N/ID.json`,
-//! holding one JSON line (a [`Record`]: the unit's id, family, point,
-//! measurement and seconds, and the [`Origin`] of the run: what job, which
-//! toolkit version and git commit). A record is written to a hidden
-//! temporary file in the same directory, flushed to disk and renamed onto
-//! its name, so a task killed at any moment leaves either the whole record
-//! or none (at most a stray `.ID.json.PID.tmp`, which readers ignore). A
-//! file that does not parse as one record ending in a newline — truncated
-//! or corrupted after the fact — is reported, skipped, and counts as not
-//! done: a resumed shard recomputes it.
-//!
-//! One file per unit makes the three properties simple: atomic (rename),
-//! resume (a unit is done when its file parses), and corruption detected
-//! per unit (one bad file costs one unit, not a shard). Shards write into
-//! their own directories, so two records of the same unit (from runs split
-//! differently) can be compared by `merge`: equal ones are duplicates,
-//! different ones are refused.
+//! The unit records of `report --shard` and `sweep --shard` at the command
+//! line: the jobs they belong to ([`Job`]), and a shard run with its
+//! progress bar and summary line. Storing, resuming and reading records
+//! back are [`executor::store`]'s.
 
-use std::collections::{HashMap, HashSet};
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Mutex;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use claims::Mode;
-use executor::{Measured, Shard, Unit};
+use executor::store::{self, Runner, StoreError};
+use executor::{Shard, Unit};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::{CliError, create_dir, progress};
-
-/// The version of the record format.
-pub const FORMAT: u32 = 1;
+use crate::{CliError, progress};
 
 /// What a set of records computes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,74 +35,18 @@ pub enum Job {
     },
 }
 
-/// Where a record comes from; records of different origins are never
-/// merged.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Origin {
-    /// What was computed.
-    pub job: Job,
-    /// Version of the workspace crates.
-    pub version: String,
-    /// `git rev-parse HEAD` in the working directory, when in a checkout.
-    pub commit: Option<String>,
-    /// Whether tracked files differed from that commit.
-    pub dirty: bool,
-}
-
-/// `git rev-parse HEAD` and whether tracked files differ from it; `None`
-/// outside a git checkout or without git.
-pub fn git_commit() -> Option<(String, bool)> {
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(args)
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-    };
-    let commit = git(&["rev-parse", "HEAD"])?;
-    let dirty =
-        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
-    Some((commit, dirty))
-}
-
-impl Origin {
-    /// `job` as run by this program now: its version, the working
-    /// directory's commit.
-    pub fn current(job: Job) -> Self {
-        let (commit, dirty) = git_commit().map_or((None, false), |(c, d)| (Some(c), d));
-        Origin {
-            job,
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            commit,
-            dirty,
-        }
-    }
-
-    fn commit_text(&self) -> String {
-        match (&self.commit, self.dirty) {
-            (None, _) => "no git commit".to_owned(),
-            (Some(c), false) => format!("commit {c}"),
-            (Some(c), true) => format!("commit {c} with uncommitted changes"),
-        }
-    }
-
-    /// The first way `self` and `other` differ: (self's value, other's
-    /// value, what differs, in the plural).
-    fn difference(&self, other: &Origin) -> Option<(String, String, &'static str)> {
+impl store::Job for Job {
+    fn difference(&self, other: &Self) -> Option<(String, String, &'static str)> {
         let pair = |a: String, b: String, what| (a != b).then_some((a, b, what));
         let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".to_owned());
-        pair(
-            format!("version {}", self.version),
-            format!("version {}", other.version),
-            "toolkit versions",
-        )
-        .or_else(|| pair(self.commit_text(), other.commit_text(), "commits"))
-        .or_else(|| match (&self.job, &other.job) {
+        let seed = |s: &Option<u64>| s.map_or("none".into(), |s| s.to_string());
+        match (self, other) {
             (
-                Job::Report { mode, seed, only },
+                Job::Report {
+                    mode,
+                    seed: s1,
+                    only,
+                },
                 Job::Report {
                     mode: m2,
                     seed: s2,
@@ -138,8 +59,8 @@ impl Origin {
             )
             .or_else(|| {
                 pair(
-                    format!("seed {}", seed.map_or("none".into(), |s| s.to_string())),
-                    format!("seed {}", s2.map_or("none".into(), |s| s.to_string())),
+                    format!("seed {}", seed(s1)),
+                    format!("seed {}", seed(s2)),
                     "seeds",
                 )
             })
@@ -167,241 +88,41 @@ impl Origin {
             }),
             (Job::Report { .. }, _) => Some(("a report".into(), "a sweep".into(), "jobs")),
             (Job::Sweep { .. }, _) => Some(("a sweep".into(), "a report".into(), "jobs")),
-        })
+        }
     }
 }
 
+/// Where a record comes from.
+pub type Origin = store::Origin<Job>;
 /// One finished unit of work, as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Record {
-    /// [`FORMAT`].
-    pub format: u32,
-    /// What run computed it.
-    pub origin: Origin,
-    /// The shard that computed it, `I/N`.
-    pub shard: String,
-    /// Threads of that shard.
-    pub threads: usize,
-    /// The unit's id.
-    pub id: String,
-    /// Its family (a claim family's label, or the sweep's name).
-    pub family: String,
-    /// Its parameters.
-    pub point: Value,
-    /// Its estimated seconds on one core.
-    pub estimated_s: f64,
-    /// Its measured seconds.
-    pub seconds: f64,
-    /// When the shard that computed it started (seconds since the Unix
-    /// epoch).
-    pub started: f64,
-    /// When the unit finished (seconds since the Unix epoch).
-    pub finished: f64,
-    /// The measurement, or why the unit could not run.
-    pub measurement: Result<Value, String>,
-}
-
-impl Record {
-    /// The measurement and seconds, as the runner hands them over.
-    pub fn measured(&self) -> Measured {
-        Measured {
-            value: self.measurement.clone(),
-            seconds: self.seconds,
-        }
-    }
-}
-
-/// Seconds since the Unix epoch.
-pub fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
-
-/// The longest file name a record gets (file systems allow 255 bytes).
-const MAX_NAME: usize = 200;
-
-/// The file stem of a unit id: letters, digits and `._,=+-` as they are,
-/// any other byte as `%XX` (so the mapping is one to one; `/` becomes
-/// `%2F`), a leading `.` as `%2E`. A stem longer than 200 bytes is cut and
-/// ends in `~` and the 64-bit FNV-1a hash of the id in hex.
-pub fn file_stem(id: &str) -> String {
-    let mut out = String::new();
-    for (k, b) in id.bytes().enumerate() {
-        let plain = b.is_ascii_alphanumeric() || (b"._,=+-".contains(&b) && !(k == 0 && b == b'.'));
-        if plain {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    if out.len() > MAX_NAME {
-        let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        let mut cut = MAX_NAME - 17;
-        while !out.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        out.truncate(cut);
-        out.push_str(&format!("~{hash:016x}"));
-    }
-    out
-}
-
-/// The directory of all records under `out`.
-pub fn units_dir(out: &Path) -> PathBuf {
-    out.join("units")
-}
-
-/// Store `record` as `out/units/shard-I-of-N/ID.json`, atomically: a
-/// temporary file, flushed, then renamed.
-pub fn write(out: &Path, shard: Shard, record: &Record) -> Result<(), CliError> {
-    let dir = units_dir(out).join(shard.dir_name());
-    create_dir(&dir)?;
-    let name = format!("{}.json", file_stem(&record.id));
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut line = serde_json::to_string(record)
-        .map_err(|e| CliError::failure(format!("unit {}: {e}", record.id)))?;
-    line.push('\n');
-    let written = std::fs::File::create(&tmp).and_then(|mut f| {
-        f.write_all(line.as_bytes())?;
-        f.sync_all()
-    });
-    written.map_err(|e| CliError::io(&tmp, e))?;
-    let path = dir.join(name);
-    std::fs::rename(&tmp, &path).map_err(|e| CliError::io(&path, e))
-}
-
+pub type Record = store::Record<Job>;
 /// The records found under a directory.
-#[derive(Debug, Default)]
-pub struct Store {
-    /// Every record that parses, by path, in path order.
-    pub records: Vec<(PathBuf, Record)>,
-    /// Files that do not: path and why.
-    pub corrupt: Vec<(PathBuf, String)>,
-}
+pub type Store = store::Store<Job>;
 
-/// Parse one record file's text.
-fn parse(text: &str) -> Result<Record, String> {
-    let Some(line) = text.strip_suffix('\n') else {
-        return Err("no end of line".to_owned());
-    };
-    if line.contains('\n') {
-        return Err("more than one line".to_owned());
-    }
-    let record: Record = serde_json::from_str(line).map_err(|e| e.to_string())?;
-    if record.format != FORMAT {
-        return Err(format!(
-            "record format {}, this program reads {FORMAT}",
-            record.format
-        ));
-    }
-    Ok(record)
-}
-
-/// Every record under `out/units/*/` (none when the directory does not
-/// exist). A directory or file that cannot be read is an error naming it.
-pub fn load(out: &Path) -> Result<Store, CliError> {
-    let root = units_dir(out);
-    let mut store = Store::default();
-    if !root.exists() {
-        return Ok(store);
-    }
-    let list = |dir: &Path| -> Result<Vec<PathBuf>, CliError> {
-        let mut paths = std::fs::read_dir(dir)
-            .and_then(|d| {
-                d.map(|e| e.map(|e| e.path()))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .map_err(|e| CliError::usage(format!("{}: {e}", dir.display())))?;
-        paths.sort();
-        Ok(paths)
-    };
-    for dir in list(&root)?.into_iter().filter(|p| p.is_dir()) {
-        for path in list(&dir)? {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if name.starts_with('.') || !name.ends_with(".json") {
-                continue;
-            }
-            let bytes = std::fs::read(&path)
-                .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
-            match String::from_utf8(bytes)
-                .map_err(|_| "not UTF-8 text".to_owned())
-                .and_then(|t| parse(&t))
-            {
-                Ok(r) => store.records.push((path, r)),
-                Err(why) => store.corrupt.push((path, why)),
-            }
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Io { .. } => CliError::failure(e.to_string()),
+            StoreError::BadInput(message) => CliError::usage(message),
         }
+    }
+}
+
+/// Every record under `out/units/*/`, with one warning line on stderr per
+/// corrupt record.
+pub fn load(out: &Path) -> Result<Store, CliError> {
+    let store = store::load(out)?;
+    for (path, why) in &store.corrupt {
+        eprintln!(
+            "warning: {}: truncated or corrupt unit record ({why}); skipped, a resumed shard recomputes it",
+            path.display()
+        );
     }
     Ok(store)
 }
 
-impl Store {
-    /// One warning line on stderr per corrupt record.
-    pub fn warn_corrupt(&self) {
-        for (path, why) in &self.corrupt {
-            eprintln!(
-                "warning: {}: truncated or corrupt unit record ({why}); skipped, a resumed shard recomputes it",
-                path.display()
-            );
-        }
-    }
-
-    /// Every record has the origin `expected` (which `expected_is` names,
-    /// e.g. `this run has`), or the first that does not is a usage error
-    /// naming it and what differs, followed by `advice`.
-    pub fn check_origin(
-        &self,
-        expected: &Origin,
-        expected_is: &str,
-        advice: &str,
-    ) -> Result<(), CliError> {
-        for (path, r) in &self.records {
-            if let Some((theirs, ours, what)) = r.origin.difference(expected) {
-                return Err(CliError::usage(format!(
-                    "{}: {theirs}, but {expected_is} {ours}: units from different {what} cannot be merged{advice}",
-                    path.display()
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// The records by unit id, each once: records of the same unit must
-    /// agree in point and measurement (then any one stands for them), or
-    /// the first disagreement is a usage error naming both files.
-    pub fn by_id(&self) -> Result<HashMap<&str, &Record>, CliError> {
-        let mut seen: HashMap<&str, (&Path, &Record)> = HashMap::new();
-        for (path, r) in &self.records {
-            if let Some((first, earlier)) = seen.get(r.id.as_str()) {
-                if earlier.point != r.point || earlier.measurement != r.measurement {
-                    return Err(CliError::usage(format!(
-                        "unit {} has different values in {} and {}: duplicated units must agree",
-                        r.id,
-                        first.display(),
-                        path.display()
-                    )));
-                }
-                continue;
-            }
-            seen.insert(&r.id, (path, r));
-        }
-        Ok(seen.into_iter().map(|(id, (_, r))| (id, r)).collect())
-    }
-}
-
-/// How a shard computes its units: run each, calling the hook with its
-/// measurement as it finishes.
-pub type Runner<'a> = &'a dyn Fn(&[Unit], &(dyn Fn(&Unit, Measured) + Sync));
-
-/// One shard of a plan: the units of `shard` (balanced by cost over the
-/// whole `plan`) that `out` does not already hold for `origin`, each
-/// stored as a record as it finishes. A record of another origin under
-/// `out` is a usage error (they could never be merged); corrupt records
-/// are reported and their units recomputed. Prints one summary line.
+/// One shard of a plan ([`store::run_shard`]) with a progress bar and a
+/// summary line.
 pub fn run_shard(
     out: &Path,
     shard: Shard,
@@ -410,113 +131,30 @@ pub fn run_shard(
     quiet: bool,
     run: Runner,
 ) -> Result<ExitCode, CliError> {
-    let start = Instant::now();
-    let started = now();
     let store = load(out)?;
-    store.warn_corrupt();
-    store.check_origin(origin, "this run has", " (give this run another --out DIR)")?;
-    let done: HashSet<(&str, &Value)> = store
-        .records
-        .iter()
-        .map(|(_, r)| (r.id.as_str(), &r.point))
-        .collect();
-    let mine = executor::select(plan, |u| u.cost, shard);
-    let todo: Vec<Unit> = mine
-        .iter()
-        .filter(|u| !done.contains(&(u.id.as_str(), &u.point)))
-        .cloned()
-        .collect();
-    let threads = rayon::current_num_threads();
-    let bar = progress::bar(todo.len() as u64, "units of work", quiet);
-    let failure = Mutex::new(None);
-    let on_done = |unit: &Unit, m: Measured| {
-        let record = Record {
-            format: FORMAT,
-            origin: origin.clone(),
-            shard: shard.to_string(),
-            threads,
-            id: unit.id.clone(),
-            family: unit.family.clone(),
-            point: unit.point.clone(),
-            estimated_s: unit.cost,
-            seconds: m.seconds,
-            started,
-            finished: now(),
-            measurement: m.value,
-        };
-        if let Err(e) = write(out, shard, &record)
-            && let Ok(mut first) = failure.lock()
-        {
-            first.get_or_insert(e);
-        }
-        bar.inc(1);
-        bar.set_message(format!("{} done ({:.1} s)", unit.id, m.seconds));
-    };
-    run(&todo, &on_done);
+    let bar = progress::bar(0, "units of work", quiet);
+    let ran = store::run_shard(
+        (out, &store),
+        shard,
+        origin,
+        plan,
+        run,
+        &|todo| bar.set_length(todo as u64),
+        &|unit, seconds| {
+            bar.inc(1);
+            bar.set_message(format!("{} done ({seconds:.1} s)", unit.id));
+        },
+    )?;
     bar.finish_and_clear();
-    if let Some(e) = failure.into_inner().ok().flatten() {
-        return Err(e);
-    }
+    let threads = rayon::current_num_threads();
     eprintln!(
         "shard {shard}: {} units · {} already done · ran {} · wall time {:.1} s on {threads} thread{} · wrote {}",
-        mine.len(),
-        mine.len() - todo.len(),
-        todo.len(),
-        start.elapsed().as_secs_f64(),
+        ran.units,
+        ran.already_done,
+        ran.units - ran.already_done,
+        ran.seconds,
         if threads == 1 { "" } else { "s" },
-        units_dir(out).join(shard.dir_name()).display()
+        ran.dir.display()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_stems_are_one_to_one_and_portable() {
-        assert_eq!(file_stem("TMC25.A/L=3,width=10"), "TMC25.A%2FL=3,width=10");
-        assert_eq!(file_stem("a b%"), "a%20b%25");
-        assert_eq!(file_stem(".x"), "%2Ex");
-        assert_ne!(file_stem("a/b"), file_stem("a_b"));
-        let long = "x/".repeat(300);
-        let stem = file_stem(&long);
-        assert!(stem.len() <= MAX_NAME, "{}", stem.len());
-        assert_ne!(stem, file_stem(&"x/".repeat(301)));
-    }
-
-    #[test]
-    fn a_record_line_must_be_whole() {
-        let origin = Origin::current(Job::Sweep {
-            name: "s".into(),
-            config: String::new(),
-        });
-        let r = Record {
-            format: FORMAT,
-            origin,
-            shard: "0/1".into(),
-            threads: 1,
-            id: "s/seed=1".into(),
-            family: "s".into(),
-            point: serde_json::json!({"seed": 1}),
-            estimated_s: 1.0,
-            seconds: 0.5,
-            started: 1.0,
-            finished: 2.0,
-            measurement: Ok(serde_json::json!([0.1, 1e-300])),
-        };
-        let line = serde_json::to_string(&r).unwrap() + "\n";
-        assert_eq!(parse(&line), Ok(r));
-        assert!(
-            parse(&line[..line.len() - 1])
-                .unwrap_err()
-                .contains("no end of line")
-        );
-        assert!(parse(&line[..line.len() / 2]).is_err());
-        assert!(
-            parse(&format!("{line}{line}"))
-                .unwrap_err()
-                .contains("more than one line")
-        );
-    }
 }

@@ -139,7 +139,8 @@ fn report_on_pool(args: &ReportArgs, shard: Option<Shard>) -> Result<ExitCode, C
             not_run.push(family);
         }
     }
-    let (commit, dirty) = records::git_commit().map_or((None, false), |(c, d)| (Some(c), d));
+    let (commit, dirty) =
+        executor::store::git_commit().map_or((None, false), |(c, d)| (Some(c), d));
     let provenance = Provenance {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         commit,

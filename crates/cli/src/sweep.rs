@@ -249,7 +249,7 @@ pub(crate) fn publish(
                 let _ = writeln!(md, "| {} |", cells.join(" | "));
             }
             Ok(m) => {
-                let stem = records::file_stem(&point.name);
+                let stem = executor::store::file_stem(&point.name);
                 written += 1;
                 let traj_csv = m["csv"].as_str().unwrap_or_default();
                 write_file(&traj_dir.join(format!("{stem}.csv")), traj_csv)?;

@@ -7,7 +7,8 @@
 //! each [`Measured`] result to an observer as it finishes; whoever owns the
 //! job stores the results and concludes each group from them. A run split
 //! over processes takes the units of its [`Shard`] ([`select`]), balanced
-//! by cost and the same in every process.
+//! by cost and the same in every process, and stores each finished unit
+//! as a [`store::Record`] that a resumed shard skips and a merge reads back.
 //!
 //! *Invariant*: a unit's result is a deterministic function of the unit,
 //! so results do not depend on the number of threads, the order in which
@@ -15,6 +16,7 @@
 #![warn(missing_docs)]
 
 mod shard;
+pub mod store;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
