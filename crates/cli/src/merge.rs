@@ -18,8 +18,8 @@ use claims::{ConcludeError, RunOptions};
 use executor::{Shard, Unit};
 
 use crate::records::{self, Job, Record};
-use crate::render::{FamilyTime, Provenance, UnitTime};
-use crate::report::{self, Publish};
+use crate::render::UnitTime;
+use crate::report::{self, Publish, Timing};
 use crate::{CliError, MergeArgs, sweep};
 
 /// How many missing ids an error names before it counts the rest.
@@ -57,27 +57,25 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<ExitCode, CliError> {
                     }
                 },
             )?;
-            let origin = &first.origin;
-            let provenance = Provenance {
-                version: origin.version.clone(),
-                commit: origin.commit.clone(),
-                dirty: origin.dirty,
-                mode: *mode,
-                seed: *seed,
-                threads: used.iter().map(|r| r.threads).max().unwrap_or(1),
-                shards: Some(used.iter().map(|r| &r.shard).collect::<HashSet<_>>().len()),
-                wall_seconds: span(&used),
-                families: runs.iter().map(FamilyTime::of).collect(),
-                not_run: Vec::new(),
-                units: used
-                    .iter()
-                    .map(|r| UnitTime {
-                        id: r.id.clone(),
-                        estimated_s: r.estimated_s,
-                        wall_time_s: r.seconds,
-                    })
-                    .collect(),
-            };
+            let provenance = report::provenance(
+                &first.origin,
+                &options,
+                &runs,
+                Timing {
+                    threads: used.iter().map(|r| r.threads).max().unwrap_or(1),
+                    shards: Some(used.iter().map(|r| &r.shard).collect::<HashSet<_>>().len()),
+                    wall_seconds: span(&used),
+                    not_run: Vec::new(),
+                    units: used
+                        .iter()
+                        .map(|r| UnitTime {
+                            id: r.id.clone(),
+                            estimated_s: r.estimated_s,
+                            wall_time_s: r.seconds,
+                        })
+                        .collect(),
+                },
+            );
             report::publish(
                 &runs,
                 &provenance,

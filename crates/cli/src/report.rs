@@ -75,11 +75,7 @@ fn report_on_pool(args: &ReportArgs, shard: Option<Shard>) -> Result<ExitCode, C
     }
     if let Some(shard) = shard {
         let units = units(&options, args.only.as_deref())?;
-        let origin = Origin::current(Job::Report {
-            mode: options.mode,
-            seed: options.seed,
-            only: args.only.clone(),
-        });
+        let origin = Origin::current(job(&options, args.only.as_deref()));
         return records::run_shard(
             &args.out,
             shard,
@@ -139,21 +135,19 @@ fn report_on_pool(args: &ReportArgs, shard: Option<Shard>) -> Result<ExitCode, C
             not_run.push(family);
         }
     }
-    let (commit, dirty) =
-        executor::store::git_commit().map_or((None, false), |(c, d)| (Some(c), d));
-    let provenance = Provenance {
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        commit,
-        dirty,
-        mode: args.mode(),
-        seed: args.seed,
-        threads: rayon::current_num_threads(),
-        shards: None,
-        wall_seconds: start.elapsed().as_secs_f64(),
-        families: runs.iter().map(FamilyTime::of).collect(),
-        not_run,
-        units: unit_times,
-    };
+    let origin = Origin::current(job(&options, args.only.as_deref()));
+    let provenance = provenance(
+        &origin,
+        &options,
+        &runs,
+        Timing {
+            threads: rayon::current_num_threads(),
+            shards: None,
+            wall_seconds: start.elapsed().as_secs_f64(),
+            not_run,
+            units: unit_times,
+        },
+    );
     publish(
         &runs,
         &provenance,
@@ -164,6 +158,53 @@ fn report_on_pool(args: &ReportArgs, shard: Option<Shard>) -> Result<ExitCode, C
             strict: args.strict,
         },
     )
+}
+
+/// The job of a report with `options` and `--only only`.
+fn job(options: &RunOptions, only: Option<&str>) -> Job {
+    Job::Report {
+        mode: options.mode,
+        seed: options.seed,
+        only: only.map(str::to_owned),
+    }
+}
+
+/// How a report's units ran: in one process or over shards.
+pub(crate) struct Timing {
+    /// Threads of the pool (of each shard's pool, the most).
+    pub threads: usize,
+    /// How many shards computed the units (`None` for one process).
+    pub shards: Option<usize>,
+    /// Wall time of the run (merged: first shard's start to last unit's end).
+    pub wall_seconds: f64,
+    /// Families not started because an earlier one failed.
+    pub not_run: Vec<String>,
+    /// Per unit that ran, in plan order.
+    pub units: Vec<UnitTime>,
+}
+
+/// The provenance of the concluded `runs` of a report run with `options`
+/// by `origin` (its version and commit), as one process or a merge of
+/// shards ran them.
+pub(crate) fn provenance(
+    origin: &Origin,
+    options: &RunOptions,
+    runs: &[FamilyRun],
+    timing: Timing,
+) -> Provenance {
+    Provenance {
+        version: origin.version.clone(),
+        commit: origin.commit.clone(),
+        dirty: origin.dirty,
+        mode: options.mode,
+        seed: options.seed,
+        threads: timing.threads,
+        shards: timing.shards,
+        wall_seconds: timing.wall_seconds,
+        families: runs.iter().map(FamilyTime::of).collect(),
+        not_run: timing.not_run,
+        units: timing.units,
+    }
 }
 
 /// Where and how [`publish`] writes a report.
