@@ -10,15 +10,16 @@
 //! in a generic `sans-serif` family and sized by plotters' built-in
 //! estimate, so no font is loaded. Figures are 600 px wide.
 //!
-//! *Log axes* are drawn on the decimal logarithm of the data: a point with a
-//! non-positive or non-finite coordinate on a log axis is left out, and tick
-//! labels show the data values (`1e-3`).
+//! *Log axes* are plotters' logarithmic coordinates over whole decades: a
+//! point with a non-positive or non-finite coordinate on a log axis is left
+//! out, and decade ticks read `1e-3`.
 
 use std::ops::Range;
 
 use plotters::chart::SeriesAnno;
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::SegmentValue;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, SegmentValue};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -113,23 +114,27 @@ pub enum Scale {
 }
 
 impl Scale {
-    /// The plotted coordinate of a data value, `None` when it cannot be shown.
+    /// The value a point is plotted at, `None` when this axis cannot show it
+    /// (non-finite, or not positive on a log axis).
     fn map(self, v: f64) -> Option<f64> {
         match self {
             _ if !v.is_finite() => None,
-            Scale::Linear => Some(v),
-            Scale::Log if v > 0.0 => Some(v.log10()),
-            Scale::Log => None,
+            Scale::Log if v <= 0.0 => None,
+            _ => Some(v),
         }
     }
 
-    /// The plotted range covering `[lo, hi]` (plotted coordinates): whole
-    /// decades on a log axis, 5 % padding on a linear one.
+    /// The range covering `[lo, hi]`: whole decades on a log axis, 5 %
+    /// padding on a linear one.
     fn range(self, lo: f64, hi: f64) -> Range<f64> {
         match self {
             Scale::Log => {
-                let (a, b) = (lo.floor(), hi.ceil());
-                if b > a { a..b } else { a - 1.0..a + 1.0 }
+                let (a, b) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+                let (a, b) = if b > a { (a, b) } else { (a - 1, a + 1) };
+                // Widened by 1e-9 relative, so that plotters' decade ticks,
+                // which it finds through logarithms and products that round,
+                // include both end decades.
+                10f64.powi(a) * (1.0 - LOG_SLACK)..10f64.powi(b) * (1.0 + LOG_SLACK)
             }
             Scale::Linear => {
                 let pad = if hi > lo {
@@ -142,21 +147,64 @@ impl Scale {
         }
     }
 
-    /// Tick label of a plotted coordinate, in data units.
-    fn tick(self, v: f64) -> String {
+    /// plotters' coordinate of this scale over `range`.
+    fn coord(self, range: Range<f64>) -> Coord {
         match self {
-            Scale::Log if (v - v.round()).abs() < 1e-9 => format!("1e{}", v.round() as i32),
-            Scale::Log => {
-                let x = 10f64.powf(v);
-                if (1e-3..1e4).contains(&x) {
-                    // Two significant digits.
-                    let decimals = (1 - x.log10().floor() as i32).max(0) as usize;
-                    format!("{x:.decimals$}")
-                } else {
-                    format!("{x:.1e}")
-                }
+            Scale::Linear => Coord::Linear(range.into()),
+            Scale::Log => Coord::Log(range.log_scale().into()),
+        }
+    }
+
+    /// Tick label of a value.
+    fn tick(self, v: f64) -> String {
+        let decade = v.log10();
+        match self {
+            Scale::Log if (decade - decade.round()).abs() < 1e-9 => {
+                format!("1e{}", decade.round() as i32)
             }
+            Scale::Log if (1e-3..1e4).contains(&v) => {
+                // Two significant digits.
+                let decimals = (1 - decade.floor() as i32).max(0) as usize;
+                format!("{v:.decimals$}")
+            }
+            Scale::Log => format!("{v:.1e}"),
             Scale::Linear => tick(v),
+        }
+    }
+}
+
+/// Relative widening of a log axis beyond its end decades.
+const LOG_SLACK: f64 = 1e-9;
+
+/// An axis' coordinate: plotters' linear or logarithmic one, so that every
+/// axis of a chart has one type whatever its scale.
+enum Coord {
+    Linear(RangedCoordf64),
+    Log(LogCoord<f64>),
+}
+
+impl Ranged for Coord {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        match self {
+            Coord::Linear(c) => c.map(v, limit),
+            Coord::Log(c) => c.map(v, limit),
+        }
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        match self {
+            Coord::Linear(c) => c.key_points(hint),
+            Coord::Log(c) => c.key_points(hint),
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        match self {
+            Coord::Linear(c) => c.range(),
+            Coord::Log(c) => c.range(),
         }
     }
 }
@@ -480,11 +528,11 @@ fn draw_panel(
     if panel.y_right.is_some() {
         builder.right_y_label_area_size(62);
     }
-    let mut chart = builder
-        .build_cartesian_2d(x_range.clone(), y_range)
-        .map_err(drawing)?
-        .set_secondary_coord(x_range, y2_range);
     let (xs, ys) = (x_axis.scale, panel.y.scale);
+    let mut chart = builder
+        .build_cartesian_2d(xs.coord(x_range.clone()), ys.coord(y_range))
+        .map_err(drawing)?
+        .set_secondary_coord(xs.coord(x_range), right_scale.coord(y2_range));
     let x_fmt = move |v: &f64| xs.tick(*v);
     let y_fmt = move |v: &f64| ys.tick(*v);
     chart
@@ -896,15 +944,36 @@ mod tests {
 
     #[test]
     fn ticks_are_short() {
-        assert_eq!(Scale::Log.tick(-3.0), "1e-3");
-        assert_eq!(Scale::Log.tick(0.0), "1e0");
-        assert_eq!(Scale::Log.tick(0.5), "3.2");
-        assert_eq!(Scale::Log.tick(-0.5), "0.32");
-        assert_eq!(Scale::Log.tick(-5.5), "3.2e-6");
+        // plotters' decade key points carry rounding (1e-3·10·10).
+        assert_eq!(Scale::Log.tick(1e-3 * 10.0 * 10.0), "1e-1");
+        assert_eq!(Scale::Log.tick(1.0), "1e0");
+        assert_eq!(Scale::Log.tick(10f64.powf(0.5)), "3.2");
+        assert_eq!(Scale::Log.tick(10f64.powf(-0.5)), "0.32");
+        assert_eq!(Scale::Log.tick(10f64.powf(-5.5)), "3.2e-6");
         assert_eq!(Scale::Linear.tick(0.25), "0.25");
         assert_eq!(Scale::Linear.tick(-0.0), "0");
         assert_eq!(Scale::Linear.tick(2.0), "2");
-        assert_eq!(Scale::Log.range(-2.3, 0.4), -3.0..1.0);
+        let decades = |r: Range<f64>| (r.start.log10().round(), r.end.log10().round());
+        assert_eq!(
+            decades(Scale::Log.range(10f64.powf(-2.3), 10f64.powf(0.4))),
+            (-3.0, 1.0)
+        );
+        assert_eq!(decades(Scale::Log.range(2.0, 3.0)), (0.0, 1.0));
+        // Both end decades are ticks of plotters' log coordinate (which
+        // never ticks a value below f64::EPSILON, its stand-in for zero).
+        for (lo, hi) in [(0.013, 97.0), (2e-15, 3.0), (0.5, 0.7)] {
+            let r = Scale::Log.range(lo, hi);
+            let (a, b) = decades(r.clone());
+            let ticks: Vec<String> = Scale::Log
+                .coord(r)
+                .key_points(100)
+                .into_iter()
+                .map(|v| Scale::Log.tick(v))
+                .collect();
+            for end in [a, b] {
+                assert!(ticks.contains(&format!("1e{end}")), "{lo}..{hi}: {ticks:?}");
+            }
+        }
     }
 
     #[test]
