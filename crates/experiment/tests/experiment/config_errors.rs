@@ -176,7 +176,7 @@ fn checkpoint_fields_are_named() {
     assert!(e.contains("strictly increasing, got 10 after 10"), "{e}");
 }
 
-/// SB21's checkpoints (`log_steps` of `crates/claims/src/sb21.rs`): step 0
+/// SB21's checkpoints (`log_steps` of `crates/claims/src/sb21/mod.rs`): step 0
 /// and distinct rounded powers `total^{j/(count−2)}`.
 #[test]
 fn log_steps_are_zero_and_distinct_rounded_powers() {
