@@ -19,7 +19,6 @@ use analysis::{Analysis, AnalysisError, Exponent, Inputs, MatrixValue, Options, 
 use checkpoint::{Checkpoint, CheckpointError};
 use metrics::Similarity;
 use mlp::Activation;
-use serde_json::json;
 
 use crate::render::{Precision, number};
 use crate::{CliError, create_dir, progress, write_file};
@@ -407,6 +406,18 @@ fn markdown(
     s
 }
 
+/// The JSON record `analyze` writes: the analysis's record and the files
+/// it was computed from.
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    #[serde(flatten)]
+    record: analysis::record::Record<'a>,
+    weights: String,
+    data: String,
+    labels: Option<String>,
+    init: Option<String>,
+}
+
 fn json_report(
     args: &AnalyzeArgs,
     net: &Checkpoint,
@@ -414,16 +425,13 @@ fn json_report(
     result: &Analysis,
 ) -> serde_json::Value {
     let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
-    let mut record = analysis::record::record(
-        result,
-        activation,
-        &net.widths(),
-        net.has_bias(),
-        &net.tensor_names(),
-    );
-    record.insert("weights".into(), json!(args.weights.display().to_string()));
-    record.insert("data".into(), json!(args.data.display().to_string()));
-    record.insert("labels".into(), json!(path(&args.labels)));
-    record.insert("init".into(), json!(path(&args.init)));
-    serde_json::Value::Object(record)
+    let (widths, names) = (net.widths(), net.tensor_names());
+    let report = JsonReport {
+        record: analysis::record::record(result, activation, &widths, net.has_bias(), &names),
+        weights: args.weights.display().to_string(),
+        data: args.data.display().to_string(),
+        labels: path(&args.labels),
+        init: path(&args.init),
+    };
+    serde_json::to_value(report).expect("the record serialises")
 }

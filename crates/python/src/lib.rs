@@ -531,13 +531,8 @@ fn analyze<'py>(
             )
         })
         .map_err(value_error)?;
-    let record = analysis::record::record(
-        &result,
-        act,
-        &net.widths(),
-        net.has_bias(),
-        &net.tensor_names(),
-    );
+    let (widths, names) = (net.widths(), net.tensor_names());
+    let record = analysis::record::record(&result, act, &widths, net.has_bias(), &names);
     let json = serde_json::to_string(&record).map_err(value_error)?;
     let matrices = result
         .layers
