@@ -16,10 +16,13 @@
 //! stays numeric for a reader such as pandas, which reads it as NaN) and
 //! `null` in JSON, with the reason in the JSON's `undefined` object.
 
+use std::collections::BTreeMap;
+
 use experiment::{CheckpointMeasurement, MlpMeasurement};
 use metrics::AlphaEstimator;
 use mlp::Architecture;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 const HEADER: &str = "time,step,loss,max_imbalance,relerr,cosine,alpha_corr,alpha_eig,alpha_fit";
 
@@ -41,11 +44,85 @@ pub(crate) fn csv_text(records: impl IntoIterator<Item = Vec<String>>) -> String
     String::from_utf8(bytes).expect("CSV of UTF-8 cells is UTF-8")
 }
 
-fn json_value(v: &Result<f64, String>) -> Value {
-    match v {
-        Ok(x) => json!(x),
-        Err(_) => Value::Null,
+/// A measured value as JSON: the number, or `null` when undefined.
+fn defined(v: &Result<f64, String>) -> Option<f64> {
+    v.as_ref().ok().copied()
+}
+
+/// Why each undefined value is, by column name.
+type Undefined = BTreeMap<String, String>;
+
+/// Record why `v` is undefined under `key`, if it is.
+fn note(undefined: &mut Undefined, key: String, v: &Result<f64, String>) {
+    if let Err(why) = v {
+        undefined.insert(key, why.clone());
     }
+}
+
+/// The α̂ of every estimator (`None` when undefined), noting why each
+/// undefined one is as `alpha_<estimator>`.
+fn alphas(
+    alpha: &[(AlphaEstimator, Result<f64, String>)],
+    undefined: &mut Undefined,
+) -> BTreeMap<&'static str, Option<f64>> {
+    alpha
+        .iter()
+        .map(|(est, a)| {
+            note(undefined, format!("alpha_{}", est.name()), a);
+            (est.name(), defined(a))
+        })
+        .collect()
+}
+
+/// One checkpoint of a deep linear network's trajectory.
+#[derive(Serialize)]
+struct LinearCheckpoint {
+    time: f64,
+    step: usize,
+    loss: f64,
+    max_imbalance: f64,
+    relerr: Option<f64>,
+    cosine: Option<f64>,
+    alpha: BTreeMap<&'static str, Option<f64>>,
+    undefined: Undefined,
+}
+
+/// A deep linear network's trajectory.
+#[derive(Serialize)]
+struct LinearTrajectory<'a> {
+    name: &'a str,
+    widths: &'a [usize],
+    convention: &'static str,
+    checkpoints: Vec<LinearCheckpoint>,
+}
+
+/// One checkpoint of an MLP's trajectory.
+#[derive(Serialize)]
+struct MlpCheckpoint {
+    time: f64,
+    step: usize,
+    loss: f64,
+    cosine: Option<f64>,
+    alpha: BTreeMap<&'static str, Option<f64>>,
+    uc_nfa: Vec<Option<f64>>,
+    c_nfa: Vec<Option<f64>>,
+    undefined: Undefined,
+}
+
+/// An MLP's trajectory.
+#[derive(Serialize)]
+struct MlpTrajectory<'a> {
+    name: &'a str,
+    widths: &'a [usize],
+    activation: &'static str,
+    biases: bool,
+    convention: &'static str,
+    checkpoints: Vec<MlpCheckpoint>,
+}
+
+/// As JSON (a struct of numbers, strings and maps always serialises).
+fn to_json(v: impl Serialize) -> Value {
+    serde_json::to_value(v).expect("a trajectory serialises")
 }
 
 /// CSV with one row per checkpoint.
@@ -65,47 +142,33 @@ pub fn csv(rows: &[CheckpointMeasurement]) -> String {
     })))
 }
 
-/// The α̂ of every estimator as a JSON object (`null` when undefined),
-/// with why each undefined one is, as `alpha_<estimator>` in `undefined`.
-fn alpha_json(
-    alpha: &[(AlphaEstimator, Result<f64, String>)],
-    undefined: &mut serde_json::Map<String, Value>,
-) -> serde_json::Map<String, Value> {
-    let mut out = serde_json::Map::new();
-    for (est, a) in alpha {
-        out.insert(est.name().to_owned(), json_value(a));
-        if let Err(why) = a {
-            undefined.insert(format!("alpha_{}", est.name()), json!(why));
-        }
-    }
-    out
-}
-
 /// JSON: the experiment's name, its widths, and one object per checkpoint.
 pub fn json(name: &str, widths: &[usize], rows: &[CheckpointMeasurement]) -> Value {
-    let checkpoints: Vec<Value> = rows
+    let checkpoints = rows
         .iter()
         .map(|m| {
-            let mut undefined = serde_json::Map::new();
-            let alpha = alpha_json(&m.alpha, &mut undefined);
-            for (k, v) in [("relerr", &m.relerr), ("cosine", &m.cosine)] {
-                if let Err(why) = v {
-                    undefined.insert(k.to_owned(), json!(why));
-                }
+            let mut undefined = Undefined::new();
+            let alpha = alphas(&m.alpha, &mut undefined);
+            note(&mut undefined, "relerr".into(), &m.relerr);
+            note(&mut undefined, "cosine".into(), &m.cosine);
+            LinearCheckpoint {
+                time: m.time,
+                step: m.step,
+                loss: m.loss,
+                max_imbalance: m.max_imbalance,
+                relerr: defined(&m.relerr),
+                cosine: defined(&m.cosine),
+                alpha,
+                undefined,
             }
-            json!({
-                "time": m.time,
-                "step": m.step,
-                "loss": m.loss,
-                "max_imbalance": m.max_imbalance,
-                "relerr": json_value(&m.relerr),
-                "cosine": json_value(&m.cosine),
-                "alpha": alpha,
-                "undefined": undefined,
-            })
         })
         .collect();
-    json!({ "name": name, "widths": widths, "convention": "layer 1, α = 1/L; alpha by corr (cosine), eig, fit (relerr_scaled)", "checkpoints": checkpoints })
+    to_json(LinearTrajectory {
+        name,
+        widths,
+        convention: "layer 1, α = 1/L; alpha by corr (cosine), eig, fit (relerr_scaled)",
+        checkpoints,
+    })
 }
 
 /// The header of [`mlp_csv`] for `hidden` = L − 1 hidden layers.
@@ -154,42 +217,35 @@ pub fn mlp_csv(rows: &[MlpMeasurement]) -> String {
 /// JSON of an MLP run: name, widths, activation, biases, convention, and
 /// one object per checkpoint.
 pub fn mlp_json(name: &str, arch: &Architecture, rows: &[MlpMeasurement]) -> Value {
-    let checkpoints: Vec<Value> = rows
+    let checkpoints = rows
         .iter()
         .map(|m| {
-            let mut undefined = serde_json::Map::new();
-            let alpha = alpha_json(&m.alpha, &mut undefined);
-            if let Err(why) = &m.cosine {
-                undefined.insert("cosine".to_owned(), json!(why));
-            }
+            let mut undefined = Undefined::new();
+            let alpha = alphas(&m.alpha, &mut undefined);
+            note(&mut undefined, "cosine".into(), &m.cosine);
             for (kind, values) in [("uc_nfa", &m.uc_nfa), ("c_nfa", &m.c_nfa)] {
                 for (l, v) in values.iter().enumerate() {
-                    if let Err(why) = v {
-                        undefined.insert(format!("{kind}_{}", l + 1), json!(why));
-                    }
+                    note(&mut undefined, format!("{kind}_{}", l + 1), v);
                 }
             }
-            let layers = |values: &[Result<f64, String>]| -> Vec<Value> {
-                values.iter().map(json_value).collect()
-            };
-            json!({
-                "time": m.time,
-                "step": m.step,
-                "loss": m.loss,
-                "cosine": json_value(&m.cosine),
-                "alpha": alpha,
-                "uc_nfa": layers(&m.uc_nfa),
-                "c_nfa": layers(&m.c_nfa),
-                "undefined": undefined,
-            })
+            MlpCheckpoint {
+                time: m.time,
+                step: m.step,
+                loss: m.loss,
+                cosine: defined(&m.cosine),
+                alpha,
+                uc_nfa: m.uc_nfa.iter().map(defined).collect(),
+                c_nfa: m.c_nfa.iter().map(defined).collect(),
+                undefined,
+            }
         })
         .collect();
-    json!({
-        "name": name,
-        "widths": arch.widths,
-        "activation": arch.activation.name(),
-        "biases": arch.bias,
-        "convention": "cosine: layer 1, α = 1; alpha of layer 1 by corr (cosine), eig, fit (relerr_scaled); uc_nfa, c_nfa: hidden layers 1..L−1, pearson (BMA24)",
-        "checkpoints": checkpoints,
+    to_json(MlpTrajectory {
+        name,
+        widths: &arch.widths,
+        activation: arch.activation.name(),
+        biases: arch.bias,
+        convention: "cosine: layer 1, α = 1; alpha of layer 1 by corr (cosine), eig, fit (relerr_scaled); uc_nfa, c_nfa: hidden layers 1..L−1, pearson (BMA24)",
+        checkpoints,
     })
 }
