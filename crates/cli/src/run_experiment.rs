@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use rayon::prelude::*;
 
+use crate::trajectory::{Ends, TrajectoryFiles};
 use crate::{CliError, create_dir, progress, write_file};
 
 /// Run the command: exit status 2 for a config that cannot be read or is
@@ -31,7 +32,11 @@ pub(crate) fn run(file: &Path, out: &Path, quiet: bool) -> Result<ExitCode, CliE
     })
     .map_err(|e| failed(&e))?;
     bar.finish_and_clear();
-    let (csv, json) = measured_trajectory(&exp, &prepared, &trajectory).map_err(|e| failed(&e))?;
+    let TrajectoryFiles {
+        csv,
+        trajectory: json,
+        ..
+    } = measured_trajectory(&exp, &prepared, &trajectory).map_err(|e| failed(&e))?;
     create_dir(out)?;
     let csv_path = out.join(format!("{}.csv", exp.name));
     let json_path = out.join(format!("{}.json", exp.name));
@@ -51,7 +56,7 @@ pub(crate) fn run(file: &Path, out: &Path, quiet: bool) -> Result<ExitCode, CliE
     Ok(ExitCode::SUCCESS)
 }
 
-/// The trajectory's CSV and JSON: every checkpoint measured with
+/// The trajectory's CSV, JSON and ends: every checkpoint measured with
 /// [`experiment::measure`] (a deep linear network) or
 /// [`experiment::measure_mlp`] (any other), independently and in parallel,
 /// collected in order.
@@ -59,17 +64,18 @@ pub(crate) fn measured_trajectory(
     exp: &experiment::Experiment,
     prepared: &experiment::Prepared,
     trajectory: &experiment::Trajectory,
-) -> Result<(String, serde_json::Value), mlp::MlpError> {
+) -> Result<TrajectoryFiles, mlp::MlpError> {
     Ok(if exp.is_deep_linear() {
         let rows: Vec<_> = trajectory
             .snapshots
             .par_iter()
             .map(experiment::measure)
             .collect();
-        (
-            crate::trajectory::csv(&rows),
-            crate::trajectory::json(&exp.name, &exp.widths, &rows),
-        )
+        TrajectoryFiles {
+            csv: crate::trajectory::csv(&rows),
+            trajectory: crate::trajectory::json(&exp.name, &exp.widths, &rows),
+            ends: Ends::of(&rows),
+        }
     } else {
         let arch = exp.architecture();
         let init = experiment::initial_params(exp, prepared);
@@ -79,9 +85,10 @@ pub(crate) fn measured_trajectory(
             .par_iter()
             .map(|s| experiment::measure_mlp(&arch, s, &init, x))
             .collect::<Result<_, _>>()?;
-        (
-            crate::trajectory::mlp_csv(&rows),
-            crate::trajectory::mlp_json(&exp.name, &arch, &rows),
-        )
+        TrajectoryFiles {
+            csv: crate::trajectory::mlp_csv(&rows),
+            trajectory: crate::trajectory::mlp_json(&exp.name, &arch, &rows),
+            ends: Ends::of(&rows),
+        }
     })
 }

@@ -43,6 +43,7 @@ use serde_json::{Value, json};
 use crate::records::{self, Job, Origin};
 use crate::render::{Precision, number};
 use crate::shard;
+use crate::trajectory::TrajectoryFiles;
 use crate::{CliError, SweepArgs, create_dir, progress, write_file};
 
 /// A parsed and validated sweep: a grid of experiments
@@ -107,14 +108,14 @@ impl Sweep {
     }
 }
 
-/// One grid point's run: `{"csv": …, "trajectory": …}` as `run` writes
-/// them, or why it failed.
+/// One grid point's run: its trajectory as `run` writes it and its ends
+/// ([`TrajectoryFiles`]), or why it failed.
 fn run_point(exp: &Experiment) -> Result<Value, String> {
     let prepared = experiment::prepare(exp).map_err(|e| e.to_string())?;
     let trajectory = experiment::run::run_prepared(exp, &prepared).map_err(|e| e.to_string())?;
-    let (csv, json) = crate::run_experiment::measured_trajectory(exp, &prepared, &trajectory)
+    let measured = crate::run_experiment::measured_trajectory(exp, &prepared, &trajectory)
         .map_err(|e| e.to_string())?;
-    Ok(json!({ "csv": csv, "trajectory": json }))
+    serde_json::to_value(measured).map_err(|e| e.to_string())
 }
 
 /// Run the command: the whole grid in this process, or with a shard
@@ -249,32 +250,27 @@ pub(crate) fn publish(
                 let _ = writeln!(md, "| {} |", cells.join(" | "));
             }
             Ok(m) => {
+                let TrajectoryFiles {
+                    csv: traj_csv,
+                    trajectory,
+                    ends,
+                } = serde_json::from_value(m.clone())
+                    .map_err(|e| CliError::usage(format!("{}: {e}", point.name)))?;
                 let stem = executor::store::file_stem(&point.name);
                 written += 1;
-                let traj_csv = m["csv"].as_str().unwrap_or_default();
-                write_file(&traj_dir.join(format!("{stem}.csv")), traj_csv)?;
-                let pretty = serde_json::to_string_pretty(&m["trajectory"])
+                write_file(&traj_dir.join(format!("{stem}.csv")), &traj_csv)?;
+                let pretty = serde_json::to_string_pretty(&trajectory)
                     .map_err(|e| CliError::failure(format!("{}: {e}", point.name)))?;
                 write_file(&traj_dir.join(format!("{stem}.json")), &pretty)?;
-                let checkpoints = m["trajectory"]["checkpoints"].as_array();
-                let first = checkpoints.and_then(|c| c.first());
-                let last = checkpoints.and_then(|c| c.last());
-                let get = |c: Option<&Value>, path: &[&str]| -> Option<f64> {
-                    path.iter()
-                        .try_fold(c?, |v, k| v.get(k))
-                        .and_then(Value::as_f64)
-                };
                 let numbers = [
-                    get(last, &["time"]),
-                    get(first, &["loss"]),
-                    get(last, &["loss"]),
-                    get(last, &["cosine"]),
-                    get(last, &["alpha", "corr"]),
+                    ends.final_time,
+                    ends.initial_loss,
+                    ends.final_loss,
+                    ends.cosine,
+                    ends.alpha_corr,
                 ];
-                let count = checkpoints.map_or(0, Vec::len).to_string();
-                let steps = last
-                    .and_then(|c| c["step"].as_u64())
-                    .map_or(String::new(), |s| s.to_string());
+                let count = ends.checkpoints.to_string();
+                let steps = ends.steps.map_or(String::new(), |s| s.to_string());
                 let mut csv_cells = cells.clone();
                 csv_cells.extend(["ok".to_owned(), count.clone(), steps.clone()]);
                 csv_cells.extend(

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use experiment::{CheckpointMeasurement, MlpMeasurement};
 use metrics::AlphaEstimator;
 use mlp::Architecture;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 const HEADER: &str = "time,step,loss,max_imbalance,relerr,cosine,alpha_corr,alpha_eig,alpha_fit";
@@ -123,6 +123,94 @@ struct MlpTrajectory<'a> {
 /// As JSON (a struct of numbers, strings and maps always serialises).
 fn to_json(v: impl Serialize) -> Value {
     serde_json::to_value(v).expect("a trajectory serialises")
+}
+
+/// A trajectory's CSV and JSON, and its ends as a sweep summarises them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrajectoryFiles {
+    /// The CSV text.
+    pub csv: String,
+    /// The JSON document.
+    pub trajectory: Value,
+    /// The first and last checkpoints.
+    pub ends: Ends,
+}
+
+/// The numbers of a trajectory's first and last checkpoints that a sweep's
+/// summary shows (`None`: no checkpoint, or the value is undefined).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ends {
+    /// Checkpoints recorded.
+    pub checkpoints: usize,
+    /// The last checkpoint's step.
+    pub steps: Option<usize>,
+    /// The last checkpoint's time.
+    pub final_time: Option<f64>,
+    /// The first checkpoint's loss.
+    pub initial_loss: Option<f64>,
+    /// The last checkpoint's loss.
+    pub final_loss: Option<f64>,
+    /// The last checkpoint's NFA cosine.
+    pub cosine: Option<f64>,
+    /// The last checkpoint's α̂ by `corr`.
+    pub alpha_corr: Option<f64>,
+}
+
+/// What every checkpoint row has.
+pub trait Row {
+    /// Time, step and loss.
+    fn time_step_loss(&self) -> (f64, usize, f64);
+    /// The NFA cosine of layer 1.
+    fn cosine(&self) -> &Result<f64, String>;
+    /// α̂ by estimator.
+    fn alpha(&self) -> &[(AlphaEstimator, Result<f64, String>)];
+}
+
+impl Row for CheckpointMeasurement {
+    fn time_step_loss(&self) -> (f64, usize, f64) {
+        (self.time, self.step, self.loss)
+    }
+    fn cosine(&self) -> &Result<f64, String> {
+        &self.cosine
+    }
+    fn alpha(&self) -> &[(AlphaEstimator, Result<f64, String>)] {
+        &self.alpha
+    }
+}
+
+impl Row for MlpMeasurement {
+    fn time_step_loss(&self) -> (f64, usize, f64) {
+        (self.time, self.step, self.loss)
+    }
+    fn cosine(&self) -> &Result<f64, String> {
+        &self.cosine
+    }
+    fn alpha(&self) -> &[(AlphaEstimator, Result<f64, String>)] {
+        &self.alpha
+    }
+}
+
+impl Ends {
+    /// The ends of `rows`.
+    pub fn of<R: Row>(rows: &[R]) -> Self {
+        let finite = |v: f64| v.is_finite().then_some(v);
+        let (first, last) = (rows.first(), rows.last());
+        let defined = |r: &Result<f64, String>| r.as_ref().ok().copied().and_then(finite);
+        Ends {
+            checkpoints: rows.len(),
+            steps: last.map(|r| r.time_step_loss().1),
+            final_time: last.and_then(|r| finite(r.time_step_loss().0)),
+            initial_loss: first.and_then(|r| finite(r.time_step_loss().2)),
+            final_loss: last.and_then(|r| finite(r.time_step_loss().2)),
+            cosine: last.and_then(|r| defined(r.cosine())),
+            alpha_corr: last.and_then(|r| {
+                r.alpha()
+                    .iter()
+                    .find(|(e, _)| *e == AlphaEstimator::Corr)
+                    .and_then(|(_, a)| defined(a))
+            }),
+        }
+    }
 }
 
 /// CSV with one row per checkpoint.
