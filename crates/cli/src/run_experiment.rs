@@ -74,7 +74,10 @@ pub(crate) fn measured_trajectory(
         TrajectoryFiles {
             csv: crate::trajectory::csv(&rows),
             trajectory: crate::trajectory::json(&exp.name, &exp.widths, &rows),
-            ends: Ends::of(&rows),
+            ends: Ends::of(
+                rows.iter()
+                    .map(|r| (r.time, r.step, r.loss, &r.cosine, &r.alpha[..])),
+            ),
         }
     } else {
         let arch = exp.architecture();
@@ -88,7 +91,10 @@ pub(crate) fn measured_trajectory(
         TrajectoryFiles {
             csv: crate::trajectory::mlp_csv(&rows),
             trajectory: crate::trajectory::mlp_json(&exp.name, &arch, &rows),
-            ends: Ends::of(&rows),
+            ends: Ends::of(
+                rows.iter()
+                    .map(|r| (r.time, r.step, r.loss, &r.cosine, &r.alpha[..])),
+            ),
         }
     })
 }

@@ -156,56 +156,31 @@ pub struct Ends {
     pub alpha_corr: Option<f64>,
 }
 
-/// What every checkpoint row has.
-pub trait Row {
-    /// Time, step and loss.
-    fn time_step_loss(&self) -> (f64, usize, f64);
-    /// The NFA cosine of layer 1.
-    fn cosine(&self) -> &Result<f64, String>;
-    /// α̂ by estimator.
-    fn alpha(&self) -> &[(AlphaEstimator, Result<f64, String>)];
-}
-
-impl Row for CheckpointMeasurement {
-    fn time_step_loss(&self) -> (f64, usize, f64) {
-        (self.time, self.step, self.loss)
-    }
-    fn cosine(&self) -> &Result<f64, String> {
-        &self.cosine
-    }
-    fn alpha(&self) -> &[(AlphaEstimator, Result<f64, String>)] {
-        &self.alpha
-    }
-}
-
-impl Row for MlpMeasurement {
-    fn time_step_loss(&self) -> (f64, usize, f64) {
-        (self.time, self.step, self.loss)
-    }
-    fn cosine(&self) -> &Result<f64, String> {
-        &self.cosine
-    }
-    fn alpha(&self) -> &[(AlphaEstimator, Result<f64, String>)] {
-        &self.alpha
-    }
-}
+/// A checkpoint row as [`Ends::of`] reads it: time, step, loss, the NFA
+/// cosine of layer 1 and α̂ by estimator.
+pub type Row<'a> = (
+    f64,
+    usize,
+    f64,
+    &'a Result<f64, String>,
+    &'a [(AlphaEstimator, Result<f64, String>)],
+);
 
 impl Ends {
-    /// The ends of `rows`.
-    pub fn of<R: Row>(rows: &[R]) -> Self {
+    /// The ends of a trajectory's rows, in checkpoint order.
+    pub fn of<'a>(rows: impl ExactSizeIterator<Item = Row<'a>> + Clone) -> Self {
         let finite = |v: f64| v.is_finite().then_some(v);
-        let (first, last) = (rows.first(), rows.last());
         let defined = |r: &Result<f64, String>| r.as_ref().ok().copied().and_then(finite);
+        let (first, last) = (rows.clone().next(), rows.clone().last());
         Ends {
             checkpoints: rows.len(),
-            steps: last.map(|r| r.time_step_loss().1),
-            final_time: last.and_then(|r| finite(r.time_step_loss().0)),
-            initial_loss: first.and_then(|r| finite(r.time_step_loss().2)),
-            final_loss: last.and_then(|r| finite(r.time_step_loss().2)),
-            cosine: last.and_then(|r| defined(r.cosine())),
+            steps: last.map(|r| r.1),
+            final_time: last.and_then(|r| finite(r.0)),
+            initial_loss: first.and_then(|r| finite(r.2)),
+            final_loss: last.and_then(|r| finite(r.2)),
+            cosine: last.and_then(|r| defined(r.3)),
             alpha_corr: last.and_then(|r| {
-                r.alpha()
-                    .iter()
+                r.4.iter()
                     .find(|(e, _)| *e == AlphaEstimator::Corr)
                     .and_then(|(_, a)| defined(a))
             }),
