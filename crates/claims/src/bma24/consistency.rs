@@ -1,7 +1,13 @@
 //! BMA24's `ptk.consistency`: the PTK-based AGOP against input gradients at
 //! initialisation, per activation.
 
-use super::*;
+use experiment::ExperimentConfig;
+use mlp::tangents;
+
+use super::instantiate;
+use crate::ClaimResult;
+use crate::claim::{Claim, Comparison};
+use crate::details::Details;
 
 /// The two AGOP computations differ only in the association of the same
 /// products: agreement to 1e-12 relative (~d·ε_mach per product).

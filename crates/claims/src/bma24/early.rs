@@ -1,7 +1,17 @@
 //! BMA24's `early.prediction`: the C-NFA after one small GD step against its
 //! prediction from statistics at initialisation.
 
-use super::*;
+use experiment::ExperimentConfig;
+use experiment::run::run_prepared;
+use faer::{Mat, Par};
+use metrics::Similarity;
+use mlp::ptk_nfa::c_nfa;
+use mlp::tangents;
+
+use super::{Early, EarlyPairs, instantiate};
+use crate::claim::{Claim, Comparison};
+use crate::details::Details;
+use crate::{ClaimResult, UnitError};
 
 /// One step of GD changes ΔW and K_l by O(η) relative; the prediction is
 /// the η → 0 limit, so 1e-2 holds for η = 1e-3 with two orders of

@@ -62,22 +62,13 @@ use training::{
 };
 
 use datasets::Dataset;
-use experiment::config::{
-    CheckpointConfig, DataConfig, DigitsTarget, DynamicsConfig, InitConfig, NetworkConfig,
-    SpeedLimitedConfig, TeacherTarget,
-};
-use experiment::run::run_prepared;
 use experiment::{Experiment, ExperimentConfig};
 use faer::{Mat, Par};
-use metrics::Similarity;
-use mlp::ptk_nfa::{c_nfa, singular_alignment, uc_nfa};
-use mlp::{Activation, Architecture, tangents};
+use mlp::{Activation, Architecture};
 use serde::{Deserialize, Serialize};
 
 use crate::PerMode;
 use crate::UnitError;
-use crate::claim::{Claim, Comparison, Direction, Statement, Test};
-use crate::details::{Details, Series, Summary, interval_text};
 use crate::study::{Planned, Study};
 use crate::{ClaimResult, Family, Mode, RunOptions};
 

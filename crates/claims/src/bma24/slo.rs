@@ -1,8 +1,11 @@
 //! BMA24's `slo.intervention`: the speed-limited optimiser against plain SGD
 //! in the code regime.
 
-use super::training::NAMES;
-use super::*;
+use super::training::{NAMES, Setting};
+use super::{CodeRun, NFA_DELTA, NFA_DELTA_REASON, Slo};
+use crate::claim::{Claim, Direction, Statement, Test};
+use crate::details::{Details, Summary};
+use crate::{ClaimResult, UnitError};
 
 /// BMA24's speed-limited rule (SPEC §4, §8).
 const SPEED_LIMITED: Statement = Statement {

@@ -1,7 +1,25 @@
 //! BMA24's training studies (`nfa.uc_vs_c`, `nfa.singular_alignment`): UC-NFA
 //! and C-NFA per layer over training, in the early and the code regime.
 
-use super::*;
+use datasets::Dataset;
+use experiment::config::{
+    CheckpointConfig, DataConfig, DigitsTarget, DynamicsConfig, InitConfig, NetworkConfig,
+    SpeedLimitedConfig, TeacherTarget,
+};
+use experiment::run::run_prepared;
+use experiment::{Experiment, ExperimentConfig};
+use faer::Mat;
+use metrics::Similarity;
+use mlp::ptk_nfa::{c_nfa, singular_alignment, uc_nfa};
+use mlp::{Activation, Architecture, tangents};
+
+use super::{
+    Code, CodeRun, LayerSeries, NFA_DELTA, NFA_DELTA_REASON, Regime, Slo, Training, TrainingData,
+    classification_error, pytorch_step,
+};
+use crate::claim::{Claim, Direction, Statement, Test};
+use crate::details::{Details, Series, Summary, interval_text};
+use crate::{ClaimResult, Mode, RunOptions, UnitError};
 
 /// The experiment of one training run: a bias-free ReLU MLP, He init
 /// (σ = √2), minibatch SGD, checkpoints at the fixture's epochs of

@@ -1,7 +1,13 @@
 //! SB21's depth claims (module docs of [`super`]): NTK–target alignment gain
 //! and speed by depth, judged over paired seeds.
 
-use super::*;
+use serde::{Deserialize, Serialize};
+
+use super::{Config, Data, Depth, Point, Records, Trained, point_cost, records, trained};
+use crate::claim::{Claim, Direction, Statement, Test};
+use crate::details::{Details, Series, Summary, interval_text};
+use crate::study::{Cells, Runs};
+use crate::{ClaimResult, RunOptions, UnitError};
 
 /// The depth claims' units: a data set and a depth × seeds.
 pub(super) struct DepthStudy;

@@ -80,7 +80,7 @@
 //! 7 MB at n = 300, C = 10).
 //!
 //! Each claim is a family of its own ([`PHASES`], [`DEPTH`],
-//! [`SPECIALISATION`]; one fixture) over cells × seeds ([`Cells`]). Units
+//! [`SPECIALISATION`]; one fixture) over cells × seeds ([`Cells`](crate::study::Cells)). Units
 //! of work: one run per cell and seed, named
 //! `SB21.phases/data=digits,seed=1`, `SB21.depth/data=digits,L=3,seed=1`,
 //! `SB21.specialisation/data=digits,target=one_hot,net=relu,kernel_motion=large,seed=1`;
@@ -108,10 +108,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::PerMode;
 use crate::UnitError;
-use crate::claim::{Claim, Comparison, Direction, Precondition, Statement, Test};
-use crate::details::{Details, Matrix, Series, Summary, interval_text};
-use crate::study::{Cells, Runs};
-use crate::{ClaimResult, Family, Mode, RunOptions};
+use crate::study::Runs;
+use crate::{Family, Mode, RunOptions};
 
 /// The fixture that configures this family.
 pub const FIXTURE: &str = include_str!("../../../../fixtures/claims/sb21.toml");

@@ -1,7 +1,17 @@
 //! SB21's kernel phases (module docs of [`super`]): kernel GD on the NTK frozen
 //! at init and late in training against the trained network.
 
-use super::*;
+use faer::{Mat, Par};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Config, Data, Phases, Point, Records, Trained, finite, kernels, op_norm, point_cost, product,
+    records, trained, value,
+};
+use crate::claim::{Claim, Comparison};
+use crate::details::{Details, Series};
+use crate::study::{Cells, Runs};
+use crate::{ClaimResult, Mode, RunOptions, UnitError};
 
 /// The phases claims' units: a data set × seeds.
 pub(super) struct PhasesStudy;

@@ -1,7 +1,18 @@
 //! SB21's kernel specialisation (module docs of [`super`]): per-output kernels'
 //! alignment with their own targets, in four conventions.
 
-use super::*;
+use faer::{Mat, Par};
+use mlp::Architecture;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Config, Data, Net, Point, Records, RegimeKind, SETTINGS, Specialisation, Step, Task, Trained,
+    figures, kernels, point_cost, product, records, trained,
+};
+use crate::claim::{Claim, Comparison, Direction, Precondition, Statement, Test};
+use crate::details::{Details, Matrix, Summary};
+use crate::study::{Cells, Runs};
+use crate::{ClaimResult, RunOptions, UnitError};
 
 /// The specialisation claims' units: a setting × seeds.
 pub(super) struct SpecialisationStudy;
