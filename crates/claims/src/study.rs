@@ -113,7 +113,8 @@ pub trait Cells: Sync {
     /// A unit's result.
     type Measurement: Serialize + DeserializeOwned;
 
-    /// The cells in report order, each with the fixture's seeds for it.
+    /// The cells, distinct, in report order, each with the fixture's seeds
+    /// for it.
     fn cells(&self, cfg: &Self::Config, options: &RunOptions) -> Vec<(Self::Cell, Vec<u64>)>;
     /// The cell's part of a unit name, e.g. `regime=a,init=b`.
     fn name(&self, cell: &Self::Cell) -> String;
@@ -293,5 +294,95 @@ impl<S: Study> ErasedStudy for S {
     ) -> Result<Vec<Declared>, String> {
         let cfg: S::Config = config(fixture)?;
         Ok(Study::figures(self, &cfg, options, claims))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Mode;
+    use crate::claim::Claim;
+
+    /// Two cells with their own seed lists; a unit measures `cell · seed`.
+    struct Toy;
+
+    impl Cells for Toy {
+        type Config = ();
+        type Cell = u64;
+        type Measurement = u64;
+
+        fn cells(&self, _: &(), _: &RunOptions) -> Vec<(u64, Vec<u64>)> {
+            vec![(2, vec![1, 2, 3]), (5, vec![7])]
+        }
+        fn name(&self, cell: &u64) -> String {
+            format!("c={cell}")
+        }
+        fn cost(&self, _: &(), _: &RunOptions, cell: &u64) -> f64 {
+            *cell as f64
+        }
+        fn measure(&self, _: &(), _: &RunOptions, cell: &u64, seed: u64) -> u64 {
+            cell * seed
+        }
+        /// One info row per cell: its seeds and the sum of its measurements.
+        fn conclude_cells(
+            &self,
+            _: &(),
+            _: &RunOptions,
+            cells: Vec<Runs<u64, u64>>,
+        ) -> Vec<ClaimResult> {
+            cells
+                .into_iter()
+                .map(|r| {
+                    Claim::new("X", "toy", "", "")
+                        .id_param("cell", r.cell)
+                        .param("seeds", r.seeds)
+                        .info(Some(r.measured.iter().sum::<u64>() as f64), "")
+                })
+                .collect()
+        }
+    }
+
+    fn run(options: &RunOptions) -> (Vec<String>, Vec<ClaimResult>) {
+        let plan = Study::plan(&Toy, &(), options);
+        let names = plan.iter().map(|p| p.name.clone()).collect();
+        let measured = plan
+            .into_iter()
+            .map(|p| {
+                let m = Study::run(&Toy, &(), options, &p.point);
+                (p.point, m)
+            })
+            .collect();
+        (names, Study::conclude(&Toy, &(), options, measured))
+    }
+
+    #[test]
+    fn cells_plan_their_seeds_and_conclude_grouped_by_cell() {
+        let (names, claims) = run(&RunOptions::quick());
+        assert_eq!(
+            names,
+            ["c=2,seed=1", "c=2,seed=2", "c=2,seed=3", "c=5,seed=7"]
+        );
+        let sums: Vec<Option<f64>> = claims.iter().map(|c| c.measured).collect();
+        assert_eq!(sums, [Some(12.0), Some(35.0)]);
+        assert_eq!(claims[0].params["seeds"], serde_json::json!([1, 2, 3]));
+    }
+
+    #[test]
+    fn seed_n_replaces_every_cells_seeds_by_as_many_of_its_block() {
+        let options = RunOptions {
+            mode: Mode::Quick,
+            seed: Some(4),
+        };
+        let (names, claims) = run(&options);
+        assert_eq!(
+            names,
+            [
+                "c=2,seed=4001",
+                "c=2,seed=4002",
+                "c=2,seed=4003",
+                "c=5,seed=4001"
+            ]
+        );
+        assert_eq!(claims[1].measured, Some(5.0 * 4001.0));
     }
 }
