@@ -155,20 +155,18 @@ impl Scale {
         }
     }
 
-    /// Tick label of a value.
+    /// Tick label of a value: on a log axis `1e-3` for a decade and `2e-3`
+    /// for a one-digit multiple of one, else short decimals.
     fn tick(self, v: f64) -> String {
-        let decade = v.log10();
+        // The decade, nudged so that plotters' rounded products (1e-3·10·10)
+        // land in theirs.
+        let decade = (v.log10() + 1e-9).floor();
+        let digit = v / 10f64.powf(decade);
         match self {
-            Scale::Log if (decade - decade.round()).abs() < 1e-9 => {
-                format!("1e{}", decade.round() as i32)
+            Scale::Log if (digit - digit.round()).abs() < 1e-6 => {
+                format!("{}e{}", digit.round(), decade)
             }
-            Scale::Log if (1e-3..1e4).contains(&v) => {
-                // Two significant digits.
-                let decimals = (1 - decade.floor() as i32).max(0) as usize;
-                format!("{v:.decimals$}")
-            }
-            Scale::Log => format!("{v:.1e}"),
-            Scale::Linear => tick(v),
+            _ => tick(v),
         }
     }
 }
@@ -194,10 +192,27 @@ impl Ranged for Coord {
         }
     }
 
+    /// plotters' key points; on a log axis of fewer than three decades,
+    /// whose labelled points plotters keeps to the decades, the labelled
+    /// points are 1, 2 and 5 times each decade instead.
     fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
         match self {
             Coord::Linear(c) => c.key_points(hint),
-            Coord::Log(c) => c.key_points(hint),
+            Coord::Log(c) => {
+                let Range { start, end } = c.range();
+                // The ends are decades widened by LOG_SLACK (`Scale::range`).
+                let (lo, hi) = (start.log10().round() as i32, end.log10().round() as i32);
+                let short: Vec<f64> = (lo..=hi)
+                    .flat_map(|k| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(k)))
+                    .filter(|v| (start..=end).contains(v))
+                    .collect();
+                let labelled = !hint.weight().allow_light_points();
+                if labelled && hi - lo < 3 && short.len() <= hint.max_num_points() {
+                    short
+                } else {
+                    c.key_points(hint)
+                }
+            }
         }
     }
 
@@ -841,6 +856,7 @@ fn tick_short(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use plotters::coord::ranged1d::BoldPoints;
 
     fn two_panels() -> TimeSeriesPlot {
         let t: Vec<f64> = (0..20).map(|k| 0.01 * 1.5f64.powi(k)).collect();
@@ -947,9 +963,9 @@ mod tests {
         // plotters' decade key points carry rounding (1e-3·10·10).
         assert_eq!(Scale::Log.tick(1e-3 * 10.0 * 10.0), "1e-1");
         assert_eq!(Scale::Log.tick(1.0), "1e0");
-        assert_eq!(Scale::Log.tick(10f64.powf(0.5)), "3.2");
-        assert_eq!(Scale::Log.tick(10f64.powf(-0.5)), "0.32");
-        assert_eq!(Scale::Log.tick(10f64.powf(-5.5)), "3.2e-6");
+        assert_eq!(Scale::Log.tick(2.0), "2e0");
+        assert_eq!(Scale::Log.tick(0.05), "5e-2");
+        assert_eq!(Scale::Log.tick(3.5), "3.5");
         assert_eq!(Scale::Linear.tick(0.25), "0.25");
         assert_eq!(Scale::Linear.tick(-0.0), "0");
         assert_eq!(Scale::Linear.tick(2.0), "2");
@@ -959,6 +975,14 @@ mod tests {
             (-3.0, 1.0)
         );
         assert_eq!(decades(Scale::Log.range(2.0, 3.0)), (0.0, 1.0));
+        // A short log axis is labelled at 1, 2 and 5 times each decade.
+        let short = Scale::Log.coord(Scale::Log.range(0.2, 3.0));
+        let labels: Vec<String> = short
+            .key_points(BoldPoints(7))
+            .into_iter()
+            .map(|v| Scale::Log.tick(v))
+            .collect();
+        assert_eq!(labels, ["1e-1", "2e-1", "5e-1", "1e0", "2e0", "5e0", "1e1"]);
         // Both end decades are ticks of plotters' log coordinate (which
         // never ticks a value below f64::EPSILON, its stand-in for zero).
         for (lo, hi) in [(0.013, 97.0), (2e-15, 3.0), (0.5, 0.7)] {
