@@ -123,7 +123,7 @@ fn sb21_claims() {
 const EXAMPLE: &str = include_str!("../../../../fixtures/experiments/sb21.toml");
 
 /// `fixtures/experiments/sb21.toml` is the run of the unit
-/// `phases[data=digits,seed=1]` with its step written out: its learning
+/// `SB21.phases/data=digits,seed=1` with its step written out: its learning
 /// rate is the claim's η of seed 1, and through `experiment::run` its
 /// checkpoint times and losses are the claim's `loss` series of seed 1, bit
 /// for bit (the same data, init, GD and checkpoints).
