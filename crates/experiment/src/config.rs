@@ -1032,16 +1032,31 @@ impl Experiment {
     }
 
     /// A rough cost of the run in seconds on one core, for ordering and
-    /// balancing units of work only: `6·n·P` flops per update (forward and
-    /// backward over n samples and P weights) at 10 Gflop/s, over the
-    /// updates of a discrete optimiser or, for gradient flow, a stand-in of
-    /// 100 steps per checkpoint.
+    /// balancing units of work only: its gradient evaluations — a discrete
+    /// optimiser's updates or, for gradient flow, whose steps are adaptive,
+    /// a stand-in of 100 per checkpoint — times the cost of one: for a deep
+    /// linear network, which evaluates from the statistics `XᵀX/n`,
+    /// `YᵀX/n`, [`SECONDS_PER_WEIGHT`] per weight; for any other,
+    /// [`SECONDS_PER_SAMPLE_WEIGHT`] per sample of the batch and per weight
+    /// plus ten per unit (the elementwise work of `d_1 + … + d_L` units).
     pub fn estimated_seconds(&self) -> f64 {
-        let steps = self
+        let evaluations = self
             .updates()
-            .unwrap_or(100 * crate::run::checkpoint_count(self));
-        6.0 * self.data.samples() as f64 * self.weight_count() as f64 * steps.max(1) as f64 * 1e-10
-            + 1e-3
+            .unwrap_or(100 * crate::run::checkpoint_count(self))
+            .max(1) as f64;
+        let weights = self.weight_count() as f64;
+        let per_evaluation = if self.is_deep_linear() {
+            SECONDS_PER_WEIGHT * weights
+        } else {
+            let n = self.data.samples();
+            let batch = match &self.dynamics {
+                Dynamics::Discrete(o) => o.params().batch_size.map_or(n, |b| b.min(n)),
+                Dynamics::GradientFlow(_) => n,
+            };
+            let units: usize = self.widths[1..].iter().sum();
+            SECONDS_PER_SAMPLE_WEIGHT * batch as f64 * (weights + 10.0 * units as f64)
+        };
+        evaluations * per_evaluation
     }
 
     /// True for a deep linear network (identity, no biases): the run
@@ -1066,6 +1081,19 @@ impl Experiment {
         }
     }
 }
+
+/// Seconds per sample and weight of one gradient evaluation of a network
+/// trained through the samples, fitted (with ten per unit for the
+/// elementwise work) to the single-core unit times of SB21's full-batch GD
+/// runs in `report` and `report --quick` (release build, 2-core reference
+/// machine): within a factor 1.3 for every unit.
+pub const SECONDS_PER_SAMPLE_WEIGHT: f64 = 1.2e-10;
+
+/// Seconds per weight of one gradient evaluation of a deep linear network
+/// (from its sufficient statistics), fitted to the unit times of TMC25's
+/// optimiser study (210 weights on the teacher, 3392 on digits): within a
+/// factor 2–3.
+pub const SECONDS_PER_WEIGHT: f64 = 2e-8;
 
 /// Turn a TOML parse error into one line with its line number.
 pub fn parse_error(text: &str, err: &toml::de::Error) -> ConfigError {

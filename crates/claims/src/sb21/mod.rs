@@ -98,8 +98,7 @@ mod phases;
 mod specialisation;
 
 use experiment::config::{
-    CheckpointConfig, Checkpoints, DataConfig, DigitsTarget, DynamicsConfig, InitConfig,
-    NetworkConfig,
+    CheckpointConfig, DataConfig, DigitsTarget, DynamicsConfig, InitConfig, NetworkConfig,
 };
 use experiment::{Experiment, ExperimentConfig, Prepared, Trajectory};
 use faer::{Mat, Par};
@@ -398,30 +397,13 @@ fn records<C: Copy, R>(
         .collect()
 }
 
-/// Estimated seconds of a unit: [`COST_PER_SAMPLE_STEP`] × steps × n ×
-/// (weights + 10 × units), units = `d_1 + … + d_L`: full-batch GD's
-/// forward and backward pass per sample and step, its products and the
-/// elementwise work on every unit. The kernels at the checkpoints (a few
-/// dozen against thousands of steps) are within the fit's spread. A
-/// configuration that does not validate fails at once.
+/// Estimated seconds of a unit: its experiment's
+/// ([`Experiment::estimated_seconds`]; the kernels measured at the
+/// checkpoints, a few dozen against thousands of steps, are within the
+/// model's spread). A configuration that does not validate fails at once.
 fn cost(config: &ExperimentConfig) -> f64 {
-    config.validate().map_or(COST_PER_SAMPLE_STEP, |exp| {
-        let steps = match &exp.checkpoints {
-            Checkpoints::Steps(steps) => steps.last().copied().unwrap_or(0),
-            Checkpoints::Times(_) | Checkpoints::UntilConverged(_) => 0,
-        };
-        let weights = exp.weight_count();
-        let units: usize = exp.widths[1..].iter().sum();
-        let work = steps * exp.data.samples() * (weights + 10 * units);
-        COST_PER_SAMPLE_STEP * work.max(1) as f64
-    })
+    config.validate().map_or(0.0, |exp| exp.estimated_seconds())
 }
-
-/// Seconds per sample, step and weight, fitted (with the factor 10 on the
-/// units) to the units' single-core times of `report --only SB21`, quick
-/// and full (release build, 2-core reference machine): within a factor 1.3
-/// for every unit.
-const COST_PER_SAMPLE_STEP: f64 = 1.2e-10;
 
 /// The two data sets of every claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -216,29 +216,22 @@ impl Study for Counterexamples {
     }
 }
 
-/// Seconds per (GD step × sample × weight) of a two-layer network on one
-/// core, from the release report on a 2-core machine: the rescaling unit
-/// (4000 steps × 20 samples × 280 weights) took 0.047 s, each network of
-/// C.trained (60000 × 12 × 1152) 1.2 s.
-const SECONDS_PER_STEP_SAMPLE_WEIGHT: f64 = 1.5e-9;
-
 /// Seconds of one quadratic unit (a 20 × 5 construction, no training;
 /// measured ≤ 1e-3 s).
 const QUADRATIC_SECONDS: f64 = 1e-3;
 
-/// Estimated seconds of a unit: steps × samples × weights of its training.
-/// (An invalid configuration fails before any work.)
+/// Estimated seconds of a unit: its training's
+/// ([`experiment::Experiment::estimated_seconds`]). (An invalid
+/// configuration fails before any work.)
 fn cost(cfg: &Config, point: Point) -> f64 {
     let template = match point {
         Point::Quadratic { .. } => return QUADRATIC_SECONDS,
         Point::Rescaling => &cfg.rescaling.experiment,
         Point::Trained { .. } => &cfg.trained.experiment,
     };
-    template.validate().map_or(QUADRATIC_SECONDS, |exp| {
-        let weights = exp.weight_count();
-        let work = exp.updates().unwrap_or(1) * exp.data.samples() * weights;
-        work as f64 * SECONDS_PER_STEP_SAMPLE_WEIGHT
-    })
+    template
+        .validate()
+        .map_or(QUADRATIC_SECONDS, |exp| exp.estimated_seconds())
 }
 
 /// A fixture experiment with `--seed` applied.

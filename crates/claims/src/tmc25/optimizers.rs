@@ -24,7 +24,9 @@
 
 use std::collections::BTreeMap;
 
-use experiment::config::{CheckpointConfig, Dynamics, DynamicsConfig, InitConfig};
+use experiment::config::{
+    CheckpointConfig, Dynamics, DynamicsConfig, InitConfig, SECONDS_PER_WEIGHT,
+};
 use experiment::{Experiment, ExperimentConfig};
 use metrics::AlphaEstimator;
 use serde::{Deserialize, Serialize};
@@ -194,19 +196,16 @@ fn cells(cfg: &Config, options: &RunOptions) -> Vec<Cell> {
 /// gradient evaluations — a discrete optimiser's `steps` updates (GD: two
 /// per update, the step's and its bound's), gradient flow ≈ `150·horizon`
 /// (about 20 Dormand–Prince steps per unit of time at these tolerances,
-/// seven evaluations each). `c = 2e-8` s per weight and evaluation is
-/// fitted to the wall times per unit in `provenance.units` of `report` and
-/// `report --quick` (2 cores; 210 weights on the teacher, 3392 on digits;
-/// within a factor 2–3 of every kind of unit).
+/// seven evaluations each); `c` is the experiment model's
+/// [`SECONDS_PER_WEIGHT`] of a deep linear network, fitted to these units.
 fn cost(cfg: &Config, cell: &Cell) -> f64 {
-    const PER_WEIGHT_AND_EVALUATION: f64 = 2e-8;
     let evaluations = match cell.optimizer {
         DynamicsConfig::GradientFlow { .. } => 150.0 * cfg.horizon,
         DynamicsConfig::Gd { .. } => 2.0 * cfg.steps as f64,
         _ => cfg.steps as f64,
     };
     let weights = experiment_for(cfg, cell, 0).map_or(1, |e| e.weight_count());
-    PER_WEIGHT_AND_EVALUATION * weights as f64 * evaluations
+    SECONDS_PER_WEIGHT * weights as f64 * evaluations
 }
 
 fn experiment_for(cfg: &Config, cell: &Cell, seed: u64) -> Result<Experiment, UnitError> {
