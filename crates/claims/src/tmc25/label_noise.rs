@@ -131,20 +131,28 @@ pub struct Measurement {
 /// The study.
 struct LabelNoise;
 
-/// Estimated seconds of one unit on one core: its optimiser steps at 3 µs
-/// each (measured with `report --only TMC25.B.label_noise` on the 2-core
-/// reference machine).
-fn cost(cfg: &Config, options: &RunOptions) -> f64 {
-    let mode = options.mode;
-    // Every weight decay, and the rescaled noisy labels without decay.
-    let noises = cfg.noises.get(mode).len();
-    let arms = (cfg.weight_decays.get(mode).len() * noises + noises.saturating_sub(1)) as f64;
-    let steps: f64 = [&cfg.adam, &cfg.momentum]
-        .iter()
-        .filter_map(|o| o.learning_rate())
-        .map(|eta| cfg.horizon.get(mode) / eta)
-        .sum();
-    arms * steps * 3e-6
+/// Estimated seconds of one unit of `cell` on one core: the experiment
+/// model's ([`experiment::Experiment::estimated_seconds`]) of each of its
+/// runs — both optimisers at every weight decay and noise level, and at
+/// every noise level above 0 with the labels rescaled.
+fn cost(cfg: &Config, options: &RunOptions, cell: &Cell) -> f64 {
+    let (mode, horizon) = (options.mode, cfg.horizon.get(options.mode));
+    let noises = cfg.noises.get(mode);
+    let arms = cfg
+        .weight_decays
+        .get(mode)
+        .into_iter()
+        .flat_map(|lambda| noises.iter().map(move |&noise| (lambda, noise, false)));
+    let rescaled = noises.iter().skip(1).map(|&noise| (0.0, noise, true));
+    arms.chain(rescaled)
+        .flat_map(|(lambda, noise, rescaled)| {
+            [&cfg.adam, &cfg.momentum].map(|o| {
+                run_config(cfg, (cell, 0), o, (lambda, horizon), (noise, rescaled))
+                    .validate()
+                    .map_or(0.0, |e| e.estimated_seconds())
+            })
+        })
+        .sum()
 }
 
 impl Cells for LabelNoise {
@@ -170,8 +178,8 @@ impl Cells for LabelNoise {
         format!("regime={},init={}", cell.regime, cell.init)
     }
 
-    fn cost(&self, cfg: &Config, options: &RunOptions, _: &Cell) -> f64 {
-        cost(cfg, options)
+    fn cost(&self, cfg: &Config, options: &RunOptions, cell: &Cell) -> f64 {
+        cost(cfg, options, cell)
     }
 
     fn measure(&self, cfg: &Config, options: &RunOptions, cell: &Cell, seed: u64) -> Measurement {
@@ -240,14 +248,15 @@ impl Cells for LabelNoise {
     }
 }
 
-/// One run of `optimizer` with weight decay λ to the horizon T.
-fn run_one(
+/// The experiment of one run: `optimizer` with weight decay λ to the
+/// horizon T, on labels with noise σ_ε (rescaled to the clean norm or not).
+fn run_config(
     cfg: &Config,
     (cell, seed): (&Cell, u64),
     optimizer: &DynamicsConfig,
     (lambda, horizon): (f64, f64),
     (noise, rescaled): (f64, bool),
-) -> Result<Outcome, UnitError> {
+) -> ExperimentConfig {
     let mut c = cfg.regimes[&cell.regime].clone();
     c.seed = seed;
     c.init = cfg.inits[&cell.init].clone();
@@ -259,7 +268,18 @@ fn run_one(
         t_end: horizon,
         count: 1,
     };
-    let exp = c.validate()?;
+    c
+}
+
+/// One run of `optimizer` with weight decay λ to the horizon T.
+fn run_one(
+    cfg: &Config,
+    unit: (&Cell, u64),
+    optimizer: &DynamicsConfig,
+    decay: (f64, f64),
+    labels: (f64, bool),
+) -> Result<Outcome, UnitError> {
+    let exp = run_config(cfg, unit, optimizer, decay, labels).validate()?;
     let (_, trajectory) = experiment::run(&exp)?;
     let last: &Snapshot = trajectory
         .snapshots
