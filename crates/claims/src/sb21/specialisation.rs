@@ -75,11 +75,7 @@ impl Cells for SpecialisationStudy {
         options: &RunOptions,
         cells: Vec<Runs<Setting, Self::Measurement>>,
     ) -> Vec<ClaimResult> {
-        let runs: Vec<_> = records(cells)
-            .into_iter()
-            .map(|((s, _), r)| (s, r))
-            .collect();
-        specialisation_claims(&cfg.specialisation, options, &runs)
+        specialisation_claims(&cfg.specialisation, options, &records(cells))
     }
 
     fn declare_figures(
@@ -390,23 +386,17 @@ const LINEAR_ROUNDING: f64 = 1e-10;
 fn specialisation_claims(
     s: &Specialisation,
     options: &RunOptions,
-    runs: &Records<(RegimeKind, Task, Net), SpecRun>,
+    runs: &Records<(Setting, u64), SpecRun>,
 ) -> Vec<ClaimResult> {
     let mode = options.mode;
     let mut out = Vec::new();
-    // Every setting runs the same seeds; its runs with their seeds, in plan
-    // order.
     let seeds = s.seeds(options);
+    // A setting's runs with their seeds, in plan order.
     let of =
         |regime: RegimeKind, task: Task, net: Net| -> Vec<(u64, &Result<SpecRun, UnitError>)> {
-            seeds
-                .iter()
-                .copied()
-                .zip(
-                    runs.iter()
-                        .filter(|(key, _)| *key == (regime, task, net))
-                        .map(|(_, r)| r),
-                )
+            runs.iter()
+                .filter(|((key, _), _)| *key == (regime, task, net))
+                .map(|((_, seed), r)| (*seed, r))
                 .collect()
         };
     for (regime, task, net) in SETTINGS {
