@@ -134,7 +134,7 @@ pub fn run_shard(
     let store = load(out)?;
     let bar = progress::bar(0, "units of work", quiet);
     let ran = store::run_shard(
-        (out, &store),
+        &store,
         shard,
         origin,
         plan,

@@ -251,6 +251,8 @@ pub fn write<J: Job>(out: &Path, shard: Shard, record: &Record<J>) -> Result<(),
 /// The records found under a directory.
 #[derive(Debug)]
 pub struct Store<J> {
+    /// The directory (`DIR`, holding `DIR/units/`).
+    pub dir: PathBuf,
     /// Every record that parses, by path, in path order.
     pub records: Vec<(PathBuf, Record<J>)>,
     /// Files that do not: path and why.
@@ -280,6 +282,7 @@ fn parse<J: Job>(text: &str) -> Result<Record<J>, String> {
 pub fn load<J: Job>(out: &Path) -> Result<Store<J>, StoreError> {
     let root = units_dir(out);
     let mut store = Store {
+        dir: out.to_owned(),
         records: Vec::new(),
         corrupt: Vec::new(),
     };
@@ -378,14 +381,15 @@ pub struct ShardRun {
 }
 
 /// One shard of a plan: the units of `shard` (balanced by cost over the
-/// whole `plan`) that `out` does not already hold for `origin`, each run by
-/// `run` and stored as a record as it finishes. A record of another origin
-/// under `out` is refused (they could never be merged); `store` is what
-/// [`load`] found under `out` (its corrupt records' units are recomputed).
+/// whole `plan`) that `store` (what [`load`] found) does not already hold
+/// for `origin`, each run by `run` and stored as a record in the store's
+/// directory as it finishes. A record of another origin in the store is
+/// refused (they could never be merged); corrupt records' units are
+/// recomputed.
 /// `started(n)` is called with the number of units to run before the
 /// first runs, `finished` with each unit and its seconds.
 pub fn run_shard<J: Job + Sync>(
-    (out, store): (&Path, &Store<J>),
+    store: &Store<J>,
     shard: Shard,
     origin: &Origin<J>,
     plan: &[Unit],
@@ -426,7 +430,7 @@ pub fn run_shard<J: Job + Sync>(
             finished: now(),
             measurement: m.value,
         };
-        if let Err(e) = write(out, shard, &record)
+        if let Err(e) = write(&store.dir, shard, &record)
             && let Ok(mut first) = failure.lock()
         {
             first.get_or_insert(e);
@@ -441,7 +445,7 @@ pub fn run_shard<J: Job + Sync>(
         units: mine.len(),
         already_done: mine.len() - todo.len(),
         seconds: start.elapsed().as_secs_f64(),
-        dir: units_dir(out).join(shard.dir_name()),
+        dir: units_dir(&store.dir).join(shard.dir_name()),
     })
 }
 
