@@ -9,7 +9,7 @@ use std::hint::black_box;
 use benches::{bench_matmul1024, gaussian};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use faer::{Mat, Par};
-use mlp::{Activation, Architecture};
+use networks::{Activation, Architecture};
 
 /// Flops of `ntk::per_output_ntk` for scalar output: forward
 /// `2n Σ d_l d_{l−1}`; backward `δ_{l−1} = φ' ⊙ δ_l W_l` (`2n d_l d_{l−1}`

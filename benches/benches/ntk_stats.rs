@@ -11,7 +11,7 @@ use std::hint::black_box;
 use benches::{bench_matmul1024, gaussian};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use faer::{Mat, Par};
-use mlp::{Activation, Architecture};
+use networks::{Activation, Architecture};
 use ntk::Blocking;
 
 /// Flops of the products of `ntk::kernel_statistics` (the elementwise

@@ -9,7 +9,7 @@ use std::hint::black_box;
 use benches::{bench_matmul1024, gaussian};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use faer::{Mat, Par};
-use mlp::{Activation, Architecture, tangents};
+use networks::{Activation, Architecture, tangents};
 
 /// Flops of `tangents`: forward `2n Σ d_l d_{l−1}`; the backward products
 /// `J_l = S_l W_l` for l ≥ 2 (`2Cn d_l d_{l−1}`); the symmetric rank-k

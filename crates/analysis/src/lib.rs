@@ -1,25 +1,37 @@
 //! Per-layer feature-learning metrics of a given network on given data —
 //! the computation behind `cargo xtask analyze`, in the conventions of the
-//! `metrics` and `mlp` crates (SPEC §1, BMA24, SB21). Nothing here changes
+//! `metrics` and `networks` crates (SPEC §1, BMA24, SB21). Nothing here changes
 //! the network it measures: every input is borrowed immutably.
 //!
-//! For layer l (from 1 at the input) with weight `W_l` (d_l × d_{l−1}),
-//! on n samples and C outputs:
+//! The network is a [`Sequential`] one: fully connected (the fast path of
+//! `networks`, used whenever the network has that form) or with
+//! convolutions and pooling (SPEC §9). For parametrised layer l (from 1 at
+//! the input) with weight `W_l` (d_l × d_{l−1}; for a convolution the
+//! `k_out × k_in·h·w` matrix of its flattened filters, whose inputs are
+//! patches), on n samples and C outputs:
 //!
 //! * **NFM** `F_l = W_lᵀW_l` (d_{l−1} × d_{l−1});
 //! * **AGOP** `G_l = (1/n) Σ_i Σ_c ∇_{a_{l−1}} f_c(x_i) ∇_{a_{l−1}} f_c(x_i)ᵀ`
-//!   (mean over samples, sum over outputs), computed twice: by the chain
-//!   rule `G_l = W_lᵀK_lW_l/n` (the reported one) and from per-sample input
-//!   gradients; their agreement is `relerr(chain, input-gradient)`;
+//!   (mean over samples, sum over outputs; for a convolution also summed
+//!   over positions, the gradient taken with respect to each patch alone),
+//!   computed twice: by the chain rule `G_l = W_lᵀK_lW_l/n` (the reported
+//!   one) and from per-sample input (patch) gradients; their agreement is
+//!   `relerr(chain, input-gradient)`;
 //! * **PTK** `K_l = Σ_i Σ_c ∇_{h_l} f_c(x_i) ∇_{h_l} f_c(x_i)ᵀ` (d_l × d_l,
-//!   summed over samples and outputs, as BMA24's code);
+//!   summed over samples and outputs, as BMA24's code; for a convolution
+//!   also over positions, k_out × k_out);
 //! * **NFA** `sim(F_l, G_l^α)` in every [`Similarity`] convention at
 //!   α = 1, α = 1/2, the fitted α̂ (`argmin_α relerr_scaled(F_l, G_l^α)`,
 //!   or *unidentifiable* when G_l has one distinct non-zero eigenvalue) and
 //!   optionally a given α; `G^α` clips eigenvalues below `d·ε_mach·λ_max`;
 //! * **UC-NFA** `sim(W_lᵀK_lW_l, W_lᵀW_l)` and, given initial weights
 //!   `W_l(0)`, **C-NFA** `sim(ΔW_lᵀK_lΔW_l, ΔW_lᵀΔW_l)`, `ΔW_l = W_l − W_l(0)`,
-//!   in every convention.
+//!   in every convention;
+//! * optionally, the NFA against RBPB22's **gradient-centred AGOP**
+//!   `G_l^c = (1/n) Σ_i Σ_c (q_ic − q̄_c)(q_ic − q̄_c)ᵀ`, the input (patch)
+//!   gradients centred over samples before their Gram
+//!   ([`networks::sequential::tangents::centred_agop`]); undefined when it
+//!   is zero (at most 1e-14 of `G_l`: a linear network, a readout layer).
 //!
 //! Of the whole network, with labels `Y` (n × C): the per-output empirical
 //! NTK `Θ_c` (n × n) through its statistics ([`ntk::statistics`], tiles of
@@ -29,6 +41,8 @@
 //! `S_{cc'} = A(Θ_c, y_{c'})` and the kernel–kernel alignments
 //! `A(Θ_c, Θ_c')`. Their memory is bounded by [`Options::memory`]: a
 //! budget too small for the smallest tiling is refused before any work.
+//! A network with convolutions or pooling has them from its per-sample
+//! parameter gradients ([`ntk::Model::Sequential`], SPEC §9).
 //!
 //! Note that `K_L = n·I_C` for the output layer, so `G_L = F_L` and the last
 //! layer's NFA at α = 1 is exact by construction.
@@ -42,12 +56,12 @@
 pub mod record;
 
 use faer::{Mat, MatRef};
-use metrics::{
-    AlphaEstimate, AlphaEstimator, AlphaScan, Cutoff, MetricError, Similarity, estimate_alpha,
-    similarity,
+use metrics::{AlphaEstimate, AlphaScan, Cutoff, MetricError, Similarity, similarity};
+use networks::ptk_nfa::{c_nfa, uc_nfa};
+use networks::sequential::tangents::{
+    centred_agop as sequential_tangents_centred, sequential_tangents,
 };
-use mlp::Architecture;
-use mlp::ptk_nfa::{c_nfa, uc_nfa};
+use networks::{Layer, Sequential};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
@@ -174,11 +188,13 @@ pub struct Named {
 /// The scalar metrics of one layer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LayerMetrics {
-    /// l, from 1 at the input.
+    /// l, from 1 at the input (counting parametrised layers).
     pub layer: usize,
-    /// d_{l−1}.
+    /// `linear` or `conv2d`.
+    pub kind: &'static str,
+    /// d_{l−1} (for a convolution, the patch length k_in·h·w).
     pub inputs: usize,
-    /// d_l.
+    /// d_l (for a convolution, k_out).
     pub outputs: usize,
     /// `relerr(G_chain, G_input)` of the two AGOP computations.
     pub agop_agreement: Value,
@@ -190,6 +206,11 @@ pub struct LayerMetrics {
     pub uc_nfa: Vec<Named>,
     /// `sim(ΔWᵀKΔW, ΔWᵀΔW)` in every convention, given initial weights.
     pub c_nfa: Option<Vec<Named>>,
+    /// With [`Options::centred_agop`]: `sim(F, G_c^α)` against RBPB22's
+    /// gradient-centred AGOP `G_c` for every convention at α = 1, 1/2 and
+    /// a given α.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub centred_nfa: Option<Vec<NfaValue>>,
 }
 
 impl LayerMetrics {
@@ -197,6 +218,17 @@ impl LayerMetrics {
     pub fn nfa(&self, kind: Similarity, exponent: Exponent) -> Option<&Value> {
         let label = exponent.label();
         self.nfa
+            .iter()
+            .find(|v| v.similarity == kind.name() && v.alpha == label)
+            .map(|v| &v.value)
+    }
+
+    /// The NFA against the gradient-centred AGOP in convention `kind` at
+    /// `exponent`, when asked for.
+    pub fn centred_nfa(&self, kind: Similarity, exponent: Exponent) -> Option<&Value> {
+        let label = exponent.label();
+        self.centred_nfa
+            .as_deref()?
             .iter()
             .find(|v| v.similarity == kind.name() && v.alpha == label)
             .map(|v| &v.value)
@@ -231,6 +263,8 @@ pub struct LayerMatrices {
     pub agop_input: Mat<f64>,
     /// `K_l`.
     pub ptk: Mat<f64>,
+    /// RBPB22's gradient-centred AGOP, when asked for.
+    pub centred_agop: Option<Mat<f64>>,
 }
 
 /// One layer's matrices and metrics.
@@ -287,14 +321,15 @@ pub struct Analysis {
 /// What to analyse.
 #[derive(Debug, Clone, Copy)]
 pub struct Inputs<'a> {
-    /// The architecture.
-    pub arch: &'a Architecture,
-    /// Parameters in `mlp`'s order (`[W_1..W_L]` or `[W_1..W_L, b_1..b_L]`).
+    /// The network.
+    pub net: &'a Sequential,
+    /// Parameters in `networks`'s order (the weights `[W_1..W_L]`, then the
+    /// biases of the layers that have one).
     pub params: &'a [Mat<f64>],
     /// Initial weights `[W_1(0)..W_L(0)]` (biases are not needed), for
     /// C-NFA.
     pub init: Option<&'a [Mat<f64>]>,
-    /// Inputs, n × d_0.
+    /// Inputs, n × d_0 (an image as its NCHW row).
     pub x: MatRef<'a, f64>,
     /// Labels, n × C, for the NTK metrics.
     pub y: Option<MatRef<'a, f64>>,
@@ -310,6 +345,9 @@ pub struct Options {
     /// Memory budget of the NTK statistics in bytes (`None`: unbounded),
     /// which picks their panel size ([`ntk::Blocking::for_budget`]).
     pub memory: Option<u64>,
+    /// Also the NFA against RBPB22's gradient-centred AGOP (two more
+    /// passes over the samples).
+    pub centred_agop: bool,
 }
 
 impl Default for Options {
@@ -318,6 +356,7 @@ impl Default for Options {
             alpha: None,
             block: DEFAULT_BLOCK,
             memory: None,
+            centred_agop: false,
         }
     }
 }
@@ -344,7 +383,7 @@ fn available_memory() -> Option<u64> {
 pub enum AnalysisError {
     /// The parameters or data do not fit the architecture.
     #[error(transparent)]
-    Network(#[from] mlp::MlpError),
+    Network(#[from] networks::NetworkError),
     /// The NTK computation failed.
     #[error(transparent)]
     Ntk(#[from] ntk::NtkError),
@@ -369,15 +408,17 @@ pub fn analyse_with_progress(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Analysis, AnalysisError> {
     let Inputs {
-        arch,
+        net,
         params,
         init,
         x,
         y,
     } = inputs;
-    arch.check(params)?;
+    net.check(params)?;
+    net.check_data(x)?;
+    let mlp = net.as_mlp();
     if let Some(w0) = init {
-        check_init(arch, params, w0)?;
+        check_init(net, params, w0)?;
     }
     if let Some(a) = options.alpha
         && !(a.is_finite() && a >= 0.0)
@@ -388,26 +429,52 @@ pub fn analyse_with_progress(
     }
     // The NTK tiling comes first, so that a budget too small for it is
     // refused before any work.
+    let model = match &mlp {
+        Some(arch) => ntk::Model::Mlp(arch),
+        None => ntk::Model::Sequential(net),
+    };
     let blocking = match y {
+        None => None,
         Some(y) => {
-            check_labels(arch, x, y)?;
+            check_labels(net, x, y)?;
             let tile = ntk::statistics::DEFAULT_TILE;
             let threads = rayon::current_num_threads();
-            Some(match options.memory {
-                Some(budget) => {
-                    ntk::Blocking::for_budget(tile, arch, x.nrows(), y.ncols(), threads, budget)?
-                }
-                None => ntk::Blocking::default(),
+            let blocking = |budget| {
+                ntk::Blocking::for_budget_of(tile, model, x.nrows(), y.ncols(), threads, budget)
+            };
+            Some(match (options.memory, model) {
+                (Some(budget), _) => blocking(budget)?,
+                (None, ntk::Model::Mlp(_)) => ntk::Blocking::default(),
+                (None, ntk::Model::Sequential(_)) => blocking(default_memory_budget())?,
             })
         }
-        None => None,
     };
-    let tangents = mlp::tangents(arch, params, x, options.block)?;
-    let agop_input = mlp::agop_from_input_gradients(arch, params, x, options.block)?;
-    let mut layers = Vec::with_capacity(arch.depth());
-    for (l, (g_input, (k, g))) in agop_input
+    let (ptk, agop, agop_input) = match &mlp {
+        Some(arch) => {
+            let t = networks::tangents(arch, params, x, options.block)?;
+            let input = networks::agop_from_input_gradients(arch, params, x, options.block)?;
+            (t.ptk, t.agop, input)
+        }
+        None => {
+            let t = sequential_tangents(net, params, x, options.block)?;
+            (t.ptk, t.agop, t.agop_input)
+        }
+    };
+    let centred = if options.centred_agop {
+        sequential_tangents_centred(net, params, x, options.block)?
+    } else {
+        Vec::new()
+    };
+    let mut centred = centred.into_iter();
+    let kinds: Vec<&'static str> = net
+        .weight_layers()
+        .map(|k| kind(&net.layers()[k]))
+        .collect();
+    let mut layers = Vec::with_capacity(ptk.len());
+    for (l, ((g_input, (k, g)), kind)) in agop_input
         .into_iter()
-        .zip(tangents.ptk.into_iter().zip(tangents.agop))
+        .zip(ptk.into_iter().zip(agop))
+        .zip(kinds)
         .enumerate()
     {
         let w = params[l].as_ref();
@@ -416,12 +483,19 @@ pub fn analyse_with_progress(
             agop: g,
             agop_input: g_input,
             ptk: k,
+            centred_agop: centred.next(),
         };
-        let metrics = layer_metrics(l + 1, w, init.map(|p| p[l].as_ref()), &matrices, options)?;
+        let metrics = layer_metrics(
+            (l + 1, kind),
+            w,
+            init.map(|p| p[l].as_ref()),
+            &matrices,
+            options,
+        )?;
         layers.push(LayerAnalysis { matrices, metrics });
     }
     let ntk = match (y, blocking) {
-        (Some(y), Some(blocking)) => Some(ntk_metrics(arch, params, x, y, blocking, progress)?),
+        (Some(y), Some(blocking)) => Some(ntk_metrics(model, params, x, y, blocking, progress)?),
         _ => None,
     };
     Ok(Analysis {
@@ -431,17 +505,21 @@ pub fn analyse_with_progress(
     })
 }
 
+/// The kind of a parametrised layer, as records name it.
+fn kind(layer: &Layer) -> &'static str {
+    match layer {
+        Layer::Conv2d(_) => "conv2d",
+        _ => "linear",
+    }
+}
+
 /// The initial weights have the shapes of the weights.
-fn check_init(
-    arch: &Architecture,
-    params: &[Mat<f64>],
-    w0: &[Mat<f64>],
-) -> Result<(), AnalysisError> {
-    if w0.len() != arch.depth() {
+fn check_init(net: &Sequential, params: &[Mat<f64>], w0: &[Mat<f64>]) -> Result<(), AnalysisError> {
+    let depth = net.weight_layers().count();
+    if w0.len() != depth {
         return Err(AnalysisError::Invalid(format!(
-            "{} initial weight matrices for {} layers",
+            "{} initial weight matrices for {depth} layers",
             w0.len(),
-            arch.depth()
         )));
     }
     for (l, (w, w0)) in params.iter().zip(w0).enumerate() {
@@ -461,7 +539,7 @@ fn check_init(
 }
 
 fn layer_metrics(
-    layer: usize,
+    (layer, kind): (usize, &'static str),
     w: MatRef<'_, f64>,
     w0: Option<MatRef<'_, f64>>,
     m: &LayerMatrices,
@@ -469,8 +547,15 @@ fn layer_metrics(
 ) -> Result<LayerMetrics, AnalysisError> {
     let (f, g, k) = (m.nfm.as_ref(), m.agop.as_ref(), m.ptk.as_ref());
     let agop_agreement = value(similarity(Similarity::RelErr, g, m.agop_input.as_ref()))?;
+    // One eigendecomposition of G serves α̂ and every similarity below
+    // (the default options' cutoff is `Cutoff::for_dim`).
     let alpha_options = metrics::alpha::AlphaOptions::default();
-    let alpha_hat = match estimate_alpha(f, g, AlphaEstimator::Fit, &alpha_options) {
+    let scan = AlphaScan::new(f, g, Cutoff::for_dim(g.nrows()));
+    let fitted = match &scan {
+        Ok(scan) => scan.fit(&alpha_options),
+        Err(e) => Err(e.clone()),
+    };
+    let alpha_hat = match fitted {
         Ok(AlphaEstimate::Identified { alpha, objective }) => AlphaHat::Identified {
             alpha,
             relerr_scaled: objective,
@@ -479,7 +564,7 @@ fn layer_metrics(
         Err(MetricError::Undefined(u)) => AlphaHat::Undefined(format!("undefined: {u}")),
         Err(e) => return Err(e.into()),
     };
-    let scan = AlphaScan::new(f, g, Cutoff::for_dim(g.nrows()))?;
+    let scan = scan?;
     let mut exponents = vec![Exponent::One, Exponent::Half, Exponent::Fitted];
     exponents.extend(options.alpha.map(Exponent::Given));
     let mut nfa = Vec::new();
@@ -515,6 +600,10 @@ fn layer_metrics(
             })
             .collect::<Result<Vec<_>, AnalysisError>>()
     };
+    let centred_nfa = match &m.centred_agop {
+        Some(gc) => Some(centred_nfa(f, g, gc.as_ref(), options)?),
+        None => None,
+    };
     let uc = per_convention(&|kind| uc_nfa(kind, w, k))?;
     let c = match w0 {
         Some(w0) => Some(per_convention(&|kind| c_nfa(kind, w, w0, k))?),
@@ -522,6 +611,7 @@ fn layer_metrics(
     };
     Ok(LayerMetrics {
         layer,
+        kind,
         inputs: w.ncols(),
         outputs: w.nrows(),
         agop_agreement,
@@ -529,16 +619,63 @@ fn layer_metrics(
         nfa,
         uc_nfa: uc,
         c_nfa: c,
+        centred_nfa,
     })
+}
+
+/// Below this fraction of the AGOP's norm, the gradient-centred AGOP is
+/// zero up to the rounding of the mean gradients (SPEC §1.1).
+const CENTRED_ZERO: f64 = 1e-14;
+
+/// `sim(F, G_c^α)` for every convention at α = 1, 1/2 and a given α, or
+/// undefined when `G_c` is zero relative to `G` (the input gradients do not
+/// vary with the sample: a linear network, or a readout layer).
+fn centred_nfa(
+    f: MatRef<'_, f64>,
+    g: MatRef<'_, f64>,
+    gc: MatRef<'_, f64>,
+    options: &Options,
+) -> Result<Vec<NfaValue>, AnalysisError> {
+    let mut exponents = vec![Exponent::One, Exponent::Half];
+    exponents.extend(options.alpha.map(Exponent::Given));
+    let zero = gc.norm_l2() <= CENTRED_ZERO * g.norm_l2();
+    let scan = if zero {
+        None
+    } else {
+        Some(AlphaScan::new(f, gc, Cutoff::for_dim(gc.nrows()))?)
+    };
+    let mut out = Vec::new();
+    for kind in Similarity::ALL {
+        for &e in &exponents {
+            let exponent = match e {
+                Exponent::Half => 0.5,
+                Exponent::Given(a) => a,
+                _ => 1.0,
+            };
+            let value = match &scan {
+                Some(scan) => value(scan.similarity(kind, exponent))?,
+                None => Value::Undefined(
+                    "the gradient-centred AGOP is zero (at most 1e-14 of the AGOP): the input gradients do not vary with the sample".into(),
+                ),
+            };
+            out.push(NfaValue {
+                similarity: kind.name(),
+                alpha: e.label(),
+                exponent: Some(exponent),
+                value,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The labels are n × C.
 fn check_labels(
-    arch: &Architecture,
+    net: &Sequential,
     x: MatRef<'_, f64>,
     y: MatRef<'_, f64>,
 ) -> Result<(), AnalysisError> {
-    let outputs = arch.widths[arch.depth()];
+    let outputs = net.outputs();
     if y.nrows() != x.nrows() || y.ncols() != outputs {
         return Err(AnalysisError::Invalid(format!(
             "labels are {}×{}, expected {}×{outputs} (samples × outputs)",
@@ -571,15 +708,15 @@ fn matrix_value(
 }
 
 fn ntk_metrics(
-    arch: &Architecture,
+    model: ntk::Model<'_>,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
     y: MatRef<'_, f64>,
     blocking: ntk::Blocking,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<NtkMetrics, AnalysisError> {
-    let outputs = arch.widths[arch.depth()];
-    let stats = ntk::kernel_statistics(arch, params, x, y, blocking, progress)?;
+    let outputs = model.outputs();
+    let stats = ntk::kernel_statistics_of(model, params, x, y, blocking, progress)?;
     let alignment = (0..outputs)
         .map(|c| value(stats.alignment(c, c)))
         .collect::<Result<_, _>>()?;

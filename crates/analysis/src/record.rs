@@ -1,15 +1,18 @@
 //! The analysis as one JSON record — the object `analyze` writes and the
 //! Python `analyze` returns (there with each layer's matrices beside it).
 //!
-//! Fields: `schema` (1), `activation`, `widths`, `bias`, `samples`,
-//! `conventions` (each metric's formula), `layers`: `[{"layer", "tensor",
+//! Fields: `schema` (1), `input` (the shape of a sample), `network` (the
+//! layers, e.g. `conv2d(8, 3×3, stride 1, padding 1, bias)`, `relu`,
+//! `linear(10)`), for a fully connected network also `activation`,
+//! `widths` and `bias`, then `samples`, `conventions` (each metric's
+//! formula), `layers`: `[{"layer", "kind" (`linear` or `conv2d`), "tensor",
 //! "bias_tensor", "inputs", "outputs", "agop_agreement", "alpha_hat",
 //! "nfa": [{"similarity", "alpha", "exponent", "value"}], "uc_nfa",
-//! "c_nfa"}]`, and `ntk`: `null` or `{"alignment", "centered_alignment",
+//! "c_nfa", "centred_nfa" (when asked for)}]`, and `ntk`: `null` or `{"alignment", "centered_alignment",
 //! "specialisation", "diagonal_excess", "diagonal_contrast", "kernel_norm",
 //! "kernel_alignment"}`. An undefined value is `{"undefined": reason}`.
 
-use mlp::Activation;
+use networks::{Sequential, Shape};
 use serde::Serialize;
 
 use crate::{Analysis, LayerMetrics, NtkMetrics};
@@ -22,12 +25,19 @@ pub const SCHEMA: u64 = 1;
 pub struct Record<'a> {
     /// [`SCHEMA`].
     pub schema: u64,
-    /// The hidden activation's name.
-    pub activation: &'static str,
-    /// `[d_0, …, d_L]`.
-    pub widths: &'a [usize],
-    /// Whether the layers have biases.
-    pub bias: bool,
+    /// The shape of one sample: `[channels, height, width]` or `[features]`.
+    pub input: Vec<usize>,
+    /// The layers, as [`networks::Layer`] displays them.
+    pub network: Vec<String>,
+    /// For a fully connected network: the hidden activation's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activation: Option<&'static str>,
+    /// For a fully connected network: `[d_0, …, d_L]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub widths: Option<Vec<usize>>,
+    /// For a fully connected network: whether the layers have biases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bias: Option<bool>,
     /// n.
     pub samples: usize,
     /// Each metric's formula.
@@ -67,6 +77,8 @@ pub struct Conventions {
     pub uc_nfa: &'static str,
     /// The centred NFA.
     pub c_nfa: &'static str,
+    /// The NFA against the gradient-centred AGOP.
+    pub centred_nfa: &'static str,
     /// The NTK statistics.
     pub ntk: &'static str,
 }
@@ -80,25 +92,29 @@ pub const CONVENTIONS: Conventions = Conventions {
     alpha_hat: "argmin_α relerr_scaled(F_l, G_l^α) on [0.02, 2]",
     uc_nfa: "sim(W_lᵀK_lW_l, W_lᵀW_l)",
     c_nfa: "sim(ΔW_lᵀK_lΔW_l, ΔW_lᵀΔW_l), ΔW_l = W_l − W_l(0)",
+    centred_nfa: "sim(F_l, (G_l^c)^α), G_l^c = (1/n) Σ_i Σ_c (q_ic − q̄_c)(q_ic − q̄_c)ᵀ: the input (patch) gradients q centred over samples (RBPB22's centred AGOP); present when asked for",
     ntk: "A(K, y) = yᵀKy / (‖K‖_F ‖y‖²) per output kernel Θ_c (centred: A(HKH, Hy), H = I − 11ᵀ/n); specialisation S_cc' = A(Θ_c, y_c'); diagonal_contrast mean_c S_cc − mean_{c≠c'} S_cc' (0 without specialisation); diagonal_excess min_c (S_cc − max_{c'≠c} S_cc'); kernel_alignment ⟨Θ_c, Θ_c'⟩_F / (‖Θ_c‖_F ‖Θ_c'‖_F)",
 };
 
-/// The record of `analysis` of a network with hidden activation
-/// `activation`, widths `[d_0, …, d_L]`, biases or not, and the names its
-/// tensors had where they were read from, `(weight, bias)` per layer
+/// The record of `analysis` of `net`, with the names its tensors had
+/// where they were read from, `(weight, bias)` per parametrised layer
 /// (module docs).
 pub fn record<'a>(
     analysis: &'a Analysis,
-    activation: Activation,
-    widths: &'a [usize],
-    bias: bool,
+    net: &Sequential,
     names: &'a [(String, Option<String>)],
 ) -> Record<'a> {
+    let mlp = net.as_mlp();
     Record {
         schema: SCHEMA,
-        activation: activation.name(),
-        widths,
-        bias,
+        input: match net.input() {
+            Shape::Image(s) => s.to_vec(),
+            Shape::Flat(d) => vec![d],
+        },
+        network: net.layers().iter().map(ToString::to_string).collect(),
+        activation: mlp.as_ref().map(|a| a.activation.name()),
+        bias: mlp.as_ref().map(|a| a.bias),
+        widths: mlp.map(|a| a.widths),
         samples: analysis.samples,
         conventions: CONVENTIONS,
         layers: analysis

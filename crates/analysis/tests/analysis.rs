@@ -1,10 +1,10 @@
-//! The analysis against direct computations with the `metrics`, `mlp` and
+//! The analysis against direct computations with the `metrics`, `networks` and
 //! `ntk` kernels, its undefined cases, and that it leaves its inputs alone.
 
 use analysis::{AlphaHat, AnalysisError, Exponent, Inputs, Options, Value};
 use faer::Mat;
 use metrics::{Cutoff, Similarity, psd_power, similarity};
-use mlp::{Activation, Architecture};
+use networks::{Activation, Architecture};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -34,7 +34,7 @@ fn nfa_values_match_the_metric_kernels_and_inputs_are_unchanged() {
     let (p0, x0, y0) = (params.clone(), x.clone(), y.clone());
     let a = analysis::analyse(
         Inputs {
-            arch: &arch,
+            net: &networks::Sequential::from_mlp(&arch).unwrap(),
             params: &params,
             init: Some(&init),
             x: x.as_ref(),
@@ -44,8 +44,8 @@ fn nfa_values_match_the_metric_kernels_and_inputs_are_unchanged() {
     )
     .unwrap();
     assert_eq!((params, x.clone(), y.clone()), (p0.clone(), x0, y0));
-    let g_input = mlp::agop_from_input_gradients(&arch, &p0, x.as_ref(), 7).unwrap();
-    let tangents = mlp::tangents(&arch, &p0, x.as_ref(), 7).unwrap();
+    let g_input = networks::agop_from_input_gradients(&arch, &p0, x.as_ref(), 7).unwrap();
+    let tangents = networks::tangents(&arch, &p0, x.as_ref(), 7).unwrap();
     for (l, layer) in a.layers.iter().enumerate() {
         let m = &layer.metrics;
         let w = p0[l].as_ref();
@@ -76,7 +76,8 @@ fn nfa_values_match_the_metric_kernels_and_inputs_are_unchanged() {
         let k = &tangents.ptk[l];
         assert!((&layer.matrices.ptk - k).norm_l2() <= ROUND_OFF * k.norm_l2());
         assert!(number(Some(&m.agop_agreement)) <= ROUND_OFF);
-        let c = mlp::ptk_nfa::c_nfa(Similarity::Pearson, w, init[l].as_ref(), k.as_ref()).unwrap();
+        let c =
+            networks::ptk_nfa::c_nfa(Similarity::Pearson, w, init[l].as_ref(), k.as_ref()).unwrap();
         assert!((number(m.c_nfa(Similarity::Pearson)) - c).abs() <= ROUND_OFF);
     }
     // K_L = n·I for the output layer, so G_L = F_L: cosine 1 at α = 1.
@@ -123,7 +124,7 @@ fn memory_budget_is_refused_or_respected() {
     let (arch, params, x) = setup(Activation::Tanh, &[4, 7, 3]);
     let y = common::gaussian_matrix(x.nrows(), 3, &mut ChaCha8Rng::seed_from_u64(99));
     let inputs = Inputs {
-        arch: &arch,
+        net: &networks::Sequential::from_mlp(&arch).unwrap(),
         params: &params,
         init: None,
         x: x.as_ref(),
@@ -159,7 +160,7 @@ fn undefined_cases_are_values_with_reasons() {
     let (arch, params, x) = setup(Activation::Identity, &[4, 5, 1]);
     let a = analysis::analyse(
         Inputs {
-            arch: &arch,
+            net: &networks::Sequential::from_mlp(&arch).unwrap(),
             params: &params,
             init: Some(&params),
             x: x.as_ref(),
@@ -191,7 +192,7 @@ fn bad_init_and_alpha_are_errors() {
     let (arch, params, x) = setup(Activation::Relu, &[4, 5, 2]);
     let short = vec![params[0].clone()];
     let inputs = Inputs {
-        arch: &arch,
+        net: &networks::Sequential::from_mlp(&arch).unwrap(),
         params: &params,
         init: Some(&short),
         x: x.as_ref(),

@@ -6,8 +6,10 @@
 //! 1, 4 in 2 and 3), then a Python dict literal with `'descr'` (the dtype,
 //! e.g. `'<f8'`), `'fortran_order'` and `'shape'`, padded with spaces and a
 //! newline, then the raw data. Accepted: float64 or float32 (either byte
-//! order), C order, 1 or 2 dimensions (a 1-D array of length n is an n × 1
-//! column). The header is parsed by `npyz`.
+//! order), C order, one or more dimensions: a 1-D array of length n is an
+//! n × 1 column, and an array of shape `(n, d_1, …, d_k)` is n rows of
+//! `d_1·…·d_k` values in C order (an image batch `(n, C, H, W)` becomes
+//! its NCHW rows; [`read_samples`] also returns `[d_1, …, d_k]`). The header is parsed by `npyz`.
 //!
 //! **CSV**: one sample per line, comma-separated numbers; blank lines and
 //! lines starting with `#` are skipped, and a first line that is not all
@@ -37,9 +39,26 @@ pub fn read_matrix(path: &Path, role: &str) -> Result<Mat<f64>, CheckpointError>
     }
 }
 
-/// Read a 1-D or 2-D float `.npy` array in C order as a matrix (module
+/// Read a float `.npy` array in C order as a matrix of samples (module
 /// docs); non-finite entries are an error naming their position.
 pub fn read_npy(path: &Path, role: &str) -> Result<Mat<f64>, CheckpointError> {
+    read_npy_samples(path, role).map(|(m, _)| m)
+}
+
+/// Read a data file as [`read_matrix`] does, with the shape of one sample:
+/// `[d_1, …, d_k]` of an `.npy` array `(n, d_1, …, d_k)`, `[d]` of a CSV
+/// file or a 1-D or 2-D array.
+pub fn read_samples(path: &Path, role: &str) -> Result<(Mat<f64>, Vec<usize>), CheckpointError> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("npy") => read_npy_samples(path, role),
+        _ => read_matrix(path, role).map(|m| {
+            let d = m.ncols();
+            (m, vec![d])
+        }),
+    }
+}
+
+fn read_npy_samples(path: &Path, role: &str) -> Result<(Mat<f64>, Vec<usize>), CheckpointError> {
     let file = name(path);
     let bytes = std::fs::read(path).map_err(|e| CheckpointError::io(path, e))?;
     let format = |detail: String| CheckpointError::Format {
@@ -65,20 +84,19 @@ pub fn read_npy(path: &Path, role: &str) -> Result<Mat<f64>, CheckpointError> {
         )));
     }
     let shape: Vec<u64> = header.shape().to_vec();
-    let (rows, cols) = match shape[..] {
-        [n] => (n as usize, 1),
-        [n, d] => (n as usize, d as usize),
-        _ => {
+    let (rows, sample) = match &shape[..] {
+        [n] => (*n as usize, vec![1]),
+        [n, rest @ ..] => (*n as usize, rest.iter().map(|&d| d as usize).collect()),
+        [] => {
             return Err(CheckpointError::Shape {
                 file,
                 tensor: role.to_owned(),
-                detail: format!(
-                    "shape {shape:?} has {} dimensions; expected 2 (samples × features) or 1",
-                    shape.len()
-                ),
+                detail: "a 0-dimensional array; expected samples × features".into(),
             });
         }
     };
+    // The product is within u64 (`oversized_shape`).
+    let cols: usize = sample.iter().product();
     let item = match &dtype {
         DType::Plain(t) if t.type_char() == TypeChar::Float && t.size_field() == 8 => 8,
         DType::Plain(t) if t.type_char() == TypeChar::Float && t.size_field() == 4 => 4,
@@ -119,7 +137,10 @@ pub fn read_npy(path: &Path, role: &str) -> Result<Mat<f64>, CheckpointError> {
             position: format!("[{}, {}]", k / cols.max(1), k % cols.max(1)),
         });
     }
-    Ok(Mat::from_fn(rows, cols, |i, j| values[i * cols + j]))
+    Ok((
+        Mat::from_fn(rows, cols, |i, j| values[i * cols + j]),
+        sample,
+    ))
 }
 
 /// Whether the header of `.npy` bytes may declare a shape of more than

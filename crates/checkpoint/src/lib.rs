@@ -4,7 +4,9 @@
 //!   (weight `[out, in]`, optional bias `[out]`), layer order from the
 //!   tensor names or an explicit list, from safetensors files
 //!   (`safetensors_file`), PyTorch `torch.save` files (`torch_file`) or
-//!   named arrays in memory; and the safetensors writer.
+//!   named arrays in memory; and the safetensors writer. With an
+//!   architecture file ([`arch`]), the weights of a sequential network
+//!   with convolutions (`[k_out, k_in, h, w]` filters) and pooling.
 //! * [`arrays`]: data matrices (samples as rows) from NumPy `.npy` (float32
 //!   or float64, C order) and CSV; `.npy` and CSV writers.
 //! * [`check_data`], [`check_labels`]: data and labels against a network.
@@ -14,6 +16,7 @@
 //! panic.
 #![warn(missing_docs)]
 
+pub mod arch;
 pub mod arrays;
 mod error;
 mod safetensors_file;
@@ -22,42 +25,62 @@ mod torch_file;
 pub mod weights;
 
 use faer::Mat;
+use networks::{Sequential, Shape};
 
-pub use arrays::{read_csv, read_matrix, read_npy, write_csv, write_npy};
+pub use arch::ArchSpec;
+pub use arrays::{read_csv, read_matrix, read_npy, read_samples, write_csv, write_npy};
 pub use error::CheckpointError;
 pub use weights::{
-    Checkpoint, Layer, NamedTensor, Precision, from_tensors, read_checkpoint, write_checkpoint,
+    Checkpoint, Layer, NamedTensor, Precision, from_tensors, network_from_tensors, read_checkpoint,
+    read_network, write_checkpoint,
 };
 
-/// Check that the data (n × d) fit the network's first layer (`d = d_0`)
-/// and hold at least one sample.
-pub fn check_data(net: &Checkpoint, data_file: &str, x: &Mat<f64>) -> Result<(), CheckpointError> {
-    let first = &net.layers[0];
-    if x.ncols() != first.weight.ncols() {
-        return Err(CheckpointError::Mismatch {
-            file: data_file.to_owned(),
-            detail: format!(
-                "the data have {} features (columns), but the first layer `{}` in {} takes {} inputs",
-                x.ncols(),
-                first.weight_name,
-                net.file,
-                first.weight.ncols()
-            ),
-        });
+/// Check that the data fit the network `net` whose weights are `weights`:
+/// at least one sample, each of the network's input size; an image array
+/// (`sample` of more than one dimension, from [`read_samples`]) must have
+/// the network's input shape.
+pub fn check_data(
+    net: &Sequential,
+    weights: &Checkpoint,
+    data_file: &str,
+    x: &Mat<f64>,
+    sample: &[usize],
+) -> Result<(), CheckpointError> {
+    let input = net.input();
+    let mismatch = |detail: String| CheckpointError::Mismatch {
+        file: data_file.to_owned(),
+        detail,
+    };
+    let expected: Vec<usize> = match input {
+        Shape::Image(s) => s.to_vec(),
+        Shape::Flat(d) => vec![d],
+    };
+    if sample.len() > 1 && sample != expected {
+        return Err(mismatch(format!(
+            "each sample has shape {sample:?}, but the first layer `{}` in {} takes {input} (channels, height, width: NCHW)",
+            weights.layers[0].weight_name, weights.file
+        )));
+    }
+    if x.ncols() != input.size() {
+        return Err(mismatch(format!(
+            "the data have {} features (columns), but the first layer `{}` in {} takes {} inputs (shape {input})",
+            x.ncols(),
+            weights.layers[0].weight_name,
+            weights.file,
+            input.size()
+        )));
     }
     if x.nrows() == 0 {
-        return Err(CheckpointError::Mismatch {
-            file: data_file.to_owned(),
-            detail: "the data have no samples (rows)".into(),
-        });
+        return Err(mismatch("the data have no samples (rows)".into()));
     }
     Ok(())
 }
 
 /// Check that the labels (n × C) have one row per sample of the data and
-/// one column per output of the network's last layer.
+/// one column per output of the network.
 pub fn check_labels(
-    net: &Checkpoint,
+    net: &Sequential,
+    weights: &Checkpoint,
     data_file: &str,
     x: &Mat<f64>,
     labels_file: &str,
@@ -73,16 +96,19 @@ pub fn check_labels(
             ),
         });
     }
-    let last = net.layers.last().expect("a checkpoint has layers");
-    if y.ncols() != last.weight.nrows() {
+    if y.ncols() != net.outputs() {
         return Err(CheckpointError::Mismatch {
             file: labels_file.to_owned(),
             detail: format!(
-                "the labels have {} columns, but the last layer `{}` in {} has {} outputs",
+                "the labels have {} columns, but the network (last layer `{}` in {}) has {} outputs",
                 y.ncols(),
-                last.weight_name,
-                net.file,
-                last.weight.nrows()
+                weights
+                    .layers
+                    .last()
+                    .expect("a checkpoint has layers")
+                    .weight_name,
+                weights.file,
+                net.outputs()
             ),
         });
     }

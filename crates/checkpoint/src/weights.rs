@@ -1,4 +1,6 @@
-//! Fully connected networks from checkpoint files or named arrays.
+//! Network weights from checkpoint files or named arrays: fully connected
+//! networks from the tensors alone, sequential networks with convolutions
+//! from the tensors and an architecture file ([`read_network`]).
 //!
 //! **Files**: safetensors (`safetensors_file`) and PyTorch's
 //! `torch.save` (`.pt`/`.pth`, `torch_file`); [`read_checkpoint`]
@@ -22,9 +24,10 @@ use std::io::Read;
 use std::path::Path;
 
 use faer::{Mat, MatRef};
-use mlp::{Activation, Architecture};
+use networks::{Activation, Architecture, Sequential};
 use safetensors::Dtype;
 
+use crate::arch::ArchSpec;
 use crate::error::{CheckpointError, name};
 use crate::safetensors_file::SafetensorsSource;
 use crate::source::{TensorSource, missing, natural_cmp};
@@ -92,7 +95,7 @@ impl Checkpoint {
         }
     }
 
-    /// The parameters in `mlp`'s order: `[W_1..W_L]`, then `[b_1..b_L]` when
+    /// The parameters in `networks`'s order: `[W_1..W_L]`, then `[b_1..b_L]` when
     /// the layers have biases.
     pub fn params(&self) -> Vec<Mat<f64>> {
         let mut p: Vec<Mat<f64>> = self.layers.iter().map(|l| l.weight.clone()).collect();
@@ -149,20 +152,59 @@ pub fn read_checkpoint(
     path: &Path,
     layers: Option<&[String]>,
 ) -> Result<Checkpoint, CheckpointError> {
+    read_file(path, layers, None)
+}
+
+/// Read the weights of the sequential network `arch` from a safetensors
+/// or PyTorch file: its parametrised layers, in order, take the weight
+/// tensors in the order of `layers` (or natural order of the names), each
+/// of the shape [`ArchSpec::weight_shapes`] gives (a convolution's
+/// `[k_out, k_in, h, w]` flattened to `k_out × k_in·h·w`); a layer has a
+/// bias when the file has `P.bias` beside `P.weight`.
+pub fn read_network(
+    path: &Path,
+    arch: &ArchSpec,
+    layers: Option<&[String]>,
+) -> Result<(Checkpoint, Sequential), CheckpointError> {
+    with_network(read_file(path, layers, Some(arch))?, arch)
+}
+
+/// The layers of a safetensors or PyTorch file, told apart by their first
+/// 9 bytes; a `.pt` file is read by its reader, tensor by tensor, never
+/// whole.
+fn read_file(
+    path: &Path,
+    layers: Option<&[String]>,
+    arch: Option<&ArchSpec>,
+) -> Result<Checkpoint, CheckpointError> {
     let file = name(path);
     let io = |e| CheckpointError::io(path, e);
-    // The first 9 bytes tell the formats apart; a `.pt` file is read by
-    // its reader, tensor by tensor, never whole.
     let mut head = Vec::with_capacity(9);
     std::fs::File::open(path)
         .and_then(|f| f.take(9).read_to_end(&mut head))
         .map_err(io)?;
     if is_torch(&head) {
-        assemble(&file, &TorchSource::open(path)?, layers)
+        assemble(&file, &TorchSource::open(path)?, layers, arch)
     } else {
         let bytes = std::fs::read(path).map_err(io)?;
-        assemble(&file, &SafetensorsSource::parse(&file, &bytes)?, layers)
+        assemble(
+            &file,
+            &SafetensorsSource::parse(&file, &bytes)?,
+            layers,
+            arch,
+        )
     }
+}
+
+/// The weights read for `arch` with the network they make: a layer has a
+/// bias exactly when its bias tensor was found.
+fn with_network(
+    net: Checkpoint,
+    arch: &ArchSpec,
+) -> Result<(Checkpoint, Sequential), CheckpointError> {
+    let biases: Vec<bool> = net.layers.iter().map(|l| l.bias.is_some()).collect();
+    let seq = arch.network(&biases)?;
+    Ok((net, seq))
 }
 
 /// A PyTorch file starts with a ZIP signature (`PK`) or a pickle's PROTO
@@ -213,6 +255,26 @@ pub fn from_tensors(
     tensors: Vec<NamedTensor>,
     layers: Option<&[String]>,
 ) -> Result<Checkpoint, CheckpointError> {
+    assemble(label, &memory_source(label, tensors)?, layers, None)
+}
+
+/// The weights of the sequential network `arch` from named arrays, as
+/// [`read_network`] reads them from a file.
+pub fn network_from_tensors(
+    label: &str,
+    tensors: Vec<NamedTensor>,
+    arch: &ArchSpec,
+    layers: Option<&[String]>,
+) -> Result<(Checkpoint, Sequential), CheckpointError> {
+    with_network(
+        assemble(label, &memory_source(label, tensors)?, layers, Some(arch))?,
+        arch,
+    )
+}
+
+/// Named arrays as a tensor source, each checked against its shape, no
+/// name given twice.
+fn memory_source(label: &str, tensors: Vec<NamedTensor>) -> Result<MemorySource, CheckpointError> {
     let mut map = BTreeMap::new();
     for t in tensors {
         let count: usize = t.shape.iter().product();
@@ -235,21 +297,20 @@ pub fn from_tensors(
         }
         map.insert(t.name.clone(), t);
     }
-    assemble(
-        label,
-        &MemorySource {
-            label: label.to_owned(),
-            tensors: map,
-        },
-        layers,
-    )
+    Ok(MemorySource {
+        label: label.to_owned(),
+        tensors: map,
+    })
 }
 
-/// The layers of a checkpoint from its tensors.
+/// The layers of a checkpoint from its tensors: a fully connected network
+/// (`arch` None: consecutive layers must fit, biases all or none) or the
+/// weights of the sequential network `arch`.
 fn assemble(
     file: &str,
     tensors: &dyn TensorSource,
     layers: Option<&[String]>,
+    arch: Option<&ArchSpec>,
 ) -> Result<Checkpoint, CheckpointError> {
     let all = tensors.names();
     let names: Vec<&str> = all.iter().map(String::as_str).collect();
@@ -257,9 +318,35 @@ fn assemble(
         Some(list) => explicit_layers(file, &names, list)?,
         None => inferred_layers(file, &names)?,
     };
+    let expected = arch.map(ArchSpec::weight_shapes);
+    match (&expected, arch) {
+        (Some(shapes), Some(arch)) if shapes.len() != order.len() => {
+            return Err(CheckpointError::Layers {
+                file: file.to_owned(),
+                detail: format!(
+                    "{} weight tensors ({}), but the architecture {} has {} convolution and linear layers",
+                    order.len(),
+                    order
+                        .iter()
+                        .map(|(w, _)| format!("`{w}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    arch.file,
+                    shapes.len()
+                ),
+            });
+        }
+        (None, _) => check_biases(file, &order)?,
+        _ => {}
+    }
     let mut out = Vec::with_capacity(order.len());
-    for (weight_name, bias_name) in order {
-        let weight = matrix(file, tensors, &weight_name)?;
+    for (j, (weight_name, bias_name)) in order.into_iter().enumerate() {
+        let weight = match (&expected, arch) {
+            (Some(shapes), Some(arch)) => {
+                filters(file, tensors, &weight_name, &shapes[j], &arch.file)?
+            }
+            _ => matrix(file, tensors, &weight_name)?,
+        };
         let bias = match bias_name {
             Some(b) => {
                 let v = vector(file, tensors, &b)?;
@@ -284,7 +371,9 @@ fn assemble(
             bias,
         });
     }
-    check_chain(file, &out)?;
+    if arch.is_none() {
+        check_chain(file, &out)?;
+    }
     Ok(Checkpoint {
         file: file.to_owned(),
         layers: out,
@@ -319,7 +408,6 @@ fn explicit_layers(
         }
         out.push((weight, bias.filter(|b| has(b))));
     }
-    check_biases(file, &out)?;
     Ok(out)
 }
 
@@ -361,11 +449,10 @@ fn inferred_layers(
             (w.to_string(), has_bias.then_some(b))
         })
         .collect();
-    check_biases(file, &out)?;
     Ok(out)
 }
 
-/// Every layer has a bias or none does (`mlp::Architecture` has one flag;
+/// Every layer has a bias or none does (`networks::Architecture` has one flag;
 /// a zero bias in place of a missing one would add parameters to the NTK).
 fn check_biases(file: &str, layers: &[(String, Option<String>)]) -> Result<(), CheckpointError> {
     let with = layers.iter().find(|(_, b)| b.is_some());
@@ -434,6 +521,30 @@ fn matrix(
             detail: format!("shape {shape:?} has an empty dimension"),
         });
     }
+    Ok(Mat::from_fn(rows, cols, |i, j| vals[i * cols + j]))
+}
+
+/// A weight of the shape `expected` (PyTorch layout) as the matrix of its
+/// first dimension against the others (C order).
+fn filters(
+    file: &str,
+    tensors: &dyn TensorSource,
+    tensor: &str,
+    expected: &[usize],
+    arch_file: &str,
+) -> Result<Mat<f64>, CheckpointError> {
+    let (shape, vals) = values(file, tensors, tensor)?;
+    if shape != expected {
+        return Err(CheckpointError::Shape {
+            file: file.to_owned(),
+            tensor: tensor.to_owned(),
+            detail: format!(
+                "shape {shape:?}, but the architecture {arch_file} expects {expected:?}"
+            ),
+        });
+    }
+    let rows = expected[0];
+    let cols: usize = expected[1..].iter().product();
     Ok(Mat::from_fn(rows, cols, |i, j| vals[i * cols + j]))
 }
 
@@ -519,7 +630,7 @@ fn encode(values: impl Iterator<Item = f64>, precision: Precision) -> Vec<u8> {
 
 /// Write a network in PyTorch's layout: layer l (from 1) as
 /// `{prefixes[l−1]}.weight` (`[d_l, d_{l−1}]`) and, when `arch.bias`,
-/// `{prefixes[l−1]}.bias` (`[d_l]`). `params` are in `mlp`'s order
+/// `{prefixes[l−1]}.bias` (`[d_l]`). `params` are in `networks`'s order
 /// (`[W_1..W_L, b_1..b_L]`). The bytes depend only on the values
 /// (tensors are laid out by name).
 pub fn write_checkpoint(

@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use analysis::{Analysis, AnalysisError, Exponent, Inputs, MatrixValue, Options, Value};
-use checkpoint::{Checkpoint, CheckpointError};
+use checkpoint::{ArchSpec, Checkpoint, CheckpointError};
 use metrics::Similarity;
-use mlp::Activation;
+use networks::{Activation, Sequential};
 
 use crate::render::{Precision, number};
 use crate::{CliError, create_dir, progress, write_file};
@@ -26,10 +26,13 @@ use crate::{CliError, create_dir, progress, write_file};
 /// Options of `analyze`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct AnalyzeArgs {
-    /// Trained weights: a safetensors file in PyTorch's Linear layout (weight [out, in], optional bias [out]).
+    /// Trained weights: a safetensors file or a PyTorch state dict (torch.save, .pt/.pth), in PyTorch's layout (Linear weight [out, in], Conv2d weight [out, in, h, w], optional bias [out]).
     #[arg(long, value_name = "FILE")]
     pub weights: PathBuf,
-    /// Inputs, one sample per row: .npy (float32/float64, C order) or .csv.
+    /// The network's layers (TOML: input shape, then conv2d, pooling, activations, flatten, linear); needed for convolutional networks. Without it the weights are a fully connected network with --activation between layers.
+    #[arg(long, value_name = "FILE.toml", conflicts_with = "activation")]
+    pub arch: Option<PathBuf>,
+    /// Inputs, one sample per row: .npy (float32/float64, C order; images as (n, C, H, W)) or .csv.
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
     /// Targets (samples × outputs, .npy or .csv): adds the NTK kernel–target alignment and specialisation matrix.
@@ -38,10 +41,10 @@ pub struct AnalyzeArgs {
     /// Initial weights (same layers), for C-NFA.
     #[arg(long, value_name = "FILE")]
     pub init: Option<PathBuf>,
-    /// Activation of the hidden layers: identity, relu, leaky_relu (slope 0.01), tanh, gelu (tanh form), quadratic.
-    #[arg(long, value_name = "NAME")]
-    pub activation: String,
-    /// Layer order as weight tensor names or their prefixes (default: every `*.weight`, in natural order of the names).
+    /// Activation of the hidden layers of a fully connected network: identity, relu, leaky_relu (slope 0.01), tanh, gelu (tanh form), quadratic.
+    #[arg(long, value_name = "NAME", required_unless_present = "arch")]
+    pub activation: Option<String>,
+    /// Layer order as weight tensor names (`first.0.weight`) or their module names (`first.0`, as in the model's state dict); default: every `*.weight`, in natural order of the names.
     #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
     pub layers: Option<Vec<String>>,
     /// Exponent of the table's last NFA column: a number, or `fit` for the fitted α̂.
@@ -50,7 +53,10 @@ pub struct AnalyzeArgs {
     /// Similarity convention of the table: cosine, pearson, relerr or relerr_scaled (the JSON has all).
     #[arg(long, value_name = "NAME", default_value = "cosine")]
     pub similarity: String,
-    /// Write layer{l}_nfm.npy, layer{l}_agop.npy and layer{l}_ptk.npy (f64) for each layer l here.
+    /// Also the NFA against RBPB22's gradient-centred AGOP (input gradients centred over samples before their Gram): two more passes over the data.
+    #[arg(long)]
+    pub centred_agop: bool,
+    /// Write layer{l}_nfm.npy, layer{l}_agop.npy and layer{l}_ptk.npy (f64) for each layer l here (and layer{l}_centred_agop.npy with --centred-agop).
     #[arg(long, value_name = "DIR")]
     pub save_matrices: Option<PathBuf>,
     /// Write each output's empirical NTK Θ_c as ntk{c}.npy (n × n, f64, c from 1) here; refused when the n × n kernels do not fit in the memory budget.
@@ -80,12 +86,19 @@ fn memory_budget(arg: Option<f64>) -> Result<u64, CliError> {
 }
 
 /// Peak bytes of the dense per-output kernels of `--save-ntk`: the C
-/// kernels (n × n), and the forward pass and stacked gradients of all n
-/// samples they are computed from.
-fn dense_ntk_bytes(widths: &[usize], samples: usize) -> u64 {
-    let (n, outputs) = (samples as u64, *widths.last().unwrap_or(&1) as u64);
-    let hidden: u64 = widths[1..].iter().map(|&w| w as u64).sum();
-    8 * (outputs * n * n + n * (2 * hidden + outputs * hidden))
+/// kernels (n × n), and what they are computed from for all n samples: a
+/// fully connected network's forward pass and stacked gradients, or a
+/// convolutional network's per-sample parameter gradients.
+fn dense_ntk_bytes(net: &Sequential, samples: usize) -> u64 {
+    let (n, outputs) = (samples as u64, net.outputs() as u64);
+    let tangents = match net.as_mlp() {
+        Some(arch) => {
+            let hidden: u64 = arch.widths[1..].iter().map(|&w| w as u64).sum();
+            2 * hidden + outputs * hidden
+        }
+        None => outputs * networks::sequential::tangents::parameter_count(net) as u64,
+    };
+    8 * (outputs * n * n + n * tangents)
 }
 
 /// A file that cannot be read or does not fit the network: bad input.
@@ -120,45 +133,72 @@ fn parse_alpha(s: &str) -> Result<AlphaArg, CliError> {
 /// Run the command: read, analyse, print the tables, write the JSON (and
 /// the matrices). Returns the markdown printed.
 pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
-    let activation = Activation::from_str(&args.activation)
-        .map_err(|e| CliError::usage(format!("--activation: {e}")))?;
     let kind = Similarity::from_str(&args.similarity)
         .map_err(|e| CliError::usage(format!("--similarity: {e}")))?;
     let alpha = parse_alpha(&args.alpha)?;
 
-    let net =
-        checkpoint::read_checkpoint(&args.weights, args.layers.as_deref()).map_err(read_failure)?;
-    let init = match &args.init {
-        Some(path) => {
-            let names = net.weight_names();
-            let init = checkpoint::read_checkpoint(path, Some(&names)).map_err(read_failure)?;
-            net.check_same_shapes(&init).map_err(read_failure)?;
-            Some(init)
+    let layers = args.layers.as_deref();
+    let (net, seq, init) = match (&args.arch, &args.activation) {
+        (Some(arch), _) => {
+            let arch = ArchSpec::read(arch).map_err(read_failure)?;
+            let (net, seq) =
+                checkpoint::read_network(&args.weights, &arch, layers).map_err(read_failure)?;
+            let init = match &args.init {
+                Some(path) => {
+                    let names = net.weight_names();
+                    let (init, _) = checkpoint::read_network(path, &arch, Some(&names))
+                        .map_err(read_failure)?;
+                    Some(init)
+                }
+                None => None,
+            };
+            (net, seq, init)
         }
-        None => None,
+        (None, activation) => {
+            let activation = Activation::from_str(activation.as_deref().unwrap_or_default())
+                .map_err(|e| CliError::usage(format!("--activation: {e}")))?;
+            let net = checkpoint::read_checkpoint(&args.weights, layers).map_err(read_failure)?;
+            let init = match &args.init {
+                Some(path) => {
+                    let names = net.weight_names();
+                    let init =
+                        checkpoint::read_checkpoint(path, Some(&names)).map_err(read_failure)?;
+                    net.check_same_shapes(&init).map_err(read_failure)?;
+                    Some(init)
+                }
+                None => None,
+            };
+            let seq = Sequential::from_mlp(&net.architecture(activation))
+                .map_err(|e| CliError::usage(format!("{}: {e}", net.file)))?;
+            (net, seq, init)
+        }
     };
     let data_file = args.data.display().to_string();
-    let x = checkpoint::read_matrix(&args.data, "data").map_err(read_failure)?;
-    checkpoint::check_data(&net, &data_file, &x).map_err(read_failure)?;
+    let (x, sample) = checkpoint::read_samples(&args.data, "data").map_err(read_failure)?;
+    checkpoint::check_data(&seq, &net, &data_file, &x, &sample).map_err(read_failure)?;
     let y = match &args.labels {
         Some(path) => {
             let y = checkpoint::read_matrix(path, "labels").map_err(read_failure)?;
-            checkpoint::check_labels(&net, &data_file, &x, &path.display().to_string(), &y)
+            checkpoint::check_labels(&seq, &net, &data_file, &x, &path.display().to_string(), &y)
                 .map_err(read_failure)?;
             Some(y)
         }
         None => None,
     };
 
-    let arch = net.architecture(activation);
     let params = net.params();
     let budget = memory_budget(args.memory)?;
+    let mlp = seq.as_mlp();
+    let model = match &mlp {
+        Some(arch) => ntk::Model::Mlp(arch),
+        None => ntk::Model::Sequential(&seq),
+    };
     if args.save_ntk.is_some() {
-        let needed = dense_ntk_bytes(&arch.widths, x.nrows());
+        let needed = dense_ntk_bytes(&seq, x.nrows());
         if needed > budget {
             return Err(CliError::usage(format!(
                 "--save-ntk: the {} per-output kernels at n = {} need {} of memory, more than the budget of {} (--memory)",
-                arch.widths[arch.depth()],
+                seq.outputs(),
                 x.nrows(),
                 ntk::Bytes(needed),
                 ntk::Bytes(budget)
@@ -174,12 +214,13 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
             AlphaArg::Given(a) => Some(a),
         },
         memory: Some(budget),
+        centred_agop: args.centred_agop,
         ..Options::default()
     };
     let bar = progress::bar(0, "tile pairs of the NTK", args.quiet);
     let result = analysis::analyse_with_progress(
         Inputs {
-            arch: &arch,
+            net: &seq,
             params: &params,
             init: init_weights.as_deref(),
             x: x.as_ref(),
@@ -199,7 +240,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
     })?;
     bar.finish_and_clear();
 
-    let markdown = markdown(&net, &args.activation, &result, kind, alpha);
+    let markdown = markdown(&net, &seq, &result, kind, alpha);
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = args
             .weights
@@ -207,7 +248,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
             .map_or_else(|| "analysis".into(), |s| s.to_string_lossy().into_owned());
         Path::new("target/analyze").join(format!("{stem}.json"))
     });
-    let json = json_report(args, &net, activation, &result);
+    let json = json_report(args, &net, &seq, &result);
     write_file(
         &out,
         &serde_json::to_string_pretty(&json).expect("analysis serialises"),
@@ -216,7 +257,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
         save_matrices(dir, &result)?;
     }
     if let Some(dir) = &args.save_ntk {
-        let kernels = ntk::per_output_ntk(&arch, &params, x.as_ref(), faer::Par::rayon(0))
+        let kernels = ntk::per_output_ntk_of(model, &params, x.as_ref(), faer::Par::rayon(0))
             .map_err(|e| CliError::usage(format!("{}: {e}", net.file)))?;
         create_dir(dir)?;
         for (c, k) in kernels.iter().enumerate() {
@@ -234,7 +275,11 @@ fn save_matrices(dir: &Path, result: &Analysis) -> Result<(), CliError> {
     for layer in &result.layers {
         let l = layer.metrics.layer;
         let m = &layer.matrices;
-        for (what, mat) in [("nfm", &m.nfm), ("agop", &m.agop), ("ptk", &m.ptk)] {
+        let centred = m.centred_agop.as_ref().map(|g| ("centred_agop", g));
+        for (what, mat) in [("nfm", &m.nfm), ("agop", &m.agop), ("ptk", &m.ptk)]
+            .into_iter()
+            .chain(centred)
+        {
             checkpoint::write_npy(&dir.join(format!("layer{l}_{what}.npy")), mat.as_ref())
                 .map_err(write_failure)?;
         }
@@ -268,28 +313,38 @@ fn cell(v: Option<&Value>) -> String {
 /// (`≤1e-15`), so the output is the same on every machine.
 fn markdown(
     net: &Checkpoint,
-    activation: &str,
+    seq: &Sequential,
     result: &Analysis,
     kind: Similarity,
     alpha: AlphaArg,
 ) -> String {
-    let widths = net
-        .widths()
-        .iter()
-        .map(usize::to_string)
-        .collect::<Vec<_>>()
-        .join(" → ");
     let mut s = String::new();
+    let description = match seq.as_mlp() {
+        Some(arch) => format!(
+            "widths {}, {}, activation {}",
+            arch.widths
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(" → "),
+            if arch.bias { "biases" } else { "no biases" },
+            arch.activation
+        ),
+        None => format!(
+            "input {} → {}",
+            seq.input(),
+            seq.layers()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" → ")
+        ),
+    };
     let _ = writeln!(
         s,
-        "`{}`: {} layers, widths {widths}, {}, activation {activation}; {} samples; similarity {kind}\n",
+        "`{}`: {} layers, {description}; {} samples; similarity {kind}\n",
         net.file,
         net.layers.len(),
-        if net.has_bias() {
-            "biases"
-        } else {
-            "no biases"
-        },
         result.samples,
     );
     let (last_label, last) = match alpha {
@@ -309,11 +364,12 @@ fn markdown(
             .map_or_else(|| "unidentifiable".into(), stable);
         let _ = writeln!(
             s,
-            "| {} | `{}` | {}×{} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | `{}` | {}×{}{} | {} | {} | {} | {} | {} | {} | {} |",
             m.layer,
             info.weight_name,
             m.outputs,
             m.inputs,
+            if m.kind == "conv2d" { " (patches)" } else { "" },
             cell(Some(&m.agop_agreement)),
             cell(m.nfa(kind, Exponent::One)),
             cell(m.nfa(kind, Exponent::Half)),
@@ -322,6 +378,26 @@ fn markdown(
             cell(m.uc_nfa(kind)),
             cell(m.c_nfa(kind)),
         );
+    }
+    if result
+        .layers
+        .iter()
+        .any(|l| l.metrics.centred_nfa.is_some())
+    {
+        let _ = writeln!(
+            s,
+            "\nNFA against RBPB22's gradient-centred AGOP (input gradients centred over samples):\n\n| layer | {kind} α=1 | {kind} α=1/2 |\n|---:|---:|---:|"
+        );
+        for layer in &result.layers {
+            let m = &layer.metrics;
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                m.layer,
+                cell(m.centred_nfa(kind, Exponent::One)),
+                cell(m.centred_nfa(kind, Exponent::Half)),
+            );
+        }
     }
     if let Some(ntk) = &result.ntk {
         let _ = writeln!(
@@ -421,13 +497,13 @@ struct JsonReport<'a> {
 fn json_report(
     args: &AnalyzeArgs,
     net: &Checkpoint,
-    activation: Activation,
+    seq: &Sequential,
     result: &Analysis,
 ) -> serde_json::Value {
     let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
-    let (widths, names) = (net.widths(), net.tensor_names());
+    let names = net.tensor_names();
     let report = JsonReport {
-        record: analysis::record::record(result, activation, &widths, net.has_bias(), &names),
+        record: analysis::record::record(result, seq, &names),
         weights: args.weights.display().to_string(),
         data: args.data.display().to_string(),
         labels: path(&args.labels),

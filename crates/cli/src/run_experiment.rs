@@ -64,7 +64,7 @@ pub(crate) fn measured_trajectory(
     exp: &experiment::Experiment,
     prepared: &experiment::Prepared,
     trajectory: &experiment::Trajectory,
-) -> Result<TrajectoryFiles, mlp::MlpError> {
+) -> Result<TrajectoryFiles, networks::NetworkError> {
     Ok(if exp.is_deep_linear() {
         let rows: Vec<_> = trajectory
             .snapshots

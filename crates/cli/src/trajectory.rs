@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use experiment::{CheckpointMeasurement, MlpMeasurement};
 use metrics::AlphaEstimator;
-use mlp::Architecture;
+use networks::Architecture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -24,6 +24,11 @@ pub fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>, par: Par) -> Mat<f64> {
     out
 }
 
+/// The rows `indices` of `m`, in that order (a minibatch of samples).
+pub fn rows(m: MatRef<'_, f64>, indices: &[usize]) -> Mat<f64> {
+    Mat::from_fn(indices.len(), m.ncols(), |i, j| m[(indices[i], j)])
+}
+
 /// Eigenvalues (ascending) and eigenvectors (columns) of a symmetric
 /// matrix, read from its lower triangle.
 pub fn eigh(a: MatRef<'_, f64>, par: Par) -> Result<(Vec<f64>, Mat<f64>), EvdError> {

@@ -4,7 +4,7 @@
 
 use counterexamples::rescaling::rescale;
 use faer::Mat;
-use mlp::{Activation, Architecture, forward, tangents};
+use networks::{Activation, Architecture, forward, tangents};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

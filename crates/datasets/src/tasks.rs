@@ -126,7 +126,7 @@ impl ReluTeacherSpec {
 /// A two-layer ReLU teacher task. From `rng`, in this order: `X ∈ R^{n×d}`,
 /// `T_1 = G_1/√d ∈ R^{m×d}`, `T_2 = G_2/√m ∈ R^{C×m}` (G i.i.d. `N(0, 1)`,
 /// each drawn column by column); then `Y = relu(X T_1ᵀ) T_2ᵀ + σ_ε ξ`, the
-/// product and activation in the order of `mlp::forward` (so the targets
+/// product and activation in the order of `networks::forward` (so the targets
 /// are those of the bias-free ReLU network `[T_1, T_2]`), ξ from
 /// `noise_rng`. Returns the data and the teacher layers `[T_1, T_2]`.
 pub fn relu_teacher(

@@ -114,7 +114,7 @@ use datasets::{
     WhitenedTeacherSpec,
 };
 use init::InitScheme;
-use mlp::{Activation, Architecture};
+use networks::{Activation, Architecture};
 use optim::{Decay, GradientFlow, Method, Optimizer, OptimizerParams, Schedule};
 use serde::{Deserialize, Serialize};
 
@@ -1169,7 +1169,7 @@ impl ExperimentConfig {
             None => Activation::Identity,
             Some(name) => name
                 .parse()
-                .map_err(|e: mlp::activation::UnknownActivation| {
+                .map_err(|e: networks::activation::UnknownActivation| {
                     invalid("network.activation", e.to_string())
                 })?,
         };

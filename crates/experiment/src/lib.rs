@@ -7,7 +7,7 @@
 //!      ──► run::prepare (data set, statistics of a deep linear network,
 //!          initial network)
 //!      ──► run::run (gradient flow or an optimiser, on
-//!          deep_linear::LinearObjective or mlp::MlpObjective)
+//!          deep_linear::LinearObjective or networks::MlpObjective)
 //!      ──► run::Trajectory (snapshots)
 //!      ──► measure::measure (deep linear: NFM, AGOP, similarities, α̂,
 //!          imbalance) or measure::measure_mlp (NFA, α̂, UC/C-NFA)

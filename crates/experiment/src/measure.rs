@@ -6,12 +6,12 @@
 //!   `cosine` conventions, and α̂ — with the closed-form AGOP.
 //! * [`measure_mlp`]: any MLP (SPEC §1, §4): the layer-1 NFA
 //!   `cosine(W_1ᵀW_1, G_1)` at α = 1 and α̂, and BMA24's UC-NFA and C-NFA of
-//!   every hidden layer — with the AGOP and PTK of [`mlp::tangents`](fn@mlp::tangents).
+//!   every hidden layer — with the AGOP and PTK of [`networks::tangents`](fn@networks::tangents).
 
 use faer::{Mat, MatRef};
 use metrics::{AlphaEstimate, AlphaEstimator, Cutoff, MetricError, PsdEigen, Similarity};
-use mlp::Architecture;
-use mlp::ptk_nfa::{c_nfa, uc_nfa};
+use networks::Architecture;
+use networks::ptk_nfa::{c_nfa, uc_nfa};
 
 use crate::run::Snapshot;
 
@@ -112,7 +112,7 @@ pub struct MlpMeasurement {
     pub c_nfa: Vec<Result<f64, String>>,
 }
 
-/// Samples per block of [`mlp::tangents`](fn@mlp::tangents): the unit of its parallel work
+/// Samples per block of [`networks::tangents`](fn@networks::tangents): the unit of its parallel work
 /// (results depend on it only through the order of the block sums, which
 /// is fixed).
 const TANGENT_BLOCK: usize = 256;
@@ -125,10 +125,10 @@ pub fn measure_mlp(
     snapshot: &Snapshot,
     init: &[Mat<f64>],
     x: MatRef<'_, f64>,
-) -> Result<MlpMeasurement, mlp::MlpError> {
+) -> Result<MlpMeasurement, networks::NetworkError> {
     arch.check(init)?;
     let p = &snapshot.weights;
-    let tangents = mlp::tangents(arch, p, x, TANGENT_BLOCK)?;
+    let tangents = networks::tangents(arch, p, x, TANGENT_BLOCK)?;
     let f = metrics::nfm(p[0].as_ref());
     let g = &tangents.agop[0];
     let cosine = describe(metrics::similarity(

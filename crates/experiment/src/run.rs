@@ -5,7 +5,7 @@
 //! biases) is trained through [`deep_linear::LinearObjective`], which
 //! evaluates the loss and gradient from the sufficient statistics
 //! `XᵀX/n`, `YᵀX/n` (and forms minibatch statistics from the samples);
-//! every other network through [`mlp::MlpObjective`] (backpropagation on
+//! every other network through [`networks::MlpObjective`] (backpropagation on
 //! the samples, SPEC §0). Both go to the same dynamics:
 //! [`optim::run_gradient_flow`] for gradient flow, [`optim::run_optimizer`]
 //! for the discrete optimisers (minibatches drawn in the order seeded by
@@ -16,7 +16,7 @@ use datasets::{Dataset, DigitsSpec, TeacherSpec};
 use deep_linear::{LinearObjective, RegressionStats};
 use faer::Mat;
 use init::Initialised;
-use mlp::MlpObjective;
+use networks::MlpObjective;
 use optim::{DynamicsError, GradientFlow, Objective, RunStats};
 
 use crate::config::{
@@ -37,7 +37,7 @@ pub enum RunError {
     Shape(#[from] deep_linear::ShapeError),
     /// Shapes do not match (MLP path).
     #[error("{0}")]
-    Network(#[from] mlp::MlpError),
+    Network(#[from] networks::NetworkError),
     /// The dynamics stopped (divergence, step-size underflow, step limit).
     #[error("{0}")]
     Dynamics(#[from] DynamicsError),
@@ -181,7 +181,7 @@ pub fn prepare(exp: &Experiment) -> Result<Prepared, RunError> {
 
 /// The parameters a run of `exp` starts from: the initial weights, followed
 /// by zero biases `b_l ∈ R^{1×d_l}` when the network has biases (the
-/// `[W_1..W_L, b_1..b_L]` layout of [`mlp::Architecture`]).
+/// `[W_1..W_L, b_1..b_L]` layout of [`networks::Architecture`]).
 pub fn initial_params(exp: &Experiment, prepared: &Prepared) -> Vec<Mat<f64>> {
     let mut params = prepared.init.weights.clone();
     if exp.biases {

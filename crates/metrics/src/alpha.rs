@@ -237,6 +237,15 @@ impl AlphaScan {
         })
     }
 
+    /// The `fit` estimator on this scan, `argmin_α relerr_scaled(F, G^α)`
+    /// ([`estimate_alpha`] with [`AlphaEstimator::Fit`] and the scan's
+    /// cutoff), for callers that also need the scan's similarities: one
+    /// eigendecomposition serves both.
+    pub fn fit(&self, options: &AlphaOptions) -> Result<AlphaEstimate, MetricError> {
+        check_nonzero(self)?;
+        self.optimise(Similarity::RelErrScaled, options)
+    }
+
     /// Numerical rank of the AGOP.
     pub fn rank(&self) -> usize {
         self.rank
@@ -436,11 +445,7 @@ pub fn estimate_alpha(
             check_nonzero(&scan)?;
             scan.optimise(options.similarity, options)
         }
-        AlphaEstimator::Fit => {
-            let scan = AlphaScan::new(f, g, cutoff)?;
-            check_nonzero(&scan)?;
-            scan.optimise(Similarity::RelErrScaled, options)
-        }
+        AlphaEstimator::Fit => AlphaScan::new(f, g, cutoff)?.fit(options),
         AlphaEstimator::Eig => alpha_eig(f, g, cutoff),
     }
 }

@@ -16,40 +16,107 @@
 //! * full kernel ([`full_ntk`]): the same with the cross-output gradient
 //!   Grams, `n²·Σ_l (d_{l−1} + C²·d_l)`, memory `(C·n)²`.
 //!
+//! A network with convolutions or pooling ([`Model::Sequential`]) has its
+//! kernels from the per-sample parameter gradients instead,
+//! `Θ_c(x, x') = ⟨∇_θ f_c(x), ∇_θ f_c(x')⟩` with a convolution's weight
+//! gradient `Σ_p δ_p patch_pᵀ` (SPEC §9,
+//! [`networks::sequential::tangents::parameter_gradients`]): `n²·C·P`
+//! multiply-adds for P parameters, memory `C·n·P`.
+//!
 //! The tests compare the closed form with `J Jᵀ` from the explicit
 //! parameter Jacobian (`test-support`), assembled from the loss
-//! backpropagation of [`mlp::MlpObjective`], independent of the gradient
-//! recursion of [`mlp::tangents`] that the closed form uses.
+//! backpropagation of [`networks::MlpObjective`], independent of the gradient
+//! recursion of [`networks::tangents`] that the closed form uses.
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
-use mlp::{Architecture, forward_and_gradients};
+use networks::sequential::tangents::{parameter_count, parameter_gradients};
+use networks::{Architecture, Sequential, forward_and_gradients};
 
 use crate::NtkError;
+
+/// The network whose NTK is computed.
+#[derive(Debug, Clone, Copy)]
+pub enum Model<'a> {
+    /// A fully connected network: the closed form layer by layer.
+    Mlp(&'a Architecture),
+    /// A sequential network with convolutions or pooling: per-sample
+    /// parameter gradients.
+    Sequential(&'a Sequential),
+}
+
+impl Model<'_> {
+    /// C, the number of outputs.
+    pub fn outputs(&self) -> usize {
+        match self {
+            Model::Mlp(arch) => arch.widths[arch.depth()],
+            Model::Sequential(net) => net.outputs(),
+        }
+    }
+
+    /// Check the parameters against the network.
+    pub fn check(&self, params: &[Mat<f64>]) -> Result<(), NtkError> {
+        match self {
+            Model::Mlp(arch) => arch.check(params)?,
+            Model::Sequential(net) => net.check(params)?,
+        }
+        Ok(())
+    }
+
+    /// Values held per sample by a tile's tangents.
+    pub(crate) fn held_per_sample(&self) -> u64 {
+        match self {
+            Model::Mlp(arch) => {
+                let depth = arch.depth();
+                let bias = u64::from(arch.bias);
+                let sum = |w: &[usize]| w.iter().map(|&v| v as u64).sum::<u64>();
+                sum(&arch.widths[..depth])
+                    + depth as u64 * bias
+                    + self.outputs() as u64 * sum(&arch.widths[1..depth])
+            }
+            Model::Sequential(net) => self.outputs() as u64 * parameter_count(net) as u64,
+        }
+    }
+}
 
 /// The tangents of a block of samples (rows `start..start + len` of the
 /// data): the inputs `ã_{l−1}` of every layer (len × (d_{l−1} + 1) with
 /// biases: a column of ones appended, so that `⟨ã, ã'⟩ = ⟨a, a'⟩ + 1`;
 /// len × d_{l−1} without) and the stacked pre-activation gradients `δ_{l,c}`
 /// of the hidden layers l = 1..L−1 (C·len × d_l, row `c·len + i`; the
-/// output layer's `δ_{L,c} = e_c` is not stored).
+/// output layer's `δ_{L,c} = e_c` is not stored); for a
+/// [`Model::Sequential`], instead, the parameter gradients (P × C·len,
+/// column `c·len + i`).
 pub(crate) struct Tangents {
     pub(crate) start: usize,
     pub(crate) len: usize,
     pub(crate) inputs: Vec<Mat<f64>>,
     pub(crate) deltas: Vec<Mat<f64>>,
+    pub(crate) gradients: Option<Mat<f64>>,
 }
 
 /// The [`Tangents`] of rows `start..start + len` of `x`, every product with
 /// parallelism `par`.
 pub(crate) fn tangents(
-    arch: &Architecture,
+    model: Model<'_>,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
     (start, len): (usize, usize),
     par: Par,
 ) -> Result<Tangents, NtkError> {
     let rows = x.subrows(start, len);
+    let arch = match model {
+        Model::Mlp(arch) => arch,
+        Model::Sequential(net) => {
+            return Ok(Tangents {
+                start,
+                len,
+                inputs: Vec::new(),
+                deltas: Vec::new(),
+                gradients: Some(parameter_gradients(net, params, rows)?),
+            });
+        }
+    };
     let (fwd, mut deltas) = forward_and_gradients(arch, params, rows, par)?;
     deltas.pop();
     let augment = |a: MatRef<'_, f64>| {
@@ -66,6 +133,7 @@ pub(crate) fn tangents(
         len,
         inputs,
         deltas,
+        gradients: None,
     })
 }
 
@@ -93,6 +161,19 @@ pub(crate) fn kernel_blocks(
     delta_gram: &mut Mat<f64>,
     par: Par,
 ) {
+    if let (Some(ga), Some(gb)) = (&a.gradients, &b.gradients) {
+        for (c, k) in kernels.iter_mut().enumerate() {
+            matmul(
+                k.as_mut(),
+                Accum::Replace,
+                ga.subcols(c * a.len, a.len).transpose(),
+                gb.subcols(c * b.len, b.len),
+                1.0,
+                par,
+            );
+        }
+        return;
+    }
     let hidden = a.deltas.len();
     activation_gram(a, b, hidden, gram, par);
     for k in kernels.iter_mut() {
@@ -123,9 +204,9 @@ pub fn per_output_ntk_between(
     x2: MatRef<'_, f64>,
     par: Par,
 ) -> Result<Vec<Mat<f64>>, NtkError> {
-    let t1 = tangents(arch, params, x1, (0, x1.nrows()), par)?;
-    let t2 = tangents(arch, params, x2, (0, x2.nrows()), par)?;
-    Ok(per_output(arch, &t1, &t2, par))
+    let t1 = tangents(Model::Mlp(arch), params, x1, (0, x1.nrows()), par)?;
+    let t2 = tangents(Model::Mlp(arch), params, x2, (0, x2.nrows()), par)?;
+    Ok(per_output(Model::Mlp(arch).outputs(), &t1, &t2, par))
 }
 
 /// `Θ_c(X, X)` for every output c (n × n each, symmetric PSD).
@@ -135,13 +216,24 @@ pub fn per_output_ntk(
     x: MatRef<'_, f64>,
     par: Par,
 ) -> Result<Vec<Mat<f64>>, NtkError> {
-    let t = tangents(arch, params, x, (0, x.nrows()), par)?;
-    Ok(per_output(arch, &t, &t, par))
+    per_output_ntk_of(Model::Mlp(arch), params, x, par)
 }
 
-fn per_output(arch: &Architecture, t1: &Tangents, t2: &Tangents, par: Par) -> Vec<Mat<f64>> {
+/// [`per_output_ntk`] of any [`Model`].
+pub fn per_output_ntk_of(
+    model: Model<'_>,
+    params: &[Mat<f64>],
+    x: MatRef<'_, f64>,
+    par: Par,
+) -> Result<Vec<Mat<f64>>, NtkError> {
+    model.check(params)?;
+    let t = tangents(model, params, x, (0, x.nrows()), par)?;
+    Ok(per_output(model.outputs(), &t, &t, par))
+}
+
+fn per_output(outputs: usize, t1: &Tangents, t2: &Tangents, par: Par) -> Vec<Mat<f64>> {
     let (n1, n2) = (t1.len, t2.len);
-    let mut kernels = vec![Mat::<f64>::zeros(n1, n2); arch.widths[arch.depth()]];
+    let mut kernels = vec![Mat::<f64>::zeros(n1, n2); outputs];
     let mut gram = Mat::<f64>::zeros(n1, n2);
     let mut delta_gram = Mat::<f64>::zeros(n1, n2);
     kernel_blocks(t1, t2, &mut kernels, &mut gram, &mut delta_gram, par);
@@ -170,7 +262,7 @@ pub fn full_ntk(
     par: Par,
 ) -> Result<Mat<f64>, NtkError> {
     let n = x.nrows();
-    let t = tangents(arch, params, x, (0, n), par)?;
+    let t = tangents(Model::Mlp(arch), params, x, (0, n), par)?;
     let outputs = arch.widths[arch.depth()];
     let mut kernel = Mat::<f64>::zeros(outputs * n, outputs * n);
     let mut gram = Mat::<f64>::zeros(n, n);

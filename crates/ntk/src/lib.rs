@@ -2,7 +2,8 @@
 //!
 //! * [`kernel`]: the empirical NTK of an MLP or deep linear network
 //!   (identity activation), per output or full, in closed form layer by
-//!   layer (ABP22, SB21);
+//!   layer (ABP22, SB21), and of a convolutional network from its
+//!   per-sample parameter gradients (SPEC §9);
 //! * [`alignment`]: kernel–target (uncentred and centred), kernel–kernel and
 //!   top-k eigenfunction alignment, and SB21's specialisation matrix;
 //! * [`statistics`]: the same alignments, kernel norms and specialisation
@@ -21,16 +22,18 @@ pub use alignment::{
     diagonal_excess, diagonal_margins, kernel_alignment, kernel_target_alignment,
     specialisation_matrix, top_k_alignment,
 };
-pub use kernel::{full_ntk, output_block, per_output_ntk, per_output_ntk_between};
+pub use kernel::{
+    Model, full_ntk, output_block, per_output_ntk, per_output_ntk_between, per_output_ntk_of,
+};
 pub use ridge::KernelRidge;
-pub use statistics::{Blocking, Bytes, KernelStatistics, kernel_statistics};
+pub use statistics::{Blocking, Bytes, KernelStatistics, kernel_statistics, kernel_statistics_of};
 
 /// Errors of the NTK computations.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum NtkError {
     /// The network or data do not fit.
     #[error(transparent)]
-    Network(#[from] mlp::MlpError),
+    Network(#[from] networks::NetworkError),
     /// A metric's input was invalid or its value undefined.
     #[error(transparent)]
     Metric(#[from] MetricError),

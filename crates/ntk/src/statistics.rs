@@ -20,6 +20,11 @@
 //!   of `‖Θ_c‖²` against its mean),
 //! * `y_tᵀΘ_c y_t` and `(Hy_t)ᵀΘ_c(Hy_t)`,
 //!
+//! For a network with convolutions or pooling ([`Model::Sequential`]) the
+//! tangents of a tile are its per-sample parameter gradients `∇_θ f_c`
+//! (SPEC §9), the kernel block of a tile pair is `G_c(A)ᵀG_c(B)` and the
+//! row-sum factor is `Σ_j ∇_θ f_c(x_j)`; everything else is shared.
+//!
 //! from which [`KernelStatistics`] gives the uncentred and centred
 //! kernel–target alignments, the specialisation matrix
 //! `S_cc′ = A(Θ_c, y_c′)` and the kernel–kernel alignments, equal to those
@@ -56,11 +61,14 @@ use std::sync::Mutex;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use metrics::{MetricError, Undefined};
-use mlp::{Architecture, MlpError};
+use networks::sequential::tangents::{
+    PANEL_BYTES, panel_samples, parameter_gradient_dots, summed_parameter_gradients,
+};
+use networks::{Architecture, NetworkError, Sequential};
 use rayon::prelude::*;
 
 use crate::NtkError;
-use crate::kernel::{Tangents, kernel_blocks, tangents};
+use crate::kernel::{Model, Tangents, kernel_blocks, tangents};
 
 /// Samples per tile by default: a T × T kernel block is 512 KiB, so the
 /// Grams and the Hadamard accumulation between them stay in a core's L2
@@ -130,31 +138,57 @@ impl Blocking {
         targets: usize,
         threads: usize,
     ) -> u64 {
-        let depth = arch.depth();
-        let outputs = arch.widths[depth] as u64;
-        let bias = u64::from(arch.bias);
+        self.peak_bytes_of(Model::Mlp(arch), samples, targets, threads)
+    }
+
+    /// [`Blocking::peak_bytes`] of any [`Model`]; for a sequential network
+    /// the tangents are its per-sample parameter gradients, and a tile's
+    /// backward pass holds its forward values and stacked gradients besides.
+    pub fn peak_bytes_of(
+        &self,
+        model: Model<'_>,
+        samples: usize,
+        targets: usize,
+        threads: usize,
+    ) -> u64 {
+        let outputs = model.outputs() as u64;
         let (n, m, threads) = (samples as u64, targets as u64, threads.max(1) as u64);
         let tile = self.tile.max(1) as u64;
         let tiles = n.div_ceil(tile);
         let panel_tiles = (self.panel_tiles.max(1) as u64).min(tiles);
         let panel = panel_tiles * tile;
         let panels_held = if panel_tiles < tiles { 2 } else { 1 };
-        // Held per sample: ã_{l−1} for every layer, δ_{l,c} below the output.
-        let held = sum(&arch.widths[..depth])
-            + depth as u64 * bias
-            + outputs * sum(&arch.widths[1..depth]);
-        // While a tile's tangents are computed: the forward pass (pre- and
-        // post-activations), every δ_{l,c} including the output's, and the
-        // copy being kept.
-        let transient = 2 * held + sum(&arch.widths[1..]) + outputs * outputs;
+        let held = model.held_per_sample();
+        let (transient, factors, working) = match model {
+            Model::Mlp(arch) => {
+                let depth = arch.depth();
+                let bias = u64::from(arch.bias);
+                // While a tile's tangents are computed: the forward pass
+                // (pre- and post-activations), every δ_{l,c} including the
+                // output's, and the copy being kept.
+                let transient = 2 * held + sum(&arch.widths[1..]) + outputs * outputs;
+                let factors: u64 = (0..depth.saturating_sub(1))
+                    .map(|l| outputs * (arch.widths[l] as u64 + bias) * arch.widths[l + 1] as u64)
+                    .sum::<u64>()
+                    + arch.widths[depth - 1] as u64
+                    + bias;
+                (transient, factors, 0)
+            }
+            // A tile's parameter gradients, computed in panels whose
+            // backward pass holds its forward values and at most six
+            // buffers (stacked gradients, rearranged δ, patch gradients,
+            // patches, col2im, a layer's products) of at most PANEL_BYTES.
+            Model::Sequential(net) => {
+                let values: u64 = (0..net.layers().len())
+                    .map(|k| net.shape_after(k).size() as u64)
+                    .sum();
+                let working = 6 * PANEL_BYTES as u64 / 8 + panel_samples(net) as u64 * values;
+                (held, held, working)
+            }
+        };
         let scratch = (outputs + 2) * tile * tile + tile * 2 * m;
-        let factors: u64 = (0..depth.saturating_sub(1))
-            .map(|l| outputs * (arch.widths[l] as u64 + bias) * arch.widths[l + 1] as u64)
-            .sum::<u64>()
-            + arch.widths[depth - 1] as u64
-            + bias;
         let words = panels_held * panel * held
-            + threads * (tile * transient + scratch)
+            + threads * (tile * transient + scratch + working)
             + n * (2 * m + outputs)
             + (threads + 1) * factors;
         8 * words
@@ -172,16 +206,46 @@ impl Blocking {
         threads: usize,
         budget: u64,
     ) -> Result<Blocking, NtkError> {
-        let blocking = |panel_tiles| Blocking { tile, panel_tiles };
-        (1..=MAX_PANEL_TILES)
-            .rev()
-            .map(blocking)
-            .find(|b| b.peak_bytes(arch, samples, targets, threads) <= budget)
-            .ok_or_else(|| NtkError::Memory {
-                what: format!("the per-output NTK statistics at n = {samples}"),
-                needed: Bytes(blocking(1).peak_bytes(arch, samples, targets, threads)),
-                budget: Bytes(budget),
-            })
+        Self::for_budget_of(tile, Model::Mlp(arch), samples, targets, threads, budget)
+    }
+
+    /// [`Blocking::for_budget`] of any [`Model`]; for a sequential network,
+    /// whose tangents can hold many values per sample, tiles are halved
+    /// (down to one sample) while even one tile per panel does not fit.
+    pub fn for_budget_of(
+        tile: usize,
+        model: Model<'_>,
+        samples: usize,
+        targets: usize,
+        threads: usize,
+        budget: u64,
+    ) -> Result<Blocking, NtkError> {
+        let peak = |b: &Blocking| b.peak_bytes_of(model, samples, targets, threads);
+        let mut t = tile.max(1);
+        loop {
+            let found = (1..=MAX_PANEL_TILES)
+                .rev()
+                .map(|panel_tiles| Blocking {
+                    tile: t,
+                    panel_tiles,
+                })
+                .find(|b| peak(b) <= budget);
+            if let Some(b) = found {
+                return Ok(b);
+            }
+            if t == 1 || matches!(model, Model::Mlp(_)) {
+                let smallest = Blocking {
+                    tile: t,
+                    panel_tiles: 1,
+                };
+                return Err(NtkError::Memory {
+                    what: format!("the per-output NTK statistics at n = {samples}"),
+                    needed: Bytes(peak(&smallest)),
+                    budget: Bytes(budget),
+                });
+            }
+            t /= 2;
+        }
     }
 }
 
@@ -311,14 +375,14 @@ fn tiles(n: usize, tile: usize) -> Vec<(usize, usize)> {
 
 /// The tangents of a panel's tiles, computed in parallel.
 fn panel_tangents(
-    arch: &Architecture,
+    model: Model<'_>,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
     panel: &[(usize, usize)],
 ) -> Result<Vec<Tangents>, NtkError> {
     panel
         .par_iter()
-        .map(|&t| tangents(arch, params, x, t, Par::Seq))
+        .map(|&t| tangents(model, params, x, t, Par::Seq))
         .collect()
 }
 
@@ -343,13 +407,16 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// The row sums `Θ_c1` (n × C) in time linear in n (module docs), over the
 /// tiles in groups of as many tiles as threads, added in tile order.
 fn row_sums(
-    arch: &Architecture,
+    model: Model<'_>,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
     tiles: &[(usize, usize)],
 ) -> Result<Mat<f64>, NtkError> {
-    let depth = arch.depth();
-    let outputs = arch.widths[depth];
+    let outputs = model.outputs();
+    let depth = match model {
+        Model::Mlp(arch) => arch.depth(),
+        Model::Sequential(net) => return sequential_row_sums(net, params, x, tiles),
+    };
     let group = rayon::current_num_threads().max(1);
     // Factors M_{l,c} = Σ_j ã_{l−1,j} δ_{l,c,j}ᵀ (index l·C + c, l < L − 1)
     // and, last, Σ_j ã_{L−1,j} for the output layer (δ_{L,c} = e_c).
@@ -380,7 +447,7 @@ fn row_sums(
     for chunk in tiles.chunks(group) {
         let parts: Vec<Result<Vec<Mat<f64>>, NtkError>> = chunk
             .par_iter()
-            .map(|&t| Ok(factors_of(&tangents(arch, params, x, t, Par::Seq)?)))
+            .map(|&t| Ok(factors_of(&tangents(model, params, x, t, Par::Seq)?)))
             .collect();
         for part in parts {
             let part = part?;
@@ -401,7 +468,7 @@ fn row_sums(
         let parts: Vec<Result<Mat<f64>, NtkError>> = chunk
             .par_iter()
             .map(|&t| {
-                let t = tangents(arch, params, x, t, Par::Seq)?;
+                let t = tangents(model, params, x, t, Par::Seq)?;
                 let mut r = Mat::<f64>::zeros(t.len, outputs);
                 let last = &t.inputs[depth - 1];
                 let mut shared = Mat::<f64>::zeros(t.len, 1);
@@ -440,6 +507,58 @@ fn row_sums(
                     }
                 }
                 Ok(r)
+            })
+            .collect();
+        for (&(start, len), part) in chunk.iter().zip(parts) {
+            sums.subrows_mut(start, len).copy_from(part?.as_ref());
+        }
+    }
+    Ok(sums)
+}
+
+/// [`row_sums`] of a sequential network: `(Θ_c1)_i = ⟨∇_θ f_c(x_i),
+/// Σ_j ∇_θ f_c(x_j)⟩`, the sum of gradients over the tiles first (added in
+/// tile order), then one product per tile, never forming per-sample
+/// gradients.
+fn sequential_row_sums(
+    net: &Sequential,
+    params: &[Mat<f64>],
+    x: MatRef<'_, f64>,
+    tiles: &[(usize, usize)],
+) -> Result<Mat<f64>, NtkError> {
+    let group = rayon::current_num_threads().max(1);
+    let mut factors: Option<Mat<f64>> = None;
+    for chunk in tiles.chunks(group) {
+        let parts: Vec<Result<Mat<f64>, NtkError>> = chunk
+            .par_iter()
+            .map(|&(start, len)| {
+                Ok(summed_parameter_gradients(
+                    net,
+                    params,
+                    x.subrows(start, len),
+                )?)
+            })
+            .collect();
+        for part in parts {
+            let part = part?;
+            match &mut factors {
+                None => factors = Some(part),
+                Some(acc) => *acc += &part,
+            }
+        }
+    }
+    let factors = factors.expect("at least one tile");
+    let mut sums = Mat::<f64>::zeros(x.nrows(), net.outputs());
+    for chunk in tiles.chunks(group) {
+        let parts: Vec<Result<Mat<f64>, NtkError>> = chunk
+            .par_iter()
+            .map(|&(start, len)| {
+                Ok(parameter_gradient_dots(
+                    net,
+                    params,
+                    x.subrows(start, len),
+                    factors.as_ref(),
+                )?)
             })
             .collect();
         for (&(start, len), part) in chunk.iter().zip(parts) {
@@ -609,10 +728,22 @@ pub fn kernel_statistics(
     blocking: Blocking,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<KernelStatistics, NtkError> {
-    arch.check(params)?;
+    kernel_statistics_of(Model::Mlp(arch), params, x, y, blocking, progress)
+}
+
+/// [`kernel_statistics`] of any [`Model`].
+pub fn kernel_statistics_of(
+    model: Model<'_>,
+    params: &[Mat<f64>],
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+    blocking: Blocking,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<KernelStatistics, NtkError> {
+    model.check(params)?;
     let n = x.nrows();
     if n == 0 {
-        return Err(MlpError::Data("no samples".into()).into());
+        return Err(NetworkError::Data("no samples".into()).into());
     }
     if y.nrows() != n {
         return Err(MetricError::ShapeMismatch {
@@ -625,8 +756,7 @@ pub fn kernel_statistics(
     if y.has_nan() || !y.is_all_finite() {
         return Err(MetricError::NonFinite { what: "target" }.into());
     }
-    let depth = arch.depth();
-    let outputs = arch.widths[depth];
+    let outputs = model.outputs();
     let m = y.ncols();
     // [Y, HY] and their squared norms.
     let mut targets = Mat::from_fn(n, 2 * m, |i, t| y[(i, t % m)]);
@@ -643,7 +773,7 @@ pub fn kernel_statistics(
 
     let tile = blocking.tile.max(1);
     let all = tiles(n, tile);
-    let row_sums = row_sums(arch, params, x, &all)?;
+    let row_sums = row_sums(model, params, x, &all)?;
     let mut means = row_sums.clone();
     means *= faer::Scale(1.0 / n as f64);
     let grand: Vec<f64> = (0..outputs)
@@ -672,14 +802,14 @@ pub fn kernel_statistics(
         .map(|_| Mutex::new(Scratch::new(outputs)))
         .collect();
     for (pi, rows) in panels.iter().enumerate() {
-        let row_tangents = panel_tangents(arch, params, x, rows)?;
+        let row_tangents = panel_tangents(model, params, x, rows)?;
         let mut row_sums_acc = vec![vec![0.0; layout.len()]; rows.len()];
         for (pj, cols) in panels.iter().enumerate().skip(pi) {
             let owned;
             let col_tangents = if pj == pi {
                 &row_tangents
             } else {
-                owned = panel_tangents(arch, params, x, cols)?;
+                owned = panel_tangents(model, params, x, cols)?;
                 &owned
             };
             let pairs: Vec<(usize, usize)> = (0..rows.len())
@@ -723,8 +853,16 @@ pub fn kernel_statistics(
     Ok(KernelStatistics {
         samples: n,
         inner,
+        // One sample: H = 0, so HΘH is zero exactly, whatever round-off the
+        // row sums (another summation order than the kernel block) leave.
         centered_norm_sq: (0..outputs)
-            .map(|c| totals[layout.centered_norm(c)])
+            .map(|c| {
+                if n == 1 {
+                    0.0
+                } else {
+                    totals[layout.centered_norm(c)]
+                }
+            })
             .collect(),
         quadratic: Mat::from_fn(outputs, m, |c, t| totals[layout.quadratic(c, t)]),
         centered_quadratic: Mat::from_fn(outputs, m, |c, t| totals[layout.quadratic(c, m + t)]),

@@ -4,11 +4,12 @@
 //! a direct solve, and the alignments' defining properties.
 
 use faer::{Mat, Par};
-use mlp::{Activation, Architecture};
+use networks::{Activation, Architecture, Conv2d, Layer, Pool, Sequential, Shape};
 use ntk::{
-    KernelRidge, centered_kernel_target_alignment, centered_specialisation_matrix,
+    KernelRidge, Model, centered_kernel_target_alignment, centered_specialisation_matrix,
     diagonal_contrast, diagonal_excess, full_ntk, kernel_alignment, kernel_target_alignment,
-    output_block, per_output_ntk, per_output_ntk_between, specialisation_matrix, top_k_alignment,
+    output_block, per_output_ntk, per_output_ntk_between, per_output_ntk_of, specialisation_matrix,
+    top_k_alignment,
 };
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -432,4 +433,166 @@ fn blocking_follows_the_memory_budget() {
     let msg = err.to_string();
     assert!(msg.contains("n = 50000") && msg.contains("1.0 MB"), "{msg}");
     assert!(matches!(err, ntk::NtkError::Memory { needed, .. } if needed.0 == peak(1)));
+}
+
+/// A small CNN: conv 3×3 (padding 1), φ, max-pool 2, conv 2×2, φ, global
+/// average pool, flatten, linear.
+fn cnn(seed: u64, bias: bool, act: Activation, outputs: usize) -> (Sequential, Vec<Mat<f64>>) {
+    let conv = |channels, kernel, padding| {
+        Layer::Conv2d(Conv2d {
+            channels,
+            kernel: [kernel, kernel],
+            stride: [1, 1],
+            padding: [padding, padding],
+            bias,
+        })
+    };
+    let net = Sequential::new(
+        Shape::Image([2, 6, 5]),
+        vec![
+            conv(3, 3, 1),
+            Layer::Activation(act),
+            Layer::MaxPool2d(Pool {
+                kernel: [2, 2],
+                stride: [2, 2],
+            }),
+            conv(4, 2, 0),
+            Layer::Activation(act),
+            Layer::GlobalAvgPool,
+            Layer::Flatten,
+            Layer::Linear { outputs, bias },
+        ],
+    )
+    .unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let layers = net.parameter_layers();
+    let mut params: Vec<Mat<f64>> = layers
+        .iter()
+        .map(|&(_, (r, c), _)| {
+            common::gaussian_matrix(r, c, &mut rng) * faer::Scale(1.0 / (c as f64).sqrt())
+        })
+        .collect();
+    for &(_, (r, _), b) in &layers {
+        if b {
+            params.push(common::gaussian_matrix(1, r, &mut rng) * faer::Scale(0.1));
+        }
+    }
+    (net, params)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The parameter-gradient NTK of an MLP written as a sequential network
+    /// against the closed form of the fully connected path: two
+    /// independent computations of the same kernels (the same products
+    /// summed in another order: 1e-12 relative).
+    #[test]
+    fn parameter_gradient_ntk_matches_the_closed_form(
+        seed in 0u64..1000,
+        widths in prop::collection::vec(1usize..6, 2..5),
+        n in 1usize..7,
+        bias in any::<bool>(),
+        a in 0usize..6,
+    ) {
+        let (arch, params) = network(seed, &widths, bias, Activation::ALL[a]);
+        let net = Sequential::from_mlp(&arch).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed + 1);
+        let x = common::gaussian_matrix(n, widths[0], &mut rng);
+        let closed = per_output_ntk(&arch, &params, x.as_ref(), Par::Seq).unwrap();
+        let grads = per_output_ntk_of(Model::Sequential(&net), &params, x.as_ref(), Par::Seq).unwrap();
+        for (k, g) in closed.iter().zip(&grads) {
+            prop_assert!((k - g).norm_l2() <= 1e-12 * k.norm_l2().max(1e-300));
+        }
+    }
+
+    /// Blocked statistics of a CNN against its dense per-output kernels,
+    /// over tile and panel sizes (1e-12, as for the fully connected
+    /// networks above).
+    #[test]
+    fn blocked_cnn_statistics_match_dense_kernels(
+        seed in 0u64..1000,
+        n in 1usize..=9,
+        bias in any::<bool>(),
+        tile in 1usize..=10,
+        panel_tiles in 1usize..=3,
+    ) {
+        let (net, params) = cnn(seed, bias, Activation::Tanh, 3);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed + 1);
+        let x = common::gaussian_matrix(n, net.input().size(), &mut rng);
+        let y = common::gaussian_matrix(n, 3, &mut rng);
+        let model = Model::Sequential(&net);
+        let blocking = ntk::Blocking { tile, panel_tiles };
+        let stats = ntk::kernel_statistics_of(model, &params, x.as_ref(), y.as_ref(), blocking, &mut no_progress).unwrap();
+        let ks = per_output_ntk_of(model, &params, x.as_ref(), Par::Seq).unwrap();
+        for c in 0..3 {
+            let hkh = centred(&ks[c]).squared_norm_l2();
+            prop_assert!((stats.centered_norm_sq[c] - hkh).abs() <= 1e-12 * ks[c].squared_norm_l2().max(1e-300));
+            for t in 0..3 {
+                let yt = y.subcols(t, 1);
+                same_outcome(stats.alignment(c, t), kernel_target_alignment(ks[c].as_ref(), yt), 1e-12)?;
+                same_outcome(stats.centered_alignment(c, t), centered_kernel_target_alignment(ks[c].as_ref(), yt), 1e-12)?;
+                same_outcome(stats.kernel_alignment(c, t), kernel_alignment(ks[c].as_ref(), ks[t].as_ref()), 1e-12)?;
+            }
+        }
+    }
+}
+
+/// A CNN's NTK entry against finite differences of the outputs in every
+/// parameter, `Σ_θ ∂f_c(x)/∂θ ∂f_c(x')/∂θ` (tanh: smooth; Richardson at
+/// h = 1e-3, truncation O(h⁴), rounding ε/h: 1e-8 relative).
+#[test]
+fn cnn_ntk_matches_finite_difference_jacobians() {
+    let (net, params) = cnn(3, true, Activation::Tanh, 2);
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let x = common::gaussian_matrix(3, net.input().size(), &mut rng);
+    let ks = per_output_ntk_of(Model::Sequential(&net), &params, x.as_ref(), Par::Seq).unwrap();
+    let f = |p: &[Mat<f64>], i: usize, c: usize| {
+        networks::sequential::forward::forward(&net, p, x.subrows(i, 1), 1, Par::Seq).unwrap()
+            [(0, c)]
+    };
+    for c in 0..2 {
+        let jac: Vec<Vec<Mat<f64>>> = (0..3)
+            .map(|i| {
+                test_support::gradient(&params, 1e-3, test_support::Scheme::Richardson, |p| {
+                    f(p, i, c)
+                })
+            })
+            .collect();
+        for i in 0..3 {
+            for j in 0..3 {
+                let want: f64 = jac[i]
+                    .iter()
+                    .zip(&jac[j])
+                    .map(|(a, b)| (a.transpose() * b).diagonal().column_vector().sum())
+                    .sum();
+                let err = (ks[c][(i, j)] - want).abs() / ks[c].norm_max();
+                assert!(err <= 1e-8, "output {c} ({i}, {j}): {err}");
+            }
+        }
+    }
+}
+
+/// A budget too small for one tile of a CNN's gradients shrinks the tile
+/// instead of refusing, down to one sample; below that, a typed refusal.
+#[test]
+fn cnn_blocking_shrinks_tiles_to_the_budget() {
+    let (net, _) = cnn(1, false, Activation::Relu, 3);
+    let model = Model::Sequential(&net);
+    let full = ntk::Blocking::for_budget_of(256, model, 1000, 3, 2, u64::MAX).unwrap();
+    assert_eq!(full.tile, 256);
+    let small_budget = ntk::Blocking {
+        tile: 8,
+        panel_tiles: 1,
+    }
+    .peak_bytes_of(model, 1000, 3, 2);
+    let small = ntk::Blocking::for_budget_of(256, model, 1000, 3, 2, small_budget).unwrap();
+    assert!(
+        small.tile <= 8 && small.peak_bytes_of(model, 1000, 3, 2) <= small_budget,
+        "{small:?}"
+    );
+    assert!(matches!(
+        ntk::Blocking::for_budget_of(256, model, 1000, 3, 2, 1000),
+        Err(ntk::NtkError::Memory { .. })
+    ));
 }

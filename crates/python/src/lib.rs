@@ -17,12 +17,12 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use analysis::{Inputs, Options};
-use checkpoint::{Checkpoint, CheckpointError, NamedTensor};
+use checkpoint::{ArchSpec, Checkpoint, CheckpointError, NamedTensor};
 use faer::{Mat, MatRef, Par};
 use metrics::{
     AlphaEstimate, AlphaEstimator, AlphaScan, Cutoff, MetricError, Similarity, alpha::AlphaOptions,
 };
-use mlp::{Activation, Architecture};
+use networks::{Activation, Architecture, Sequential};
 use numpy::ndarray::{Array2, Array3};
 use numpy::{
     IntoPyArray, PyArray2, PyArray3, PyReadonlyArray2, PyReadonlyArray3, PyReadonlyArrayDyn,
@@ -137,7 +137,7 @@ fn array2<'py>(py: Python<'py>, m: MatRef<'_, f64>) -> Bound<'py, PyArray2<f64>>
     Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)]).into_pyarray(py)
 }
 
-/// A bias is stored as a 1 × d matrix in `mlp`; Python sees it 1-D.
+/// A bias is stored as a 1 × d matrix in `networks`; Python sees it 1-D.
 fn array1<'py>(py: Python<'py>, b: MatRef<'_, f64>) -> Bound<'py, numpy::PyArray1<f64>> {
     numpy::PyArray1::from_iter(py, (0..b.ncols()).map(|j| b[(0, j)]))
 }
@@ -164,22 +164,27 @@ enum Source<'py> {
 fn network(source: &Source<'_>, label: &str, layers: Option<&[String]>) -> PyResult<Checkpoint> {
     match source {
         Source::Path(path) => checkpoint::read_checkpoint(path, layers),
-        Source::Tensors(tensors) => {
-            let named = tensors
-                .iter()
-                .map(|(name, a)| {
-                    let v = a.as_array();
-                    NamedTensor {
-                        name: name.clone(),
-                        shape: v.shape().to_vec(),
-                        values: v.iter().copied().collect(),
-                    }
-                })
-                .collect();
-            checkpoint::from_tensors(label, named, layers)
-        }
+        Source::Tensors(_) => checkpoint::from_tensors(label, named_tensors(source), layers),
     }
     .map_err(checkpoint_error)
+}
+
+/// The arrays of an in-memory source with their names and shapes.
+fn named_tensors(source: &Source<'_>) -> Vec<NamedTensor> {
+    let Source::Tensors(tensors) = source else {
+        return Vec::new();
+    };
+    tensors
+        .iter()
+        .map(|(name, a)| {
+            let v = a.as_array();
+            NamedTensor {
+                name: name.clone(),
+                shape: v.shape().to_vec(),
+                values: v.iter().copied().collect(),
+            }
+        })
+        .collect()
 }
 
 /// The network and its data, checked against each other.
@@ -191,8 +196,10 @@ fn network_and_data(
     let act = activation(activation_name)?;
     let net = network(source, "weights", None)?;
     let x = mat2(x);
-    checkpoint::check_data(&net, "x", &x).map_err(checkpoint_error)?;
-    Ok((net.architecture(act), net.params(), x))
+    let arch = net.architecture(act);
+    let seq = Sequential::from_mlp(&arch).map_err(value_error)?;
+    checkpoint::check_data(&seq, &net, "x", &x, &[x.ncols()]).map_err(checkpoint_error)?;
+    Ok((arch, net.params(), x))
 }
 
 /// `F = WᵀW`.
@@ -232,10 +239,10 @@ fn tangents<'py>(
     let (arch, params, x) = network_and_data(&weights, &x, activation)?;
     let block = analysis::DEFAULT_BLOCK;
     let result = py.detach(|| match what {
-        What::Ptk => mlp::tangents(&arch, &params, x.as_ref(), block).map(|t| t.ptk),
-        What::Agop => mlp::tangents(&arch, &params, x.as_ref(), block).map(|t| t.agop),
+        What::Ptk => networks::tangents(&arch, &params, x.as_ref(), block).map(|t| t.ptk),
+        What::Agop => networks::tangents(&arch, &params, x.as_ref(), block).map(|t| t.agop),
         What::AgopInputGradients => {
-            mlp::agop_from_input_gradients(&arch, &params, x.as_ref(), block)
+            networks::agop_from_input_gradients(&arch, &params, x.as_ref(), block)
         }
     });
     let mats = result.map_err(value_error)?;
@@ -342,7 +349,7 @@ fn uc_nfa(
 ) -> PyResult<Py<PyAny>> {
     let kind = self::convention(convention)?;
     let (w, k) = (mat2(&weight), mat2(&ptk));
-    let r = py.detach(|| mlp::ptk_nfa::uc_nfa(kind, w.as_ref(), k.as_ref()));
+    let r = py.detach(|| networks::ptk_nfa::uc_nfa(kind, w.as_ref(), k.as_ref()));
     number(py, r)
 }
 
@@ -366,7 +373,7 @@ fn c_nfa(
             w.ncols()
         )));
     }
-    let r = py.detach(|| mlp::ptk_nfa::c_nfa(kind, w.as_ref(), w0.as_ref(), k.as_ref()));
+    let r = py.detach(|| networks::ptk_nfa::c_nfa(kind, w.as_ref(), w0.as_ref(), k.as_ref()));
     number(py, r)
 }
 
@@ -462,34 +469,72 @@ fn load_network<'py>(
     Ok((names, bias_names, ws, biases))
 }
 
-/// A layer's matrices: NFM, AGOP (chain rule) and PTK.
+/// A layer's matrices: NFM, AGOP (chain rule), PTK and, when asked for,
+/// the gradient-centred AGOP.
 type Matrices<'py> = (
     Bound<'py, PyArray2<f64>>,
     Bound<'py, PyArray2<f64>>,
     Bound<'py, PyArray2<f64>>,
+    Option<Bound<'py, PyArray2<f64>>>,
 );
+
+/// The network of `weights`: fully connected with `activation` between
+/// layers, or the sequential network of the architecture TOML `arch`.
+fn network_of(
+    weights: &Source<'_>,
+    label: &str,
+    arch: Option<&ArchSpec>,
+    activation: &str,
+    layers: Option<&[String]>,
+) -> PyResult<(Checkpoint, Sequential)> {
+    let Some(arch) = arch else {
+        let act = self::activation(activation)?;
+        let net = network(weights, label, layers)?;
+        let seq = Sequential::from_mlp(&net.architecture(act)).map_err(value_error)?;
+        return Ok((net, seq));
+    };
+    match weights {
+        Source::Path(path) => checkpoint::read_network(path, arch, layers),
+        Source::Tensors(_) => {
+            checkpoint::network_from_tensors(label, named_tensors(weights), arch, layers)
+        }
+    }
+    .map_err(checkpoint_error)
+}
 
 /// The analysis record as JSON text, and each layer's matrices.
 #[pyfunction]
-#[pyo3(signature = (weights, x, labels, init, activation, layers, alpha, memory))]
+#[pyo3(signature = (weights, x, sample_shape, labels, init, arch, activation, layers, alpha, memory, centred_agop))]
 #[allow(clippy::too_many_arguments)]
 fn analyze<'py>(
     py: Python<'py>,
     weights: Source<'py>,
     x: PyReadonlyArray2<'py, f64>,
+    sample_shape: Vec<usize>,
     labels: Option<PyReadonlyArray2<'py, f64>>,
     init: Option<Source<'py>>,
+    arch: Option<String>,
     activation: &str,
     layers: Option<Vec<String>>,
     alpha: Option<f64>,
     memory: Option<u64>,
+    centred_agop: bool,
 ) -> PyResult<(String, Vec<Matrices<'py>>)> {
-    let act = self::activation(activation)?;
-    let net = network(&weights, "weights", layers.as_deref())?;
+    let arch = arch
+        .map(|text| ArchSpec::parse("arch", &text))
+        .transpose()
+        .map_err(checkpoint_error)?;
+    let (net, seq) = network_of(
+        &weights,
+        "weights",
+        arch.as_ref(),
+        activation,
+        layers.as_deref(),
+    )?;
     let init = match &init {
         Some(source) => {
             let names = net.weight_names();
-            let init = network(source, "init", Some(&names))?;
+            let (init, _) = network_of(source, "init", arch.as_ref(), activation, Some(&names))?;
             net.check_same_shapes(&init).map_err(checkpoint_error)?;
             Some(
                 init.layers
@@ -501,27 +546,28 @@ fn analyze<'py>(
         None => None,
     };
     let x = mat2(&x);
-    checkpoint::check_data(&net, "x", &x).map_err(checkpoint_error)?;
+    checkpoint::check_data(&seq, &net, "x", &x, &sample_shape).map_err(checkpoint_error)?;
     let y = match &labels {
         Some(y) => {
             let y = mat2(y);
-            checkpoint::check_labels(&net, "x", &x, "labels", &y).map_err(checkpoint_error)?;
+            checkpoint::check_labels(&seq, &net, "x", &x, "labels", &y)
+                .map_err(checkpoint_error)?;
             Some(y)
         }
         None => None,
     };
-    let arch = net.architecture(act);
     let params = net.params();
     let options = Options {
         alpha,
         memory: Some(memory.unwrap_or_else(analysis::default_memory_budget)),
+        centred_agop,
         ..Options::default()
     };
     let result = py
         .detach(|| {
             analysis::analyse(
                 Inputs {
-                    arch: &arch,
+                    net: &seq,
                     params: &params,
                     init: init.as_deref(),
                     x: x.as_ref(),
@@ -531,8 +577,8 @@ fn analyze<'py>(
             )
         })
         .map_err(value_error)?;
-    let (widths, names) = (net.widths(), net.tensor_names());
-    let record = analysis::record::record(&result, act, &widths, net.has_bias(), &names);
+    let names = net.tensor_names();
+    let record = analysis::record::record(&result, &seq, &names);
     let json = serde_json::to_string(&record).map_err(value_error)?;
     let matrices = result
         .layers
@@ -543,6 +589,7 @@ fn analyze<'py>(
                 array2(py, m.nfm.as_ref()),
                 array2(py, m.agop.as_ref()),
                 array2(py, m.ptk.as_ref()),
+                m.centred_agop.as_ref().map(|g| array2(py, g.as_ref())),
             )
         })
         .collect();

@@ -4,7 +4,7 @@
 //! * [`derivative`], [`gradient`], [`input_gradients`]: finite differences,
 //!   the one implementation every gradient test uses;
 //! * [`parameter_jacobian`], [`jacobian_ntk`]: the empirical NTK as `J Jᵀ`
-//!   from the loss backpropagation of [`mlp::MlpObjective`], against the
+//!   from the loss backpropagation of [`networks::MlpObjective`], against the
 //!   closed form of `ntk`;
 //! * [`mse_direct`]: a deep linear network's MSE from its residual, against
 //!   the sufficient-statistics objective of `deep-linear`.
@@ -12,7 +12,7 @@
 
 use faer::{Mat, MatRef};
 use metrics::MetricError;
-use mlp::{Architecture, MlpError, MlpObjective, forward};
+use networks::{Architecture, MlpObjective, NetworkError, forward};
 use optim::Objective;
 
 /// A finite-difference scheme for `f'(0)` with step h.
@@ -97,7 +97,7 @@ pub fn parameter_jacobian(
     arch: &Architecture,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
-) -> Result<Mat<f64>, MlpError> {
+) -> Result<Mat<f64>, NetworkError> {
     let outputs_all = forward(arch, params, x, faer::Par::Seq)?;
     let f = outputs_all.output();
     let (n, outputs) = (x.nrows(), f.ncols());
@@ -135,7 +135,7 @@ pub fn jacobian_ntk(
     arch: &Architecture,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
-) -> Result<Mat<f64>, MlpError> {
+) -> Result<Mat<f64>, NetworkError> {
     let jac = parameter_jacobian(arch, params, x)?;
     Ok(&jac * jac.transpose())
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use checkpoint::{Precision, read_checkpoint, read_npy, write_checkpoint, write_npy};
-use mlp::Activation;
+use networks::Activation;
 use proptest::prelude::*;
 use proptest::sample::Index;
 

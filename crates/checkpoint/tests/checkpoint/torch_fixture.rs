@@ -5,7 +5,7 @@
 
 use checkpoint::{Checkpoint, read_checkpoint, read_npy};
 use faer::{Mat, Par};
-use mlp::{Activation, Architecture, forward};
+use networks::{Activation, Architecture, forward};
 
 use crate::support::torch_fixture;
 

@@ -382,7 +382,7 @@ struct Regression {
 
 /// The NTK of a one-output network on the training rows `x`.
 fn training_kernel(
-    arch: &mlp::Architecture,
+    arch: &networks::Architecture,
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
 ) -> Result<Mat<f64>, UnitError> {
@@ -413,7 +413,7 @@ fn regression(
     );
     let init = &prepared.init.weights;
     let output = |p: &[Mat<f64>], x: MatRef<'_, f64>| -> Result<Mat<f64>, UnitError> {
-        Ok(mlp::forward(&arch, p, x, Par::Seq)?.output().clone())
+        Ok(networks::forward(&arch, p, x, Par::Seq)?.output().clone())
     };
     let f_test = output(end, x_test)?;
     let change = &f_test - output(init, x_test)?;

@@ -2,7 +2,7 @@
 //! initialisation, per activation.
 
 use experiment::ExperimentConfig;
-use mlp::tangents;
+use networks::tangents;
 
 use super::instantiate;
 use crate::ClaimResult;
@@ -46,8 +46,12 @@ pub(super) fn consistency(
         &prepared.init.weights,
         prepared.data.x.as_ref(),
     );
-    let both = tangents(&arch, params, x, 16)
-        .and_then(|t| Ok((t, mlp::agop_from_input_gradients(&arch, params, x, 16)?)));
+    let both = tangents(&arch, params, x, 16).and_then(|t| {
+        Ok((
+            t,
+            networks::agop_from_input_gradients(&arch, params, x, 16)?,
+        ))
+    });
     match both {
         Err(e) => claim.failed(Some(0.0), e.to_string()),
         Ok((t, from_gradients)) => {

@@ -5,8 +5,8 @@ use experiment::ExperimentConfig;
 use experiment::run::run_prepared;
 use faer::{Mat, Par};
 use metrics::Similarity;
-use mlp::ptk_nfa::c_nfa;
-use mlp::tangents;
+use networks::ptk_nfa::c_nfa;
+use networks::tangents;
 
 use super::{Early, EarlyPairs, instantiate};
 use crate::claim::{Claim, Comparison};
@@ -36,8 +36,8 @@ pub(super) fn early_pairs(template: &ExperimentConfig, activation: &str, seed: u
         .weights;
     let (arch, init) = (exp.architecture(), &prepared.init.weights);
     let (x, y) = (&prepared.data.x, &prepared.data.y);
-    let fwd = mlp::forward(&arch, init, x.as_ref(), Par::Seq)?;
-    let grads = mlp::pre_activation_gradients(&arch, init, x.as_ref(), Par::Seq)?;
+    let fwd = networks::forward(&arch, init, x.as_ref(), Par::Seq)?;
+    let grads = networks::pre_activation_gradients(&arch, init, x.as_ref(), Par::Seq)?;
     let (n, c) = (x.nrows(), y.ncols());
     // Residuals r_{(c,i)} in the row order of the stacked gradients.
     let r: Vec<f64> = (0..c * n)

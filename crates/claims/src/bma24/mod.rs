@@ -65,7 +65,7 @@ use datasets::Dataset;
 use experiment::config::SECONDS_PER_SAMPLE_WEIGHT;
 use experiment::{Experiment, ExperimentConfig};
 use faer::{Mat, Par};
-use mlp::{Activation, Architecture};
+use networks::{Activation, Architecture};
 use serde::{Deserialize, Serialize};
 
 use crate::PerMode;
@@ -125,7 +125,7 @@ pub struct Slo {
 pub struct Early {
     /// Seeds.
     pub seeds: Vec<u64>,
-    /// Activations, by their `mlp::Activation` names.
+    /// Activations, by their `networks::Activation` names.
     pub activations: Vec<String>,
     /// One small GD step from init (the activation is set per unit).
     pub experiment: ExperimentConfig,
@@ -516,7 +516,7 @@ fn classification_error(
     params: &[Mat<f64>],
     test: &Dataset,
 ) -> Result<f64, UnitError> {
-    let f = mlp::forward(arch, params, test.x.as_ref(), Par::Seq)?;
+    let f = networks::forward(arch, params, test.x.as_ref(), Par::Seq)?;
     let argmax = |m: &Mat<f64>, i: usize| {
         (0..m.ncols())
             .max_by(|&a, &b| m[(i, a)].total_cmp(&m[(i, b)]))

@@ -10,8 +10,8 @@ use experiment::run::run_prepared;
 use experiment::{Experiment, ExperimentConfig};
 use faer::Mat;
 use metrics::Similarity;
-use mlp::ptk_nfa::{c_nfa, singular_alignment, uc_nfa};
-use mlp::{Activation, Architecture, tangents};
+use networks::ptk_nfa::{c_nfa, singular_alignment, uc_nfa};
+use networks::{Activation, Architecture, tangents};
 
 use super::{
     Code, CodeRun, LayerSeries, NFA_DELTA, NFA_DELTA_REASON, Regime, Slo, Training, TrainingData,

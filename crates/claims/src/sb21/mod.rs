@@ -102,7 +102,7 @@ use experiment::config::{
 };
 use experiment::{Experiment, ExperimentConfig, Prepared, Trajectory};
 use faer::{Mat, Par};
-use mlp::Architecture;
+use networks::Architecture;
 use serde::{Deserialize, Serialize};
 
 use crate::PerMode;

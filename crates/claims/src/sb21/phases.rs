@@ -151,7 +151,7 @@ fn phase_run(p: &Phases, mode: Mode, run: &Trained) -> Result<PhaseRun, UnitErro
     for s in &run.traj.snapshots {
         let k = kernels(&arch, &s.weights, x)?.remove(0);
         alignment.push(ntk::kernel_target_alignment(k.as_ref(), y.as_ref())?);
-        let f = mlp::forward(&arch, &s.weights, x.as_ref(), Par::Seq)?;
+        let f = networks::forward(&arch, &s.weights, x.as_ref(), Par::Seq)?;
         residuals.push(f.output() - y);
         ks.push(k);
     }

@@ -2,7 +2,7 @@
 //! alignment with their own targets, in four conventions.
 
 use faer::{Mat, Par};
-use mlp::Architecture;
+use networks::Architecture;
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -272,7 +272,7 @@ fn kernel_parts(
     x: &Mat<f64>,
 ) -> Result<[Vec<Mat<f64>>; 2], UnitError> {
     let full = kernels(arch, params, x)?;
-    let fwd = mlp::forward(arch, params, x.as_ref(), Par::Seq)?;
+    let fwd = networks::forward(arch, params, x.as_ref(), Par::Seq)?;
     let a = fwd.post.last().ok_or_else(|| {
         UnitError::new("a network without a hidden layer has only the readout block")
     })?;

@@ -26,7 +26,7 @@ use counterexamples::{best_alpha_cosine, first_nfm, quadratic, rescaling};
 use experiment::config::InitConfig;
 use experiment::{Experiment, ExperimentConfig, Prepared, Snapshot};
 use faer::{Mat, Par};
-use mlp::{Activation, Architecture, mse, tangents};
+use networks::{Activation, Architecture, mse, tangents};
 use serde::{Deserialize, Serialize};
 
 use crate::UnitError;
@@ -241,7 +241,7 @@ fn seeded(template: &ExperimentConfig, seed: Option<u64>) -> ExperimentConfig {
     cfg
 }
 
-/// Run `exp` by backpropagation on the samples ([`mlp::MlpObjective`]),
+/// Run `exp` by backpropagation on the samples ([`networks::MlpObjective`]),
 /// the linear reference of C.trained too: without the statistics `XᵀX/n`,
 /// `YᵀX/n` of [`experiment::prepare`] a deep linear network takes the same
 /// path as the ReLU network, so the two runs differ only in activation and
@@ -378,7 +378,7 @@ fn quadratic_claim(q: &Quadratic, c: f64, seed: u64) -> ClaimResult {
     .param("d", q.input_dim);
     let params = quadratic::network(&u, &v, c);
     let measured = (|| -> Result<(f64, f64), UnitError> {
-        let f = mlp::forward(&arch, &params, x.as_ref(), Par::Seq)?;
+        let f = networks::forward(&arch, &params, x.as_ref(), Par::Seq)?;
         let residual = (f.output() - &y).norm_l2() / y.norm_l2();
         let g = agop1(&arch, &params, &x)?;
         let root = metrics::psd_power(g.as_ref(), 0.5, metrics::Cutoff::for_dim(g.nrows()))?;

@@ -86,11 +86,12 @@ fn the_early_relu_unit_is_the_example_experiment() {
     let exp = example.validate().unwrap();
     let (prepared, trajectory) = experiment::run(&exp).unwrap();
     let after = &trajectory.snapshots.last().unwrap().weights;
-    let tangents = mlp::tangents(&exp.architecture(), after, prepared.data.x.as_ref(), 64).unwrap();
+    let tangents =
+        networks::tangents(&exp.architecture(), after, prepared.data.x.as_ref(), 64).unwrap();
     let claims = crate::common::quick("BMA24.early.prediction[activation=relu,");
     assert_eq!(claims.len(), exp.depth() - 1);
     for (l, claim) in claims.iter().enumerate() {
-        let c_nfa = mlp::ptk_nfa::c_nfa(
+        let c_nfa = networks::ptk_nfa::c_nfa(
             Similarity::Pearson,
             after[l].as_ref(),
             prepared.init.weights[l].as_ref(),

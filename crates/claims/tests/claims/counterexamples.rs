@@ -38,7 +38,7 @@ fn the_trained_relu_network_is_the_example_experiment() {
     let exp = example.validate().unwrap();
     let (prepared, trajectory) = experiment::run(&exp).unwrap();
     let end = trajectory.snapshots.last().unwrap();
-    let g = mlp::tangents(
+    let g = networks::tangents(
         &exp.architecture(),
         &end.weights,
         prepared.data.x.as_ref(),

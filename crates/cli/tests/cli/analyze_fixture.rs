@@ -1,5 +1,5 @@
 //! The fixture checkpoint `fixtures/checkpoints/relu_digits/`: a small ReLU
-//! network trained by the project's own trainer (`mlp::MlpObjective` under
+//! network trained by the project's own trainer (`networks::MlpObjective` under
 //! full-batch GD), its initial weights, and its data. One test proves that
 //! the committed bytes are what the trainer produces from its fixed seed;
 //! the other snapshots `feature-learning-checks analyze` on them.
@@ -10,9 +10,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::workspace;
+
 use checkpoint::Precision;
 use faer::Mat;
-use mlp::{Activation, Architecture, MlpObjective};
+use networks::{Activation, Architecture, MlpObjective};
 use optim::OptimizerParams;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -28,10 +30,6 @@ const WIDTHS: [usize; 4] = [64, 24, 24, 10];
 /// samples), so the features have moved well away from the init.
 const LEARNING_RATE: f64 = 0.05;
 const STEPS: usize = 3000;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn fixture_dir() -> PathBuf {
     workspace().join("fixtures/checkpoints/relu_digits")

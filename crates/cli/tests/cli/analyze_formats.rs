@@ -7,7 +7,7 @@
 use crate::support::*;
 use analysis::{Inputs, Options};
 use faer::Mat;
-use mlp::{Activation, Architecture};
+use networks::{Activation, Architecture};
 
 /// Deterministic, irregular values (no two layers alike).
 fn values(count: usize, seed: f64) -> Vec<f64> {
@@ -86,7 +86,7 @@ fn hand_built_pytorch_style_checkpoint_and_npy_data_match_the_in_memory_analysis
     let ym = mat(5, 2, &y32);
     let expected = analysis::analyse(
         Inputs {
-            arch: &arch,
+            net: &networks::Sequential::from_mlp(&arch).unwrap(),
             params: &params,
             init: None,
             x: xm.as_ref(),

@@ -8,7 +8,7 @@ use crate::support::*;
 use analysis::{Inputs, Options};
 use checkpoint::Precision;
 use faer::Mat;
-use mlp::{Activation, Architecture};
+use networks::{Activation, Architecture};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -60,7 +60,7 @@ fn written_network_reads_back_bit_for_bit() {
     let run = |p: &[Mat<f64>]| {
         let a = analysis::analyse(
             Inputs {
-                arch: &arch,
+                net: &networks::Sequential::from_mlp(&arch).unwrap(),
                 params: p,
                 init: None,
                 x: x.as_ref(),
@@ -129,7 +129,7 @@ fn analyze_of_written_files_equals_the_in_memory_analysis() {
     let params_before = params.clone();
     let expected = analysis::analyse(
         Inputs {
-            arch: &arch,
+            net: &networks::Sequential::from_mlp(&arch).unwrap(),
             params: &params,
             init: Some(&init),
             x: x.as_ref(),

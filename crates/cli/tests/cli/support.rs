@@ -200,6 +200,11 @@ pub fn analyze(args: &[&str]) -> (Option<i32>, String, String) {
     cli(&all)
 }
 
+/// The workspace's root directory.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 pub fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }

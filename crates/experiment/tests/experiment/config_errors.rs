@@ -32,14 +32,14 @@ fn an_unknown_activation_is_named() {
 
 #[test]
 fn every_activation_name_of_mlp_is_accepted() {
-    for a in mlp::Activation::ALL {
+    for a in networks::Activation::ALL {
         let exp = crate::experiment(&with(
             TEACHER,
             &format!("{NETWORK}\nactivation = \"{}\"", a.name()),
         ));
         assert_eq!(exp.activation, a);
         assert_eq!(exp.architecture().activation, a);
-        assert_eq!(exp.is_deep_linear(), a == mlp::Activation::Identity);
+        assert_eq!(exp.is_deep_linear(), a == networks::Activation::Identity);
     }
 }
 

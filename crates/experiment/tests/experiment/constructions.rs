@@ -5,10 +5,10 @@
 use common::seed::{Stream, rng};
 use experiment::prepare;
 use faer::Mat;
-use mlp::{Activation, Architecture};
+use networks::{Activation, Architecture};
 
 /// `relu_teacher`'s targets are the outputs of the bias-free ReLU network
-/// of its teacher layers under `mlp::forward` (the same products and
+/// of its teacher layers under `networks::forward` (the same products and
 /// activation in the same order: equal bits).
 #[test]
 fn relu_teacher_targets_are_mlp_forward_of_the_teacher() {
@@ -26,7 +26,7 @@ fn relu_teacher_targets_are_mlp_forward_of_the_teacher() {
     )
     .unwrap();
     let teacher = Architecture::new(vec![11, 19, 3], Activation::Relu);
-    let forward = mlp::forward(&teacher, &[t1, t2], data.x.as_ref(), faer::Par::Seq).unwrap();
+    let forward = networks::forward(&teacher, &[t1, t2], data.x.as_ref(), faer::Par::Seq).unwrap();
     assert!(*forward.output() == data.y);
 }
 

@@ -1,5 +1,5 @@
 //! The two training paths: the deep-linear statistics path and
-//! backpropagation through `mlp::MlpObjective`.
+//! backpropagation through `networks::MlpObjective`.
 
 use experiment::{Experiment, run, run::run_prepared};
 use faer::Mat;
@@ -112,7 +112,7 @@ fn biases_follow_the_weights_in_the_snapshots() {
 }
 
 /// A run is the optimiser the claims call by hand: the same
-/// `optim::run_optimizer` on `mlp::MlpObjective`, minibatches seeded by
+/// `optim::run_optimizer` on `networks::MlpObjective`, minibatches seeded by
 /// `common::seed::batch_seed` of the master seed — equal bits.
 #[test]
 fn an_sgd_run_is_run_optimizer_on_the_mlp_objective() {
@@ -137,7 +137,7 @@ fn an_sgd_run_is_run_optimizer_on_the_mlp_objective() {
     }
     .validate()
     .unwrap();
-    let mut objective = mlp::MlpObjective::new(
+    let mut objective = networks::MlpObjective::new(
         exp.architecture(),
         prepared.data.x.as_ref(),
         prepared.data.y.as_ref(),

@@ -6,7 +6,11 @@ NumPy in, NumPy out, every number in float64 whatever the input's dtype
 conventions are those of its SPEC (paper keys TMC25, BMA24, ABP22, SB21,
 RBPB22) and each docstring states its own.
 
-Networks are fully connected, in PyTorch's ``nn.Linear`` layout: layer l
+``analyze`` also takes a ``torch.nn.Module`` (an ``nn.Sequential`` of
+convolutions, pooling, activations, ``Flatten`` and ``Linear``; see
+:func:`describe`) or a convolutional network's weights with its
+architecture TOML (``arch=``). The other functions take fully connected
+networks, in PyTorch's ``nn.Linear`` layout: layer l
 has a weight ``W_l`` of shape ``[d_l, d_{l-1}]`` (out x in) and optionally
 a bias ``[d_l]``; ``h_l = W_l a_{l-1} + b_l``, ``a_l = phi(h_l)`` on hidden
 layers, no activation on the output. A network is given as
@@ -41,6 +45,7 @@ import numpy as np
 
 from . import _native
 from ._native import Undefined, Unidentifiable
+from .modules import describe, is_module, state_of
 
 __all__ = [
     "Undefined",
@@ -58,6 +63,7 @@ __all__ = [
     "kernel_alignment",
     "specialisation_matrix",
     "load_network",
+    "describe",
     "analyze",
     "SIMILARITIES",
     "ESTIMATORS",
@@ -314,13 +320,23 @@ def analyze(
     layers: Optional[Sequence[str]] = None,
     alpha: Optional[float] = None,
     memory: Optional[float] = None,
+    arch: Optional[str] = None,
+    centred_agop: bool = False,
 ) -> dict[str, Any]:
     """Every metric of a network on data, as ``feature-learning-checks
     analyze`` computes them: the same record as its JSON, with each layer's
     ``nfm``, ``agop`` (chain rule) and ``ptk`` as arrays beside its metrics.
 
-    ``weights``: a state dict (mapping of names to arrays) or a path to a
-    safetensors or ``.pt`` file; ``x``: n x d_0 inputs; ``labels``: n x C
+    ``weights``: a ``torch.nn.Module`` (an ``nn.Sequential``, nested ones
+    flattened: its layers and weights are read directly, see
+    :func:`describe`; ``init`` may then be a module too), a state dict
+    (mapping of names to arrays) or a path to a safetensors or ``.pt``
+    file; ``arch``: for a convolutional network given by its weights, its
+    architecture as the TOML text ``analyze --arch`` reads (``activation``
+    is then ignored); ``x``: n x d_0 inputs, or images (n, C, H, W);
+    ``centred_agop``: also the NFA against RBPB22's gradient-centred AGOP
+    (``centred_nfa`` per layer, its matrix as ``centred_agop``);
+    ``labels``: n x C
     targets (adds the NTK alignments and the specialisation matrix);
     ``init``: the initial weights, same form and layers (adds the C-NFA);
     ``alpha``: an exponent reported besides 1, 1/2 and alpha-hat;
@@ -347,17 +363,45 @@ def analyze(
         if not (np.isfinite(a) and a >= 0):
             raise ValueError(f"alpha = {alpha}: expected a finite exponent >= 0")
         alpha = a
+    if is_module(weights):
+        if arch is None:
+            arch = describe(weights, np.shape(x)[1:])
+        weights, layers = state_of(weights)
+    if init is not None and is_module(init):
+        init = state_of(init)[0]
     source = _source(weights)
     init_source = None if init is None else _source(init, name="init")
     y = None if labels is None else _targets(labels, "labels")
+    samples = _float64(x, "x", None)
+    if samples.ndim > 2:
+        # Images (n, C, H, W): NCHW rows, their shape checked against arch.
+        sample_shape = list(samples.shape[1:])
+        rows = np.ascontiguousarray(samples.reshape(samples.shape[0], -1))
+    else:
+        rows = _matrix(samples, "x")
+        sample_shape = [rows.shape[1]]
+    if arch is not None and not isinstance(arch, str):
+        raise ValueError("arch: expected the architecture's TOML text (a str)")
     text, matrices = _native.analyze(
-        source, _matrix(x, "x"), y, init_source, activation, _names(layers), alpha, budget
+        source,
+        rows,
+        sample_shape,
+        y,
+        init_source,
+        arch,
+        activation,
+        _names(layers),
+        alpha,
+        budget,
+        bool(centred_agop),
     )
     record = json.loads(text)
     record["weights"] = source if isinstance(source, str) else None
     record["init"] = init_source if isinstance(init_source, str) else None
     record["data"] = None
     record["labels"] = None
-    for layer, (f, g, k) in zip(record["layers"], matrices):
+    for layer, (f, g, k, gc) in zip(record["layers"], matrices):
         layer["nfm"], layer["agop"], layer["ptk"] = f, g, k
+        if gc is not None:
+            layer["centred_agop"] = gc
     return record

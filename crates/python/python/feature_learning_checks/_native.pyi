@@ -52,10 +52,13 @@ def load_network(
 def analyze(
     weights: Source,
     x: F64,
+    sample_shape: list[int],
     labels: Optional[F64],
     init: Optional[Source],
+    arch: Optional[str],
     activation: str,
     layers: Optional[list[str]],
     alpha: Optional[float],
     memory: Optional[int],
-) -> tuple[str, list[tuple[F64, F64, F64]]]: ...
+    centred_agop: bool,
+) -> tuple[str, list[tuple[F64, F64, F64, Optional[F64]]]]: ...

@@ -5,6 +5,7 @@
 //! is `Δ_L = R`, `∇W_l = Δ_lᵀA_{l−1}`, `∇b_l = Δ_lᵀ1`,
 //! `Δ_{l−1} = φ'(H_{l−1}) ⊙ (Δ_l W_l)`.
 
+use common::linalg::rows;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 
@@ -12,7 +13,7 @@ use crate::Activation;
 
 /// Inputs that do not fit the network.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MlpError {
+pub enum NetworkError {
     /// The parameters do not match the architecture; the message names the
     /// layer and dimension.
     #[error("parameters: {0}")]
@@ -51,16 +52,16 @@ impl Architecture {
     }
 
     /// Check the shapes of `params`.
-    pub fn check(&self, params: &[Mat<f64>]) -> Result<(), MlpError> {
+    pub fn check(&self, params: &[Mat<f64>]) -> Result<(), NetworkError> {
         let depth = self.depth();
         if depth == 0 {
-            return Err(MlpError::Params(
+            return Err(NetworkError::Params(
                 "the architecture needs at least one layer".into(),
             ));
         }
         let expected = if self.bias { 2 * depth } else { depth };
         if params.len() != expected {
-            return Err(MlpError::Params(format!(
+            return Err(NetworkError::Params(format!(
                 "expected {expected} matrices, got {}",
                 params.len()
             )));
@@ -68,7 +69,7 @@ impl Architecture {
         for l in 0..depth {
             let (r, c) = (params[l].nrows(), params[l].ncols());
             if (r, c) != (self.widths[l + 1], self.widths[l]) {
-                return Err(MlpError::Params(format!(
+                return Err(NetworkError::Params(format!(
                     "W_{} is {r}×{c}, expected {}×{}",
                     l + 1,
                     self.widths[l + 1],
@@ -78,7 +79,7 @@ impl Architecture {
             if self.bias {
                 let b = &params[depth + l];
                 if (b.nrows(), b.ncols()) != (1, self.widths[l + 1]) {
-                    return Err(MlpError::Params(format!(
+                    return Err(NetworkError::Params(format!(
                         "b_{} is {}×{}, expected 1×{}",
                         l + 1,
                         b.nrows(),
@@ -91,9 +92,9 @@ impl Architecture {
         Ok(())
     }
 
-    fn check_data(&self, x: MatRef<'_, f64>) -> Result<(), MlpError> {
+    fn check_data(&self, x: MatRef<'_, f64>) -> Result<(), NetworkError> {
         if x.ncols() != self.widths[0] {
-            return Err(MlpError::Data(format!(
+            return Err(NetworkError::Data(format!(
                 "X has {} columns, the network takes d_0 = {}",
                 x.ncols(),
                 self.widths[0]
@@ -126,7 +127,7 @@ pub fn forward(
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
     par: Par,
-) -> Result<Forward, MlpError> {
+) -> Result<Forward, NetworkError> {
     arch.check(params)?;
     arch.check_data(x)?;
     let depth = arch.depth();
@@ -174,7 +175,7 @@ pub fn mse(
     x: MatRef<'_, f64>,
     y: MatRef<'_, f64>,
     par: Par,
-) -> Result<f64, MlpError> {
+) -> Result<f64, NetworkError> {
     let f = forward(arch, params, x, par)?;
     Ok(0.5 * (f.output() - y).squared_norm_l2() / x.nrows() as f64)
 }
@@ -194,10 +195,10 @@ impl<'a> MlpObjective<'a> {
         arch: Architecture,
         x: MatRef<'a, f64>,
         y: MatRef<'a, f64>,
-    ) -> Result<Self, MlpError> {
+    ) -> Result<Self, NetworkError> {
         arch.check_data(x)?;
         if y.nrows() != x.nrows() || Some(&y.ncols()) != arch.widths.last() {
-            return Err(MlpError::Data(format!(
+            return Err(NetworkError::Data(format!(
                 "Y is {}×{}, expected {}×{}",
                 y.nrows(),
                 y.ncols(),
@@ -277,8 +278,7 @@ impl optim::Objective for MlpObjective<'_> {
         batch: &[usize],
         grad: &mut [Mat<f64>],
     ) -> f64 {
-        let xb = Mat::from_fn(batch.len(), self.x.ncols(), |i, j| self.x[(batch[i], j)]);
-        let yb = Mat::from_fn(batch.len(), self.y.ncols(), |i, j| self.y[(batch[i], j)]);
+        let (xb, yb) = (rows(self.x, batch), rows(self.y, batch));
         self.evaluate(params, xb.as_ref(), yb.as_ref(), grad)
     }
 }

@@ -3,7 +3,7 @@
 //! ways, block-size independence, and the deep linear closed form.
 
 use faer::Mat;
-use mlp::{
+use networks::{
     Activation, Architecture, MlpObjective, agop_from_input_gradients, agop_from_ptk, forward, mse,
     pre_activation_gradients, tangents,
 };

@@ -37,7 +37,7 @@ use faer::{Accum, Mat, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 use crate::activation::Activation;
-use crate::network::{Architecture, Forward, MlpError, forward};
+use crate::network::{Architecture, Forward, NetworkError, forward};
 
 /// PTK and AGOP of every layer on a data set.
 #[derive(Debug, Clone)]
@@ -73,7 +73,7 @@ fn accumulate_grams(
     which: Gram,
     bufs: &mut GradientBuffers,
     acc: &mut [Mat<f64>],
-) -> Result<(), MlpError> {
+) -> Result<(), NetworkError> {
     let fwd = forward(arch, params, x, Par::Seq)?;
     let depth = arch.depth();
     let (b, c) = (x.nrows(), arch.widths[depth]);
@@ -182,7 +182,7 @@ pub fn forward_and_gradients(
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
     par: Par,
-) -> Result<(Forward, Vec<Mat<f64>>), MlpError> {
+) -> Result<(Forward, Vec<Mat<f64>>), NetworkError> {
     let fwd = forward(arch, params, x, par)?;
     let depth = arch.depth();
     let (n, c) = (x.nrows(), arch.widths[depth]);
@@ -216,7 +216,7 @@ pub fn pre_activation_gradients(
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
     par: Par,
-) -> Result<Vec<Mat<f64>>, MlpError> {
+) -> Result<Vec<Mat<f64>>, NetworkError> {
     Ok(forward_and_gradients(arch, params, x, par)?.1)
 }
 
@@ -232,11 +232,11 @@ fn block_grams(
     x: MatRef<'_, f64>,
     block: usize,
     which: Gram,
-) -> Result<Vec<Mat<f64>>, MlpError> {
+) -> Result<Vec<Mat<f64>>, NetworkError> {
     arch.check(params)?;
     let n = x.nrows();
     if n == 0 {
-        return Err(MlpError::Data("no samples".into()));
+        return Err(NetworkError::Data("no samples".into()));
     }
     let block = block.max(1);
     let depth = arch.depth();
@@ -252,7 +252,7 @@ fn block_grams(
     // sums held at once do not grow with n; each group's partial sums are
     // added in block order, so the total does not depend on the grouping.
     for group in starts.chunks(rayon::current_num_threads().max(1)) {
-        let partials: Vec<Result<Vec<Mat<f64>>, MlpError>> = group
+        let partials: Vec<Result<Vec<Mat<f64>>, NetworkError>> = group
             .par_iter()
             .map(|&start| {
                 let mut acc = zeros();
@@ -325,7 +325,7 @@ pub fn tangents(
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
     block: usize,
-) -> Result<LayerTangents, MlpError> {
+) -> Result<LayerTangents, NetworkError> {
     let ptk = block_grams(arch, params, x, block, Gram::Ptk)?;
     let n = x.nrows();
     // One independent, single-threaded product chain per layer.
@@ -349,7 +349,7 @@ pub fn agop_from_input_gradients(
     params: &[Mat<f64>],
     x: MatRef<'_, f64>,
     block: usize,
-) -> Result<Vec<Mat<f64>>, MlpError> {
+) -> Result<Vec<Mat<f64>>, NetworkError> {
     let mut g = block_grams(arch, params, x, block, Gram::InputGradients)?;
     for m in &mut g {
         *m *= faer::Scale(1.0 / x.nrows() as f64);
@@ -359,7 +359,7 @@ pub fn agop_from_input_gradients(
 
 /// `dst_lower += (MᵀM)_lower`: a symmetric rank-k update of one triangle,
 /// half the work of the full product.
-fn gram_lower(dst: &mut Mat<f64>, m: MatRef<'_, f64>) {
+pub(crate) fn gram_lower(dst: &mut Mat<f64>, m: MatRef<'_, f64>) {
     triangular::matmul(
         dst.as_mut(),
         BlockStructure::TriangularLower,
@@ -374,7 +374,7 @@ fn gram_lower(dst: &mut Mat<f64>, m: MatRef<'_, f64>) {
 }
 
 /// Copy the lower triangle onto the upper one.
-fn mirror_lower(m: &mut Mat<f64>) {
+pub(crate) fn mirror_lower(m: &mut Mat<f64>) {
     for j in 0..m.ncols() {
         for i in 0..j {
             m[(i, j)] = m[(j, i)];
