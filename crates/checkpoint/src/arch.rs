@@ -5,29 +5,14 @@
 //! input = [1, 8, 8]          # [channels, height, width], or [features]
 //!
 //! [[layers]]
-//! type = "conv2d"            # PyTorch's Conv2d
-//! channels = 8               # out_channels (in_channels follows from the input)
-//! kernel = 3                 # or [h, w]
-//! stride = 1                 # default 1; or [vertical, horizontal]
-//! padding = 1                # default 0; or [rows, columns]
-//!
-//! [[layers]]
-//! type = "relu"              # identity, relu, leaky_relu (slope, default 0.01), tanh, gelu, quadratic
-//!
-//! [[layers]]
-//! type = "max_pool2d"        # also avg_pool2d; kernel, stride (default: the kernel)
-//! kernel = 2
-//!
-//! [[layers]]
-//! type = "global_avg_pool"   # AdaptiveAvgPool2d(1)
-//!
-//! [[layers]]
-//! type = "flatten"
-//!
-//! [[layers]]
-//! type = "linear"
-//! outputs = 10               # out_features
+//! type = "conv2d"
+//! channels = 8
+//! kernel = 3
+//! padding = 1
 //! ```
+//!
+//! The `[[layers]]` tables are [`networks::LayerSpec`]'s (every layer type
+//! and key is listed there).
 //!
 //! Whether a convolution or linear layer has a bias is read from the
 //! weights file (the tensor `P.bias` beside `P.weight`), so one
@@ -35,60 +20,10 @@
 
 use std::path::Path;
 
-use networks::{Activation, Conv2d, Layer, Pool, Sequential, Shape};
+use networks::{Conv2d, Layer, LayerSpec, Sequential, Shape};
 use serde::Deserialize;
 
 use crate::error::{CheckpointError, name};
-
-/// A size given as one number or as `[vertical, horizontal]`.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(untagged)]
-enum Pair {
-    One(usize),
-    Two([usize; 2]),
-}
-
-impl Pair {
-    fn get(self) -> [usize; 2] {
-        match self {
-            Pair::One(v) => [v, v],
-            Pair::Two(v) => v,
-        }
-    }
-}
-
-/// One layer as written in the file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-enum LayerSpec {
-    Conv2d {
-        channels: usize,
-        kernel: Pair,
-        stride: Option<Pair>,
-        padding: Option<Pair>,
-    },
-    Linear {
-        outputs: usize,
-    },
-    MaxPool2d {
-        kernel: Pair,
-        stride: Option<Pair>,
-    },
-    AvgPool2d {
-        kernel: Pair,
-        stride: Option<Pair>,
-    },
-    GlobalAvgPool,
-    Flatten,
-    Identity,
-    Relu,
-    LeakyRelu {
-        slope: Option<f64>,
-    },
-    Tanh,
-    Gelu,
-    Quadratic,
-}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -120,50 +55,8 @@ impl ArchSpec {
         };
         let spec: ArchFile =
             toml::from_str(text).map_err(|e| invalid(crate::error::one_line(e.message())))?;
-        let input = match spec.input[..] {
-            [c, h, w] => Shape::Image([c, h, w]),
-            [d] => Shape::Flat(d),
-            _ => {
-                return Err(invalid(format!(
-                    "input = {:?}: expected [channels, height, width] or [features]",
-                    spec.input
-                )));
-            }
-        };
-        let layers = spec
-            .layers
-            .into_iter()
-            .map(|l| match l {
-                LayerSpec::Conv2d {
-                    channels,
-                    kernel,
-                    stride,
-                    padding,
-                } => Layer::Conv2d(Conv2d {
-                    channels,
-                    kernel: kernel.get(),
-                    stride: stride.map_or([1, 1], Pair::get),
-                    padding: padding.map_or([0, 0], Pair::get),
-                    bias: false,
-                }),
-                LayerSpec::Linear { outputs } => Layer::Linear {
-                    outputs,
-                    bias: false,
-                },
-                LayerSpec::MaxPool2d { kernel, stride } => Layer::MaxPool2d(pool(kernel, stride)),
-                LayerSpec::AvgPool2d { kernel, stride } => Layer::AvgPool2d(pool(kernel, stride)),
-                LayerSpec::GlobalAvgPool => Layer::GlobalAvgPool,
-                LayerSpec::Flatten => Layer::Flatten,
-                LayerSpec::Identity => Layer::Activation(Activation::Identity),
-                LayerSpec::Relu => Layer::Activation(Activation::Relu),
-                LayerSpec::LeakyRelu { slope } => Layer::Activation(Activation::LeakyRelu {
-                    slope: slope.unwrap_or(0.01),
-                }),
-                LayerSpec::Tanh => Layer::Activation(Activation::Tanh),
-                LayerSpec::Gelu => Layer::Activation(Activation::Gelu),
-                LayerSpec::Quadratic => Layer::Activation(Activation::Quadratic),
-            })
-            .collect();
+        let input = networks::sequential::spec::input_shape(&spec.input).map_err(invalid)?;
+        let layers = spec.layers.into_iter().map(|l| l.layer(false)).collect();
         let arch = ArchSpec {
             file: file.to_owned(),
             input,
@@ -221,10 +114,3 @@ impl ArchSpec {
     }
 }
 
-fn pool(kernel: Pair, stride: Option<Pair>) -> Pool {
-    let kernel = kernel.get();
-    Pool {
-        kernel,
-        stride: stride.map_or(kernel, Pair::get),
-    }
-}

@@ -62,6 +62,7 @@ use common::seed::{Stream, rng};
 use common::stats::slope;
 use experiment::config::{CheckpointConfig, DataConfig, DynamicsConfig, InitConfig, NetworkConfig};
 use experiment::{Experiment, ExperimentConfig, Prepared, Trajectory};
+use networks::Activation;
 use faer::{Mat, Par};
 use serde::{Deserialize, Serialize};
 
@@ -398,13 +399,7 @@ impl Task {
                 signal: self.signal,
                 noise: 0.0,
             },
-            network: NetworkConfig {
-                depth,
-                width: Some(self.hidden),
-                hidden: None,
-                activation: None,
-                biases: false,
-            },
+            network: NetworkConfig::mlp(depth, self.hidden, Activation::Identity, false),
             init: InitConfig::Small { sigma },
             dynamics: FLOW,
             checkpoints: CheckpointConfig::UntilConverged {

@@ -1,8 +1,8 @@
 //! `run FILE.toml`: run one experiment config and write its trajectory as
 //! `NAME.csv` and `NAME.json`: the deep-linear measurements
-//! ([`experiment::measure`]) for a deep linear network, the MLP ones
-//! ([`experiment::measure_mlp`]) for any other (columns in
-//! [`crate::trajectory`]).
+//! ([`experiment::measure`]) for a deep linear network, the network ones
+//! ([`experiment::measure_network`]) for any other, fully connected or
+//! convolutional (columns in [`crate::trajectory`]).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -58,7 +58,7 @@ pub(crate) fn run(file: &Path, out: &Path, quiet: bool) -> Result<ExitCode, CliE
 
 /// The trajectory's CSV, JSON and ends: every checkpoint measured with
 /// [`experiment::measure`] (a deep linear network) or
-/// [`experiment::measure_mlp`] (any other), independently and in parallel,
+/// [`experiment::measure_network`] (any other), independently and in parallel,
 /// collected in order.
 pub(crate) fn measured_trajectory(
     exp: &experiment::Experiment,
@@ -80,17 +80,17 @@ pub(crate) fn measured_trajectory(
             ),
         }
     } else {
-        let arch = exp.architecture();
+        let network = exp.network();
         let init = experiment::initial_params(exp, prepared);
         let x = prepared.data.x.as_ref();
         let rows: Vec<_> = trajectory
             .snapshots
             .par_iter()
-            .map(|s| experiment::measure_mlp(&arch, s, &init, x))
+            .map(|s| experiment::measure_network(&network, s, &init, x))
             .collect::<Result<_, _>>()?;
         TrajectoryFiles {
-            csv: crate::trajectory::mlp_csv(&rows),
-            trajectory: crate::trajectory::mlp_json(&exp.name, &arch, &rows),
+            csv: crate::trajectory::network_csv(&rows),
+            trajectory: crate::trajectory::network_json(exp, &rows),
             ends: Ends::of(
                 rows.iter()
                     .map(|r| (r.time, r.step, r.loss, &r.cosine, &r.alpha[..])),

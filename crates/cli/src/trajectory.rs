@@ -18,9 +18,8 @@
 
 use std::collections::BTreeMap;
 
-use experiment::{CheckpointMeasurement, MlpMeasurement};
+use experiment::{CheckpointMeasurement, Experiment, NetworkMeasurement};
 use metrics::AlphaEstimator;
-use networks::Architecture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -98,7 +97,7 @@ struct LinearTrajectory<'a> {
 
 /// One checkpoint of an MLP's trajectory.
 #[derive(Serialize)]
-struct MlpCheckpoint {
+struct NetworkCheckpoint {
     time: f64,
     step: usize,
     loss: f64,
@@ -111,13 +110,22 @@ struct MlpCheckpoint {
 
 /// An MLP's trajectory.
 #[derive(Serialize)]
-struct MlpTrajectory<'a> {
+struct NetworkTrajectory<'a> {
     name: &'a str,
-    widths: &'a [usize],
-    activation: &'static str,
+    /// `[d_0, …, d_L]` of a fully connected network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    widths: Option<&'a [usize]>,
+    /// φ of a fully connected network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    activation: Option<&'static str>,
+    /// The input shape and layers of a sequential network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layers: Option<Vec<String>>,
     biases: bool,
     convention: &'static str,
-    checkpoints: Vec<MlpCheckpoint>,
+    checkpoints: Vec<NetworkCheckpoint>,
 }
 
 /// As JSON (a struct of numbers, strings and maps always serialises).
@@ -235,7 +243,7 @@ pub fn json(name: &str, widths: &[usize], rows: &[CheckpointMeasurement]) -> Val
 }
 
 /// The header of [`mlp_csv`] for `hidden` = L − 1 hidden layers.
-fn mlp_header(hidden: usize) -> Vec<String> {
+fn network_header(hidden: usize) -> Vec<String> {
     let mut header: Vec<String> = [
         "time",
         "step",
@@ -253,11 +261,11 @@ fn mlp_header(hidden: usize) -> Vec<String> {
     header
 }
 
-/// CSV with one row per checkpoint of an MLP.
-pub fn mlp_csv(rows: &[MlpMeasurement]) -> String {
+/// CSV with one row per checkpoint of a network.
+pub fn network_csv(rows: &[NetworkMeasurement]) -> String {
     let hidden = rows.first().map_or(0, |m| m.uc_nfa.len());
     csv_text(
-        std::iter::once(mlp_header(hidden)).chain(rows.iter().map(|m| {
+        std::iter::once(network_header(hidden)).chain(rows.iter().map(|m| {
             let mut cells = vec![
                 format!("{:e}", m.time),
                 m.step.to_string(),
@@ -277,9 +285,10 @@ pub fn mlp_csv(rows: &[MlpMeasurement]) -> String {
     )
 }
 
-/// JSON of an MLP run: name, widths, activation, biases, convention, and
-/// one object per checkpoint.
-pub fn mlp_json(name: &str, arch: &Architecture, rows: &[MlpMeasurement]) -> Value {
+/// JSON of a run of a network: name, its widths and activation (fully
+/// connected) or its input shape and layers (sequential), biases,
+/// convention, and one object per checkpoint.
+pub fn network_json(exp: &Experiment, rows: &[NetworkMeasurement]) -> Value {
     let checkpoints = rows
         .iter()
         .map(|m| {
@@ -291,7 +300,7 @@ pub fn mlp_json(name: &str, arch: &Architecture, rows: &[MlpMeasurement]) -> Val
                     note(&mut undefined, format!("{kind}_{}", l + 1), v);
                 }
             }
-            MlpCheckpoint {
+            NetworkCheckpoint {
                 time: m.time,
                 step: m.step,
                 loss: m.loss,
@@ -303,12 +312,15 @@ pub fn mlp_json(name: &str, arch: &Architecture, rows: &[MlpMeasurement]) -> Val
             }
         })
         .collect();
-    to_json(MlpTrajectory {
-        name,
-        widths: &arch.widths,
-        activation: arch.activation.name(),
-        biases: arch.bias,
-        convention: "cosine: layer 1, α = 1; alpha of layer 1 by corr (cosine), eig, fit (relerr_scaled); uc_nfa, c_nfa: hidden layers 1..L−1, pearson (BMA24)",
+    let layers = exp.layers.as_ref();
+    to_json(NetworkTrajectory {
+        name: &exp.name,
+        widths: layers.is_none().then_some(&exp.widths[..]),
+        activation: layers.is_none().then(|| exp.activation.name()),
+        input: layers.map(|n| n.input().to_string()),
+        layers: layers.map(|n| n.layers().iter().map(ToString::to_string).collect()),
+        biases: exp.biases,
+        convention: "cosine: layer 1, α = 1; alpha of layer 1 by corr (cosine), eig, fit (relerr_scaled); uc_nfa, c_nfa: weight layers 1..L−1 before the readout (a convolution's flattened filter bank and patch AGOP), pearson (BMA24)",
         checkpoints,
     })
 }

@@ -114,7 +114,7 @@ use datasets::{
     WhitenedTeacherSpec,
 };
 use init::InitScheme;
-use networks::{Activation, Architecture};
+use networks::{Activation, Architecture, Sequential, Shape};
 use optim::{Decay, GradientFlow, Method, Optimizer, OptimizerParams, Schedule};
 use serde::{Deserialize, Serialize};
 
@@ -515,12 +515,16 @@ impl DataSpec {
 
 /// `[network]`: a fully connected network of `depth` layers,
 /// `h_l = W_l a_{l−1} (+ b_l)`, `a_l = φ(h_l)`, `f = h_L` (SPEC §0); with
-/// the identity and no biases, a deep linear network.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// the identity and no biases, a deep linear network. Or a sequential
+/// (convolutional) network (SPEC §9): the shape of one sample, `input`,
+/// and its `[[network.layers]]` in the format of [`networks::LayerSpec`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkConfig {
-    /// Number of layers L ≥ 1.
-    pub depth: usize,
+    /// Number of layers L ≥ 1 (a fully connected network; exclusive with
+    /// `layers`).
+    #[serde(default)]
+    pub depth: Option<usize>,
     /// Width of every hidden layer (exclusive with `hidden`).
     #[serde(default)]
     pub width: Option<usize>,
@@ -531,9 +535,36 @@ pub struct NetworkConfig {
     /// when absent.
     #[serde(default)]
     pub activation: Option<String>,
-    /// Whether every layer has a bias `b_l` (initialised to 0).
+    /// Whether every layer (every convolution and linear layer) has a bias
+    /// (initialised to 0).
     #[serde(default)]
     pub biases: bool,
+    /// The shape of one sample of a sequential network,
+    /// `[channels, height, width]` or `[features]`, whose size is the
+    /// data's input dimension (default `[input_dim]`): the digits are the
+    /// 1×8×8 images `input = [1, 8, 8]`.
+    #[serde(default)]
+    pub input: Option<Vec<usize>>,
+    /// The layers of a sequential network, in order (exclusive with
+    /// `depth`, `width`, `hidden` and `activation`).
+    #[serde(default)]
+    pub layers: Option<Vec<networks::LayerSpec>>,
+}
+
+impl NetworkConfig {
+    /// A fully connected network of `depth` layers of hidden width `width`
+    /// and activation `activation`.
+    pub fn mlp(depth: usize, width: usize, activation: Activation, biases: bool) -> Self {
+        NetworkConfig {
+            depth: Some(depth),
+            width: Some(width),
+            hidden: None,
+            activation: Some(activation.name().to_owned()),
+            biases,
+            input: None,
+            layers: None,
+        }
+    }
 }
 
 /// `[init]`.
@@ -995,6 +1026,11 @@ pub struct Experiment {
     pub activation: Activation,
     /// Whether the layers have biases (initialised to 0).
     pub biases: bool,
+    /// The sequential (convolutional) network of `[[network.layers]]`;
+    /// `None` for a fully connected network. When present, `widths` is
+    /// `[d_0, C]` and `activation` the identity: [`Experiment::network`]
+    /// is the network.
+    pub layers: Option<Sequential>,
     /// Initialisation of the weights.
     pub init: InitScheme,
     /// Dynamics.
@@ -1009,13 +1045,18 @@ impl Experiment {
         ExperimentConfig::from_toml(text)?.validate()
     }
 
-    /// Depth L.
+    /// Depth L: the number of weight layers (convolutions and linear
+    /// layers of a sequential network).
     pub fn depth(&self) -> usize {
-        self.widths.len() - 1
+        match &self.layers {
+            Some(network) => network.weight_layers().count(),
+            None => self.widths.len() - 1,
+        }
     }
 
-    /// The network of the run (parameters `[W_1..W_L]`, or
-    /// `[W_1..W_L, b_1..b_L]` with biases).
+    /// The fully connected network of the run (parameters `[W_1..W_L]`,
+    /// or `[W_1..W_L, b_1..b_L]` with biases); a run of
+    /// `[[network.layers]]` has [`Experiment::network`] instead.
     pub fn architecture(&self) -> Architecture {
         Architecture {
             widths: self.widths.clone(),
@@ -1024,11 +1065,44 @@ impl Experiment {
         }
     }
 
-    /// The number of weights `Σ_l d_l d_{l−1}` (biases not counted): the
-    /// work of one sample through the network, for the cost estimates of
-    /// units of work.
+    /// The network of any run as a sequential network (a fully connected
+    /// one as `[Linear, φ, …, Linear]`).
+    pub fn network(&self) -> Sequential {
+        match &self.layers {
+            Some(network) => network.clone(),
+            None => Sequential::from_mlp(&self.architecture())
+                .expect("validated widths make a network"),
+        }
+    }
+
+    /// The number of weights `Σ_l d_l d_{l−1}` (biases not counted); for a
+    /// sequential network, the entries of its weight matrices.
     pub fn weight_count(&self) -> usize {
-        self.widths.windows(2).map(|w| w[0] * w[1]).sum()
+        match &self.layers {
+            Some(network) => network
+                .parameter_layers()
+                .iter()
+                .map(|&(_, (rows, cols), _)| rows * cols)
+                .sum(),
+            None => self.widths.windows(2).map(|w| w[0] * w[1]).sum(),
+        }
+    }
+
+    /// The multiply–adds of one sample through the network: the weight
+    /// count of a fully connected network; a convolution's weights count
+    /// once per output position.
+    pub fn sample_work(&self) -> usize {
+        match &self.layers {
+            Some(network) => network
+                .parameter_layers()
+                .iter()
+                .map(|&(k, (rows, cols), _)| {
+                    let positions = network.conv_geometry(k).map_or(1, |g| g.positions());
+                    rows * cols * positions
+                })
+                .sum(),
+            None => self.weight_count(),
+        }
     }
 
     /// A rough cost of the run in seconds on one core, for ordering and
@@ -1037,24 +1111,28 @@ impl Experiment {
     /// a stand-in of 100 per checkpoint — times the cost of one: for a deep
     /// linear network, which evaluates from the statistics `XᵀX/n`,
     /// `YᵀX/n`, [`SECONDS_PER_WEIGHT`] per weight; for any other,
-    /// [`SECONDS_PER_SAMPLE_WEIGHT`] per sample of the batch and per weight
-    /// plus ten per unit (the elementwise work of `d_1 + … + d_L` units).
+    /// [`SECONDS_PER_SAMPLE_WEIGHT`] per sample of the batch and per
+    /// multiply–add of [`Experiment::sample_work`], plus ten per unit of a
+    /// fully connected network (the elementwise work of `d_1 + … + d_L`
+    /// units; a convolution's is small beside its multiply–adds).
     pub fn estimated_seconds(&self) -> f64 {
         let evaluations = self
             .updates()
             .unwrap_or(100 * crate::run::checkpoint_count(self))
             .max(1) as f64;
-        let weights = self.weight_count() as f64;
         let per_evaluation = if self.is_deep_linear() {
-            SECONDS_PER_WEIGHT * weights
+            SECONDS_PER_WEIGHT * self.weight_count() as f64
         } else {
             let n = self.data.samples();
             let batch = match &self.dynamics {
                 Dynamics::Discrete(o) => o.params().batch_size.map_or(n, |b| b.min(n)),
                 Dynamics::GradientFlow(_) => n,
             };
-            let units: usize = self.widths[1..].iter().sum();
-            SECONDS_PER_SAMPLE_WEIGHT * batch as f64 * (weights + 10.0 * units as f64)
+            let units: usize = match self.layers {
+                Some(_) => 0,
+                None => self.widths[1..].iter().sum(),
+            };
+            SECONDS_PER_SAMPLE_WEIGHT * batch as f64 * (self.sample_work() + 10 * units) as f64
         };
         evaluations * per_evaluation
     }
@@ -1064,7 +1142,7 @@ impl Experiment {
     /// ([`deep_linear::LinearObjective`]) instead of backpropagating
     /// through the samples.
     pub fn is_deep_linear(&self) -> bool {
-        self.activation == Activation::Identity && !self.biases
+        self.layers.is_none() && self.activation == Activation::Identity && !self.biases
     }
 
     /// The updates a discrete optimiser makes: the step of its last
@@ -1127,54 +1205,34 @@ impl ExperimentConfig {
         let (input_dim, outputs) = (data.input_dim(), data.outputs());
 
         let net = &self.network;
-        if net.depth == 0 {
-            return Err(invalid("network.depth", "must be at least 1, got 0"));
-        }
-        let hidden: Vec<usize> = match (&net.width, &net.hidden) {
-            (Some(_), Some(_)) => {
-                return Err(invalid(
-                    "network",
-                    "give either `width` or `hidden`, not both",
-                ));
+        let (widths, activation, layers) = match &net.layers {
+            Some(specs) => {
+                let network = sequential_network(net, specs, input_dim, outputs)?;
+                (vec![input_dim, outputs], Activation::Identity, Some(network))
             }
-            (Some(w), None) => vec![*w; net.depth - 1],
-            (None, Some(h)) => {
-                if h.len() != net.depth - 1 {
-                    return Err(invalid(
-                        "network.hidden",
-                        format!(
-                            "needs depth − 1 = {} widths, got {}",
-                            net.depth - 1,
-                            h.len()
-                        ),
-                    ));
-                }
-                h.clone()
+            None => {
+                let (widths, activation) = fully_connected(net, input_dim, outputs)?;
+                (widths, activation, None)
             }
-            (None, None) if net.depth == 1 => vec![],
-            (None, None) => return Err(invalid("network.width", "is required when depth > 1")),
+        };
+        let depth = match &layers {
+            Some(network) => network.weight_layers().count(),
+            None => widths.len() - 1,
         };
         let width_field = if net.hidden.is_some() {
             "network.hidden"
         } else {
             "network.width"
         };
-        if let Some(w) = hidden.iter().find(|&&w| w == 0) {
-            return Err(invalid(width_field, format!("must be at least 1, got {w}")));
-        }
-        let mut widths = vec![input_dim];
-        widths.extend(&hidden);
-        widths.push(outputs);
-        let activation = match &net.activation {
-            None => Activation::Identity,
-            Some(name) => name
-                .parse()
-                .map_err(|e: networks::activation::UnknownActivation| {
-                    invalid("network.activation", e.to_string())
-                })?,
-        };
+        let hidden = &widths[1..widths.len() - 1];
 
         let init = match &self.init {
+            InitConfig::Balanced { .. } if layers.is_some() => {
+                return Err(invalid(
+                    "init.kind",
+                    "balanced needs a fully connected network, not `network.layers`",
+                ));
+            }
             InitConfig::Balanced { scale, rank } => {
                 finite_pos("init.scale", *scale)?;
                 let max_rank = outputs.min(input_dim);
@@ -1213,7 +1271,7 @@ impl ExperimentConfig {
             InitConfig::Small { sigma } => InitScheme::Small { sigma: *sigma },
             InitConfig::Uniform { gain } => InitScheme::Uniform { gain: *gain },
         };
-        init.validate(net.depth).map_err(|e| match e {
+        init.validate(depth).map_err(|e| match e {
             init::InitError::Invalid { field, message } => invalid(field, message),
             other => invalid("init", other.to_string()),
         })?;
@@ -1230,12 +1288,12 @@ impl ExperimentConfig {
                 weight_decay: *weight_decay,
                 max_steps: *max_steps,
             }),
-            DynamicsConfig::SpeedLimited(s) if !(1..=net.depth).contains(&s.layer) => {
+            DynamicsConfig::SpeedLimited(s) if !(1..=depth).contains(&s.layer) => {
                 return Err(invalid(
                     "dynamics.layer",
                     format!(
-                        "must be a weight layer 1..={} of this network, got {}",
-                        net.depth, s.layer
+                        "must be a weight layer 1..={depth} of this network, got {}",
+                        s.layer
                     ),
                 ));
             }
@@ -1260,11 +1318,128 @@ impl ExperimentConfig {
             widths,
             activation,
             biases: net.biases,
+            layers,
             init,
             dynamics,
             checkpoints,
         })
     }
+}
+
+/// `[d_0, …, d_L]` and φ of a fully connected `[network]`.
+fn fully_connected(
+    net: &NetworkConfig,
+    input_dim: usize,
+    outputs: usize,
+) -> Result<(Vec<usize>, Activation), ConfigError> {
+    if net.input.is_some() {
+        return Err(invalid(
+            "network.input",
+            "is the sample shape of `network.layers`; a fully connected network takes the data's input_dim",
+        ));
+    }
+    let depth = match net.depth {
+        None => return Err(invalid("network", "give `depth` or `layers`")),
+        Some(0) => return Err(invalid("network.depth", "must be at least 1, got 0")),
+        Some(d) => d,
+    };
+    let hidden: Vec<usize> = match (&net.width, &net.hidden) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "network",
+                "give either `width` or `hidden`, not both",
+            ));
+        }
+        (Some(w), None) => vec![*w; depth - 1],
+        (None, Some(h)) => {
+            if h.len() != depth - 1 {
+                return Err(invalid(
+                    "network.hidden",
+                    format!("needs depth − 1 = {} widths, got {}", depth - 1, h.len()),
+                ));
+            }
+            h.clone()
+        }
+        (None, None) if depth == 1 => vec![],
+        (None, None) => return Err(invalid("network.width", "is required when depth > 1")),
+    };
+    let width_field = if net.hidden.is_some() {
+        "network.hidden"
+    } else {
+        "network.width"
+    };
+    if let Some(w) = hidden.iter().find(|&&w| w == 0) {
+        return Err(invalid(width_field, format!("must be at least 1, got {w}")));
+    }
+    let mut widths = vec![input_dim];
+    widths.extend(&hidden);
+    widths.push(outputs);
+    let activation = match &net.activation {
+        None => Activation::Identity,
+        Some(name) => name
+            .parse()
+            .map_err(|e: networks::activation::UnknownActivation| {
+                invalid("network.activation", e.to_string())
+            })?,
+    };
+    Ok((widths, activation))
+}
+
+/// The sequential network of `[network]` with `layers`: its samples of
+/// shape `network.input` (of the data's `input_dim` values), ending in
+/// the data's `outputs`.
+fn sequential_network(
+    net: &NetworkConfig,
+    specs: &[networks::LayerSpec],
+    input_dim: usize,
+    outputs: usize,
+) -> Result<Sequential, ConfigError> {
+    for (given, key) in [
+        (net.depth.is_some(), "depth"),
+        (net.width.is_some(), "width"),
+        (net.hidden.is_some(), "hidden"),
+        (net.activation.is_some(), "activation"),
+    ] {
+        if given {
+            return Err(invalid(
+                format!("network.{key}"),
+                "belongs to a fully connected network; with `layers`, activations are layers",
+            ));
+        }
+    }
+    let shape = match &net.input {
+        None => Shape::Flat(input_dim),
+        Some(v) => networks::sequential::spec::input_shape(v)
+            .map_err(|e| invalid("network.input", e))?,
+    };
+    if shape.size() != input_dim {
+        return Err(invalid(
+            "network.input",
+            format!(
+                "{shape} holds {} values, but the data's samples have {input_dim}",
+                shape.size()
+            ),
+        ));
+    }
+    let layers = specs.iter().map(|l| l.layer(net.biases)).collect();
+    let network =
+        Sequential::new(shape, layers).map_err(|e| invalid("network.layers", e.to_string()))?;
+    if network.weight_layers().next().is_none() {
+        return Err(invalid(
+            "network.layers",
+            "need at least one conv2d or linear layer",
+        ));
+    }
+    if network.outputs() != outputs {
+        return Err(invalid(
+            "network.layers",
+            format!(
+                "the network ends in {} values, but the data has {outputs} outputs",
+                network.outputs()
+            ),
+        ));
+    }
+    Ok(network)
 }
 
 impl DataConfig {

@@ -7,10 +7,11 @@
 //!      ──► run::prepare (data set, statistics of a deep linear network,
 //!          initial network)
 //!      ──► run::run (gradient flow or an optimiser, on
-//!          deep_linear::LinearObjective or networks::MlpObjective)
+//!          deep_linear::LinearObjective, networks::MlpObjective or
+//!          SequentialObjective)
 //!      ──► run::Trajectory (snapshots)
 //!      ──► measure::measure (deep linear: NFM, AGOP, similarities, α̂,
-//!          imbalance) or measure::measure_mlp (NFA, α̂, UC/C-NFA)
+//!          imbalance) or measure::measure_network (NFA, α̂, UC/C-NFA)
 //! ```
 //!
 //! Configurations are checked into a validated [`config::Experiment`]
@@ -25,5 +26,5 @@ pub mod run;
 
 pub use config::{ConfigError, Experiment, ExperimentConfig};
 pub use grid::{Grid, GridError, GridPoint};
-pub use measure::{CheckpointMeasurement, MlpMeasurement, measure, measure_mlp};
+pub use measure::{CheckpointMeasurement, NetworkMeasurement, measure, measure_network};
 pub use run::{Prepared, RunError, Snapshot, Trajectory, initial_params, prepare, run};

@@ -4,14 +4,19 @@
 //! * [`measure`]: a deep linear network (SPEC §1, §2.1): imbalance, the
 //!   layer-1 identity `W_1ᵀW_1 = G_1^{1/L}` of TMC25 in the `relerr` and
 //!   `cosine` conventions, and α̂ — with the closed-form AGOP.
-//! * [`measure_mlp`]: any MLP (SPEC §1, §4): the layer-1 NFA
+//! * [`measure_network`]: any other network, fully connected or
+//!   convolutional (SPEC §1, §4, §9): the layer-1 NFA
 //!   `cosine(W_1ᵀW_1, G_1)` at α = 1 and α̂, and BMA24's UC-NFA and C-NFA of
-//!   every hidden layer — with the AGOP and PTK of [`networks::tangents`](fn@networks::tangents).
+//!   every weight layer but the readout — with the AGOP and PTK of
+//!   [`networks::tangents`](fn@networks::tangents) (fully connected) or
+//!   [`sequential_ptk`] (for a convolution, `W_1` is its flattened filter
+//!   bank and `G_1` the patch AGOP `W_1ᵀK_1W_1/n`).
 
 use faer::{Mat, MatRef};
 use metrics::{AlphaEstimate, AlphaEstimator, Cutoff, MetricError, PsdEigen, Similarity};
-use networks::Architecture;
+use networks::Sequential;
 use networks::ptk_nfa::{c_nfa, uc_nfa};
+use networks::sequential::tangents::sequential_ptk;
 
 use crate::run::Snapshot;
 
@@ -89,9 +94,9 @@ pub fn measure(snapshot: &Snapshot) -> CheckpointMeasurement {
     }
 }
 
-/// The NFA quantities of one checkpoint of an MLP.
+/// The NFA quantities of one checkpoint of a network.
 #[derive(Debug, Clone)]
-pub struct MlpMeasurement {
+pub struct NetworkMeasurement {
     /// Time t.
     pub time: f64,
     /// Steps so far.
@@ -104,33 +109,44 @@ pub struct MlpMeasurement {
     /// α̂ of layer 1 by `corr` (cosine), `eig`, `fit`; `Err` holds why it is
     /// undefined.
     pub alpha: [(AlphaEstimator, Result<f64, String>); 3],
-    /// UC-NFA `pearson(W_lᵀK_lW_l, W_lᵀW_l)` of the hidden layers
-    /// l = 1..L−1 (index l − 1; BMA24's convention, SPEC §4).
+    /// UC-NFA `pearson(W_lᵀK_lW_l, W_lᵀW_l)` of the weight layers
+    /// l = 1..L−1 before the readout (index l − 1; BMA24's convention,
+    /// SPEC §4).
     pub uc_nfa: Vec<Result<f64, String>>,
     /// C-NFA `pearson(ΔW_lᵀK_lΔW_l, ΔW_lᵀΔW_l)`, `ΔW_l = W_l − W_l(0)`, of
-    /// the hidden layers (undefined where `ΔW_l = 0`, e.g. at t = 0).
+    /// the same layers (undefined where `ΔW_l = 0`, e.g. at t = 0).
     pub c_nfa: Vec<Result<f64, String>>,
 }
 
-/// Samples per block of [`networks::tangents`](fn@networks::tangents): the unit of its parallel work
-/// (results depend on it only through the order of the block sums, which
-/// is fixed).
+/// Samples per block of [`networks::tangents`](fn@networks::tangents) and
+/// [`sequential_ptk`]: the unit of their parallel work (results depend on
+/// it only through the order of the block sums, which is fixed).
 const TANGENT_BLOCK: usize = 256;
 
-/// Measure a snapshot of the network `arch` (parameters as laid out by
-/// `arch`) on the inputs `x`; `init` is the run's initial parameters (for
-/// the C-NFA). Errors when the parameters or data do not fit `arch`.
-pub fn measure_mlp(
-    arch: &Architecture,
+/// Measure a snapshot of the network `net` (parameters as laid out by
+/// `net`) on the inputs `x`; `init` is the run's initial parameters (for
+/// the C-NFA). Errors when the parameters or data do not fit `net`.
+pub fn measure_network(
+    net: &Sequential,
     snapshot: &Snapshot,
     init: &[Mat<f64>],
     x: MatRef<'_, f64>,
-) -> Result<MlpMeasurement, networks::NetworkError> {
-    arch.check(init)?;
+) -> Result<NetworkMeasurement, networks::NetworkError> {
+    net.check(init)?;
     let p = &snapshot.weights;
-    let tangents = networks::tangents(arch, p, x, TANGENT_BLOCK)?;
+    let (ptk, g) = match net.as_mlp() {
+        Some(arch) => {
+            let mut tangents = networks::tangents(&arch, p, x, TANGENT_BLOCK)?;
+            let g = tangents.agop.swap_remove(0);
+            (tangents.ptk, g)
+        }
+        None => {
+            let ptk = sequential_ptk(net, p, x, TANGENT_BLOCK)?;
+            let g = networks::agop_from_ptk(p[0].as_ref(), ptk[0].as_ref(), x.nrows());
+            (ptk, g)
+        }
+    };
     let f = metrics::nfm(p[0].as_ref());
-    let g = &tangents.agop[0];
     let cosine = describe(metrics::similarity(
         Similarity::Cosine,
         f.as_ref(),
@@ -148,28 +164,22 @@ pub fn measure_mlp(
             )),
         )
     });
-    let hidden = 0..arch.depth() - 1;
-    let uc = hidden
+    let before_readout = 0..ptk.len() - 1;
+    let uc = before_readout
         .clone()
-        .map(|l| {
-            describe(uc_nfa(
-                Similarity::Pearson,
-                p[l].as_ref(),
-                tangents.ptk[l].as_ref(),
-            ))
-        })
+        .map(|l| describe(uc_nfa(Similarity::Pearson, p[l].as_ref(), ptk[l].as_ref())))
         .collect();
-    let c = hidden
+    let c = before_readout
         .map(|l| {
             describe(c_nfa(
                 Similarity::Pearson,
                 p[l].as_ref(),
                 init[l].as_ref(),
-                tangents.ptk[l].as_ref(),
+                ptk[l].as_ref(),
             ))
         })
         .collect();
-    Ok(MlpMeasurement {
+    Ok(NetworkMeasurement {
         time: snapshot.time,
         step: snapshot.step,
         loss: snapshot.loss,

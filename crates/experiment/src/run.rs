@@ -5,8 +5,9 @@
 //! biases) is trained through [`deep_linear::LinearObjective`], which
 //! evaluates the loss and gradient from the sufficient statistics
 //! `XᵀX/n`, `YᵀX/n` (and forms minibatch statistics from the samples);
-//! every other network through [`networks::MlpObjective`] (backpropagation on
-//! the samples, SPEC §0). Both go to the same dynamics:
+//! every other fully connected network through [`networks::MlpObjective`]
+//! (backpropagation on the samples, SPEC §0), and a sequential
+//! (convolutional) network through [`SequentialObjective`] (SPEC §9). Both go to the same dynamics:
 //! [`optim::run_gradient_flow`] for gradient flow, [`optim::run_optimizer`]
 //! for the discrete optimisers (minibatches drawn in the order seeded by
 //! `common::seed::batch_seed` of the master seed).
@@ -17,6 +18,7 @@ use deep_linear::{LinearObjective, RegressionStats};
 use faer::Mat;
 use init::Initialised;
 use networks::MlpObjective;
+use networks::sequential::objective::SequentialObjective;
 use optim::{DynamicsError, GradientFlow, Objective, RunStats};
 
 use crate::config::{
@@ -169,7 +171,22 @@ pub fn prepare(exp: &Experiment) -> Result<Prepared, RunError> {
     } else {
         None
     };
-    let init = init::initialise(&exp.widths, &exp.init, &mut rng(exp.seed, Stream::Init))?;
+    let mut init_rng = rng(exp.seed, Stream::Init);
+    let init = match &exp.layers {
+        None => init::initialise(&exp.widths, &exp.init, &mut init_rng)?,
+        Some(network) => {
+            let shapes: Vec<(usize, usize)> = network
+                .parameter_layers()
+                .iter()
+                .map(|&(_, shape, _)| shape)
+                .collect();
+            Initialised {
+                weights: init::initialise_shapes(&shapes, &exp.init, &mut init_rng)?,
+                // The imbalance is of a chain of fully connected layers.
+                imbalance: Vec::new(),
+            }
+        }
+    };
     Ok(Prepared {
         data,
         teacher,
@@ -181,11 +198,13 @@ pub fn prepare(exp: &Experiment) -> Result<Prepared, RunError> {
 
 /// The parameters a run of `exp` starts from: the initial weights, followed
 /// by zero biases `b_l ∈ R^{1×d_l}` when the network has biases (the
-/// `[W_1..W_L, b_1..b_L]` layout of [`networks::Architecture`]).
+/// `[W_1..W_L, b_1..b_L]` layout of [`networks::Architecture`] and of
+/// [`networks::Sequential`], where a convolution's bias has one entry per
+/// output channel).
 pub fn initial_params(exp: &Experiment, prepared: &Prepared) -> Vec<Mat<f64>> {
     let mut params = prepared.init.weights.clone();
     if exp.biases {
-        params.extend(exp.widths[1..].iter().map(|&d| Mat::zeros(1, d)));
+        params.extend(prepared.init.weights.iter().map(|w| Mat::zeros(1, w.nrows())));
     }
     params
 }
@@ -257,10 +276,16 @@ pub fn run_prepared_observed(
             let mut objective = LinearObjective::new(stats, &exp.widths)?.with_samples(x, y)?;
             drive(exp, &mut objective, &theta0, &mut observe)
         }
-        _ => {
-            let mut objective = MlpObjective::new(exp.architecture(), x, y)?;
-            drive(exp, &mut objective, &theta0, &mut observe)
-        }
+        _ => match &exp.layers {
+            None => {
+                let mut objective = MlpObjective::new(exp.architecture(), x, y)?;
+                drive(exp, &mut objective, &theta0, &mut observe)
+            }
+            Some(network) => {
+                let mut objective = SequentialObjective::new(network.clone(), x, y)?;
+                drive(exp, &mut objective, &theta0, &mut observe)
+            }
+        },
     }
 }
 

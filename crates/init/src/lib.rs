@@ -93,7 +93,8 @@ pub enum InitError {
 pub struct Initialised {
     /// `W_1, …, W_L`.
     pub weights: Vec<Mat<f64>>,
-    /// `‖D_l(0)‖_F` for l = 1..L−1.
+    /// `‖D_l(0)‖_F` for l = 1..L−1 (empty for weights that do not chain
+    /// as fully connected layers, such as convolutions).
     pub imbalance: Vec<f64>,
 }
 
@@ -173,33 +174,58 @@ pub fn initialise(
     scheme.validate(depth)?;
     let weights = match scheme {
         InitScheme::Balanced { scale, rank } => balanced(widths, *scale, *rank, rng)?,
-        InitScheme::Gaussian { sigma } => (0..depth)
-            .map(|l| {
+        _ => {
+            let shapes: Vec<(usize, usize)> = widths.windows(2).map(|w| (w[1], w[0])).collect();
+            initialise_shapes(&shapes, scheme, rng)?
+        }
+    };
+    let imbalance = metrics::imbalance_norms(&common::views(&weights))
+        .expect("consecutive layers of an initialised network have matching shapes");
+    Ok(Initialised { weights, imbalance })
+}
+
+/// Initialise weight matrices of the given `(rows, cols)` shapes layer by
+/// layer, each with fan-in `cols` (`d_{l−1}` of a linear layer,
+/// `k_in·h·w` of a convolution's flattened filter bank): every scheme but
+/// `balanced`, which needs a chain of fully connected layers.
+pub fn initialise_shapes(
+    shapes: &[(usize, usize)],
+    scheme: &InitScheme,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<Mat<f64>>, InitError> {
+    scheme.validate(shapes.len())?;
+    let fan_in = |cols: usize| (cols as f64).sqrt();
+    Ok(match scheme {
+        InitScheme::Balanced { .. } => {
+            return Err(invalid(
+                "init.kind",
+                "balanced needs a chain of fully connected layers".into(),
+            ));
+        }
+        InitScheme::Gaussian { sigma } => shapes
+            .iter()
+            .enumerate()
+            .map(|(l, &(rows, cols))| {
                 let s = if sigma.len() == 1 { sigma[0] } else { sigma[l] };
-                scaled_gaussian(widths[l + 1], widths[l], s / (widths[l] as f64).sqrt(), rng)
+                scaled_gaussian(rows, cols, s / fan_in(cols), rng)
             })
             .collect(),
-        InitScheme::Small { sigma } => (0..depth)
-            .map(|l| {
-                scaled_gaussian(
-                    widths[l + 1],
-                    widths[l],
-                    sigma / (widths[l] as f64).sqrt(),
-                    rng,
-                )
-            })
+        InitScheme::Small { sigma } => shapes
+            .iter()
+            .map(|&(rows, cols)| scaled_gaussian(rows, cols, sigma / fan_in(cols), rng))
             .collect(),
-        InitScheme::Uniform { gain } => (0..depth)
-            .map(|l| {
-                let bound = gain / (widths[l] as f64).sqrt();
-                Mat::from_fn(widths[l + 1], widths[l], |_, _| {
+        InitScheme::Uniform { gain } => shapes
+            .iter()
+            .map(|&(rows, cols)| {
+                let bound = gain / fan_in(cols);
+                Mat::from_fn(rows, cols, |_, _| {
                     bound * (2.0 * rng.random::<f64>() - 1.0)
                 })
             })
             .collect(),
-        InitScheme::Orthogonal { gain } => (0..depth)
-            .map(|l| {
-                let (rows, cols) = (widths[l + 1], widths[l]);
+        InitScheme::Orthogonal { gain } => shapes
+            .iter()
+            .map(|&(rows, cols)| {
                 let q = if rows >= cols {
                     orthonormal_columns(rows, cols, rng)
                 } else {
@@ -208,10 +234,7 @@ pub fn initialise(
                 scale_mat(q, *gain)
             })
             .collect(),
-    };
-    let imbalance = metrics::imbalance_norms(&common::views(&weights))
-        .expect("consecutive layers of an initialised network have matching shapes");
-    Ok(Initialised { weights, imbalance })
+    })
 }
 
 fn scale_mat(mut m: Mat<f64>, s: f64) -> Mat<f64> {

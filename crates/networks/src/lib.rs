@@ -27,6 +27,7 @@ pub mod tangents;
 
 pub use activation::Activation;
 pub use network::{Architecture, Forward, MlpObjective, NetworkError, forward, mse};
+pub use sequential::spec::LayerSpec;
 pub use sequential::{Conv2d, Layer, Pool, Sequential, Shape};
 pub use tangents::{
     LayerTangents, agop_from_input_gradients, agop_from_ptk, forward_and_gradients,

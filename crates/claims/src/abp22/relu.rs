@@ -59,6 +59,7 @@
 use common::stats::t_interval;
 use experiment::config::{CheckpointConfig, DataConfig, DynamicsConfig, InitConfig, NetworkConfig};
 use experiment::{Experiment, ExperimentConfig, Prepared};
+use networks::Activation;
 use faer::{Mat, MatRef, Par};
 use serde::{Deserialize, Serialize};
 
@@ -212,13 +213,7 @@ pub fn experiment(cfg: &Relu, mode: Mode, seed: u64) -> ExperimentConfig {
             gamma: 0.0,
             noise: 0.0,
         },
-        network: NetworkConfig {
-            depth: 2,
-            width: Some(cfg.hidden.get(mode)),
-            hidden: None,
-            activation: Some("relu".into()),
-            biases: false,
-        },
+        network: NetworkConfig::mlp(2, cfg.hidden.get(mode), Activation::Relu, false),
         init: InitConfig::Small { sigma: cfg.sigma },
         dynamics: DynamicsConfig::Gd {
             learning_rate: eta,

@@ -78,7 +78,7 @@ pub(super) fn early_claims(
     runs: &[EarlyPairs],
 ) -> Vec<ClaimResult> {
     let seeds: Vec<u64> = crate::study_seeds(&e.seeds, seed);
-    let hidden = e.experiment.network.depth.saturating_sub(1);
+    let hidden = e.experiment.network.depth.unwrap_or(0).saturating_sub(1);
     (0..hidden)
         .map(|l| {
             let claim = Claim::new(

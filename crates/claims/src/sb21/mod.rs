@@ -333,11 +333,10 @@ impl Point {
             seed,
             data,
             network: NetworkConfig {
-                depth: hidden.len() + 1,
-                width: None,
+                depth: Some(hidden.len() + 1),
                 hidden: Some(hidden),
                 activation: Some(activation.into()),
-                biases: false,
+                ..NetworkConfig::default()
             },
             init: InitConfig::Gaussian {
                 sigma: None,

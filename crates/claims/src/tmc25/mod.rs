@@ -49,7 +49,7 @@ pub(crate) fn instantiate(
         outputs,
     } = point;
     let mut cfg = template.clone();
-    cfg.network.depth = depth;
+    cfg.network.depth = Some(depth);
     cfg.network.width = Some(width);
     cfg.network.hidden = None;
     if let DataConfig::Teacher { outputs: c, .. } = &mut cfg.data {

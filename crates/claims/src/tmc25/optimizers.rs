@@ -215,7 +215,7 @@ fn experiment_for(cfg: &Config, cell: &Cell, seed: u64) -> Result<Experiment, Un
         .ok_or_else(|| UnitError::new(format!("unknown data set `{}`", cell.data)))?
         .clone();
     c.seed = seed;
-    c.network.depth = cfg.depth;
+    c.network.depth = Some(cfg.depth);
     c.init = match cell.init {
         InitName::Balanced => InitConfig::Balanced {
             scale: 1.0,

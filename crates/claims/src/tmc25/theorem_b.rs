@@ -254,7 +254,7 @@ const PERSIST_FLOOR: f64 = 0.05;
 /// The template with depth and `--seed` set.
 fn template(cfg: &Config, depth: usize, seed: Option<u64>) -> ExperimentConfig {
     let mut c = cfg.unbalanced.clone();
-    c.network.depth = depth;
+    c.network.depth = Some(depth);
     c.seed = crate::master_seed(c.seed, seed);
     c
 }

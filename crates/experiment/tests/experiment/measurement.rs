@@ -57,12 +57,12 @@ fn measuring_an_mlp_leaves_snapshots_unchanged() {
         .iter()
         .map(|s| s.weights.clone())
         .collect();
-    let arch = exp.architecture();
+    let network = exp.network();
     let init = experiment::initial_params(&exp, &prepared);
     let rows: Vec<_> = trajectory
         .snapshots
         .iter()
-        .map(|s| experiment::measure_mlp(&arch, s, &init, prepared.data.x.as_ref()).unwrap())
+        .map(|s| experiment::measure_network(&network, s, &init, prepared.data.x.as_ref()).unwrap())
         .collect();
     for (s, w) in trajectory.snapshots.iter().zip(&before) {
         assert!(

@@ -21,9 +21,12 @@
 //! * [`tangents`](mod@tangents): per-position pre-activation gradients, the PTK
 //!   and the patch AGOP two ways.
 //! * [`objective`]: the MSE objective and its gradient, for training.
+//! * [`spec`]: the layers as written in TOML (architecture files,
+//!   experiment configurations).
 
 pub mod forward;
 pub mod objective;
+pub mod spec;
 pub mod tangents;
 
 use faer::{Mat, MatRef};

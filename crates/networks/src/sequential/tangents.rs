@@ -124,6 +124,36 @@ pub fn sequential_tangents(
     })
 }
 
+/// `K_j` of every parametrised layer alone (the PTK of
+/// [`sequential_tangents`], without the patch AGOP's Gram matrices of
+/// `k_in·h·w` rows), for measurements that need only the PTK.
+pub fn sequential_ptk(
+    net: &Sequential,
+    params: &[Mat<f64>],
+    x: MatRef<'_, f64>,
+    block: usize,
+) -> Result<Vec<Mat<f64>>, NetworkError> {
+    net.check(params)?;
+    net.check_data(x)?;
+    if x.nrows() == 0 {
+        return Err(NetworkError::Data("no samples".into()));
+    }
+    let shapes = net.parameter_layers();
+    let zeros = || -> Vec<Mat<f64>> {
+        shapes
+            .iter()
+            .map(|&(_, (r, _), _)| Mat::zeros(r, r))
+            .collect()
+    };
+    let mut ptk = fold_blocks(net, params, x, block, &zeros, &|j, _, at, acc| {
+        gram_lower(&mut acc[j], at.delta.transpose());
+    });
+    for k in &mut ptk {
+        mirror_lower(k);
+    }
+    Ok(ptk)
+}
+
 /// What the backward pass holds at parametrised layer j, for a panel of b
 /// samples and C outputs (R = C·b stacked columns, column `c·b + i`).
 pub(crate) struct AtLayer<'a> {
