@@ -48,16 +48,20 @@
 //! ([`experiment::prepare`], [`experiment::run::run_prepared`]).
 
 mod consistency;
+mod conv;
 mod early;
 mod figures;
 mod slo;
 mod training;
 
 use consistency::consistency;
+pub use conv::Conv;
+use conv::{conv_cost, conv_run};
 use early::{early_claims, early_pairs};
 use slo::slo_claims;
+use crate::claim::Claim;
 use training::{
-    Setting, code_experiment, code_run, plain_sgd, train_and_measure, training_claims,
+    NFA_STATEMENT, Setting, code_experiment, code_run, plain_sgd, train_and_measure, training_claims,
     training_experiment,
 };
 
@@ -106,6 +110,8 @@ pub struct Config {
     pub early: Early,
     /// `[slo]`.
     pub slo: Slo,
+    /// `[conv]`.
+    pub conv: Conv,
 }
 
 /// `[slo]`: the speed-limited rule in the regime of `[code]` (its seeds,
@@ -184,13 +190,18 @@ pub struct Code {
     pub held_out: PerMode<usize>,
 }
 
-/// Our SGD step for the code's learning rate `lr`: the code multiplies it
-/// by C/10 and minimises `nn.MSELoss()`, the mean of `(f − y)²` over the
-/// batch and the C outputs, whose gradient is `2/C` times that of our
-/// `1/(2B)‖F − Y‖²`; so `η = lr · (C/10) · 2/C = lr/5` for every C.
+/// Our step for a PyTorch learning rate `lr` on `nn.MSELoss()`, the mean
+/// of `(f − y)²` over the batch and the C outputs, whose gradient is `2/C`
+/// times that of our `1/(2B)‖F − Y‖²`: `η = lr · 2/C` (the step of
+/// BMA24's `Conv/main.py`).
+pub fn mse_step(lr: f64, classes: usize) -> f64 {
+    lr * 2.0 / classes as f64
+}
+
+/// Our SGD step for the learning rate `lr` of BMA24's `MLP/main.py`, which
+/// multiplies it by C/10 before [`mse_step`]: `η = lr/5` for every C.
 pub fn pytorch_step(lr: f64, classes: usize) -> f64 {
-    let c = classes as f64;
-    lr * (c / 10.0) * 2.0 / c
+    mse_step(lr * classes as f64 / 10.0, classes)
 }
 
 /// Parse the fixture.
@@ -226,6 +237,8 @@ enum Regime {
     Early,
     /// `[code]`: BMA24's public code, 150 epochs after a warm-up epoch.
     Code,
+    /// `[conv]`: BMA24's `Conv/` code, reconstructed on 8×8 digits.
+    Conv,
 }
 
 impl Regime {
@@ -233,6 +246,7 @@ impl Regime {
         match self {
             Regime::Early => "early",
             Regime::Code => "code",
+            Regime::Conv => "conv",
         }
     }
 }
@@ -251,6 +265,8 @@ enum Point {
     /// The speed-limited run of slo.intervention in the code's regime (its
     /// plain run is the `Code` unit of the same seed).
     Slo { seed: u64 },
+    /// One run of nfa.uc_vs_c in the regime of BMA24's `Conv/` code.
+    Conv { seed: u64 },
 }
 
 impl Point {
@@ -265,6 +281,7 @@ impl Point {
                 format!("early,activation={activation},seed={seed}")
             }
             Point::Slo { seed } => format!("slo,regime=code,seed={seed}"),
+            Point::Conv { seed } => format!("training,data=digits,regime=conv,seed={seed}"),
         }
     }
 }
@@ -299,6 +316,7 @@ enum Measured {
         pairs: EarlyPairs,
     },
     Slo(Result<CodeRun, UnitError>),
+    Conv(Result<Vec<LayerSeries>, UnitError>),
 }
 
 impl Study for Bma24 {
@@ -341,6 +359,11 @@ impl Study for Bma24 {
                 .into_iter()
                 .map(|seed| Point::Slo { seed }),
         );
+        points.extend(
+            seeds(&cfg.conv.seeds)
+                .into_iter()
+                .map(|seed| Point::Conv { seed }),
+        );
         points
             .into_iter()
             .map(|point| Planned {
@@ -370,6 +393,7 @@ impl Study for Bma24 {
             &Point::Slo { seed } => {
                 Measured::Slo(code_run(&cfg.code, Some(&cfg.slo), options.mode, seed))
             }
+            &Point::Conv { seed } => Measured::Conv(conv_run(&cfg.conv, options.mode, seed)),
         }
     }
 
@@ -383,7 +407,7 @@ impl Study for Bma24 {
         let mut training: Vec<(TrainingData, Result<Vec<LayerSeries>, UnitError>)> = Vec::new();
         let mut code = Vec::new();
         let mut early: Vec<(String, Vec<EarlyPairs>)> = Vec::new();
-        let (mut plain, mut limited) = (Vec::new(), Vec::new());
+        let (mut plain, mut limited, mut conv) = (Vec::new(), Vec::new(), Vec::new());
         for (_, m) in measured {
             match m {
                 Measured::Consistency(claim) => out.push(*claim),
@@ -397,6 +421,7 @@ impl Study for Bma24 {
                     _ => early.push((activation, vec![pairs])),
                 },
                 Measured::Slo(run) => limited.push(run),
+                Measured::Conv(run) => conv.push((TrainingData::Digits, run)),
             }
         }
         out.extend(training_claims(
@@ -404,6 +429,14 @@ impl Study for Bma24 {
             &training,
         ));
         out.extend(training_claims(&Setting::code(&cfg.code, options), &code));
+        match Setting::conv(&cfg.conv, options) {
+            Ok(setting) => out.extend(training_claims(&setting, &conv)),
+            Err(e) => out.push(
+                Claim::new("BMA24", "nfa.uc_vs_c", NFA_STATEMENT, "the conv regime's network")
+                    .id_param("regime", Regime::Conv.name())
+                    .failed(None, e),
+            ),
+        }
         for (activation, runs) in &early {
             out.extend(early_claims(&cfg.early, activation, options.seed, runs));
         }
@@ -483,6 +516,7 @@ fn cost(cfg: &Config, mode: Mode, point: &Point) -> f64 {
             })
         }
         Point::Early { .. } => cfg.early.experiment.validate().map(|e| passes_of(&e, 0, 2)),
+        Point::Conv { .. } => Ok(conv_cost(&cfg.conv, mode)),
     };
     // An invalid configuration fails before any work.
     estimate.unwrap_or(0.0)

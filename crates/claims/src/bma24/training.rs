@@ -11,7 +11,8 @@ use experiment::{Experiment, ExperimentConfig};
 use faer::Mat;
 use metrics::Similarity;
 use networks::ptk_nfa::{c_nfa, singular_alignment, uc_nfa};
-use networks::{Activation, Architecture, tangents};
+use networks::sequential::tangents::sequential_ptk;
+use networks::{Activation, Sequential, tangents};
 
 use super::{
     Code, CodeRun, LayerSeries, NFA_DELTA, NFA_DELTA_REASON, Regime, Slo, Training, TrainingData,
@@ -93,7 +94,7 @@ pub(super) fn train_and_measure(
         .map_err(|e| UnitError::new(format!("config: {e}")))?;
     let (prepared, traj) = experiment::run(&exp)?;
     measure(
-        &exp.architecture(),
+        &exp.network(),
         &traj.snapshots,
         &prepared.data.x,
         &prepared.init.weights,
@@ -207,27 +208,33 @@ pub(super) fn code_run(
         .weights;
     Ok(CodeRun {
         test_error: classification_error(&arch, last, &test)?,
-        series: measure(&arch, &traj.snapshots, &prepared.data.x, &init)?,
+        series: measure(&exp.network(), &traj.snapshots, &prepared.data.x, &init)?,
     })
 }
 
-/// Per checkpoint and hidden layer: UC-NFA and C-NFA (Pearson), C-NFA
-/// (cosine), `‖ΔW_l‖/‖W_l‖` and the singular alignment, with `ΔW_l` from
-/// `init` and `K_l` the PTK of the current network on `x`.
-fn measure(
-    arch: &Architecture,
+/// Per checkpoint and weight layer before the readout (a hidden layer, or
+/// a convolution with its flattened filter bank): UC-NFA and C-NFA
+/// (Pearson), C-NFA (cosine), `‖ΔW_l‖/‖W_l‖` and the singular alignment,
+/// with `ΔW_l` from `init` and `K_l` the PTK of the current network on `x`.
+pub(super) fn measure(
+    net: &Sequential,
     snapshots: &[experiment::run::Snapshot],
     x: &Mat<f64>,
     init: &[Mat<f64>],
 ) -> Result<Vec<LayerSeries>, UnitError> {
+    /// Samples per block of the PTK (its unit of parallel work).
+    const BLOCK: usize = 256;
     snapshots
         .iter()
         .map(|s| -> Result<LayerSeries, UnitError> {
             let p = &s.weights;
-            let tan = tangents(arch, p, x.as_ref(), 256)?;
-            Ok((0..arch.depth() - 1)
+            let ptk = match net.as_mlp() {
+                Some(arch) => tangents(&arch, p, x.as_ref(), BLOCK)?.ptk,
+                None => sequential_ptk(net, p, x.as_ref(), BLOCK)?,
+            };
+            Ok((0..ptk.len() - 1)
                 .map(|l| {
-                    let (w, w0, k) = (p[l].as_ref(), init[l].as_ref(), tan.ptk[l].as_ref());
+                    let (w, w0, k) = (p[l].as_ref(), init[l].as_ref(), ptk[l].as_ref());
                     [
                         uc_nfa(Similarity::Pearson, w, k).ok(),
                         c_nfa(Similarity::Pearson, w, w0, k).ok(),
@@ -257,13 +264,16 @@ pub(super) struct Setting {
     /// The data sets and their n.
     pub(super) data: Vec<(TrainingData, usize)>,
     pub(super) depth: usize,
-    pub(super) width: usize,
+    /// The hidden width of a fully connected network.
+    pub(super) width: Option<usize>,
     pub(super) init: &'static str,
     /// Our SGD step (after the warm-up, for the code's regime).
     pub(super) learning_rate: f64,
     pub(super) batch_size: usize,
     pub(super) epochs: Vec<usize>,
     pub(super) seeds: Vec<u64>,
+    /// A sequential (convolutional) network, reported by its layers.
+    pub(super) network: Option<Sequential>,
 }
 
 impl Setting {
@@ -276,12 +286,13 @@ impl Setting {
                 (TrainingData::Synthetic, t.synthetic_samples.get(mode)),
             ],
             depth: t.depth,
-            width: t.width.get(mode),
+            width: Some(t.width.get(mode)),
             init: "Gaussian N(0, 2/d_{l−1}) (He)",
             learning_rate: t.learning_rate.get(mode),
             batch_size: t.batch_size,
             epochs: t.epochs.get(mode),
             seeds: crate::study_seeds(&t.seeds.get(options.mode), options.seed),
+            network: None,
         }
     }
 
@@ -294,18 +305,19 @@ impl Setting {
                 c.samples.get(mode).saturating_sub(c.held_out.get(mode)),
             )],
             depth: c.depth,
-            width: c.width.get(mode),
+            width: Some(c.width.get(mode)),
             init: "uniform ±1/√d_{l−1} (PyTorch's default)",
             learning_rate: pytorch_step(c.pytorch_learning_rate, datasets::DIGITS_CLASSES),
             batch_size: c.batch_size,
             epochs: c.epochs.get(mode),
             seeds: crate::study_seeds(&c.seeds, options.seed),
+            network: None,
         }
     }
 }
 
 /// BMA24's statement of the NFA over training.
-const NFA_STATEMENT: &str = "BMA24: the centred NFA (alignment of the weight updates with the PTK) is high early in training and the uncentred NFA develops with it";
+pub(super) const NFA_STATEMENT: &str = "BMA24: the centred NFA (alignment of the weight updates with the PTK) is high early in training and the uncentred NFA develops with it";
 
 pub(super) fn training_claims(
     setting: &Setting,
@@ -322,12 +334,26 @@ pub(super) fn training_claims(
             .collect();
         for l in 0..setting.depth - 1 {
             let base = |key: &'static str, statement: &str, convention: &str| {
-                Claim::new("BMA24", key, statement, convention)
+                let claim = Claim::new("BMA24", key, statement, convention)
                     .id_param("data", name)
                     .id_param("layer", l + 1)
                     .id_param("regime", setting.regime.name())
-                    .param("depth", setting.depth)
-                    .param("width", setting.width)
+                    .param("depth", setting.depth);
+                let claim = match (&setting.network, setting.width) {
+                    (Some(net), _) => claim
+                        .param("input", net.input().to_string())
+                        .param(
+                            "layers",
+                            net.layers()
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>(),
+                        )
+                        .param("differs_from_code", super::conv::DIFFERS),
+                    (None, Some(width)) => claim.param("width", width),
+                    (None, None) => claim,
+                };
+                claim
                     .param("init", setting.init)
                     .param("learning_rate", setting.learning_rate)
                     .param("batch_size", setting.batch_size)
