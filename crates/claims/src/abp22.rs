@@ -62,8 +62,8 @@ use common::seed::{Stream, rng};
 use common::stats::slope;
 use experiment::config::{CheckpointConfig, DataConfig, DynamicsConfig, InitConfig, NetworkConfig};
 use experiment::{Experiment, ExperimentConfig, Prepared, Trajectory};
-use networks::Activation;
 use faer::{Mat, Par};
+use networks::Activation;
 use serde::{Deserialize, Serialize};
 
 use crate::PerMode;

@@ -1070,8 +1070,9 @@ impl Experiment {
     pub fn network(&self) -> Sequential {
         match &self.layers {
             Some(network) => network.clone(),
-            None => Sequential::from_mlp(&self.architecture())
-                .expect("validated widths make a network"),
+            None => {
+                Sequential::from_mlp(&self.architecture()).expect("validated widths make a network")
+            }
         }
     }
 
@@ -1208,7 +1209,11 @@ impl ExperimentConfig {
         let (widths, activation, layers) = match &net.layers {
             Some(specs) => {
                 let network = sequential_network(net, specs, input_dim, outputs)?;
-                (vec![input_dim, outputs], Activation::Identity, Some(network))
+                (
+                    vec![input_dim, outputs],
+                    Activation::Identity,
+                    Some(network),
+                )
             }
             None => {
                 let (widths, activation) = fully_connected(net, input_dim, outputs)?;
@@ -1409,8 +1414,9 @@ fn sequential_network(
     }
     let shape = match &net.input {
         None => Shape::Flat(input_dim),
-        Some(v) => networks::sequential::spec::input_shape(v)
-            .map_err(|e| invalid("network.input", e))?,
+        Some(v) => {
+            networks::sequential::spec::input_shape(v).map_err(|e| invalid("network.input", e))?
+        }
     };
     if shape.size() != input_dim {
         return Err(invalid(

@@ -204,7 +204,13 @@ pub fn prepare(exp: &Experiment) -> Result<Prepared, RunError> {
 pub fn initial_params(exp: &Experiment, prepared: &Prepared) -> Vec<Mat<f64>> {
     let mut params = prepared.init.weights.clone();
     if exp.biases {
-        params.extend(prepared.init.weights.iter().map(|w| Mat::zeros(1, w.nrows())));
+        params.extend(
+            prepared
+                .init
+                .weights
+                .iter()
+                .map(|w| Mat::zeros(1, w.nrows())),
+        );
     }
     params
 }

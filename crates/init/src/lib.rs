@@ -218,9 +218,7 @@ pub fn initialise_shapes(
             .iter()
             .map(|&(rows, cols)| {
                 let bound = gain / fan_in(cols);
-                Mat::from_fn(rows, cols, |_, _| {
-                    bound * (2.0 * rng.random::<f64>() - 1.0)
-                })
+                Mat::from_fn(rows, cols, |_, _| bound * (2.0 * rng.random::<f64>() - 1.0))
             })
             .collect(),
         InitScheme::Orthogonal { gain } => shapes

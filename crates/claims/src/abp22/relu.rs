@@ -59,8 +59,8 @@
 use common::stats::t_interval;
 use experiment::config::{CheckpointConfig, DataConfig, DynamicsConfig, InitConfig, NetworkConfig};
 use experiment::{Experiment, ExperimentConfig, Prepared};
-use networks::Activation;
 use faer::{Mat, MatRef, Par};
+use networks::Activation;
 use serde::{Deserialize, Serialize};
 
 use crate::UnitError;

@@ -123,14 +123,18 @@ pub(super) fn conv_cost(c: &Conv, mode: Mode) -> f64 {
     let epochs = c.epochs.get(mode);
     let per_epoch = c.samples.get(mode).div_ceil(c.batch_size);
     let last = epochs.last().copied().unwrap_or(0);
-    conv_experiment(c, mode, 0, c.pytorch_learning_rate, vec![(1 + last) * per_epoch]).map_or(
-        0.0,
-        |exp| {
-            let measured = epochs.len() * MEASURE_PASSES * c.ptk_samples.get(mode);
-            let per_sample = exp.estimated_seconds() / ((1 + last) * per_epoch * c.batch_size) as f64;
-            exp.estimated_seconds() + measured as f64 * per_sample
-        },
+    conv_experiment(
+        c,
+        mode,
+        0,
+        c.pytorch_learning_rate,
+        vec![(1 + last) * per_epoch],
     )
+    .map_or(0.0, |exp| {
+        let measured = epochs.len() * MEASURE_PASSES * c.ptk_samples.get(mode);
+        let per_sample = exp.estimated_seconds() / ((1 + last) * per_epoch * c.batch_size) as f64;
+        exp.estimated_seconds() + measured as f64 * per_sample
+    })
 }
 
 /// What the reconstruction changes from BMA24's `Conv/main.py`, and why

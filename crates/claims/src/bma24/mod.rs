@@ -54,15 +54,15 @@ mod figures;
 mod slo;
 mod training;
 
+use crate::claim::Claim;
 use consistency::consistency;
 pub use conv::Conv;
 use conv::{conv_cost, conv_run};
 use early::{early_claims, early_pairs};
 use slo::slo_claims;
-use crate::claim::Claim;
 use training::{
-    NFA_STATEMENT, Setting, code_experiment, code_run, plain_sgd, train_and_measure, training_claims,
-    training_experiment,
+    NFA_STATEMENT, Setting, code_experiment, code_run, plain_sgd, train_and_measure,
+    training_claims, training_experiment,
 };
 
 use datasets::Dataset;
@@ -432,9 +432,14 @@ impl Study for Bma24 {
         match Setting::conv(&cfg.conv, options) {
             Ok(setting) => out.extend(training_claims(&setting, &conv)),
             Err(e) => out.push(
-                Claim::new("BMA24", "nfa.uc_vs_c", NFA_STATEMENT, "the conv regime's network")
-                    .id_param("regime", Regime::Conv.name())
-                    .failed(None, e),
+                Claim::new(
+                    "BMA24",
+                    "nfa.uc_vs_c",
+                    NFA_STATEMENT,
+                    "the conv regime's network",
+                )
+                .id_param("regime", Regime::Conv.name())
+                .failed(None, e),
             ),
         }
         for (activation, runs) in &early {

@@ -10,6 +10,27 @@ use experiment::ExperimentConfig;
 use metrics::Similarity;
 
 const EXAMPLE: &str = include_str!("../../../../fixtures/experiments/bma24.toml");
+const CONV_EXAMPLE: &str = include_str!("../../../../fixtures/experiments/bma24_conv.toml");
+
+/// The conv regime's network, data and init are those of the stand-alone
+/// CNN experiment, and its rows say what differs from BMA24's code.
+#[test]
+fn the_conv_regime_is_the_stand_alone_cnn() {
+    let cfg = claims::bma24::config().unwrap();
+    let example = ExperimentConfig::from_toml(CONV_EXAMPLE).unwrap();
+    assert_eq!(cfg.conv.experiment, example);
+    let results = crate::common::quick("BMA24.nfa.uc_vs_c");
+    let conv: Vec<_> = results
+        .iter()
+        .filter(|r| r.params.get("regime").is_some_and(|g| g == "conv"))
+        .collect();
+    assert_eq!(conv.len(), 3 * (example.validate().unwrap().depth() - 1));
+    for r in conv {
+        let differs = r.params.get("differs_from_code").and_then(|v| v.as_str());
+        assert!(differs.is_some_and(|d| d.contains("Biases")), "{}", r.id);
+        assert!(r.params.contains_key("layers"), "{}", r.id);
+    }
+}
 
 #[test]
 fn bma24_claims() {
@@ -17,14 +38,16 @@ fn bma24_claims() {
     let cfg = claims::bma24::config().unwrap();
     let hidden = cfg.training.depth - 1;
     let code_hidden = cfg.code.depth - 1;
-    let early = cfg.early.activations.len() * (cfg.early.experiment.network.depth - 1);
+    let convolutions = cfg.conv.experiment.validate().unwrap().depth() - 1;
+    let early =
+        cfg.early.activations.len() * (cfg.early.experiment.validate().unwrap().depth() - 1);
     // Per hidden layer and data set: the info rows of nfa.uc_vs_c and
     // nfa.singular_alignment and two judged effects; two data sets in the
     // early regime, digits in the code's. slo.intervention: an info row
     // and two judged effects.
     assert_eq!(
         results.len(),
-        6 + 4 * (2 * hidden + code_hidden) + early + 3
+        6 + 4 * (2 * hidden + code_hidden + convolutions) + early + 3
     );
     let judged = |key: &str| {
         results

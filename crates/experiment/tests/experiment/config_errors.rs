@@ -228,3 +228,47 @@ fn a_speed_limit_names_its_layer_and_speed() {
         other => panic!("{other:?}"),
     }
 }
+
+const DIGITS: &str = "kind = \"digits\"\nsamples = 40";
+const CONV: &str = "input = [1, 8, 8]\n\
+    [[network.layers]]\ntype = \"conv2d\"\nchannels = 3\nkernel = 3\npadding = 1\n\
+    [[network.layers]]\ntype = \"relu\"\n\
+    [[network.layers]]\ntype = \"global_avg_pool\"\n\
+    [[network.layers]]\ntype = \"flatten\"\n\
+    [[network.layers]]\ntype = \"linear\"\noutputs = 10";
+
+#[test]
+fn a_convolutional_network_is_checked_against_its_data() {
+    let exp = Experiment::from_toml(&with(DIGITS, CONV)).unwrap();
+    assert_eq!(exp.depth(), 2);
+    assert!(!exp.is_deep_linear());
+    // 3 filters of 1·3·3 at 64 positions, and the 10 × 3 readout.
+    assert_eq!(exp.weight_count(), 27 + 30);
+    assert_eq!(exp.sample_work(), 27 * 64 + 30);
+    let e = error(
+        &with(DIGITS, &CONV.replace("[1, 8, 8]", "[1, 8, 7]")),
+        "network.input",
+    );
+    assert!(e.contains("56 values") && e.contains("64"), "{e}");
+    let e = error(
+        &with(DIGITS, &CONV.replace("outputs = 10", "outputs = 3")),
+        "network.layers",
+    );
+    assert!(e.contains("3 values") && e.contains("10 outputs"), "{e}");
+    error(
+        &with(DIGITS, &format!("depth = 2\n{CONV}")),
+        "network.depth",
+    );
+    error(
+        &with(
+            DIGITS,
+            &CONV.replace("kernel = 3\npadding = 1", "kernel = 9"),
+        ),
+        "network.layers",
+    );
+    let balanced = with(DIGITS, CONV).replace(
+        "kind = \"gaussian\"\nsigma = 1.0",
+        "kind = \"balanced\"\nscale = 1.0",
+    );
+    error(&balanced, "init.kind");
+}

@@ -84,3 +84,36 @@ fn measuring_an_mlp_leaves_snapshots_unchanged() {
     assert!(rows[0].c_nfa.iter().all(Result::is_err));
     assert!(rows[1].c_nfa.iter().all(Result::is_ok));
 }
+
+/// A CNN trains (its loss falls) through the sequential objective, and
+/// its measurement reads every convolution without changing the weights.
+#[test]
+fn a_convolutional_run_trains_and_is_measured_per_convolution() {
+    let text = include_str!("../../../../fixtures/experiments/bma24_conv.toml")
+        .replace("kind = \"digits\"", "kind = \"digits\"\nsamples = 64")
+        .replace("channels = 128", "channels = 8")
+        .replace("channels = 64", "channels = 8")
+        .replace("channels = 32", "channels = 4")
+        .replace(
+            "sigmas = [0.25, 1.0, 1.0, 1.4142135623730951, 0.11313708498984762]",
+            "sigma = 1.0",
+        )
+        .replace("batch_size = 256", "batch_size = 16")
+        .replace("learning_rate = 0.2", "learning_rate = 0.02")
+        .replace("steps = [0, 8, 40, 80, 160, 240]", "steps = [0, 40]");
+    let exp = experiment::Experiment::from_toml(&text).unwrap();
+    let (prepared, trajectory) = experiment::run(&exp).unwrap();
+    let (first, last) = (&trajectory.snapshots[0], &trajectory.snapshots[1]);
+    assert!(last.loss < first.loss, "{} → {}", first.loss, last.loss);
+    let network = exp.network();
+    let init = experiment::initial_params(&exp, &prepared);
+    let before = last.weights.clone();
+    let m = experiment::measure_network(&network, last, &init, prepared.data.x.as_ref()).unwrap();
+    assert!(last.weights == before, "measurement changed the weights");
+    // Four convolutions before the readout, every value a correlation.
+    assert_eq!((m.uc_nfa.len(), m.c_nfa.len()), (4, 4));
+    for v in m.uc_nfa.iter().chain(&m.c_nfa) {
+        let v = *v.as_ref().unwrap();
+        assert!((-1.0..=1.0).contains(&v), "{v}");
+    }
+}
