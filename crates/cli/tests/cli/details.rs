@@ -83,13 +83,14 @@ fn quick_claims_details_round_trip_through_report_json() {
 }
 
 /// The quick report's figures, by file name and in order.
-pub(crate) const QUICK_FIGURES: [&str; 16] = [
+pub(crate) const QUICK_FIGURES: [&str; 17] = [
     "tmc25_alpha_depth.svg",
     "tmc25_nfa_relerr.svg",
     "tmc25_imbalance_decay.svg",
     "bma24_nfa_digits_early.svg",
     "bma24_nfa_synthetic_early.svg",
     "bma24_nfa_digits_code.svg",
+    "bma24_nfa_mlp_vs_cnn.svg",
     "abp22_silent_alignment.svg",
     "abp22_relu_silent_alignment.svg",
     "sb21_specialisation_digits_one_hot_relu_small_motion.svg",

@@ -15,7 +15,7 @@ fn each_figure_names_its_series_and_axes() {
     let names: Vec<&str> = figs.iter().map(|f| f.file.as_str()).collect();
     assert_eq!(names, crate::details::QUICK_FIGURES);
     let heat: &[&str] = &["K_0", "y_0", "per-output kernel K_c", "target column y_c"];
-    let expect: [&[&str]; 16] = [
+    let expect: [&[&str]; 17] = [
         &[
             "α̂ (corr)",
             "α̂ (eig)",
@@ -50,6 +50,12 @@ fn each_figure_names_its_series_and_axes() {
         ],
         &["layer 1", "layer 4", "synthetic, early regime; band"],
         &["layer 1", "layer 5", "digits, code regime; band"],
+        &[
+            "MLP, hidden layer: UC-NFA",
+            "CNN, convolution: C-NFA",
+            "epoch ÷ last epoch of the run",
+            "MLP and CNN",
+        ],
         &[
             "loss",
             "alignment A(K_t, y) (right axis)",
