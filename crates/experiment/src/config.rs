@@ -552,6 +552,16 @@ pub struct NetworkConfig {
 }
 
 impl NetworkConfig {
+    /// The field that gives the hidden widths: `network.hidden` or
+    /// `network.width`.
+    fn width_field(&self) -> &'static str {
+        if self.hidden.is_some() {
+            "network.hidden"
+        } else {
+            "network.width"
+        }
+    }
+
     /// A fully connected network of `depth` layers of hidden width `width`
     /// and activation `activation`.
     pub fn mlp(depth: usize, width: usize, activation: Activation, biases: bool) -> Self {
@@ -1224,11 +1234,7 @@ impl ExperimentConfig {
             Some(network) => network.weight_layers().count(),
             None => widths.len() - 1,
         };
-        let width_field = if net.hidden.is_some() {
-            "network.hidden"
-        } else {
-            "network.width"
-        };
+        let width_field = net.width_field();
         let hidden = &widths[1..widths.len() - 1];
 
         let init = match &self.init {
@@ -1368,11 +1374,7 @@ fn fully_connected(
         (None, None) if depth == 1 => vec![],
         (None, None) => return Err(invalid("network.width", "is required when depth > 1")),
     };
-    let width_field = if net.hidden.is_some() {
-        "network.hidden"
-    } else {
-        "network.width"
-    };
+    let width_field = net.width_field();
     if let Some(w) = hidden.iter().find(|&&w| w == 0) {
         return Err(invalid(width_field, format!("must be at least 1, got {w}")));
     }

@@ -8,7 +8,7 @@ use experiment::run::run_prepared;
 use experiment::{Experiment, ExperimentConfig};
 use serde::Deserialize;
 
-use super::training::{Setting, measure};
+use super::training::{Setting, measure, warmed_weights};
 use super::{LayerSeries, Regime, TrainingData, mse_step};
 use crate::{Mode, PerMode, RunOptions, UnitError};
 
@@ -80,13 +80,7 @@ pub(super) fn conv_run(c: &Conv, mode: Mode, seed: u64) -> Result<Vec<LayerSerie
     )?;
     let mut prepared = experiment::prepare(&warm_up)?;
     let init = prepared.init.weights.clone();
-    let warmed = run_prepared(&warm_up, &prepared)?;
-    prepared.init.weights = warmed
-        .snapshots
-        .last()
-        .ok_or_else(|| UnitError::new("no checkpoint"))?
-        .weights
-        .clone();
+    prepared.init.weights = warmed_weights(&warm_up, &prepared)?;
     let steps = c.epochs.get(mode).iter().map(|e| e * per_epoch).collect();
     let exp = conv_experiment(c, mode, seed, c.pytorch_learning_rate, steps)?;
     let traj = run_prepared(&exp, &prepared)?;

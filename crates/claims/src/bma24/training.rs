@@ -176,13 +176,7 @@ pub(super) fn code_run(
     let test = rows(&prepared.data, train, held_out);
     prepared.data = rows(&prepared.data, 0, train);
     let init = prepared.init.weights.clone();
-    let warmed = run_prepared(&warm_up, &prepared)?;
-    prepared.init.weights = warmed
-        .snapshots
-        .last()
-        .ok_or_else(|| UnitError::new("no checkpoint"))?
-        .weights
-        .clone();
+    prepared.init.weights = warmed_weights(&warm_up, &prepared)?;
     let epochs = c.epochs.get(mode);
     let (dynamics, measured) = match slo {
         None => (plain_sgd(c, c.pytorch_learning_rate), epochs),
@@ -210,6 +204,21 @@ pub(super) fn code_run(
         test_error: classification_error(&arch, last, &test)?,
         series: measure(&exp.network(), &traj.snapshots, &prepared.data.x, &init)?,
     })
+}
+
+/// The weights after the warm-up run `warm_up` from `prepared`: its last
+/// checkpoint, from which the run proper starts (with a new optimiser).
+pub(super) fn warmed_weights(
+    warm_up: &Experiment,
+    prepared: &experiment::Prepared,
+) -> Result<Vec<Mat<f64>>, UnitError> {
+    let warmed = run_prepared(warm_up, prepared)?;
+    warmed
+        .snapshots
+        .into_iter()
+        .last()
+        .map(|s| s.weights)
+        .ok_or_else(|| UnitError::new("no checkpoint"))
 }
 
 /// Per checkpoint and weight layer before the readout (a hidden layer, or

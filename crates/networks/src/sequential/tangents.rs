@@ -85,12 +85,7 @@ pub fn sequential_tangents(
     x: MatRef<'_, f64>,
     block: usize,
 ) -> Result<SequentialTangents, NetworkError> {
-    net.check(params)?;
-    net.check_data(x)?;
-    let n = x.nrows();
-    if n == 0 {
-        return Err(NetworkError::Data("no samples".into()));
-    }
+    let n = checked_samples(net, params, x)?;
     let shapes = net.parameter_layers();
     let m = shapes.len();
     // K_j at index j, G_j^input at index m + j.
@@ -124,6 +119,21 @@ pub fn sequential_tangents(
     })
 }
 
+/// n, the samples of `x`, after checking that `params` and `x` fit `net`
+/// and that there is at least one sample.
+fn checked_samples(
+    net: &Sequential,
+    params: &[Mat<f64>],
+    x: MatRef<'_, f64>,
+) -> Result<usize, NetworkError> {
+    net.check(params)?;
+    net.check_data(x)?;
+    match x.nrows() {
+        0 => Err(NetworkError::Data("no samples".into())),
+        n => Ok(n),
+    }
+}
+
 /// `K_j` of every parametrised layer alone (the PTK of
 /// [`sequential_tangents`], without the patch AGOP's Gram matrices of
 /// `k_in·h·w` rows), for measurements that need only the PTK.
@@ -133,11 +143,7 @@ pub fn sequential_ptk(
     x: MatRef<'_, f64>,
     block: usize,
 ) -> Result<Vec<Mat<f64>>, NetworkError> {
-    net.check(params)?;
-    net.check_data(x)?;
-    if x.nrows() == 0 {
-        return Err(NetworkError::Data("no samples".into()));
-    }
+    checked_samples(net, params, x)?;
     let shapes = net.parameter_layers();
     let zeros = || -> Vec<Mat<f64>> {
         shapes
@@ -578,12 +584,7 @@ pub fn centred_agop(
     x: MatRef<'_, f64>,
     block: usize,
 ) -> Result<Vec<Mat<f64>>, NetworkError> {
-    net.check(params)?;
-    net.check_data(x)?;
-    let n = x.nrows();
-    if n == 0 {
-        return Err(NetworkError::Data("no samples".into()));
-    }
+    let n = checked_samples(net, params, x)?;
     let layers = net.parameter_layers();
     let outputs = net.outputs();
     let positions: Vec<usize> = layers
