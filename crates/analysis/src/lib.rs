@@ -50,10 +50,12 @@
 //! A value without meaning (a zero matrix in a denominator, α not
 //! identifiable) is a [`Value::Undefined`] with its reason, never NaN.
 //! [`record`] turns an analysis into the JSON record that the command line
-//! writes and the Python package returns.
+//! writes and the Python package returns; [`series`] holds the metrics of
+//! one network over training, with their CSV and figure.
 #![warn(missing_docs)]
 
 pub mod record;
+pub mod series;
 
 use faer::{Mat, MatRef};
 use metrics::{AlphaEstimate, AlphaScan, Cutoff, MetricError, Similarity, similarity};

@@ -104,6 +104,25 @@ pub fn record<'a>(
     net: &Sequential,
     names: &'a [(String, Option<String>)],
 ) -> Record<'a> {
+    record_of(
+        analysis.samples,
+        analysis.layers.iter().map(|l| &l.metrics),
+        &analysis.ntk,
+        net,
+        names,
+    )
+}
+
+/// The record of the metrics of `net` on `samples` samples: the layers'
+/// metrics from the input, the NTK metrics, and the tensor names as in
+/// [`record`].
+pub fn record_of<'a>(
+    samples: usize,
+    layers: impl IntoIterator<Item = &'a LayerMetrics>,
+    ntk: &'a Option<NtkMetrics>,
+    net: &Sequential,
+    names: &'a [(String, Option<String>)],
+) -> Record<'a> {
     let mlp = net.as_mlp();
     Record {
         schema: SCHEMA,
@@ -115,18 +134,17 @@ pub fn record<'a>(
         activation: mlp.as_ref().map(|a| a.activation.name()),
         bias: mlp.as_ref().map(|a| a.bias),
         widths: mlp.map(|a| a.widths),
-        samples: analysis.samples,
+        samples,
         conventions: CONVENTIONS,
-        layers: analysis
-            .layers
-            .iter()
+        layers: layers
+            .into_iter()
             .zip(names)
-            .map(|(layer, (weight, bias))| LayerRecord {
-                metrics: &layer.metrics,
+            .map(|(metrics, (weight, bias))| LayerRecord {
+                metrics,
                 tensor: weight,
                 bias_tensor: bias.as_deref(),
             })
             .collect(),
-        ntk: &analysis.ntk,
+        ntk,
     }
 }

@@ -30,6 +30,7 @@ use networks::{Sequential, Shape};
 pub use arch::ArchSpec;
 pub use arrays::{read_csv, read_matrix, read_npy, read_samples, write_csv, write_npy};
 pub use error::CheckpointError;
+pub use source::natural_cmp;
 pub use weights::{
     Checkpoint, Layer, NamedTensor, Precision, from_tensors, network_from_tensors, read_checkpoint,
     read_network, write_checkpoint,

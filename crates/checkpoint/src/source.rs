@@ -42,7 +42,7 @@ pub(crate) fn missing<S: AsRef<str>>(file: &str, tensor: &str, names: &[S]) -> C
 }
 
 /// Compare names with digit runs as numbers: `l2 < l10`.
-pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
     let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
     loop {
         match (x.first(), y.first()) {

@@ -15,8 +15,13 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use std::process::ExitCode;
+
+use analysis::series::{Point, Skipped};
 use analysis::{Analysis, AnalysisError, Exponent, Inputs, MatrixValue, Options, Value};
 use checkpoint::{ArchSpec, Checkpoint, CheckpointError};
+use faer::{Mat, MatRef};
+use indicatif::ProgressBar;
 use metrics::Similarity;
 use networks::{Activation, Sequential};
 
@@ -26,9 +31,12 @@ use crate::{CliError, create_dir, progress, write_file};
 /// Options of `analyze`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct AnalyzeArgs {
-    /// Trained weights: a safetensors file or a PyTorch state dict (torch.save, .pt/.pth), in PyTorch's layout (Linear weight [out, in], Conv2d weight [out, in, h, w], optional bias [out]).
-    #[arg(long, value_name = "FILE")]
+    /// Trained weights: a safetensors file or a PyTorch state dict (torch.save, .pt/.pth), in PyTorch's layout (Linear weight [out, in], Conv2d weight [out, in, h, w], optional bias [out]). A directory or a quoted glob pattern ('ckpt/*.pt') is a series of checkpoints, analysed in order against one --data, --labels and --init: series.json, series.csv and series.svg in --out.
+    #[arg(long, value_name = "FILE|DIR|GLOB")]
     pub weights: PathBuf,
+    /// Order of a series of checkpoints: natural order of the names (epoch_2 before epoch_10), or modification time.
+    #[arg(long, value_enum, default_value = "name")]
+    pub order: Order,
     /// The network's layers (TOML: input shape, then conv2d, pooling, activations, flatten, linear); needed for convolutional networks. Without it the weights are a fully connected network with --activation between layers.
     #[arg(long, value_name = "FILE.toml", conflicts_with = "activation")]
     pub arch: Option<PathBuf>,
@@ -65,12 +73,21 @@ pub struct AnalyzeArgs {
     /// Memory budget in GB (default: half of the memory available at start, from /proc/meminfo; 4 GB where that cannot be read).
     #[arg(long, value_name = "GB", allow_negative_numbers = true)]
     pub memory: Option<f64>,
-    /// JSON output (default: target/analyze/STEM.json, STEM from the weights file).
+    /// JSON output (default: target/analyze/STEM.json, STEM from the weights file); for a series, the directory of series.json, series.csv and series.svg (default: target/analyze/series).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// The order of a series of checkpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Order {
+    /// Natural order of the file names (digit runs compared as numbers).
+    Name,
+    /// Modification time, oldest first.
+    Mtime,
 }
 
 /// The memory budget in bytes: `--memory GB`, or
@@ -130,48 +147,111 @@ fn parse_alpha(s: &str) -> Result<AlphaArg, CliError> {
     }
 }
 
-/// Run the command: read, analyse, print the tables, write the JSON (and
-/// the matrices). Returns the markdown printed.
-pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
-    let kind = Similarity::from_str(&args.similarity)
-        .map_err(|e| CliError::usage(format!("--similarity: {e}")))?;
-    let alpha = parse_alpha(&args.alpha)?;
+/// How the checkpoints' layers are read: from an architecture file, or as
+/// a fully connected network with one hidden activation.
+enum Layout {
+    Arch(ArchSpec),
+    Mlp(Activation),
+}
 
-    let layers = args.layers.as_deref();
-    let (net, seq, init) = match (&args.arch, &args.activation) {
-        (Some(arch), _) => {
-            let arch = ArchSpec::read(arch).map_err(read_failure)?;
-            let (net, seq) =
-                checkpoint::read_network(&args.weights, &arch, layers).map_err(read_failure)?;
-            let init = match &args.init {
-                Some(path) => {
-                    let names = net.weight_names();
-                    let (init, _) = checkpoint::read_network(path, &arch, Some(&names))
-                        .map_err(read_failure)?;
-                    Some(init)
-                }
-                None => None,
-            };
-            (net, seq, init)
-        }
+fn layout(args: &AnalyzeArgs) -> Result<Layout, CliError> {
+    match (&args.arch, &args.activation) {
+        (Some(arch), _) => Ok(Layout::Arch(ArchSpec::read(arch).map_err(read_failure)?)),
         (None, activation) => {
             let activation = Activation::from_str(activation.as_deref().unwrap_or_default())
                 .map_err(|e| CliError::usage(format!("--activation: {e}")))?;
-            let net = checkpoint::read_checkpoint(&args.weights, layers).map_err(read_failure)?;
-            let init = match &args.init {
-                Some(path) => {
-                    let names = net.weight_names();
-                    let init =
-                        checkpoint::read_checkpoint(path, Some(&names)).map_err(read_failure)?;
-                    net.check_same_shapes(&init).map_err(read_failure)?;
-                    Some(init)
-                }
-                None => None,
-            };
-            let seq = Sequential::from_mlp(&net.architecture(activation))
-                .map_err(|e| CliError::usage(format!("{}: {e}", net.file)))?;
-            (net, seq, init)
+            Ok(Layout::Mlp(activation))
         }
+    }
+}
+
+/// The network saved in `path`, with its layers in the order of `layers`.
+fn read_net(
+    layout: &Layout,
+    path: &Path,
+    layers: Option<&[String]>,
+) -> Result<(Checkpoint, Sequential), CliError> {
+    match layout {
+        Layout::Arch(arch) => checkpoint::read_network(path, arch, layers).map_err(read_failure),
+        Layout::Mlp(activation) => {
+            let net = checkpoint::read_checkpoint(path, layers).map_err(read_failure)?;
+            let seq = Sequential::from_mlp(&net.architecture(*activation))
+                .map_err(|e| CliError::usage(format!("{}: {e}", net.file)))?;
+            Ok((net, seq))
+        }
+    }
+}
+
+/// The initial weights in `path`, read in the layer order of `net` and of
+/// the same shapes.
+fn read_init(layout: &Layout, path: &Path, net: &Checkpoint) -> Result<Vec<Mat<f64>>, CliError> {
+    let names = net.weight_names();
+    let (init, _) = read_net(layout, path, Some(&names))?;
+    net.check_same_shapes(&init).map_err(read_failure)?;
+    Ok(init.layers.into_iter().map(|l| l.weight).collect())
+}
+
+/// The analysis options of the arguments.
+fn options(args: &AnalyzeArgs, alpha: AlphaArg) -> Result<Options, CliError> {
+    Ok(Options {
+        alpha: match alpha {
+            AlphaArg::Fit => None,
+            AlphaArg::Given(a) => Some(a),
+        },
+        memory: Some(memory_budget(args.memory)?),
+        centred_agop: args.centred_agop,
+        ..Options::default()
+    })
+}
+
+/// Analyse `net` on the data, reporting the NTK pass on `bar`.
+fn analyse(
+    net: &Checkpoint,
+    seq: &Sequential,
+    init: Option<&[Mat<f64>]>,
+    (x, y): (MatRef<'_, f64>, Option<MatRef<'_, f64>>),
+    options: &Options,
+    bar: &ProgressBar,
+) -> Result<Analysis, CliError> {
+    let params = net.params();
+    analysis::analyse_with_progress(
+        Inputs {
+            net: seq,
+            params: &params,
+            init,
+            x,
+            y,
+        },
+        options,
+        &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+    )
+    .map_err(|e: AnalysisError| match e {
+        AnalysisError::Ntk(e @ ntk::NtkError::Memory { .. }) => {
+            CliError::usage(format!("--memory: {e}"))
+        }
+        e => CliError::usage(format!("{}: {e}", net.file)),
+    })
+}
+
+/// Run the command: read, analyse, print the tables, write the JSON (and
+/// the matrices). Returns the markdown printed and the exit status: 1 when
+/// a checkpoint of a series was skipped.
+pub fn run(args: &AnalyzeArgs) -> Result<(String, ExitCode), CliError> {
+    let kind = Similarity::from_str(&args.similarity)
+        .map_err(|e| CliError::usage(format!("--similarity: {e}")))?;
+    let alpha = parse_alpha(&args.alpha)?;
+    if let Some(files) = series_files(&args.weights, args.order)? {
+        return series(args, kind, alpha, &files);
+    }
+    let layout = layout(args)?;
+    let layers = args.layers.as_deref();
+    let (net, seq) = read_net(&layout, &args.weights, layers)?;
+    let init = match &args.init {
+        Some(path) => Some(read_init(&layout, path, &net)?),
+        None => None,
     };
     let data_file = args.data.display().to_string();
     let (x, sample) = checkpoint::read_samples(&args.data, "data").map_err(read_failure)?;
@@ -186,13 +266,8 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
         None => None,
     };
 
-    let params = net.params();
-    let budget = memory_budget(args.memory)?;
-    let mlp = seq.as_mlp();
-    let model = match &mlp {
-        Some(arch) => ntk::Model::Mlp(arch),
-        None => ntk::Model::Sequential(&seq),
-    };
+    let options = options(args, alpha)?;
+    let budget = options.memory.unwrap_or_default();
     if args.save_ntk.is_some() {
         let needed = dense_ntk_bytes(&seq, x.nrows());
         if needed > budget {
@@ -205,39 +280,15 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
             )));
         }
     }
-    let init_weights: Option<Vec<_>> = init
-        .as_ref()
-        .map(|c| c.layers.iter().map(|l| l.weight.clone()).collect());
-    let options = Options {
-        alpha: match alpha {
-            AlphaArg::Fit => None,
-            AlphaArg::Given(a) => Some(a),
-        },
-        memory: Some(budget),
-        centred_agop: args.centred_agop,
-        ..Options::default()
-    };
     let bar = progress::bar(0, "tile pairs of the NTK", args.quiet);
-    let result = analysis::analyse_with_progress(
-        Inputs {
-            net: &seq,
-            params: &params,
-            init: init_weights.as_deref(),
-            x: x.as_ref(),
-            y: y.as_ref().map(|y| y.as_ref()),
-        },
+    let result = analyse(
+        &net,
+        &seq,
+        init.as_deref(),
+        (x.as_ref(), y.as_ref().map(|y| y.as_ref())),
         &options,
-        &mut |done, total| {
-            bar.set_length(total);
-            bar.set_position(done);
-        },
-    )
-    .map_err(|e: AnalysisError| match e {
-        AnalysisError::Ntk(e @ ntk::NtkError::Memory { .. }) => {
-            CliError::usage(format!("--memory: {e}"))
-        }
-        e => CliError::usage(format!("{}: {e}", net.file)),
-    })?;
+        &bar,
+    )?;
     bar.finish_and_clear();
 
     let markdown = markdown(&net, &seq, &result, kind, alpha);
@@ -257,7 +308,12 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
         save_matrices(dir, &result)?;
     }
     if let Some(dir) = &args.save_ntk {
-        let kernels = ntk::per_output_ntk_of(model, &params, x.as_ref(), faer::Par::rayon(0))
+        let mlp = seq.as_mlp();
+        let model = match &mlp {
+            Some(arch) => ntk::Model::Mlp(arch),
+            None => ntk::Model::Sequential(&seq),
+        };
+        let kernels = ntk::per_output_ntk_of(model, &net.params(), x.as_ref(), faer::Par::rayon(0))
             .map_err(|e| CliError::usage(format!("{}: {e}", net.file)))?;
         create_dir(dir)?;
         for (c, k) in kernels.iter().enumerate() {
@@ -265,7 +321,262 @@ pub fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
                 .map_err(write_failure)?;
         }
     }
-    Ok(markdown)
+    Ok((markdown, ExitCode::SUCCESS))
+}
+
+/// Whether `--weights` names a series — a directory (its `.pt`, `.pth`
+/// and `.safetensors` files) or a glob pattern — and then its files, in
+/// natural order of their names or by modification time. A series
+/// without a file is bad input.
+fn series_files(weights: &Path, order: Order) -> Result<Option<Vec<PathBuf>>, CliError> {
+    let text = weights.to_string_lossy();
+    let mut files: Vec<PathBuf> = if weights.is_dir() {
+        let entries = std::fs::read_dir(weights)
+            .map_err(|e| CliError::usage(format!("--weights {}: {e}", weights.display())))?;
+        entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_file()
+                    && p.extension().is_some_and(|e| {
+                        ["pt", "pth", "safetensors"].contains(&&*e.to_string_lossy())
+                    })
+            })
+            .collect()
+    } else if text.contains(['*', '?', '[']) && !weights.exists() {
+        glob::glob(&text)
+            .map_err(|e| CliError::usage(format!("--weights `{text}`: not a glob pattern: {e}")))?
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect()
+    } else {
+        return Ok(None);
+    };
+    if files.is_empty() {
+        return Err(CliError::usage(format!(
+            "--weights {text}: no checkpoint file (.pt, .pth or .safetensors in a directory, or a file matching the pattern)"
+        )));
+    }
+    match order {
+        Order::Name => files
+            .sort_by(|a, b| checkpoint::natural_cmp(&a.to_string_lossy(), &b.to_string_lossy())),
+        Order::Mtime => {
+            let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+            files.sort_by(|a, b| mtime(a).cmp(&mtime(b)).then_with(|| a.cmp(b)));
+        }
+    }
+    Ok(Some(files))
+}
+
+/// The step of each checkpoint: the last number in its file name when
+/// every name has one (`epoch_012.pt` → 12), else its position from 0.
+fn steps(files: &[PathBuf]) -> Vec<f64> {
+    let number = |p: &PathBuf| -> Option<f64> {
+        let stem = p.file_stem()?.to_string_lossy().into_owned();
+        let end = stem.rfind(|c: char| c.is_ascii_digit())? + 1;
+        let start = stem[..end]
+            .rfind(|c: char| !c.is_ascii_digit())
+            .map_or(0, |i| i + 1);
+        stem[start..end].parse().ok()
+    };
+    let numbers: Option<Vec<f64>> = files.iter().map(number).collect();
+    numbers.unwrap_or_else(|| (0..files.len()).map(|i| i as f64).collect())
+}
+
+/// The series JSON: the series, and the files it was computed from.
+#[derive(serde::Serialize)]
+struct SeriesReport<'a> {
+    #[serde(flatten)]
+    series: analysis::series::SeriesJson<'a>,
+    data: String,
+    labels: Option<String>,
+    init: Option<String>,
+}
+
+/// `analyze` over a series of checkpoints: the data, labels and initial
+/// weights read once, every checkpoint analysed against them in order;
+/// `series.json`, `series.csv` and `series.svg` in `--out` (default
+/// `target/analyze/series`). A checkpoint that cannot be read or does not
+/// fit is reported, skipped, and makes the exit status 1.
+fn series(
+    args: &AnalyzeArgs,
+    kind: Similarity,
+    alpha: AlphaArg,
+    files: &[PathBuf],
+) -> Result<(String, ExitCode), CliError> {
+    for (flag, given) in [
+        ("--save-matrices", args.save_matrices.is_some()),
+        ("--save-ntk", args.save_ntk.is_some()),
+    ] {
+        if given {
+            return Err(CliError::usage(format!(
+                "{flag}: not available for a series of checkpoints (analyse one checkpoint)"
+            )));
+        }
+    }
+    let layout = layout(args)?;
+    let data_file = args.data.display().to_string();
+    let (x, sample) = checkpoint::read_samples(&args.data, "data").map_err(read_failure)?;
+    let y = match &args.labels {
+        Some(path) => Some(checkpoint::read_matrix(path, "labels").map_err(read_failure)?),
+        None => None,
+    };
+    let options = options(args, alpha)?;
+    let bar = progress::bar(files.len() as u64, "checkpoints", args.quiet);
+    let mut series: Option<analysis::series::Series> = None;
+    let mut init: Option<Vec<Mat<f64>>> = None;
+    let mut skipped = Vec::new();
+    let hidden = ProgressBar::hidden();
+    for (file, step) in files.iter().zip(steps(files)) {
+        let point = (|| {
+            let (net, seq) = read_net(&layout, file, args.layers.as_deref())?;
+            if let Some(first) = &series
+                && first.net != seq
+            {
+                return Err(CliError::usage(format!(
+                    "{}: its layers differ from those of the series' first checkpoint",
+                    file.display()
+                )));
+            }
+            checkpoint::check_data(&seq, &net, &data_file, &x, &sample).map_err(read_failure)?;
+            if let (Some(path), Some(y)) = (&args.labels, &y) {
+                checkpoint::check_labels(
+                    &seq,
+                    &net,
+                    &data_file,
+                    &x,
+                    &path.display().to_string(),
+                    y,
+                )
+                .map_err(read_failure)?;
+            }
+            if let (Some(path), None) = (&args.init, &init) {
+                // The initial weights, once, in the first checkpoint's
+                // layer order: an unreadable init stops the series.
+                init = Some(read_init(&layout, path, &net).map_err(|e| CliError {
+                    code: CliError::USAGE,
+                    message: format!("--init: {}", e.message),
+                })?);
+            }
+            let result = analyse(
+                &net,
+                &seq,
+                init.as_deref(),
+                (x.as_ref(), y.as_ref().map(|y| y.as_ref())),
+                &options,
+                &hidden,
+            )?;
+            let point = Point::new(
+                step,
+                Some(file.display().to_string()),
+                result,
+                net.tensor_names(),
+            );
+            Ok((seq, point))
+        })();
+        match point {
+            Ok((seq, point)) => series
+                .get_or_insert_with(|| {
+                    analysis::series::Series::new(seq, kind, analysis::series::Tracked::ALL)
+                })
+                .points
+                .push(point),
+            Err(e) if e.message.starts_with("--init") || e.message.starts_with("--memory") => {
+                return Err(e);
+            }
+            Err(e) => {
+                bar.suspend(|| eprintln!("skipped: {}", e.message));
+                skipped.push(Skipped {
+                    checkpoint: file.display().to_string(),
+                    error: e.message,
+                });
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let Some(mut series) = series else {
+        return Err(CliError::failure(format!(
+            "--weights {}: none of the {} checkpoints could be analysed",
+            args.weights.display(),
+            files.len()
+        )));
+    };
+    series.skipped = skipped;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("target/analyze/series"));
+    let report = SeriesReport {
+        series: series.json(),
+        data: data_file,
+        labels: args.labels.as_ref().map(|p| p.display().to_string()),
+        init: args.init.as_ref().map(|p| p.display().to_string()),
+    };
+    write_file(
+        &dir.join("series.json"),
+        &serde_json::to_string_pretty(&report).expect("the series serialises"),
+    )?;
+    let mut csv = Vec::new();
+    series
+        .write_csv(&mut csv)
+        .map_err(|e| CliError::failure(format!("{}: {e}", dir.join("series.csv").display())))?;
+    write_file(
+        &dir.join("series.csv"),
+        &String::from_utf8(csv).expect("the CSV is UTF-8"),
+    )?;
+    let svg = series
+        .svg()
+        .map_err(|e| CliError::failure(format!("{}: {e}", dir.join("series.svg").display())))?;
+    write_file(&dir.join("series.svg"), &svg)?;
+    let status = if series.skipped.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    };
+    Ok((series_markdown(&series, &dir), status))
+}
+
+/// The series as a table of its first layer (the NFA's layer, TMC25) and
+/// the NTK alignment, with the files written.
+fn series_markdown(series: &analysis::series::Series, dir: &Path) -> String {
+    let kind = series.similarity;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} checkpoints analysed, {} skipped; similarity {kind}; every layer in {}/series.{{json,csv,svg}}\n",
+        series.points.len(),
+        series.skipped.len(),
+        dir.display()
+    );
+    let _ = writeln!(
+        s,
+        "| step | checkpoint | NFA {kind} α=1, layer 1 | α̂, layer 1 | UC-NFA {kind}, layer 1 | C-NFA {kind}, layer 1 | mean A(Θ_c, y_c) |"
+    );
+    let _ = writeln!(s, "|---:|---|---:|---:|---:|---:|---:|");
+    for p in &series.points {
+        let first = p.layers.first();
+        let alignment = p.ntk.as_ref().map(|n| {
+            let v: Option<Vec<f64>> = n.alignment.iter().map(Value::number).collect();
+            v.map_or_else(
+                || "undefined".into(),
+                |v| stable(v.iter().sum::<f64>() / v.len().max(1) as f64),
+            )
+        });
+        let _ = writeln!(
+            s,
+            "| {} | `{}` | {} | {} | {} | {} | {} |",
+            p.step,
+            p.checkpoint.as_deref().unwrap_or_default(),
+            cell(first.and_then(|m| m.nfa(kind, Exponent::One))),
+            first
+                .and_then(|m| m.alpha_hat.alpha())
+                .map_or_else(|| "unidentifiable".into(), stable),
+            cell(first.and_then(|m| m.uc_nfa(kind))),
+            cell(first.and_then(|m| m.c_nfa(kind))),
+            alignment.unwrap_or_else(|| "—".into()),
+        );
+    }
+    s
 }
 
 /// `layer{l}_nfm.npy`, `layer{l}_agop.npy` (chain rule) and

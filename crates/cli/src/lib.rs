@@ -247,9 +247,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Run { file, out, quiet } => run_experiment::run(&file, &out, quiet),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => merge::merge(&args),
-        Command::Analyze(args) => analyze::run(&args).map(|markdown| {
+        Command::Analyze(args) => analyze::run(&args).map(|(markdown, status)| {
             print!("{markdown}");
-            ExitCode::SUCCESS
+            status
         }),
     }
 }

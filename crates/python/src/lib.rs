@@ -596,6 +596,146 @@ fn analyze<'py>(
     Ok((json, matrices))
 }
 
+/// A network's metrics over training, measured step by step (the engine
+/// of `feature_learning_checks.torch.Tracker`): the data, labels and
+/// initial weights are converted once; each [`Series::measure`] reads the
+/// current weights and analyses them with the GIL released.
+#[pyclass(module = "feature_learning_checks")]
+struct Series {
+    arch: Option<ArchSpec>,
+    activation: String,
+    layers: Option<Vec<String>>,
+    x: Mat<f64>,
+    y: Option<Mat<f64>>,
+    init: Option<Vec<Mat<f64>>>,
+    options: Options,
+    series: analysis::series::Series,
+}
+
+#[pymethods]
+impl Series {
+    #[new]
+    #[pyo3(signature = (weights, x, sample_shape, labels, init, arch, activation, layers, memory, similarity, metrics))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        weights: Source<'_>,
+        x: PyReadonlyArray2<'_, f64>,
+        sample_shape: Vec<usize>,
+        labels: Option<PyReadonlyArray2<'_, f64>>,
+        init: Option<Source<'_>>,
+        arch: Option<String>,
+        activation: String,
+        layers: Option<Vec<String>>,
+        memory: Option<u64>,
+        similarity: &str,
+        metrics: Vec<String>,
+    ) -> PyResult<Self> {
+        let kind = convention(similarity)?;
+        let tracked = analysis::series::Tracked::from_names(metrics.iter().map(String::as_str))
+            .map_err(|e| value_error(format!("metrics: {e}")))?;
+        let arch = arch
+            .map(|text| ArchSpec::parse("arch", &text))
+            .transpose()
+            .map_err(checkpoint_error)?;
+        let (net, seq) = network_of(
+            &weights,
+            "model",
+            arch.as_ref(),
+            &activation,
+            layers.as_deref(),
+        )?;
+        let x = mat2(&x);
+        checkpoint::check_data(&seq, &net, "x", &x, &sample_shape).map_err(checkpoint_error)?;
+        let y = match labels.filter(|_| tracked.ntk) {
+            Some(y) => {
+                let y = mat2(&y);
+                checkpoint::check_labels(&seq, &net, "x", &x, "labels", &y)
+                    .map_err(checkpoint_error)?;
+                Some(y)
+            }
+            None => None,
+        };
+        let init = match init.filter(|_| tracked.c_nfa) {
+            Some(source) => {
+                let names = net.weight_names();
+                let (init, _) =
+                    network_of(&source, "init", arch.as_ref(), &activation, Some(&names))?;
+                net.check_same_shapes(&init).map_err(checkpoint_error)?;
+                Some(init.layers.into_iter().map(|l| l.weight).collect())
+            }
+            None => None,
+        };
+        Ok(Series {
+            arch,
+            activation,
+            layers: layers.or_else(|| Some(net.weight_names())),
+            x,
+            y,
+            init,
+            options: Options {
+                memory: Some(memory.unwrap_or_else(analysis::default_memory_budget)),
+                ..Options::default()
+            },
+            series: analysis::series::Series::new(seq, kind, tracked),
+        })
+    }
+
+    /// Analyse `weights` (the network now) as the point at `step`; the
+    /// point's record as JSON text.
+    fn measure(&mut self, py: Python<'_>, step: f64, weights: Source<'_>) -> PyResult<String> {
+        let (net, seq) = network_of(
+            &weights,
+            "model",
+            self.arch.as_ref(),
+            &self.activation,
+            self.layers.as_deref(),
+        )?;
+        if seq != self.series.net {
+            return Err(value_error(
+                "model: its layers differ from those it had when the tracker was made",
+            ));
+        }
+        let params = net.params();
+        let (x, y, init, options) = (&self.x, &self.y, &self.init, &self.options);
+        let result = py
+            .detach(|| {
+                analysis::analyse(
+                    Inputs {
+                        net: &seq,
+                        params: &params,
+                        init: init.as_deref(),
+                        x: x.as_ref(),
+                        y: y.as_ref().map(|y| y.as_ref()),
+                    },
+                    options,
+                )
+            })
+            .map_err(value_error)?;
+        let point = analysis::series::Point::new(step, None, result, net.tensor_names());
+        let json = serde_json::to_string(&point.record(&self.series.net)).map_err(value_error)?;
+        self.series.points.push(point);
+        Ok(json)
+    }
+
+    /// The series as JSON text (`schema`, `similarity`, `points`,
+    /// `skipped`), as `analyze --weights DIR` writes `series.json`.
+    fn json(&self) -> PyResult<String> {
+        serde_json::to_string_pretty(&self.series.json()).map_err(value_error)
+    }
+
+    /// The series as CSV text, as in `series.csv`.
+    fn csv(&self) -> PyResult<String> {
+        let mut out = Vec::new();
+        self.series.write_csv(&mut out).map_err(value_error)?;
+        String::from_utf8(out).map_err(value_error)
+    }
+
+    /// The curves as an SVG document, as in `series.svg`.
+    fn svg(&self) -> PyResult<String> {
+        self.series.svg().map_err(value_error)
+    }
+}
+
 /// The module `feature_learning_checks._native`.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -614,5 +754,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(specialisation_matrix, m)?)?;
     m.add_function(wrap_pyfunction!(load_network, m)?)?;
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
+    m.add_class::<Series>()?;
     Ok(())
 }

@@ -62,3 +62,25 @@ def analyze(
     memory: Optional[int],
     centred_agop: bool,
 ) -> tuple[str, list[tuple[F64, F64, F64, Optional[F64]]]]: ...
+
+class Series:
+    """A network's metrics over training (the engine of ``torch.Tracker``)."""
+
+    def __init__(
+        self,
+        weights: Source,
+        x: F64,
+        sample_shape: list[int],
+        labels: Optional[F64],
+        init: Optional[Source],
+        arch: Optional[str],
+        activation: str,
+        layers: Optional[list[str]],
+        memory: Optional[int],
+        similarity: str,
+        metrics: list[str],
+    ) -> None: ...
+    def measure(self, step: float, weights: Source) -> str: ...
+    def json(self) -> str: ...
+    def csv(self) -> str: ...
+    def svg(self) -> str: ...
