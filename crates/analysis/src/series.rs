@@ -337,23 +337,25 @@ impl Series {
         use figure::{Axis, Panel, Series as Line, SeriesLabelPosition, Style};
         let kind = self.similarity;
         let steps: Vec<f64> = self.points.iter().map(|p| p.step).collect();
-        let layer_lines = |c: LayerColumn, style: Style, label: &str| -> Vec<Line> {
-            (0..self.depth())
-                .map(|l| {
-                    let y = self
-                        .points
-                        .iter()
-                        .map(|p| {
-                            p.layers
-                                .get(l)
-                                .and_then(|m| c.of(m, kind))
-                                .unwrap_or(f64::NAN)
-                        })
-                        .collect();
-                    Line::new(format!("{label}layer {}", l + 1), steps.clone(), y, l).style(style)
-                })
-                .collect()
-        };
+        let layer_lines =
+            |c: LayerColumn, style: Style, label: &dyn Fn(usize) -> String| -> Vec<Line> {
+                (0..self.depth())
+                    .map(|l| {
+                        let y = self
+                            .points
+                            .iter()
+                            .map(|p| {
+                                p.layers
+                                    .get(l)
+                                    .and_then(|m| c.of(m, kind))
+                                    .unwrap_or(f64::NAN)
+                            })
+                            .collect();
+                        Line::new(label(l), steps.clone(), y, l).style(style)
+                    })
+                    .collect()
+            };
+        let layer = |l: usize| format!("layer {}", l + 1);
         let columns = self.layer_columns();
         let mut panels = Vec::new();
         // In the scale-free conventions sim(F_l, G_l) at α = 1 equals the
@@ -362,7 +364,7 @@ impl Series {
         if columns.contains(&LayerColumn::Nfa) && !columns.contains(&LayerColumn::UcNfa) {
             panels.push(Panel::new(
                 Axis::linear(format!("NFA {kind}(F_l, G_l)")),
-                layer_lines(LayerColumn::Nfa, Style::LineMarkers, ""),
+                layer_lines(LayerColumn::Nfa, Style::LineMarkers, &layer),
             ));
         }
         let (uc, c) = (
@@ -372,10 +374,13 @@ impl Series {
         if uc || c {
             let mut lines = Vec::new();
             if uc {
-                lines.extend(layer_lines(LayerColumn::UcNfa, Style::LineMarkers, "UC "));
+                lines.extend(layer_lines(LayerColumn::UcNfa, Style::LineMarkers, &layer));
             }
             if c {
-                lines.extend(layer_lines(LayerColumn::CNfa, Style::Dashed, "C "));
+                // Dashed in the colour of its layer: no legend entry of
+                // its own when the UC-NFA's solid line names the layer.
+                let name = |l: usize| if uc { String::new() } else { layer(l) };
+                lines.extend(layer_lines(LayerColumn::CNfa, Style::Dashed, &name));
             }
             let label = match (uc, c) {
                 (true, true) => format!("UC-NFA (solid), C-NFA (dashed), {kind}"),
@@ -389,7 +394,7 @@ impl Series {
         if columns.contains(&LayerColumn::AlphaHat) {
             panels.push(Panel::new(
                 Axis::linear("α̂ = argmin_α relerr_scaled(F_l, G_l^α)"),
-                layer_lines(LayerColumn::AlphaHat, Style::LineMarkers, ""),
+                layer_lines(LayerColumn::AlphaHat, Style::LineMarkers, &layer),
             ));
         }
         let ntk = self.ntk_columns();

@@ -286,7 +286,7 @@ pub enum Style {
 /// One named series of a panel.
 #[derive(Debug, Clone)]
 pub struct Series {
-    /// Legend entry.
+    /// Legend entry (none when empty).
     pub name: String,
     /// Abscissae.
     pub x: Vec<f64>,
@@ -616,7 +616,11 @@ fn draw_panel(
             Style::Triangles => draw!(xy.iter().map(|&p| TriangleMarker::new(p, 5, c.filled()))),
             _ => {}
         }
-        // The legend lives on the primary chart: an empty series carries it.
+        // The legend lives on the primary chart: an empty series carries
+        // it. A series without a name has no legend entry.
+        if s.name.is_empty() {
+            continue;
+        }
         let anno = chart
             .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
             .map_err(drawing)?;
