@@ -59,11 +59,12 @@ pub mod series;
 
 use faer::{Mat, MatRef};
 use metrics::{AlphaEstimate, AlphaScan, Cutoff, MetricError, Similarity, similarity};
-use networks::ptk_nfa::{c_nfa, uc_nfa};
+use networks::ptk_nfa::{c_pair, uc_pair};
 use networks::sequential::tangents::{
     centred_agop as sequential_tangents_centred, sequential_tangents,
 };
 use networks::{Layer, Sequential};
+use rayon::prelude::*;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
@@ -472,30 +473,36 @@ pub fn analyse_with_progress(
         .weight_layers()
         .map(|k| kind(&net.layers()[k]))
         .collect();
-    let mut layers = Vec::with_capacity(ptk.len());
-    for (l, ((g_input, (k, g)), kind)) in agop_input
+    let matrices: Vec<LayerMatrices> = agop_input
         .into_iter()
         .zip(ptk.into_iter().zip(agop))
-        .zip(kinds)
-        .enumerate()
-    {
-        let w = params[l].as_ref();
-        let matrices = LayerMatrices {
-            nfm: metrics::nfm(w),
+        .zip(params)
+        .map(|((g_input, (k, g)), w)| LayerMatrices {
+            nfm: metrics::nfm(w.as_ref()),
             agop: g,
             agop_input: g_input,
             ptk: k,
             centred_agop: centred.next(),
-        };
-        let metrics = layer_metrics(
-            (l + 1, kind),
-            w,
-            init.map(|p| p[l].as_ref()),
-            &matrices,
-            options,
-        )?;
-        layers.push(LayerAnalysis { matrices, metrics });
-    }
+        })
+        .collect();
+    // The layers' metrics are independent of each other: one task per
+    // layer, each computed as it would be alone (same bits on any number
+    // of threads).
+    let layers = matrices
+        .into_par_iter()
+        .zip(kinds)
+        .enumerate()
+        .map(|(l, (matrices, kind))| {
+            let metrics = layer_metrics(
+                (l + 1, kind),
+                params[l].as_ref(),
+                init.map(|p| p[l].as_ref()),
+                &matrices,
+                options,
+            )?;
+            Ok(LayerAnalysis { matrices, metrics })
+        })
+        .collect::<Result<Vec<_>, AnalysisError>>()?;
     let ntk = match (y, blocking) {
         (Some(y), Some(blocking)) => Some(ntk_metrics(model, params, x, y, blocking, progress)?),
         _ => None,
@@ -606,9 +613,16 @@ fn layer_metrics(
         Some(gc) => Some(centred_nfa(f, g, gc.as_ref(), options)?),
         None => None,
     };
-    let uc = per_convention(&|kind| uc_nfa(kind, w, k))?;
+    // Each pair of matrices once, compared in every convention.
+    let (a, b) = uc_pair(w, k);
+    let uc = per_convention(&|kind| similarity(kind, a.as_ref(), b.as_ref()))?;
     let c = match w0 {
-        Some(w0) => Some(per_convention(&|kind| c_nfa(kind, w, w0, k))?),
+        Some(w0) => {
+            let (a, b) = c_pair(w, w0, k);
+            Some(per_convention(&|kind| {
+                similarity(kind, a.as_ref(), b.as_ref())
+            })?)
+        }
         None => None,
     };
     Ok(LayerMetrics {

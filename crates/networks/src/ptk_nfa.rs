@@ -28,13 +28,30 @@ fn sandwich(w: MatRef<'_, f64>, k: MatRef<'_, f64>) -> Mat<f64> {
     out
 }
 
+/// The matrices the UC-NFA compares, `(WᵀKW, WᵀW)`: computed once for
+/// every convention.
+pub fn uc_pair(w: MatRef<'_, f64>, ptk: MatRef<'_, f64>) -> (Mat<f64>, Mat<f64>) {
+    (sandwich(w, ptk), metrics::nfm(w))
+}
+
+/// The matrices the C-NFA compares, `(ΔWᵀKΔW, ΔWᵀΔW)`, `ΔW = W − W0`.
+pub fn c_pair(
+    w: MatRef<'_, f64>,
+    w0: MatRef<'_, f64>,
+    ptk: MatRef<'_, f64>,
+) -> (Mat<f64>, Mat<f64>) {
+    let dw = w.to_owned() - w0;
+    uc_pair(dw.as_ref(), ptk)
+}
+
 /// UC-NFA of a layer: `sim(WᵀKW, WᵀW)`.
 pub fn uc_nfa(
     kind: Similarity,
     w: MatRef<'_, f64>,
     ptk: MatRef<'_, f64>,
 ) -> Result<f64, MetricError> {
-    similarity(kind, sandwich(w, ptk).as_ref(), metrics::nfm(w).as_ref())
+    let (a, b) = uc_pair(w, ptk);
+    similarity(kind, a.as_ref(), b.as_ref())
 }
 
 /// C-NFA of a layer: `sim(ΔWᵀKΔW, ΔWᵀΔW)`, `ΔW = W − W0`. Undefined (typed)
@@ -45,8 +62,8 @@ pub fn c_nfa(
     w0: MatRef<'_, f64>,
     ptk: MatRef<'_, f64>,
 ) -> Result<f64, MetricError> {
-    let dw = w.to_owned() - w0;
-    uc_nfa(kind, dw.as_ref(), ptk)
+    let (a, b) = c_pair(w, w0, ptk);
+    similarity(kind, a.as_ref(), b.as_ref())
 }
 
 /// `cosine(U_rᵀKU_r, I_r)` for the left singular vectors `U_r` of `W` above
