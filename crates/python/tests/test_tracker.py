@@ -194,3 +194,33 @@ def test_bad_arguments_are_one_line_errors(kwargs, message):
 
 def test_metrics_names_are_the_documented_ones():
     assert METRICS == ("nfa", "uc_nfa", "c_nfa", "alpha", "ntk")
+
+
+def test_the_readme_tracker_example_runs_as_written(monkeypatch):
+    """*Measure while training* of the README: its loop, then its command
+    (``cargo xtask X`` is the program ``feature-learning-checks X``), run
+    from the repository root as written; the command's records of the
+    saved checkpoints equal the tracker's."""
+    import shlex
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Measure while training", 1)[1].split("\n## ", 1)[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    command = section.split("```sh\n", 1)[1].split("```", 1)[0].strip()
+    monkeypatch.chdir(ROOT)
+    scope = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    args = shlex.split(command)
+    assert args[:2] == ["cargo", "xtask"]
+    run = subprocess.run([str(cli_binary()), *args[2:], "--quiet"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    out = ROOT / "target" / "track"
+    series = json.loads((out / "series" / "series.json").read_text())
+    assert [p["step"] for p in series["points"]] == list(range(11))
+    by_step = {p["step"]: p for p in series["points"]}
+    for record in scope["tracker"].history:
+        a, b = values(record), values(by_step[record["step"]])
+        assert a.keys() == b.keys()
+        for path, v in a.items():
+            assert v == b[path] if not isinstance(v, float) else abs(v - b[path]) <= 1e-12
+    assert (out / "tracker.svg").exists() and (out / "tracker.csv").exists()
