@@ -6,6 +6,7 @@ mod analyze_errors;
 mod analyze_fixture;
 mod analyze_formats;
 mod analyze_round_trip;
+mod analyze_series;
 mod analyze_torch;
 mod analyze_torch_cnn;
 mod cli_errors;
