@@ -272,9 +272,10 @@ impl AlphaScan {
         if self.rank == 0 {
             return Err(zero("AGOP power"));
         }
+        // w_i^α once: the sums below and the residual share them.
+        let powers: Vec<f64> = self.w.iter().map(|w| w.powf(alpha)).collect();
         let (mut fb, mut bb, mut ones_b) = (0.0, 0.0, 0.0);
-        for k in 0..self.w.len() {
-            let b = self.w[k].powf(alpha);
+        for (k, &b) in powers.iter().enumerate() {
             fb += b * self.f_diag[k];
             bb += b * b;
             ones_b += b * self.ones_sq[k];
@@ -294,10 +295,10 @@ impl AlphaScan {
                 let bb_c = (bb - self.count * b_mean * b_mean).max(0.0);
                 pearson_from_sums(ab_c, self.f_centred_sq.sqrt(), bb_c.sqrt(), nf, nb)
             }
-            Similarity::RelErr => Ok(self.residual(1.0, alpha) / nb),
+            Similarity::RelErr => Ok(self.residual(1.0, &powers) / nb),
             Similarity::RelErrScaled => {
                 let c = if self.f_sq > 0.0 { fb / self.f_sq } else { 0.0 };
-                Ok(self.residual(c, alpha) / nb)
+                Ok(self.residual(c, &powers) / nb)
             }
         }
     }
@@ -319,11 +320,11 @@ impl AlphaScan {
         r.sqrt()
     }
 
-    /// `‖cF − G^α‖_F` in the eigenbasis.
-    fn residual(&self, c: f64, alpha: f64) -> f64 {
+    /// `‖cF − G^α‖_F` in the eigenbasis, from `powers` = `w_i^α`.
+    fn residual(&self, c: f64, powers: &[f64]) -> f64 {
         let mut r = c * c * self.rest_sq;
-        for k in 0..self.w.len() {
-            let d = c * self.f_diag[k] - self.w[k].powf(alpha);
+        for (k, &b) in powers.iter().enumerate() {
+            let d = c * self.f_diag[k] - b;
             r += d * d;
         }
         r.sqrt()
