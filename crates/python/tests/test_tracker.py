@@ -224,3 +224,69 @@ def test_the_readme_tracker_example_runs_as_written(monkeypatch):
         for path, v in a.items():
             assert v == b[path] if not isinstance(v, float) else abs(v - b[path]) <= 1e-12
     assert (out / "tracker.svg").exists() and (out / "tracker.csv").exists()
+
+
+def test_a_cnn_is_tracked_as_analyze_and_the_series_measure_it(tmp_path):
+    """A convolutional nn.Sequential: each record equals ``analyze`` of
+    the module at that step, and the command line's series of the saved
+    checkpoints with the module's ``--arch`` equals the tracker's."""
+    torch.manual_seed(4)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(16, 3),
+    )
+    x, y = torch.randn(12, 1, 4, 4), torch.randn(12, 3)
+    torch.save(model.state_dict(), tmp_path / "epoch_0.pt")
+    init = {k: v.clone() for k, v in model.state_dict().items()}
+    tracker = Tracker(model, x, labels=y)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in (1, 2):
+        opt.zero_grad()
+        ((model(x) - y) ** 2).sum().backward()
+        opt.step()
+        record = tracker.step(epoch)
+        torch.save(model.state_dict(), tmp_path / f"epoch_{epoch}.pt")
+        direct = flc.analyze(model, x.numpy(), labels=y.numpy(), init=init)
+        for layer in direct["layers"]:
+            for m in ("nfm", "agop", "ptk"):
+                layer.pop(m)
+        assert values(record) == values(direct)
+    assert [layer["kind"] for layer in tracker.history[0]["layers"]] == ["conv2d", "linear"]
+    (tmp_path / "arch.toml").write_text(flc.describe(model, [1, 4, 4]))
+    np.save(tmp_path / "x.npy", x.numpy())
+    np.save(tmp_path / "y.npy", y.numpy())
+    run = subprocess.run(
+        [str(cli_binary()), "analyze", "--arch", str(tmp_path / "arch.toml"), "--weights",
+         str(tmp_path / "epoch_*.pt"), "--init", str(tmp_path / "epoch_0.pt"), "--data",
+         str(tmp_path / "x.npy"), "--labels", str(tmp_path / "y.npy"), "--out",
+         str(tmp_path / "series"), "--quiet"],
+        capture_output=True, text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    series = json.loads((tmp_path / "series" / "series.json").read_text())
+    by_step = {p["step"]: p for p in series["points"]}
+    for record in tracker.history:
+        a, b = values(record), values(by_step[record["step"]])
+        assert a.keys() == b.keys()
+        for path, v in a.items():
+            assert abs(v - b[path]) <= 1e-12 if isinstance(v, float) else v == b[path]
+
+
+def test_a_module_that_is_not_sequential_is_read_through_its_state_dict():
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = torch.nn.Linear(6, 2, bias=False)
+            self.body = torch.nn.Linear(4, 6, bias=False)
+
+        def forward(self, x):
+            return self.head(torch.tanh(self.body(x)))
+
+    torch.manual_seed(5)
+    model, x = Net(), torch.randn(10, 4)
+    tracker = Tracker(model, x, activation="tanh", layers=["body", "head"])
+    record = tracker.step(0)
+    assert [layer["tensor"] for layer in record["layers"]] == ["body.weight", "head.weight"]
+    state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
+    direct = flc.analyze(state, x.numpy(), activation="tanh", layers=["body", "head"])
+    assert record["layers"][0]["uc_nfa"] == direct["layers"][0]["uc_nfa"]
