@@ -12,28 +12,18 @@ Run with torch and the package installed:
 """
 
 import argparse
-import gzip
 import statistics
+import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
 from feature_learning_checks.torch import Tracker
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def digits(n):
-    with gzip.open(ROOT / "fixtures" / "data" / "digits.csv.gz", "rt") as f:
-        raw = np.loadtxt(f, delimiter=",")[:n]
-    x, labels = raw[:, :64], raw[:, 64].astype(int)
-    sd = x.std(0)
-    x = (x - x.mean(0)) / np.where(sd > 0, sd, 1.0)
-    return (torch.tensor(x, dtype=torch.float32),
-            torch.tensor(np.eye(10)[labels] - 0.1, dtype=torch.float32))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "crates" / "python" / "examples"))
+from track_digits import digits  # noqa: E402
 
 
 def train(x, y, epochs, probe, every):

@@ -502,6 +502,75 @@ fn network_of(
     .map_err(checkpoint_error)
 }
 
+/// A network and what it is measured on, read and checked as the command
+/// line's `analyze` does: the network (layer order from the names or
+/// `layers`), the initial weights in its layer order, the samples and the
+/// labels.
+struct Subject {
+    arch: Option<ArchSpec>,
+    net: Checkpoint,
+    seq: Sequential,
+    init: Option<Vec<Mat<f64>>>,
+    x: Mat<f64>,
+    y: Option<Mat<f64>>,
+}
+
+/// The [`Subject`] of `weights` (named `label` in messages) on samples
+/// `x` of `sample_shape`.
+fn subject(
+    (weights, label): (&Source<'_>, &str),
+    (x, sample_shape): (&PyReadonlyArray2<'_, f64>, &[usize]),
+    labels: Option<&PyReadonlyArray2<'_, f64>>,
+    init: Option<&Source<'_>>,
+    arch: Option<String>,
+    activation: &str,
+    layers: Option<&[String]>,
+) -> PyResult<Subject> {
+    let arch = arch
+        .map(|text| ArchSpec::parse("arch", &text))
+        .transpose()
+        .map_err(checkpoint_error)?;
+    let (net, seq) = network_of(weights, label, arch.as_ref(), activation, layers)?;
+    let init = match init {
+        Some(source) => {
+            let names = net.weight_names();
+            let (init, _) = network_of(source, "init", arch.as_ref(), activation, Some(&names))?;
+            net.check_same_shapes(&init).map_err(checkpoint_error)?;
+            Some(init.layers.into_iter().map(|l| l.weight).collect())
+        }
+        None => None,
+    };
+    let x = mat2(x);
+    checkpoint::check_data(&seq, &net, "x", &x, sample_shape).map_err(checkpoint_error)?;
+    let y = match labels {
+        Some(y) => {
+            let y = mat2(y);
+            checkpoint::check_labels(&seq, &net, "x", &x, "labels", &y)
+                .map_err(checkpoint_error)?;
+            Some(y)
+        }
+        None => None,
+    };
+    Ok(Subject {
+        arch,
+        net,
+        seq,
+        init,
+        x,
+        y,
+    })
+}
+
+/// [`analysis::analyse`] with the GIL released.
+fn analyse_released(
+    py: Python<'_>,
+    inputs: Inputs<'_>,
+    options: &Options,
+) -> PyResult<analysis::Analysis> {
+    py.detach(|| analysis::analyse(inputs, options))
+        .map_err(value_error)
+}
+
 /// The analysis record as JSON text, and each layer's matrices.
 #[pyfunction]
 #[pyo3(signature = (weights, x, sample_shape, labels, init, arch, activation, layers, alpha, memory, centred_agop))]
@@ -520,42 +589,22 @@ fn analyze<'py>(
     memory: Option<u64>,
     centred_agop: bool,
 ) -> PyResult<(String, Vec<Matrices<'py>>)> {
-    let arch = arch
-        .map(|text| ArchSpec::parse("arch", &text))
-        .transpose()
-        .map_err(checkpoint_error)?;
-    let (net, seq) = network_of(
-        &weights,
-        "weights",
-        arch.as_ref(),
+    let Subject {
+        net,
+        seq,
+        init,
+        x,
+        y,
+        ..
+    } = subject(
+        (&weights, "weights"),
+        (&x, &sample_shape),
+        labels.as_ref(),
+        init.as_ref(),
+        arch,
         activation,
         layers.as_deref(),
     )?;
-    let init = match &init {
-        Some(source) => {
-            let names = net.weight_names();
-            let (init, _) = network_of(source, "init", arch.as_ref(), activation, Some(&names))?;
-            net.check_same_shapes(&init).map_err(checkpoint_error)?;
-            Some(
-                init.layers
-                    .into_iter()
-                    .map(|l| l.weight)
-                    .collect::<Vec<_>>(),
-            )
-        }
-        None => None,
-    };
-    let x = mat2(&x);
-    checkpoint::check_data(&seq, &net, "x", &x, &sample_shape).map_err(checkpoint_error)?;
-    let y = match &labels {
-        Some(y) => {
-            let y = mat2(y);
-            checkpoint::check_labels(&seq, &net, "x", &x, "labels", &y)
-                .map_err(checkpoint_error)?;
-            Some(y)
-        }
-        None => None,
-    };
     let params = net.params();
     let options = Options {
         alpha,
@@ -563,20 +612,17 @@ fn analyze<'py>(
         centred_agop,
         ..Options::default()
     };
-    let result = py
-        .detach(|| {
-            analysis::analyse(
-                Inputs {
-                    net: &seq,
-                    params: &params,
-                    init: init.as_deref(),
-                    x: x.as_ref(),
-                    y: y.as_ref().map(|y| y.as_ref()),
-                },
-                &options,
-            )
-        })
-        .map_err(value_error)?;
+    let result = analyse_released(
+        py,
+        Inputs {
+            net: &seq,
+            params: &params,
+            init: init.as_deref(),
+            x: x.as_ref(),
+            y: y.as_ref().map(|y| y.as_ref()),
+        },
+        &options,
+    )?;
     let names = net.tensor_names();
     let record = analysis::record::record(&result, &seq, &names);
     let json = serde_json::to_string(&record).map_err(value_error)?;
@@ -633,38 +679,22 @@ impl Series {
         let kind = convention(similarity)?;
         let tracked = analysis::series::Tracked::from_names(metrics.iter().map(String::as_str))
             .map_err(|e| value_error(format!("metrics: {e}")))?;
-        let arch = arch
-            .map(|text| ArchSpec::parse("arch", &text))
-            .transpose()
-            .map_err(checkpoint_error)?;
-        let (net, seq) = network_of(
-            &weights,
-            "model",
-            arch.as_ref(),
+        let Subject {
+            arch,
+            net,
+            seq,
+            init,
+            x,
+            y,
+        } = subject(
+            (&weights, "model"),
+            (&x, &sample_shape),
+            labels.as_ref().filter(|_| tracked.ntk),
+            init.as_ref().filter(|_| tracked.c_nfa),
+            arch,
             &activation,
             layers.as_deref(),
         )?;
-        let x = mat2(&x);
-        checkpoint::check_data(&seq, &net, "x", &x, &sample_shape).map_err(checkpoint_error)?;
-        let y = match labels.filter(|_| tracked.ntk) {
-            Some(y) => {
-                let y = mat2(&y);
-                checkpoint::check_labels(&seq, &net, "x", &x, "labels", &y)
-                    .map_err(checkpoint_error)?;
-                Some(y)
-            }
-            None => None,
-        };
-        let init = match init.filter(|_| tracked.c_nfa) {
-            Some(source) => {
-                let names = net.weight_names();
-                let (init, _) =
-                    network_of(&source, "init", arch.as_ref(), &activation, Some(&names))?;
-                net.check_same_shapes(&init).map_err(checkpoint_error)?;
-                Some(init.layers.into_iter().map(|l| l.weight).collect())
-            }
-            None => None,
-        };
         Ok(Series {
             arch,
             activation,
@@ -696,21 +726,17 @@ impl Series {
             ));
         }
         let params = net.params();
-        let (x, y, init, options) = (&self.x, &self.y, &self.init, &self.options);
-        let result = py
-            .detach(|| {
-                analysis::analyse(
-                    Inputs {
-                        net: &seq,
-                        params: &params,
-                        init: init.as_deref(),
-                        x: x.as_ref(),
-                        y: y.as_ref().map(|y| y.as_ref()),
-                    },
-                    options,
-                )
-            })
-            .map_err(value_error)?;
+        let result = analyse_released(
+            py,
+            Inputs {
+                net: &seq,
+                params: &params,
+                init: self.init.as_deref(),
+                x: self.x.as_ref(),
+                y: self.y.as_ref().map(|y| y.as_ref()),
+            },
+            &self.options,
+        )?;
         let point = analysis::series::Point::new(step, None, result, net.tensor_names());
         let json = serde_json::to_string(&point.record(&self.series.net)).map_err(value_error)?;
         self.series.points.push(point);

@@ -303,6 +303,16 @@ def load_network(
     return {"names": names, "bias_names": bias_names, "weights": ws, "biases": bs}
 
 
+def _budget(memory: Optional[float]) -> Optional[int]:
+    """A memory budget given in GB, in bytes (None: the default)."""
+    if memory is None:
+        return None
+    gb = float(memory)
+    if not (np.isfinite(gb) and gb > 0):
+        raise ValueError(f"memory: {memory} is not a positive number of GB")
+    return int(gb * 1e9)
+
+
 def _names(layers: Optional[Sequence[str]]) -> Optional[list[str]]:
     if layers is None:
         return None
@@ -352,12 +362,7 @@ def analyze(
     ``{"undefined": reason}``, as in the JSON; ``record["conventions"]``
     states every formula.
     """
-    budget = None
-    if memory is not None:
-        gb = float(memory)
-        if not (np.isfinite(gb) and gb > 0):
-            raise ValueError(f"memory: {memory} is not a positive number of GB")
-        budget = int(gb * 1e9)
+    budget = _budget(memory)
     if alpha is not None:
         a = float(alpha)
         if not (np.isfinite(a) and a >= 0):

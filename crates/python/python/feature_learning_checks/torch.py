@@ -29,7 +29,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from . import _float64, _names, _native, _source, _targets
+from . import _budget, _float64, _names, _native, _source, _targets
 from .modules import describe, is_module, state_of
 
 __all__ = ["Tracker", "METRICS"]
@@ -93,12 +93,7 @@ class Tracker:
         if isinstance(metrics, str):
             raise TypeError("metrics: expected a list of metric names, e.g. ('nfa', 'uc_nfa')")
         metrics = [str(m) for m in metrics]
-        budget = None
-        if memory is not None:
-            gb = float(memory)
-            if not (np.isfinite(gb) and gb > 0):
-                raise ValueError(f"memory: {memory} is not a positive number of GB")
-            budget = int(gb * 1e9)
+        budget = _budget(memory)
         samples = _float64(x, "x", None)
         if samples.ndim > 2:
             sample_shape = list(samples.shape[1:])
