@@ -184,6 +184,7 @@ def test_every_and_metrics():
         ({"metrics": "nfa"}, "metrics"),
         ({"labels": np.zeros((3, 2))}, "labels"),
         ({"similarity": "spearman"}, "spearman"),
+        ({"layers": ["0"]}, "layers"),
     ],
 )
 def test_bad_arguments_are_one_line_errors(kwargs, message):

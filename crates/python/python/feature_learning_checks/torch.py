@@ -106,6 +106,8 @@ class Tracker:
         self._sequential = type(model).__name__ == "Sequential"
         arch = describe(model, sample_shape) if self._sequential else None
         if self._sequential:
+            if layers is not None:
+                raise ValueError("layers: an nn.Sequential gives its own layer order; pass layers=None")
             layers = state_of(model)[1]
         weights = _weights(model, self._sequential)
         if isinstance(init, str) and init == "now":
