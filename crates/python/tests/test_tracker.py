@@ -100,6 +100,25 @@ def test_csv_has_a_row_per_checkpoint_and_an_empty_cell_for_undefined(trained):
             assert abs(float(t[k]) - float(r[k])) <= 1e-12
 
 
+def test_pandas_reads_the_csv_with_undefined_cells_as_nan(trained):
+    """``to_pandas`` and ``pandas.read_csv`` of ``series.csv`` give numeric
+    columns: an undefined value (the C-NFA at init) is NaN, not text."""
+    import pandas as pd
+
+    out, series = trained
+    frame = pd.read_csv(series / "series.csv")
+    assert frame["c_nfa_1"].dtype.kind == "f" and np.isnan(frame["c_nfa_1"][0])
+    assert frame["step"].tolist() == list(range(EPOCHS + 1))
+    torch.manual_seed(6)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    tracker = Tracker(model, torch.randn(8, 3))
+    tracker.step(0)
+    tracker.step(1)
+    tracked = tracker.to_pandas()
+    assert tracked["step"].tolist() == [0, 1]
+    assert np.isnan(tracked["c_nfa_1"][0]) and tracked["uc_nfa_1"].dtype.kind == "f"
+
+
 def test_plots_are_svg_documents(trained):
     out, series = trained
     for path in (out / "tracker.svg", series / "series.svg"):
