@@ -60,7 +60,8 @@ class Tracker:
     :func:`feature_learning_checks.describe`), or any module whose state
     dict is a fully connected network with ``activation`` between its
     layers, in the order ``layers`` (tensor or module names; default: every
-    ``*.weight`` in natural order of the names). ``x``: the samples measured
+    ``*.weight`` in natural order of the names; an ``nn.Sequential`` gives
+    its own order, and ``layers`` is then an error). ``x``: the samples measured
     on, n x d or images (n, C, H, W), converted to float64 once.
     ``labels``: n x C targets, for the NTK metrics. ``init``: ``"now"`` (the
     weights when the tracker is made, copied), a module, a state dict or a
