@@ -310,6 +310,27 @@ pub struct NtkMetrics {
     pub kernel_alignment: MatrixValue,
 }
 
+impl NtkMetrics {
+    /// `mean_c A(Θ_c, y_c)`, `None` if an output's alignment is undefined.
+    pub fn mean_alignment(&self) -> Option<f64> {
+        mean(&self.alignment)
+    }
+
+    /// `mean_c A(HΘ_cH, Hy_c)`, `None` if an output's alignment is
+    /// undefined.
+    pub fn mean_centred_alignment(&self) -> Option<f64> {
+        mean(&self.centered_alignment)
+    }
+}
+
+/// The mean of per-output values, `None` if any is undefined (or there
+/// are none).
+fn mean(values: &[Value]) -> Option<f64> {
+    let v: Option<Vec<f64>> = values.iter().map(Value::number).collect();
+    let v = v?;
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
 /// The analysis of a network on a data set.
 #[derive(Debug, Clone)]
 pub struct Analysis {

@@ -179,13 +179,6 @@ fn number(v: Option<&Value>) -> Option<f64> {
     v.and_then(Value::number)
 }
 
-/// The mean of per-output values, `None` if any is undefined.
-fn mean(values: &[Value]) -> Option<f64> {
-    let v: Option<Vec<f64>> = values.iter().map(Value::number).collect();
-    let v = v?;
-    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-}
-
 /// A per-layer column of the series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LayerColumn {
@@ -234,8 +227,8 @@ impl NtkColumn {
 
     fn of(self, ntk: &NtkMetrics) -> Option<f64> {
         match self {
-            NtkColumn::Alignment => mean(&ntk.alignment),
-            NtkColumn::CentredAlignment => mean(&ntk.centered_alignment),
+            NtkColumn::Alignment => ntk.mean_alignment(),
+            NtkColumn::CentredAlignment => ntk.mean_centred_alignment(),
             NtkColumn::DiagonalContrast => number(ntk.diagonal_contrast.as_ref()),
         }
     }

@@ -204,20 +204,20 @@ fn options(args: &AnalyzeArgs, alpha: AlphaArg) -> Result<Options, CliError> {
     })
 }
 
-/// Analyse `net` on the data, reporting the NTK pass on `bar`.
+/// Analyse `seq` with `params` on the data, reporting the NTK pass on
+/// `bar`.
 fn analyse(
-    net: &Checkpoint,
     seq: &Sequential,
+    params: &[Mat<f64>],
     init: Option<&[Mat<f64>]>,
     (x, y): (MatRef<'_, f64>, Option<MatRef<'_, f64>>),
     options: &Options,
     bar: &ProgressBar,
-) -> Result<Analysis, CliError> {
-    let params = net.params();
+) -> Result<Analysis, AnalysisError> {
     analysis::analyse_with_progress(
         Inputs {
             net: seq,
-            params: &params,
+            params,
             init,
             x,
             y,
@@ -228,12 +228,22 @@ fn analyse(
             bar.set_position(done);
         },
     )
-    .map_err(|e: AnalysisError| match e {
-        AnalysisError::Ntk(e @ ntk::NtkError::Memory { .. }) => {
-            CliError::usage(format!("--memory: {e}"))
-        }
-        e => CliError::usage(format!("{}: {e}", net.file)),
-    })
+}
+
+/// Whether an analysis failed for want of memory (the budget, not the
+/// checkpoint, is at fault).
+fn out_of_budget(e: &AnalysisError) -> bool {
+    matches!(e, AnalysisError::Ntk(ntk::NtkError::Memory { .. }))
+}
+
+/// An analysis that failed, as bad input: the memory budget, or the
+/// checkpoint `file`.
+fn analysis_failure(file: &str, e: AnalysisError) -> CliError {
+    if out_of_budget(&e) {
+        CliError::usage(format!("--memory: {e}"))
+    } else {
+        CliError::usage(format!("{file}: {e}"))
+    }
 }
 
 /// Run the command: read, analyse, print the tables, write the JSON (and
@@ -280,15 +290,17 @@ pub fn run(args: &AnalyzeArgs) -> Result<(String, ExitCode), CliError> {
             )));
         }
     }
+    let params = net.params();
     let bar = progress::bar(0, "tile pairs of the NTK", args.quiet);
     let result = analyse(
-        &net,
         &seq,
+        &params,
         init.as_deref(),
         (x.as_ref(), y.as_ref().map(|y| y.as_ref())),
         &options,
         &bar,
-    )?;
+    )
+    .map_err(|e| analysis_failure(&net.file, e))?;
     bar.finish_and_clear();
 
     let markdown = markdown(&net, &seq, &result, kind, alpha);
@@ -313,7 +325,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<(String, ExitCode), CliError> {
             Some(arch) => ntk::Model::Mlp(arch),
             None => ntk::Model::Sequential(&seq),
         };
-        let kernels = ntk::per_output_ntk_of(model, &net.params(), x.as_ref(), faer::Par::rayon(0))
+        let kernels = ntk::per_output_ntk_of(model, &params, x.as_ref(), faer::Par::rayon(0))
             .map_err(|e| CliError::usage(format!("{}: {e}", net.file)))?;
         create_dir(dir)?;
         for (c, k) in kernels.iter().enumerate() {
@@ -382,6 +394,14 @@ fn steps(files: &[PathBuf]) -> Vec<f64> {
     numbers.unwrap_or_else(|| (0..files.len()).map(|i| i as f64).collect())
 }
 
+/// Why a checkpoint of a series gives no point: it is skipped (it cannot
+/// be read or does not fit), or the whole series stops (the initial
+/// weights or the memory budget are at fault).
+enum Miss {
+    Skip(CliError),
+    Stop(CliError),
+}
+
 /// The series JSON: the series, and the files it was computed from.
 #[derive(serde::Serialize)]
 struct SeriesReport<'a> {
@@ -428,16 +448,17 @@ fn series(
     let hidden = ProgressBar::hidden();
     for (file, step) in files.iter().zip(steps(files)) {
         let point = (|| {
-            let (net, seq) = read_net(&layout, file, args.layers.as_deref())?;
+            let (net, seq) = read_net(&layout, file, args.layers.as_deref()).map_err(Miss::Skip)?;
             if let Some(first) = &series
                 && first.net != seq
             {
-                return Err(CliError::usage(format!(
+                return Err(Miss::Skip(CliError::usage(format!(
                     "{}: its layers differ from those of the series' first checkpoint",
                     file.display()
-                )));
+                ))));
             }
-            checkpoint::check_data(&seq, &net, &data_file, &x, &sample).map_err(read_failure)?;
+            checkpoint::check_data(&seq, &net, &data_file, &x, &sample)
+                .map_err(|e| Miss::Skip(read_failure(e)))?;
             if let (Some(path), Some(y)) = (&args.labels, &y) {
                 checkpoint::check_labels(
                     &seq,
@@ -447,24 +468,33 @@ fn series(
                     &path.display().to_string(),
                     y,
                 )
-                .map_err(read_failure)?;
+                .map_err(|e| Miss::Skip(read_failure(e)))?;
             }
             if let (Some(path), None) = (&args.init, &init) {
                 // The initial weights, once, in the first checkpoint's
                 // layer order: an unreadable init stops the series.
-                init = Some(read_init(&layout, path, &net).map_err(|e| CliError {
-                    code: CliError::USAGE,
-                    message: format!("--init: {}", e.message),
-                })?);
+                init =
+                    Some(read_init(&layout, path, &net).map_err(|e| {
+                        Miss::Stop(CliError::usage(format!("--init: {}", e.message)))
+                    })?);
             }
             let result = analyse(
-                &net,
                 &seq,
+                &net.params(),
                 init.as_deref(),
                 (x.as_ref(), y.as_ref().map(|y| y.as_ref())),
                 &options,
                 &hidden,
-            )?;
+            )
+            .map_err(|e| {
+                // A budget too small stops the series: every checkpoint
+                // would fail alike.
+                if out_of_budget(&e) {
+                    Miss::Stop(analysis_failure(&net.file, e))
+                } else {
+                    Miss::Skip(analysis_failure(&net.file, e))
+                }
+            })?;
             let point = Point::new(
                 step,
                 Some(file.display().to_string()),
@@ -480,10 +510,8 @@ fn series(
                 })
                 .points
                 .push(point),
-            Err(e) if e.message.starts_with("--init") || e.message.starts_with("--memory") => {
-                return Err(e);
-            }
-            Err(e) => {
+            Err(Miss::Stop(e)) => return Err(e),
+            Err(Miss::Skip(e)) => {
                 bar.suspend(|| eprintln!("skipped: {}", e.message));
                 skipped.push(Skipped {
                     checkpoint: file.display().to_string(),
@@ -556,11 +584,8 @@ fn series_markdown(series: &analysis::series::Series, dir: &Path) -> String {
     for p in &series.points {
         let first = p.layers.first();
         let alignment = p.ntk.as_ref().map(|n| {
-            let v: Option<Vec<f64>> = n.alignment.iter().map(Value::number).collect();
-            v.map_or_else(
-                || "undefined".into(),
-                |v| stable(v.iter().sum::<f64>() / v.len().max(1) as f64),
-            )
+            n.mean_alignment()
+                .map_or_else(|| "undefined".into(), stable)
         });
         let _ = writeln!(
             s,
